@@ -1,0 +1,74 @@
+/* js/rt: the QuickJS runtime of one shard and the contexts in it.
+ *
+ * One js_rt per shard (one JSRuntime, its memory limit, its CPU-time interrupt),
+ * one JSContext per script. A new context gets the ES2022 prelude and then whatever
+ * the `install` hook adds (the web platform, installed by the caller so that this
+ * layer does not depend on web/), then the embedded web JS (the files of src/web/js).
+ *
+ * The JS files see a hidden global `__durable` (the "native" object the install
+ * hook filled with C functions); it is deleted from the global object once every
+ * embedded file has run, so user code never sees it. Each JS file is a classic
+ * script: it captures what it needs with `const N = globalThis.__durable;`.
+ *
+ * The job queue is pumped by js_rt_pump() after every callback from the loop that
+ * may have settled a promise (the callers in worker/ and web/ do it). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <quickjs.h>
+#include <uv.h>
+
+#include "base/err.h"
+
+#define JS_MEMORY_BYTES_DEFAULT (128u * 1024u * 1024u)
+#define JS_CPU_MS_DEFAULT 30000u
+
+typedef struct js_rt js_rt;
+
+/* Adds natives to `native` (and globals to the context) before the embedded JS
+ * runs. Returns 0, or -1 with a JS exception pending. */
+typedef int (*js_install_fn)(JSContext *ctx, JSValueConst native);
+
+typedef struct js_rt_opts {
+    size_t memory_bytes_max;     /* 0 = JS_MEMORY_BYTES_DEFAULT */
+    uint32_t cpu_ms_max;         /* per event; 0 = JS_CPU_MS_DEFAULT */
+    js_install_fn install;       /* may be NULL (prelude only) */
+} js_rt_opts;
+
+/* Shard-local. `loop` is borrowed and must outlive the runtime. */
+js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e);
+/* Frees the runtime; every context must have been freed first. */
+void js_rt_free(js_rt *rt);
+JSRuntime *js_rt_quickjs(js_rt *rt);
+
+/* A new context with prelude + web platform. NULL with *e filled (message and the
+ * JS stack of whatever failed). Free with JS_FreeContext. */
+JSContext *js_rt_context_new(js_rt *rt, err *e);
+
+/* The js_rt / loop a context belongs to. */
+js_rt *js_rt_of(JSContext *ctx);
+uv_loop_t *js_loop(JSContext *ctx);
+
+/* Runs every pending job (promise reactions). Exceptions thrown by jobs are logged
+ * with their stack. */
+void js_rt_pump(js_rt *rt);
+
+/* CPU limit: the interrupt handler aborts JS that has run longer than the budget
+ * since js_rt_event_begin(). js_rt_event_end() disarms it. Nesting is counted. */
+void js_rt_event_begin(js_rt *rt);
+void js_rt_event_end(js_rt *rt);
+/* True (once) if the last interrupt came from the CPU limit, false for others. */
+bool js_rt_take_cpu_exceeded(js_rt *rt);
+
+/* Formats the pending exception (or `exc`) as "Name: message\n    at ..." into a
+ * malloc'd string. Frees nothing it did not create. */
+char *js_exception_text(JSContext *ctx, JSValueConst exc);
+/* Takes the pending exception, logs it with `what` as prefix, frees it. */
+void js_log_exception(JSContext *ctx, const char *what);
+
+/* Small helpers: throw an exception of a DOMException name ("DataCloneError",
+ * "InvalidCharacterError", …) if DOMException exists, else an Error with that name.
+ * Returns JS_EXCEPTION. */
+JSValue js_throw_dom(JSContext *ctx, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,101 @@
+/* h1: the HTTP/1.1 server of one shard (libuv + http-parser).
+ *
+ * One h1_server per shard: its own listening socket (SO_REUSEPORT, so the kernel
+ * spreads connections over shards), its own connections, all on the shard's loop.
+ * Nothing here is shared between threads.
+ *
+ * A request is handed to the callback once its head and whole body have arrived.
+ * The connection then reads no further request until the handler has finished the
+ * response (h1_conn_respond, or h1_conn_start + h1_conn_write* + h1_conn_end), which
+ * makes pipelining correct: responses leave in request order.
+ *
+ * The server writes Date, Content-Length or Transfer-Encoding: chunked, and
+ * Connection; HEAD responses keep Content-Length and drop the body. Errors it
+ * answers by itself (never reaching the handler): 400 malformed (then closes),
+ * 413 body over body_bytes_max, 431 head over head_bytes_max, 408 head too slow,
+ * 417 unknown Expect; `Expect: 100-continue` is answered with 100 before the body
+ * is read. Error bodies are JSON: {"error":"..."}. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/err.h"
+
+#define H1_HEAD_BYTES_MAX_DEFAULT (64u * 1024u)
+#define H1_BODY_BYTES_MAX_DEFAULT (100u * 1000u * 1000u)
+#define H1_HEAD_TIMEOUT_MS_DEFAULT 10000u
+#define H1_IDLE_TIMEOUT_MS_DEFAULT 60000u
+#define H1_HEADERS_COUNT_MAX 200u
+
+typedef struct h1_header {
+    const char *name;   /* as received (case kept); NUL-terminated */
+    size_t name_len;
+    const char *value;  /* NUL-terminated */
+    size_t value_len;
+} h1_header;
+
+typedef struct h1_request {
+    const char *method;      /* "GET", NUL-terminated */
+    const char *target;      /* request target as received, "/a/b?c", NUL-terminated */
+    size_t target_len;
+    const char *host;        /* value of Host, or NULL */
+    const h1_header *headers;
+    size_t header_count;
+    const char *body;        /* whole body (de-chunked), NUL-terminated; "" if none */
+    size_t body_len;
+    int http_major, http_minor;
+    bool keep_alive;
+    bool is_head;
+} h1_request;
+
+typedef struct h1_limits {
+    size_t head_bytes_max;       /* request line + headers; over it: 431 */
+    size_t body_bytes_max;       /* over it: 413 */
+    uint32_t head_timeout_ms;    /* whole head must arrive within this; else 408 + close */
+    uint32_t idle_timeout_ms;    /* idle keep-alive connection closed after this */
+} h1_limits;
+
+typedef struct h1_conn h1_conn;
+typedef struct h1_server h1_server;
+
+/* The request and everything it points to stay valid until the response is
+ * finished. `ud` is the one given to h1_server_open. */
+typedef void (*h1_request_cb)(h1_conn *conn, const h1_request *req, void *ud);
+
+void h1_limits_default(h1_limits *l);
+
+/* Binds ip:port with SO_REUSEPORT on `loop` and starts accepting. port 0 picks a
+ * free port (see h1_server_port). Fills *e on failure (e.g. "127.0.0.1:8787: address
+ * already in use"). Shard-local. */
+int h1_server_open(uv_loop_t *loop, const char *ip, int port, const h1_limits *limits,
+                   h1_request_cb on_request, void *ud, h1_server **out, err *e);
+int h1_server_port(const h1_server *s);
+/* Stops accepting; connections stay until their in-flight response ends, idle ones
+ * are closed now. */
+void h1_server_stop_accepting(h1_server *s);
+/* Number of requests handed to the callback and not yet finished. */
+size_t h1_server_inflight(const h1_server *s);
+/* Closes everything (in-flight responses are abandoned: their conns become
+ * closed, later respond calls return DUR_ECLOSED) and frees the server once libuv
+ * has closed every handle; then calls done(arg). */
+void h1_server_close(h1_server *s, void (*done)(void *arg), void *arg);
+
+/* Whole response with a known body. `hdrs` are copied; the server adds Date,
+ * Content-Length and Connection (headers of those names given by the caller are
+ * dropped, except that Connection: close is honoured). Returns 0, or DUR_ECLOSED if
+ * the client went away (the conn is still released). */
+int h1_conn_respond(h1_conn *c, int status, const h1_header *hdrs, size_t n,
+                    const void *body, size_t body_len);
+/* Streaming: head now, then chunks, then end (chunked transfer encoding). */
+int h1_conn_start(h1_conn *c, int status, const h1_header *hdrs, size_t n);
+int h1_conn_write(h1_conn *c, const void *data, size_t len);
+int h1_conn_end(h1_conn *c);
+/* True once the peer has gone away or the server is closing. */
+bool h1_conn_closed(const h1_conn *c);
+/* Remote address as text ("127.0.0.1"), for logs and CF-Connecting-IP. */
+const char *h1_conn_peer(const h1_conn *c);
+
+/* Standard reason phrase ("Not Found"), "" for unknown codes. */
+const char *h1_status_text(int status);

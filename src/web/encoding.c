@@ -1,0 +1,7 @@
+/* encoding.c: placeholder until the web platform lands; installs nothing yet. */
+#include "web/web.h"
+
+int web_encoding_install(JSContext *ctx, JSValueConst native)
+{
+    return 0;
+}

@@ -1,0 +1,7 @@
+/* events.c: placeholder until the web platform lands; installs nothing yet. */
+#include "web/web.h"
+
+int web_events_install(JSContext *ctx, JSValueConst native)
+{
+    return 0;
+}

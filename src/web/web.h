@@ -1,0 +1,69 @@
+/* web: the Web platform every Worker touches (spec: workers.md WEB-*).
+ *
+ * Split between C (parsers, encoders, crypto — where speed or correctness needs it)
+ * and JS compiled into the binary as bytecode (the .js files of src/web/js, evaluated in sorted
+ * file-name order after web_install). File prefixes fix the order:
+ *   10_events.js   Event, EventTarget, DOMException
+ *   12_abort.js    AbortController, AbortSignal
+ *   15_console.js  console
+ *   20_encoding.js TextEncoder/TextDecoder, atob/btoa wrappers
+ *   25_crypto.js   crypto, crypto.subtle
+ *   30_url.js      URL, URLSearchParams
+ *   40_headers.js, 41_body.js, 42_request.js, 43_response.js
+ *   80_timers.js, 90_worker.js (FetchEvent, addEventListener), 99_seal.js
+ *
+ * Each C module adds its natives in its own *_install function, called from
+ * web_install (web.c). JSClassIDs are allocated once, process-wide, in
+ * web_classes_init() before any shard starts (STYLE 6.4). */
+#pragma once
+#include <quickjs.h>
+#include <stdbool.h>
+
+#include "base/err.h"
+#include "net/h1.h"
+
+/* Process-wide, once, before shards start. */
+void web_classes_init(void);
+/* js_install_fn for js_rt_opts.install. */
+int web_install(JSContext *ctx, JSValueConst native);
+
+/* Per-module installs (each in its own file). */
+int web_events_install(JSContext *ctx, JSValueConst native);
+int web_url_install(JSContext *ctx, JSValueConst native);
+int web_encoding_install(JSContext *ctx, JSValueConst native);
+int web_crypto_install(JSContext *ctx, JSValueConst native);
+int web_console_install(JSContext *ctx, JSValueConst native);
+int web_http_install(JSContext *ctx, JSValueConst native);
+int web_timers_install(JSContext *ctx, JSValueConst native);
+
+void web_url_classes_init(void);
+void web_http_classes_init(void);
+
+/* ---- the hot path between an HTTP connection and a Worker (http.c) ---- */
+
+/* A JS Request for an incoming HTTP request. `url` is the absolute URL
+ * ("http://host/path?q"). Headers and body are copied. Returns a new reference or
+ * JS_EXCEPTION. */
+JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *url, size_t url_len);
+
+/* What a Response becomes on the wire. */
+typedef struct web_response_parts {
+    int status;
+    h1_header *headers;       /* owned (names/values point into `strings`) */
+    size_t header_count;
+    char *strings;            /* owned storage for header names and values */
+    const char *body;         /* body bytes when !body_pending; points into `hold` or `body_owned` */
+    size_t body_len;
+    char *body_owned;         /* owned, may be NULL */
+    JSValue hold;             /* keeps the JS value behind `body` alive; JS_UNDEFINED if none */
+    bool body_pending;        /* body is a stream: await body_promise (→ ArrayBuffer) */
+    JSValue body_promise;     /* JS_UNDEFINED unless body_pending */
+} web_response_parts;
+
+/* Reads status, headers and body of `v`. Returns 0; DUR_ETYPE with *e filled when
+ * `v` is not a Response ("handler returned a string, not a Response"); -1 with a JS
+ * exception pending on other failures. Marks the body used. */
+int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *out, err *e);
+/* After a pending body settled: take the bytes of the ArrayBuffer `ab`. */
+int web_response_parts_set_body(JSContext *ctx, web_response_parts *p, JSValueConst ab);
+void web_response_parts_fini(JSContext *ctx, web_response_parts *p);
