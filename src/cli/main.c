@@ -1,2 +1,44 @@
+/* main.c: `durable <command>`: dispatches to the commands (cli/cmd_*.c). */
 #include <stdio.h>
-int main(void) { puts("durable"); return 0; }
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "version.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "durable %s: run Cloudflare Workers and Durable Objects on your own machines\n"
+            "\n"
+            "Usage: durable <command> [options]\n"
+            "\n"
+            "Commands:\n"
+            "  dev        serve the Worker of ./wrangler.toml (or .json/.jsonc) on 127.0.0.1:8787\n"
+            "  version    print the version\n"
+            "\n"
+            "Run `durable dev --help` for the options of a command.\n",
+            DURABLE_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0 || strcmp(cmd, "version") == 0) {
+        printf("durable %s\n", DURABLE_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "dev") == 0)
+        return cmd_dev(argc - 1, argv + 1);
+    fprintf(stderr, "durable: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

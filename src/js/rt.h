@@ -46,6 +46,28 @@ JSRuntime *js_rt_quickjs(js_rt *rt);
  * JS stack of whatever failed). Free with JS_FreeContext. */
 JSContext *js_rt_context_new(js_rt *rt, err *e);
 
+/* Frees a context made by js_rt_context_new, running the cleanups registered with
+ * js_ctx_on_free first. */
+void js_context_free(JSContext *ctx);
+
+/* The hidden native object of a context (borrowed): the C natives and the JS
+ * helpers the embedded JS registered on it (e.g. native.cloudflareWorkers). */
+JSValue js_native(JSContext *ctx);
+
+/* Per-context pointers for the layers above (each layer owns its slot). */
+enum { JS_SLOT_WORKER, JS_SLOT_TIMERS, JS_SLOT_CONSOLE, JS_SLOT_HTTP, JS_SLOT_OBJECTS,
+       JS_SLOT_COUNT };
+void *js_ctx_slot(JSContext *ctx, int slot);
+void js_ctx_set_slot(JSContext *ctx, int slot, void *p);
+
+/* Registers fn(ctx, ud) to run when the context is freed (newest first), before
+ * JS_FreeContext: modules release the JSValues and handles they keep per context. */
+typedef void (*js_ctx_cleanup_fn)(JSContext *ctx, void *ud);
+int js_ctx_on_free(JSContext *ctx, js_ctx_cleanup_fn fn, void *ud);
+
+/* The per-event CPU budget in ms. */
+uint32_t js_rt_cpu_ms(js_rt *rt);
+
 /* The js_rt / loop a context belongs to. */
 js_rt *js_rt_of(JSContext *ctx);
 uv_loop_t *js_loop(JSContext *ctx);

@@ -1,0 +1,261 @@
+/* server.c: shards and their life (see server.h; DESIGN.md "Shards").
+ *
+ * Start: shard 0 binds first (so `--port 0` picks one free port that the other
+ * shards then share through SO_REUSEPORT); each shard reports its start through a
+ * semaphore, and the first failure stops the start. Stop: the main thread turns
+ * SIGINT/SIGTERM into a uv_async wake-up per shard; a shard stops accepting, waits
+ * for its in-flight requests (at most shutdown_grace_ms), answers the rest 503 and
+ * closes everything. The only state shared across threads is written before the
+ * threads start or passed through the semaphore and async handles. */
+#include "cli/server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "js/rt.h"
+#include "worker/worker.h"
+
+#define SHARDS_MAX 256
+#define SHARD_STACK_BYTES (8u * 1024u * 1024u)
+
+typedef struct shard {
+    int index;
+    const server_opts *opts;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t stop_async;
+    uv_timer_t drain_timer;
+    uint64_t drain_deadline_ns;
+    uv_sem_t started;          /* posted once the shard is serving or failed */
+    int port;                  /* in: port to bind; out: port bound */
+    int start_rc;
+    err start_err;
+    js_rt *rt;
+    worker *worker;
+    h1_server *server;
+    bool stopping;
+} shard;
+
+static void on_request(h1_conn *conn, const h1_request *req, void *ud)
+{
+    shard *s = ud;
+    worker_handle(s->worker, conn, req);
+}
+
+static void close_walk_cb(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void on_server_closed(void *arg)
+{
+    shard *s = arg;
+    s->server = NULL;
+    uv_close((uv_handle_t *)&s->stop_async, NULL);
+    uv_close((uv_handle_t *)&s->drain_timer, NULL);
+}
+
+static void finish_stop(shard *s)
+{
+    uv_timer_stop(&s->drain_timer);
+    /* Free the worker first: it answers what is still in flight with 503 while the
+     * connections still exist, and releases every JS timer handle. */
+    worker_free(s->worker);
+    s->worker = NULL;
+    h1_server_close(s->server, on_server_closed, s);
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    shard *s = t->data;
+    if (h1_server_inflight(s->server) == 0 || uv_hrtime() >= s->drain_deadline_ns)
+        finish_stop(s);
+}
+
+static void on_stop(uv_async_t *a)
+{
+    shard *s = a->data;
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    h1_server_stop_accepting(s->server);
+    s->drain_deadline_ns = uv_hrtime() + (uint64_t)s->opts->shutdown_grace_ms * 1000000u;
+    uv_timer_start(&s->drain_timer, on_drain_tick, 0, 10);
+}
+
+static int shard_setup(shard *s)
+{
+    const server_opts *o = s->opts;
+    js_rt_opts ro = {
+        .memory_bytes_max = o->memory_bytes_max,
+        .cpu_ms_max = o->cpu_ms_max,
+        .install = worker_js_install,
+    };
+    s->rt = js_rt_new(&s->loop, &ro, &s->start_err);
+    if (!s->rt)
+        return -1;
+    worker_opts wo = {
+        .cfg = o->cfg,
+        .wall_ms_max = o->wall_ms_max,
+        .log_requests = o->log_requests,
+        .shard_index = s->index,
+    };
+    s->worker = worker_new(s->rt, &wo, &s->start_err);
+    if (!s->worker)
+        return -1;
+    if (h1_server_open(&s->loop, o->ip, s->port, &o->limits, on_request, s, &s->server,
+                       &s->start_err) < 0)
+        return -1;
+    s->port = h1_server_port(s->server);
+    return 0;
+}
+
+static void shard_main(void *arg)
+{
+    shard *s = arg;
+    if (uv_loop_init(&s->loop) != 0) {
+        s->start_rc = err_setf(&s->start_err, DUR_ENOMEM, "shard %d: could not create its loop",
+                               s->index);
+        uv_sem_post(&s->started);
+        return;
+    }
+    uv_async_init(&s->loop, &s->stop_async, on_stop);
+    s->stop_async.data = s;
+    uv_timer_init(&s->loop, &s->drain_timer);
+    s->drain_timer.data = s;
+    s->start_rc = shard_setup(s);
+    if (s->start_rc < 0) {
+        worker_free(s->worker);
+        s->worker = NULL;
+        if (s->server)
+            h1_server_close(s->server, NULL, NULL);
+        s->server = NULL;
+        uv_close((uv_handle_t *)&s->stop_async, NULL);
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        js_rt_free(s->rt);
+        s->rt = NULL;
+        uv_loop_close(&s->loop);
+        uv_sem_post(&s->started);
+        return;
+    }
+    uv_sem_post(&s->started);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    /* Anything still open (should be nothing) is closed so the loop can be freed. */
+    uv_walk(&s->loop, close_walk_cb, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    js_rt_free(s->rt);
+    s->rt = NULL;
+    if (uv_loop_close(&s->loop) != 0)
+        log_warn("shard %d: its loop still had handles at exit", s->index);
+}
+
+/* ---- main thread: signals ---- */
+
+typedef struct stopper {
+    shard *shards;
+    int count;
+} stopper;
+
+/* The first SIGINT/SIGTERM asks every shard to stop; both signal handles are then
+ * closed, which restores the default action, so a second signal ends the process
+ * at once without waiting for in-flight requests. */
+static void on_signal(uv_signal_t *h, int signum)
+{
+    stopper *st = h->data;
+    log_info("%s, stopping: finishing in-flight requests", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    for (int i = 0; i < st->count; i++)
+        uv_async_send(&st->shards[i].stop_async);
+    uv_walk(h->loop, close_walk_cb, NULL);
+}
+
+static int start_shard(shard *s)
+{
+    uv_thread_options_t to = {.flags = UV_THREAD_HAS_STACK_SIZE, .stack_size = SHARD_STACK_BYTES};
+    if (uv_sem_init(&s->started, 0) != 0)
+        return err_setf(&s->start_err, DUR_ENOMEM, "could not create a semaphore");
+    if (uv_thread_create_ex(&s->thread, &to, shard_main, s) != 0) {
+        uv_sem_destroy(&s->started);
+        return err_setf(&s->start_err, DUR_ENOMEM, "could not start shard thread %d", s->index);
+    }
+    uv_sem_wait(&s->started);
+    uv_sem_destroy(&s->started);
+    return s->start_rc;
+}
+
+static void print_banner(const server_opts *o, int port, int threads)
+{
+    const config *c = o->cfg;
+    const char *ip = o->ip;
+    bool v6 = strchr(ip, ':') != NULL;
+    printf("%s%s%s: serving %s%s%s (%s) with %d shard%s\n", C_BOLD, o->banner_name, C_RESET,
+           C_CYAN, c->name, C_RESET, c->main, threads, threads == 1 ? "" : "s");
+    if (c->do_bindings_count || c->vars_count) {
+        printf("Your worker has access to the following bindings:\n");
+        for (size_t i = 0; i < c->do_bindings_count; i++)
+            printf("  env.%s (Durable Object namespace: %s)\n", c->do_bindings[i].name,
+                   c->do_bindings[i].class_name);
+        for (size_t i = 0; i < c->vars_count; i++) {
+            bool secret = c->var_is_secret && c->var_is_secret[i];
+            printf("  env.%s (%s): %s\n", c->vars[i].name, secret ? "secret" : "var",
+                   secret ? "\"(hidden)\"" : c->vars[i].value);
+        }
+    }
+    printf("Ready on %shttp://%s%s%s:%d%s\n", C_GREEN, v6 ? "[" : "", ip, v6 ? "]" : "", port,
+           C_RESET);
+    fflush(stdout);
+}
+
+int server_run(const server_opts *o, err *e)
+{
+    int n = o->threads > 0 ? o->threads : (int)uv_available_parallelism();
+    if (n < 1)
+        n = 1;
+    if (n > SHARDS_MAX)
+        return err_setf(e, DUR_EINVAL, "--threads %d: at most %d shards", n, SHARDS_MAX);
+    shard *shards = calloc((size_t)n, sizeof *shards);
+    if (!shards)
+        return err_setf(e, DUR_ENOMEM, "out of memory");
+    int started = 0, rc = 0, port = o->port;
+    for (int i = 0; i < n; i++) {
+        shards[i].index = i;
+        shards[i].opts = o;
+        shards[i].port = port;
+        if (start_shard(&shards[i]) < 0) {
+            rc = shards[i].start_err.code ? shards[i].start_err.code : DUR_EINVAL;
+            *e = shards[i].start_err;
+            uv_thread_join(&shards[i].thread);
+            break;
+        }
+        port = shards[i].port;
+        started++;
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    stopper st = {shards, started};
+    uv_signal_t sigint, sigterm;
+    if (rc == 0) {
+        uv_signal_init(&loop, &sigint);
+        uv_signal_init(&loop, &sigterm);
+        sigint.data = sigterm.data = &st;
+        uv_signal_start(&sigint, on_signal, SIGINT);
+        uv_signal_start(&sigterm, on_signal, SIGTERM);
+        signal(SIGPIPE, SIG_IGN);
+        print_banner(o, port, n);
+        uv_run(&loop, UV_RUN_DEFAULT);
+    } else {
+        for (int i = 0; i < started; i++)
+            uv_async_send(&shards[i].stop_async);
+    }
+    for (int i = 0; i < started; i++)
+        uv_thread_join(&shards[i].thread);
+    uv_loop_close(&loop);
+    free(shards);
+    if (rc == 0)
+        log_info("stopped");
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* server: starts the shards (one thread, loop, JS runtime, Worker and listening
+ * socket each), prints where it serves, and runs until SIGINT/SIGTERM, then stops
+ * accepting, lets in-flight requests finish (bounded) and returns. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "config/config.h"
+#include "net/h1.h"
+
+typedef struct server_opts {
+    const config *cfg;
+    const char *ip;
+    int port;                   /* 0 = any free port */
+    int threads;                /* shards; 0 = one per core */
+    h1_limits limits;
+    size_t memory_bytes_max;    /* per shard runtime */
+    uint32_t cpu_ms_max;
+    uint32_t wall_ms_max;
+    uint32_t shutdown_grace_ms; /* in-flight requests get this long at shutdown */
+    bool log_requests;
+    const char *banner_name;    /* "durable dev" */
+} server_opts;
+
+/* Blocks until a stop signal. Returns 0 after a clean stop, or an error (with *e)
+ * when a shard could not start (port in use, script failed to load, …). */
+int server_run(const server_opts *opts, err *e);

@@ -1,0 +1,139 @@
+// The Worker side of a request: ExecutionContext, FetchEvent and
+// addEventListener (service-worker format), the classes of "cloudflare:workers",
+// and the dispatcher that C calls for each request (worker/worker.c).
+// spec: workers.md WRK-1..4, WRK-20..22, CTX-1..3
+(() => {
+  "use strict";
+  const N = globalThis.__durable;
+  const logError = (what, e) => {
+    try { console.error(what, e); } catch { N.fetchLog?.(String(what) + " " + String(e)); }
+  };
+
+  const kId = Symbol("requestId");
+  class ExecutionContext {
+    constructor(id) {
+      this[kId] = id;
+      this.props = {};
+    }
+    waitUntil(promise) {
+      if (arguments.length < 1)
+        throw new TypeError("Failed to execute 'waitUntil' on 'ExecutionContext': 1 argument required, but only 0 present.");
+      Promise.resolve(promise).then(undefined, (e) => logError("Uncaught (in waitUntil promise)", e));
+    }
+    passThroughOnException() {
+      // No origin is configured, so a later exception still gives a 500 (CTX-2).
+    }
+  }
+  Object.defineProperty(ExecutionContext.prototype, Symbol.toStringTag, { value: "ExecutionContext" });
+
+  // ---- cloudflare:workers ----
+  class DurableObject {
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  }
+  class WorkerEntrypoint {
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  }
+  class RpcTarget {}
+  class WorkflowEntrypoint {
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  }
+  N.cloudflareWorkers = { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env: undefined };
+
+  // ---- service-worker format ----
+  const listeners = { fetch: [], scheduled: [] };
+  const BaseEvent = typeof globalThis.Event === "function" ? globalThis.Event : class { constructor(type) { this.type = type; } };
+  const kResponse = Symbol("response");
+  const kDispatching = Symbol("dispatching");
+  class FetchEvent extends BaseEvent {
+    constructor(type, init) {
+      super(type);
+      this.request = init?.request;
+      this[kResponse] = undefined;
+      this[kDispatching] = false;
+      this._ctx = init?._ctx;
+    }
+    respondWith(r) {
+      if (!this[kDispatching])
+        throw new Error("FetchEvent.respondWith() must be called synchronously while the event is dispatched.");
+      if (this[kResponse] !== undefined)
+        throw new Error("FetchEvent.respondWith() has already been called; it can be called only once.");
+      this[kResponse] = Promise.resolve(r);
+    }
+    waitUntil(p) { this._ctx.waitUntil(p); }
+    passThroughOnException() { this._ctx.passThroughOnException(); }
+  }
+  globalThis.FetchEvent = FetchEvent;
+  globalThis.ExecutionContext = ExecutionContext;
+  const addEventListener = function addEventListener(type, fn) {
+    if (typeof fn !== "function" && !(fn && typeof fn.handleEvent === "function"))
+      throw new TypeError("addEventListener: the listener must be a function or an object with handleEvent()");
+    const list = listeners[type];
+    if (!list) return; // other event types are accepted and never fire
+    if (!list.includes(fn)) list.push(fn);
+  };
+  const removeEventListener = function removeEventListener(type, fn) {
+    const list = listeners[type];
+    if (!list) return;
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+  };
+  globalThis.addEventListener = addEventListener;
+  globalThis.removeEventListener = removeEventListener;
+  N.swListenerCount = () => listeners.fetch.length;
+
+  // ---- dispatch (called from C for each request) ----
+  // N.mode: 1 = module (N.handler = default export), 2 = service worker.
+  const noFetch = () => new Error("Handler does not export a fetch() function.");
+  const callModule = (request, ctx) => {
+    const h = N.handler;
+    if (typeof h === "function" && h.prototype instanceof WorkerEntrypoint) {
+      const inst = new h(ctx, N.env);
+      if (typeof inst.fetch !== "function") throw noFetch();
+      return inst.fetch(request);
+    }
+    if (h === null || h === undefined || typeof h.fetch !== "function") throw noFetch();
+    return h.fetch(request, N.env, ctx);
+  };
+  const callServiceWorker = (request, ctx) => {
+    if (listeners.fetch.length === 0) throw noFetch();
+    const ev = new FetchEvent("fetch", { request, _ctx: ctx });
+    ev[kDispatching] = true;
+    try {
+      for (const fn of listeners.fetch) {
+        if (typeof fn === "function") fn.call(globalThis, ev); else fn.handleEvent(ev);
+      }
+    } finally {
+      ev[kDispatching] = false;
+    }
+    if (ev[kResponse] === undefined)
+      throw new Error("No fetch listener called respondWith(), and durable has no origin to pass the request to.");
+    return ev[kResponse];
+  };
+  const done = N.fetchDone, failed = N.fetchFailed;
+  N.dispatchFetch = (id, request) => {
+    const ctx = new ExecutionContext(id);
+    let r;
+    try {
+      r = N.mode === 1 ? callModule(request, ctx) : callServiceWorker(request, ctx);
+    } catch (e) {
+      failed(id, e);
+      return;
+    }
+    if (r !== null && typeof r === "object" && typeof r.then === "function")
+      r.then((v) => done(id, v), (e) => failed(id, e));
+    else
+      done(id, r);
+  };
+  N.awaitBody = (id, p) => {
+    p.then((ab) => N.bodyDone(id, ab), (e) => failed(id, e));
+  };
+})();

@@ -1,0 +1,545 @@
+/* worker.c: one Worker script on one shard (see worker.h).
+ *
+ * Requests in flight live in a slot table; JS refers to a request by a small
+ * integer id (slot index + generation), never by pointer, so a late callback for a
+ * request that already timed out finds a stale generation and does nothing.
+ * Hot path (the `hello` benchmark): build Request, call N.dispatchFetch, pump jobs,
+ * N.fetchDone → web_response_parts_get → h1_conn_respond. No timer is armed for a
+ * handler that settles within the first pump. */
+#include "worker/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "web/web.h"
+
+#define SLOT_BITS 20
+#define SLOTS_MAX (1u << SLOT_BITS)
+#define GEN_MAX 1024u
+
+typedef struct wreq {
+    h1_conn *conn;            /* NULL when the slot is free */
+    const h1_request *req;    /* valid until we respond */
+    uint64_t start_ns;
+    uint32_t gen;
+    uint32_t next_free;
+    uv_timer_t *timer;        /* wall limit, armed only if the first pump did not settle */
+    web_response_parts parts; /* while waiting for a streamed body */
+    bool parts_live;
+} wreq;
+
+struct worker {
+    js_rt *rt;
+    JSContext *ctx;
+    worker_opts opts;
+    wreq *slots;
+    uint32_t slot_count, slot_cap;
+    uint32_t free_head;       /* UINT32_MAX = none */
+    size_t inflight;
+    JSValue dispatch;         /* N.dispatchFetch */
+    JSValue await_body;       /* N.awaitBody */
+};
+
+static worker *worker_of(JSContext *ctx)
+{
+    return js_ctx_slot(ctx, JS_SLOT_WORKER);
+}
+
+JSContext *worker_context(worker *w)
+{
+    return w->ctx;
+}
+
+size_t worker_inflight(const worker *w)
+{
+    return w->inflight;
+}
+
+/* ---- slots ---- */
+
+static int slot_alloc(worker *w, uint32_t *out)
+{
+    if (w->free_head != UINT32_MAX) {
+        uint32_t i = w->free_head;
+        w->free_head = w->slots[i].next_free;
+        *out = i;
+        return 0;
+    }
+    if (w->slot_count == w->slot_cap) {
+        if (w->slot_cap >= SLOTS_MAX)
+            return DUR_ETOOBIG;
+        uint32_t cap = w->slot_cap ? w->slot_cap * 2 : 64;
+        wreq *n = realloc(w->slots, cap * sizeof *n);
+        if (!n)
+            return DUR_ENOMEM;
+        w->slots = n;
+        w->slot_cap = cap;
+    }
+    uint32_t i = w->slot_count++;
+    memset(&w->slots[i], 0, sizeof w->slots[i]);
+    *out = i;
+    return 0;
+}
+
+static int32_t slot_id(const worker *w, uint32_t i)
+{
+    return (int32_t)((w->slots[i].gen << SLOT_BITS) | i);
+}
+
+static wreq *slot_find(worker *w, int32_t id, uint32_t *idx)
+{
+    if (id < 0)
+        return NULL;
+    uint32_t i = (uint32_t)id & (SLOTS_MAX - 1), gen = (uint32_t)id >> SLOT_BITS;
+    if (i >= w->slot_count || !w->slots[i].conn || w->slots[i].gen != gen)
+        return NULL;
+    *idx = i;
+    return &w->slots[i];
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void slot_free(worker *w, uint32_t i)
+{
+    wreq *r = &w->slots[i];
+    if (r->timer) {
+        uv_timer_stop(r->timer);
+        uv_close((uv_handle_t *)r->timer, on_timer_closed);
+        r->timer = NULL;
+    }
+    if (r->parts_live) {
+        web_response_parts_fini(w->ctx, &r->parts);
+        r->parts_live = false;
+    }
+    r->conn = NULL;
+    r->req = NULL;
+    r->gen = (r->gen + 1) % GEN_MAX;
+    r->next_free = w->free_head;
+    w->free_head = i;
+    w->inflight--;
+}
+
+/* ---- answering ---- */
+
+static void log_request(worker *w, const wreq *r, int status)
+{
+    if (!w->opts.log_requests)
+        return;
+    double ms = (double)(uv_hrtime() - r->start_ns) / 1e6;
+    const char *color = status >= 500 ? C_RED : status >= 400 ? C_YELLOW : C_GREEN;
+    log_info("%s %.*s %s%d%s %s(%.1f ms)%s", r->req->method, (int)r->req->target_len,
+             r->req->target, color, status, C_RESET, C_DIM, ms, C_RESET);
+}
+
+static void respond_error(worker *w, uint32_t i, int status, const char *body)
+{
+    wreq *r = &w->slots[i];
+    log_request(w, r, status);
+    h1_header hdr = {"content-type", 12, "text/plain;charset=UTF-8", 24};
+    h1_conn_respond(r->conn, status, &hdr, 1, body, strlen(body));
+    slot_free(w, i);
+}
+
+static void respond_parts(worker *w, uint32_t i, web_response_parts *p)
+{
+    wreq *r = &w->slots[i];
+    log_request(w, r, p->status);
+    h1_conn_respond(r->conn, p->status, p->headers, p->header_count, p->body, p->body_len);
+    slot_free(w, i);
+}
+
+/* The handler failed: log why, answer 500 (503 for the CPU limit, spec WRK-30). */
+static void fail_with(worker *w, uint32_t i, JSValueConst exc, bool cpu)
+{
+    char *text = js_exception_text(w->ctx, exc);
+    wreq *r = &w->slots[i];
+    if (cpu)
+        log_error("%s %.*s: the handler ran past the CPU limit of %u ms and was aborted",
+                  r->req->method, (int)r->req->target_len, r->req->target,
+                  js_rt_cpu_ms(w->rt));
+    else
+        log_error("%s %.*s: Uncaught %s", r->req->method, (int)r->req->target_len,
+                  r->req->target, text ? text : "(out of memory)");
+    free(text);
+    if (cpu)
+        respond_error(w, i, 503, "Service Unavailable");
+    else
+        respond_error(w, i, 500, "Internal Server Error");
+}
+
+static void take_response(worker *w, uint32_t i, JSValueConst v)
+{
+    wreq *r = &w->slots[i];
+    err e = {0};
+    int rc = web_response_parts_get(w->ctx, v, &r->parts, &e);
+    if (rc == DUR_ETYPE) {
+        log_error("%s %.*s: TypeError: %s", r->req->method, (int)r->req->target_len,
+                  r->req->target, e.msg);
+        respond_error(w, i, 500, "Internal Server Error");
+        return;
+    }
+    if (rc < 0) {
+        fail_with(w, i, JS_UNDEFINED, js_rt_take_cpu_exceeded(w->rt));
+        return;
+    }
+    r->parts_live = true;
+    if (!r->parts.body_pending) {
+        respond_parts(w, i, &r->parts);
+        return;
+    }
+    /* A streamed body: collect it, then answer (true streaming comes with streams
+     * on the wire; until then the length is known when we write). */
+    JSValue args[2] = {JS_NewInt32(w->ctx, slot_id(w, i)), JS_DupValue(w->ctx, r->parts.body_promise)};
+    JSValue res = JS_Call(w->ctx, w->await_body, JS_UNDEFINED, 2, args);
+    JS_FreeValue(w->ctx, args[1]);
+    if (JS_IsException(res))
+        fail_with(w, i, JS_UNDEFINED, false);
+    JS_FreeValue(w->ctx, res);
+}
+
+/* ---- natives called from 90_worker.js ---- */
+
+static JSValue js_fetch_done(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    worker *w = worker_of(ctx);
+    int32_t id;
+    uint32_t i;
+    if (!w || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i))
+        return JS_UNDEFINED;   /* answered already (timeout) */
+    take_response(w, i, argv[1]);
+    return JS_UNDEFINED;
+}
+
+static JSValue js_fetch_failed(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    worker *w = worker_of(ctx);
+    int32_t id;
+    uint32_t i;
+    if (!w || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i))
+        return JS_UNDEFINED;
+    fail_with(w, i, argv[1], false);
+    return JS_UNDEFINED;
+}
+
+static JSValue js_body_done(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    worker *w = worker_of(ctx);
+    int32_t id;
+    uint32_t i;
+    if (!w || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i))
+        return JS_UNDEFINED;
+    wreq *r = &w->slots[i];
+    if (web_response_parts_set_body(ctx, &r->parts, argv[1]) < 0) {
+        fail_with(w, i, JS_UNDEFINED, false);
+        return JS_UNDEFINED;
+    }
+    respond_parts(w, i, &r->parts);
+    return JS_UNDEFINED;
+}
+
+int worker_js_install(JSContext *ctx, JSValueConst native)
+{
+    if (web_install(ctx, native) < 0)
+        return -1;
+    static const JSCFunctionListEntry fns[] = {
+        JS_CFUNC_DEF("fetchDone", 2, js_fetch_done),
+        JS_CFUNC_DEF("fetchFailed", 2, js_fetch_failed),
+        JS_CFUNC_DEF("bodyDone", 2, js_body_done),
+    };
+    JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
+    return 0;
+}
+
+/* ---- the wall limit ---- */
+
+static void on_wall_timeout(uv_timer_t *t)
+{
+    worker *w = t->data;
+    uint32_t i;
+    /* Find the slot owning this timer (the table is small; timeouts are rare). */
+    for (i = 0; i < w->slot_count; i++)
+        if (w->slots[i].timer == t)
+            break;
+    if (i == w->slot_count)
+        return;
+    wreq *r = &w->slots[i];
+    log_error("%s %.*s: the handler did not produce a response within %u ms (a promise that "
+              "never settles?)",
+              r->req->method, (int)r->req->target_len, r->req->target, w->opts.wall_ms_max);
+    respond_error(w, i, 500, "Internal Server Error");
+}
+
+static void arm_wall_limit(worker *w, uint32_t i)
+{
+    wreq *r = &w->slots[i];
+    uv_timer_t *t = malloc(sizeof *t);
+    if (!t)
+        return;   /* no limit for this request; it still completes normally */
+    uv_timer_init(js_loop(w->ctx), t);
+    t->data = w;
+    r->timer = t;
+    uv_timer_start(t, on_wall_timeout, w->opts.wall_ms_max, 0);
+}
+
+/* ---- a request ---- */
+
+static int build_url(const h1_request *req, buf *url)
+{
+    if (req->target_len > 7 && (strncmp(req->target, "http://", 7) == 0 ||
+                                strncmp(req->target, "https://", 8) == 0))
+        return buf_append(url, req->target, req->target_len);
+    const char *host = req->host && *req->host ? req->host : "localhost";
+    int rc = buf_append_str(url, "http://");
+    if (rc == 0)
+        rc = buf_append_str(url, host);
+    if (rc == 0 && req->target[0] != '/')
+        rc = buf_append_str(url, "/");
+    if (rc == 0 && !(req->target_len == 1 && req->target[0] == '*'))
+        rc = buf_append(url, req->target, req->target_len);
+    return rc;
+}
+
+void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
+{
+    uint32_t i;
+    if (slot_alloc(w, &i) < 0) {
+        h1_header hdr = {"content-type", 12, "application/json", 16};
+        const char *body = "{\"error\":\"too many requests in flight on this shard\"}";
+        h1_conn_respond(conn, 503, &hdr, 1, body, strlen(body));
+        return;
+    }
+    wreq *r = &w->slots[i];
+    r->conn = conn;
+    r->req = req;
+    r->start_ns = uv_hrtime();
+    w->inflight++;
+    int32_t id = slot_id(w, i);
+
+    char stack_url[2048];
+    buf url;
+    buf_init(&url, 1024 * 1024);
+    int rc = 0;
+    const char *host = req->host ? req->host : "localhost";
+    size_t need = 7 + strlen(host) + req->target_len + 2;
+    const char *u;
+    size_t ulen;
+    if (need < sizeof stack_url && req->target[0] == '/') {
+        ulen = (size_t)snprintf(stack_url, sizeof stack_url, "http://%s%s", host, req->target);
+        u = stack_url;
+    } else {
+        rc = build_url(req, &url);
+        u = url.ptr;
+        ulen = url.len;
+    }
+    if (rc < 0) {
+        buf_fini(&url);
+        respond_error(w, i, 414, "URI Too Long");
+        return;
+    }
+    JSContext *ctx = w->ctx;
+    js_rt_event_begin(w->rt);
+    JSValue jreq = web_request_new(ctx, req, u, ulen);
+    buf_fini(&url);
+    if (JS_IsException(jreq)) {
+        js_rt_event_end(w->rt);
+        fail_with(w, i, JS_UNDEFINED, js_rt_take_cpu_exceeded(w->rt));
+        return;
+    }
+    JSValue args[2] = {JS_NewInt32(ctx, id), jreq};
+    JSValue res = JS_Call(ctx, w->dispatch, JS_UNDEFINED, 2, args);
+    js_rt_event_end(w->rt);
+    JS_FreeValue(ctx, jreq);
+    if (JS_IsException(res)) {
+        bool cpu = js_rt_take_cpu_exceeded(w->rt);
+        uint32_t j;
+        if (slot_find(w, id, &j))
+            fail_with(w, j, JS_UNDEFINED, cpu);
+        else
+            js_log_exception(ctx, "Uncaught exception after the response");
+    }
+    JS_FreeValue(ctx, res);
+    js_rt_pump(w->rt);
+    uint32_t j;
+    if (slot_find(w, id, &j) && !w->slots[j].timer)
+        arm_wall_limit(w, j);
+}
+
+/* ---- loading the script ---- */
+
+static int set_env(worker *w, JSValueConst env, bool as_globals, err *e)
+{
+    JSContext *ctx = w->ctx;
+    const config *cfg = w->opts.cfg;
+    JSValue global = JS_GetGlobalObject(ctx);
+    for (size_t k = 0; k < cfg->vars_count; k++) {
+        const config_var *v = &cfg->vars[k];
+        JSValue val = v->is_json ? JS_ParseJSON(ctx, v->value, strlen(v->value), v->name)
+                                 : JS_NewString(ctx, v->value);
+        if (JS_IsException(val)) {
+            JS_FreeValue(ctx, global);
+            char *t = js_exception_text(ctx, JS_UNDEFINED);
+            err_setf(e, DUR_EPARSE, "var '%s': %s", v->name, t ? t : "?");
+            free(t);
+            return -1;
+        }
+        if (as_globals)
+            JS_SetPropertyStr(ctx, global, v->name, JS_DupValue(ctx, val));
+        JS_SetPropertyStr(ctx, env, v->name, val);
+    }
+    JS_FreeValue(ctx, global);
+    return 0;
+}
+
+static char *load_file(const char *path, size_t *len, err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_setf(e, -errno, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    buf b;
+    buf_init(&b, 64u * 1024u * 1024u);
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && rc == 0)
+        rc = buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc == 0)
+        rc = buf_append(&b, "", 0);
+    if (rc < 0) {
+        buf_fini(&b);
+        err_setf(e, rc, "%s: %s", path, rc == DUR_ETOOBIG ? "larger than 64 MiB" : "out of memory");
+        return NULL;
+    }
+    return buf_take(&b, len);
+}
+
+static int load_error(worker *w, const char *path, err *e)
+{
+    char *t = js_exception_text(w->ctx, JS_UNDEFINED);
+    err_setf(e, DUR_EPARSE, "%s failed to load:\n%s", path, t ? t : "(out of memory)");
+    free(t);
+    return -1;
+}
+
+static int load_main(worker *w, err *e)
+{
+    JSContext *ctx = w->ctx;
+    const char *path = w->opts.cfg->main;
+    size_t len;
+    char *src = load_file(path, &len, e);
+    if (!src)
+        return -1;
+    bool is_module = JS_DetectModule(src, len);
+    JSValue native = js_native(ctx);
+    JSValue env = JS_NewObject(ctx);
+    if (set_env(w, env, !is_module, e) < 0) {
+        JS_FreeValue(ctx, env);
+        free(src);
+        return -1;
+    }
+    JS_SetPropertyStr(ctx, native, "env", JS_DupValue(ctx, env));
+    JSValue cfw = JS_GetPropertyStr(ctx, native, "cloudflareWorkers");
+    JS_SetPropertyStr(ctx, cfw, "env", env);
+    JS_FreeValue(ctx, cfw);
+
+    js_rt_event_begin(w->rt);
+    int rc = 0;
+    if (!is_module) {
+        JSValue r = JS_Eval(ctx, src, len, path, JS_EVAL_TYPE_GLOBAL);
+        free(src);
+        if (JS_IsException(r))
+            rc = load_error(w, path, e);
+        JS_FreeValue(ctx, r);
+        JS_SetPropertyStr(ctx, native, "mode", JS_NewInt32(ctx, 2));
+        goto out;
+    }
+    free(src);
+    /* Import the main module through a tiny entry module that hands over its
+     * namespace: QuickJS 2021-03-27 has no C API for a module's namespace. */
+    buf entry;
+    buf_init(&entry, 64 * 1024);
+    JSValue quoted = JS_NewString(ctx, path);
+    JSValue json = JS_JSONStringify(ctx, quoted, JS_UNDEFINED, JS_UNDEFINED);
+    const char *q = JS_ToCString(ctx, json);
+    buf_printf(&entry, "import * as ns from %s; globalThis.__durable_ns = ns;", q ? q : "\"\"");
+    JS_FreeCString(ctx, q);
+    JS_FreeValue(ctx, json);
+    JS_FreeValue(ctx, quoted);
+    char entry_name[4096];
+    snprintf(entry_name, sizeof entry_name, "%s.__durable_entry__.js", path);
+    JSValue r = JS_Eval(ctx, entry.ptr ? entry.ptr : "", entry.len, entry_name, JS_EVAL_TYPE_MODULE);
+    buf_fini(&entry);
+    if (JS_IsException(r)) {
+        rc = load_error(w, path, e);
+        JS_FreeValue(ctx, r);
+        goto out;
+    }
+    JS_FreeValue(ctx, r);
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue ns = JS_GetPropertyStr(ctx, global, "__durable_ns");
+    JSAtom a = JS_NewAtom(ctx, "__durable_ns");
+    JS_DeleteProperty(ctx, global, a, 0);
+    JS_FreeAtom(ctx, a);
+    JS_FreeValue(ctx, global);
+    JS_SetPropertyStr(ctx, native, "mainModule", JS_DupValue(ctx, ns));
+    JS_SetPropertyStr(ctx, native, "handler", JS_GetPropertyStr(ctx, ns, "default"));
+    JS_SetPropertyStr(ctx, native, "mode", JS_NewInt32(ctx, 1));
+    JS_FreeValue(ctx, ns);
+out:
+    js_rt_event_end(w->rt);
+    if (rc == 0)
+        js_rt_pump(w->rt);
+    return rc;
+}
+
+worker *worker_new(js_rt *rt, const worker_opts *opts, err *e)
+{
+    worker *w = calloc(1, sizeof *w);
+    if (!w) {
+        err_setf(e, DUR_ENOMEM, "out of memory");
+        return NULL;
+    }
+    w->rt = rt;
+    w->opts = *opts;
+    if (!w->opts.wall_ms_max)
+        w->opts.wall_ms_max = js_rt_cpu_ms(rt);
+    w->free_head = UINT32_MAX;
+    w->dispatch = JS_UNDEFINED;
+    w->await_body = JS_UNDEFINED;
+    w->ctx = js_rt_context_new(rt, e);
+    if (!w->ctx) {
+        free(w);
+        return NULL;
+    }
+    js_ctx_set_slot(w->ctx, JS_SLOT_WORKER, w);
+    JSValue native = js_native(w->ctx);
+    w->dispatch = JS_GetPropertyStr(w->ctx, native, "dispatchFetch");
+    w->await_body = JS_GetPropertyStr(w->ctx, native, "awaitBody");
+    if (load_main(w, e) < 0) {
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void worker_free(worker *w)
+{
+    if (!w)
+        return;
+    for (uint32_t i = 0; i < w->slot_count; i++)
+        if (w->slots[i].conn)
+            respond_error(w, i, 503, "Service Unavailable");
+    JS_FreeValue(w->ctx, w->dispatch);
+    JS_FreeValue(w->ctx, w->await_body);
+    js_context_free(w->ctx);
+    free(w->slots);
+    free(w);
+}

@@ -1,0 +1,139 @@
+// Module and service-worker formats, imports, env, ctx, timers, the prelude.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startDev, runDevExpectFailure, makeProject } from "../lib.mjs";
+
+const toml = (extra = "") => `name = "t"\nmain = "src/index.js"\ncompatibility_date = "2026-01-01"\n${extra}`;
+
+test("service-worker format: addEventListener + respondWith, vars as globals", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml(`[vars]\nGREETING = "hi"\nLIMITS = { max = 3 }\n`),
+    "src/index.js": `addEventListener("fetch", (event) => {
+        event.respondWith(handle(event.request));
+      });
+      async function handle(request) {
+        return new Response(GREETING + " " + LIMITS.max + " " + new URL(request.url).pathname);
+      }`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.equal(await (await fetch(srv.url + "/sw")).text(), "hi 3 /sw");
+  } finally { await srv.stop(); }
+});
+
+test("module format: env vars (strings and JSON), relative and data imports, cloudflare:workers", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml(`[vars]\nNAME = "durable"\nCONF = { retries = 2, tags = ["a", "b"] }\nFLAG = true\n`),
+    "src/index.js": `import { helper } from "./lib/helper.js";
+      import text from "./data/greeting.txt";
+      import { DurableObject, WorkerEntrypoint, RpcTarget } from "cloudflare:workers";
+      export default { async fetch(req, env, ctx) {
+        return Response.json({ helper: helper(), text, name: env.NAME, conf: env.CONF, flag: env.FLAG,
+          classes: [typeof DurableObject, typeof WorkerEntrypoint, typeof RpcTarget],
+          ctx: [typeof ctx.waitUntil, typeof ctx.passThroughOnException] });
+      } };`,
+    "src/lib/helper.js": `import { two } from "../two.js"; export const helper = () => "helped" + two;`,
+    "src/two.js": `export const two = 2;`,
+    "src/data/greeting.txt": "hello text",
+  });
+  const srv = await startDev(dir);
+  try {
+    const j = await (await fetch(srv.url + "/")).json();
+    assert.deepEqual(j, { helper: "helped2", text: "hello text", name: "durable", conf: { retries: 2, tags: ["a", "b"] },
+      flag: true, classes: ["function", "function", "function"], ctx: ["function", "function"] });
+  } finally { await srv.stop(); }
+});
+
+test("a WorkerEntrypoint class as the default export", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml(`[vars]\nX = "x"\n`),
+    "src/index.js": `import { WorkerEntrypoint } from "cloudflare:workers";
+      export default class extends WorkerEntrypoint { fetch(req) { return new Response("entry " + this.env.X); } }`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.equal(await (await fetch(srv.url + "/")).text(), "entry x");
+  } finally { await srv.stop(); }
+});
+
+test("node: imports and bare specifiers are refused at load with a clear message", async () => {
+  let dir = makeProject({ "wrangler.toml": toml(), "src/index.js": `import fs from "node:fs"; export default {};` });
+  let r = await runDevExpectFailure(dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /node:fs/);
+  dir = makeProject({ "wrangler.toml": toml(), "src/index.js": `import x from "lodash"; export default {};` });
+  r = await runDevExpectFailure(dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /lodash.*bundler/);
+});
+
+test("ctx.waitUntil keeps work going after the response; timers fire", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml(),
+    "src/index.js": `let log = [];
+      export default { async fetch(req, env, ctx) {
+        const p = new URL(req.url).pathname;
+        if (p === "/start") {
+          ctx.waitUntil(new Promise((r) => setTimeout(() => { log.push("later"); r(); }, 50)));
+          return new Response("started");
+        }
+        if (p === "/timer") {
+          const v = await new Promise((r) => setTimeout((a, b) => r(a + b), 10, 2, 3));
+          let n = 0; const id = setInterval(() => { n++; }, 1);
+          await new Promise((r) => setTimeout(r, 30)); clearInterval(id);
+          const cleared = await new Promise((r) => { const t = setTimeout(() => r("fired"), 5); clearTimeout(t); setTimeout(() => r("cleared"), 20); });
+          return Response.json({ v, intervalRan: n > 1, cleared });
+        }
+        if (p === "/reject") { ctx.waitUntil(Promise.reject(new Error("bg failure"))); return new Response("ok"); }
+        return Response.json(log);
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.equal(await (await fetch(srv.url + "/start")).text(), "started");
+    await srv.waitForLog(/GET \/start 200/);
+    // waitUntil work completes after the response was sent:
+    let log;
+    for (let i = 0; i < 50; i++) {
+      log = await (await fetch(srv.url + "/log")).json();
+      if (log.length) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(log, ["later"]);
+    assert.deepEqual(await (await fetch(srv.url + "/timer")).json(), { v: 5, intervalRan: true, cleared: "cleared" });
+    assert.equal((await fetch(srv.url + "/reject")).status, 200);
+    await srv.waitForLog(/bg failure/);
+  } finally { await srv.stop(); }
+});
+
+test("the ES2022 prelude: at, findLast, hasOwn, Error cause, toSorted, groupBy", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml(),
+    "src/index.js": `export default { fetch() {
+      const a = [3, 1, 2];
+      const e = new Error("outer", { cause: "inner" });
+      class MyError extends Error { constructor(m) { super(m, { cause: 7 }); this.name = "MyError"; } }
+      const m = new MyError("x");
+      let engineErr; try { null.x; } catch (err) { engineErr = err; }
+      return Response.json({
+        at: [a.at(-1), "abc".at(-1), new Uint8Array([1, 2]).at(-1)],
+        findLast: [a.findLast((x) => x > 1), a.findLastIndex((x) => x > 5)],
+        hasOwn: [Object.hasOwn({ k: 1 }, "k"), Object.hasOwn({}, "toString")],
+        cause: [e.cause, m.cause, m instanceof MyError, m instanceof Error, engineErr instanceof Error, engineErr instanceof TypeError],
+        sorted: [a.toSorted(), a.toReversed(), a.with(0, 9), a],
+        groupBy: Object.groupBy([1, 2, 3, 4], (x) => (x % 2 ? "odd" : "even")),
+        mapGroupBy: [...Map.groupBy([1, 2, 3], (x) => x > 1)],
+      });
+    } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    const j = await (await fetch(srv.url + "/")).json();
+    assert.deepEqual(j, {
+      at: [2, "c", 2], findLast: [2, -1], hasOwn: [true, false],
+      cause: ["inner", 7, true, true, true, true],
+      sorted: [[1, 2, 3], [2, 1, 3], [9, 1, 2], [3, 1, 2]],
+      groupBy: { odd: [1, 3], even: [2, 4] }, mapGroupBy: [[false, [1]], [true, [2, 3]]],
+    });
+  } finally { await srv.stop(); }
+});
