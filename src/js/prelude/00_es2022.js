@@ -116,16 +116,28 @@
 
   // Error `cause` (ES2022). The replacement constructors share the original
   // prototypes, so errors the engine throws itself are still `instanceof Error`.
+  // The wrapper adds two frames to every stack ("construct (native)" and itself);
+  // drop them so stacks start where the user's code created the error.
+  const tidyStack = (e) => {
+    const s = e.stack;
+    if (typeof s !== "string") return;
+    const lines = s.split("\n");
+    let i = 0;
+    while (i < lines.length && (lines[i].includes("at construct (native)") || lines[i].includes("js/prelude/00_es2022.js"))) i++;
+    if (i) Object.defineProperty(e, "stack", { value: lines.slice(i).join("\n"), writable: true, configurable: true, enumerable: false });
+  };
   const wrapError = (Orig, isAggregate) => {
     const Wrapped = isAggregate
       ? function AggregateError(errors, message, options) {
           const e = Reflect.construct(Orig, message === undefined ? [errors] : [errors, message], new.target || Wrapped);
+          tidyStack(e);
           if (options !== null && typeof options === "object" && "cause" in options)
             Object.defineProperty(e, "cause", { value: options.cause, writable: true, configurable: true, enumerable: false });
           return e;
         }
       : function Error(message, options) {
           const e = Reflect.construct(Orig, message === undefined ? [] : [message], new.target || Wrapped);
+          tidyStack(e);
           if (options !== null && typeof options === "object" && "cause" in options)
             Object.defineProperty(e, "cause", { value: options.cause, writable: true, configurable: true, enumerable: false });
           return e;
