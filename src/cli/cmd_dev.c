@@ -40,6 +40,8 @@ static void dev_usage(FILE *f)
             "      --header-timeout-ms N\n"
             "                          a client must send a request's head within this\n"
             "                          (default 10000), else 408 and the connection closes\n"
+            "      --idle-timeout-ms N an idle Durable Object leaves memory after this\n"
+            "                          (default 70000); its storage stays\n"
             "      --log-level LEVEL   debug, info (default), warn or error; below info,\n"
             "                          the per-request lines are not printed\n"
             "  -h, --help              this help\n"
@@ -62,7 +64,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long max, unsigne
 
 int cmd_dev(int argc, char **argv)
 {
-    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO };
+    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO, O_IDLE };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"env", required_argument, NULL, 'e'},
@@ -76,6 +78,7 @@ int cmd_dev(int argc, char **argv)
         {"max-body-mb", required_argument, NULL, O_BODY},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
         {"header-timeout-ms", required_argument, NULL, O_HEADTO},
+        {"idle-timeout-ms", required_argument, NULL, O_IDLE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {0, 0, 0, 0},
@@ -83,7 +86,7 @@ int cmd_dev(int argc, char **argv)
     const char *config_path = NULL, *env_name = NULL, *ip = "127.0.0.1";
     const char *persist = ".durable";
     unsigned long port = 8787, threads = 0, cpu_ms = 0, mem_mb = 128, timeout_ms = 0,
-                  body_mb = 100, head_ms = H1_HEAD_TIMEOUT_MS_DEFAULT;
+                  body_mb = 100, head_ms = H1_HEAD_TIMEOUT_MS_DEFAULT, idle_ms = 70000;
     log_level level = LOG_INFO;
     int c;
     optind = 1;
@@ -104,6 +107,10 @@ int cmd_dev(int argc, char **argv)
         case O_BODY: if (parse_uint("--max-body-mb", optarg, 1u << 20, &body_mb) < 0) return 2; break;
         case O_HEADTO:
             if (parse_uint("--header-timeout-ms", optarg, 3600000, &head_ms) < 0 || head_ms == 0)
+                return 2;
+            break;
+        case O_IDLE:
+            if (parse_uint("--idle-timeout-ms", optarg, 86400000, &idle_ms) < 0 || idle_ms == 0)
                 return 2;
             break;
         case O_LOGLEVEL:
@@ -145,10 +152,6 @@ int cmd_dev(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg.warnings_count; i++)
         log_warn("%s", cfg.warnings[i]);
-    if (cfg.do_bindings_count)
-        log_warn("Durable Object bindings are parsed but not served yet: env.%s is undefined",
-                 cfg.do_bindings[0].name);
-    (void)persist;
 
     server_opts so = {
         .cfg = &cfg,
@@ -161,6 +164,8 @@ int cmd_dev(int argc, char **argv)
         .shutdown_grace_ms = 10000,
         .log_requests = level <= LOG_INFO,
         .banner_name = "durable dev",
+        .persist_dir = persist,
+        .idle_ms = (uint32_t)idle_ms,
     };
     h1_limits_default(&so.limits);
     so.limits.body_bytes_max = (size_t)body_mb * 1000u * 1000u;

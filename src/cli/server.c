@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "js/rt.h"
+#include "objects/objects.h"
 #include "worker/worker.h"
 
 #define SHARDS_MAX 256
@@ -34,6 +35,8 @@ typedef struct shard {
     int start_rc;
     err start_err;
     js_rt *rt;
+    obj_registry *objects;     /* shared, read-only */
+    obj_shard *obj;
     worker *worker;
     h1_server *server;
     bool stopping;
@@ -66,6 +69,8 @@ static void finish_stop(shard *s)
      * connections still exist, and releases every JS timer handle. */
     worker_free(s->worker);
     s->worker = NULL;
+    obj_shard_close(s->obj);
+    s->obj = NULL;
     h1_server_close(s->server, on_server_closed, s);
 }
 
@@ -98,11 +103,16 @@ static int shard_setup(shard *s)
     s->rt = js_rt_new(&s->loop, &ro, &s->start_err);
     if (!s->rt)
         return -1;
+    s->obj = obj_shard_new(s->objects, s->index, &s->loop, &s->start_err);
+    if (!s->obj)
+        return -1;
     worker_opts wo = {
         .cfg = o->cfg,
         .wall_ms_max = o->wall_ms_max,
         .log_requests = o->log_requests,
         .shard_index = s->index,
+        .objects = s->objects,
+        .obj_shard = s->obj,
     };
     s->worker = worker_new(s->rt, &wo, &s->start_err);
     if (!s->worker)
@@ -131,6 +141,8 @@ static void shard_main(void *arg)
     if (s->start_rc < 0) {
         worker_free(s->worker);
         s->worker = NULL;
+        obj_shard_close(s->obj);
+        s->obj = NULL;
         if (s->server)
             h1_server_close(s->server, NULL, NULL);
         s->server = NULL;
@@ -217,14 +229,21 @@ int server_run(const server_opts *o, err *e)
         n = 1;
     if (n > SHARDS_MAX)
         return err_setf(e, DUR_EINVAL, "--threads %d: at most %d shards", n, SHARDS_MAX);
+    obj_opts oo = {.idle_ms = o->idle_ms};
+    obj_registry *objects = obj_registry_new(o->cfg, o->persist_dir, n, &oo, e);
+    if (!objects)
+        return e->code ? e->code : DUR_EINVAL;
     shard *shards = calloc((size_t)n, sizeof *shards);
-    if (!shards)
+    if (!shards) {
+        obj_registry_free(objects);
         return err_setf(e, DUR_ENOMEM, "out of memory");
+    }
     int started = 0, rc = 0, port = o->port;
     for (int i = 0; i < n; i++) {
         shards[i].index = i;
         shards[i].opts = o;
         shards[i].port = port;
+        shards[i].objects = objects;
         if (start_shard(&shards[i]) < 0) {
             rc = shards[i].start_err.code ? shards[i].start_err.code : DUR_EINVAL;
             *e = shards[i].start_err;
@@ -255,6 +274,7 @@ int server_run(const server_opts *o, err *e)
         uv_thread_join(&shards[i].thread);
     uv_loop_close(&loop);
     free(shards);
+    obj_registry_free(objects);
     if (rc == 0)
         log_info("stopped");
     return rc;

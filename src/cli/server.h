@@ -21,6 +21,8 @@ typedef struct server_opts {
     uint32_t shutdown_grace_ms; /* in-flight requests get this long at shutdown */
     bool log_requests;
     const char *banner_name;    /* "durable dev" */
+    const char *persist_dir;    /* --persist-to */
+    uint32_t idle_ms;           /* Durable Object idle eviction; 0 = default */
 } server_opts;
 
 /* Blocks until a stop signal. Returns 0 after a clean stop, or an error (with *e)

@@ -245,7 +245,7 @@ static JSValue js_body_done(JSContext *ctx, JSValueConst this_val, int argc, JSV
 
 int worker_js_install(JSContext *ctx, JSValueConst native)
 {
-    if (web_install(ctx, native) < 0)
+    if (web_install(ctx, native) < 0 || obj_install(ctx, native) < 0)
         return -1;
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("fetchDone", 2, js_fetch_done),
@@ -445,6 +445,29 @@ static int load_main(worker *w, err *e)
         free(src);
         return -1;
     }
+    if (w->opts.objects && obj_env_bind(w->opts.objects, ctx, env, e) < 0) {
+        JS_FreeValue(ctx, env);
+        free(src);
+        return -1;
+    }
+    if (!is_module && w->opts.objects && obj_registry_ns_count(w->opts.objects) > 0) {
+        err_setf(e, DUR_EINVAL, "%s is a service-worker script (no `export`), which cannot "
+                 "define Durable Object classes; make it an ES module with `export default "
+                 "{ fetch }` and `export class %s`", path,
+                 obj_registry_ns_class(w->opts.objects, 0));
+        JS_FreeValue(ctx, env);
+        free(src);
+        return -1;
+    }
+    if (!is_module && w->opts.cfg->do_bindings_count) {
+        /* Service-worker scripts see their bindings as globals (WRK-20). */
+        JSValue global = JS_GetGlobalObject(ctx);
+        for (size_t k = 0; k < w->opts.cfg->do_bindings_count; k++) {
+            const char *bn = w->opts.cfg->do_bindings[k].name;
+            JS_SetPropertyStr(ctx, global, bn, JS_GetPropertyStr(ctx, env, bn));
+        }
+        JS_FreeValue(ctx, global);
+    }
     JS_SetPropertyStr(ctx, native, "env", JS_DupValue(ctx, env));
     JSValue cfw = JS_GetPropertyStr(ctx, native, "cloudflareWorkers");
     JS_SetPropertyStr(ctx, cfw, "env", env);
@@ -489,6 +512,11 @@ static int load_main(worker *w, err *e)
     JS_DeleteProperty(ctx, global, a, 0);
     JS_FreeAtom(ctx, a);
     JS_FreeValue(ctx, global);
+    if (w->opts.objects && obj_check_exports(w->opts.objects, ctx, ns, e) < 0) {
+        JS_FreeValue(ctx, ns);
+        rc = -1;
+        goto out;
+    }
     JS_SetPropertyStr(ctx, native, "mainModule", JS_DupValue(ctx, ns));
     JS_SetPropertyStr(ctx, native, "handler", JS_GetPropertyStr(ctx, ns, "default"));
     JS_SetPropertyStr(ctx, native, "mode", JS_NewInt32(ctx, 1));
@@ -520,6 +548,8 @@ worker *worker_new(js_rt *rt, const worker_opts *opts, err *e)
         return NULL;
     }
     js_ctx_set_slot(w->ctx, JS_SLOT_WORKER, w);
+    if (w->opts.obj_shard)
+        obj_shard_attach(w->opts.obj_shard, w->ctx);
     JSValue native = js_native(w->ctx);
     w->dispatch = JS_GetPropertyStr(w->ctx, native, "dispatchFetch");
     w->await_body = JS_GetPropertyStr(w->ctx, native, "awaitBody");
@@ -527,6 +557,8 @@ worker *worker_new(js_rt *rt, const worker_opts *opts, err *e)
         worker_free(w);
         return NULL;
     }
+    if (w->opts.obj_shard)
+        obj_shard_start(w->opts.obj_shard);
     return w;
 }
 

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "js/rt.h"
 #include "net/h1.h"
+#include "objects/objects.h"
 
 typedef struct worker worker;
 
@@ -31,6 +32,8 @@ typedef struct worker_opts {
     uint32_t wall_ms_max;       /* a request whose handler has not settled by then: 500 */
     bool log_requests;          /* one line per request */
     int shard_index;
+    const obj_registry *objects; /* Durable Object namespaces; NULL if none */
+    obj_shard *obj_shard;       /* this shard's inbox; NULL if no objects */
 } worker_opts;
 
 /* Creates the context, builds env, loads and evaluates the main module. On a module

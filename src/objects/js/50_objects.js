@@ -1,0 +1,444 @@
+// Durable Objects, the JS half: ids, namespaces, stubs (fetch and RPC), and on the
+// object's shard the instance table with each instance's event queue.
+// The C half (src/objects/router.c) mints and checks ids and carries messages
+// between shards; everything crosses as structured-clone bytes.
+// spec: objects.md NS-*, ID-*, STUB-*, FETCH-*, RPC-*, ORDER-1, ERR-*, LIFE-*, UNIQ-1
+(() => {
+  "use strict";
+  const N = globalThis.__durable;
+  const { DurableObject, RpcTarget } = N.cloudflareWorkers;
+  const KIND_FETCH = 1, KIND_RPC = 2;
+  const ST_OK = 0, ST_ERROR = 1, ST_RESET = 2;
+  const JURISDICTIONS = ["eu", "fedramp", "fedramp-high", "us"];
+  const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"];
+
+  // ---- ids ----
+  const kHex = Symbol("hex"), kNsIndex = Symbol("ns"), kName = Symbol("name");
+  const kConstruct = [Symbol("construct")];
+  class DurableObjectId {
+    constructor(token, nsIndex, hex, name) {
+      if (token !== kConstruct[0]) throw new TypeError("Illegal constructor");
+      this[kNsIndex] = nsIndex;
+      this[kHex] = hex;
+      this[kName] = name;
+    }
+    toString() { return this[kHex]; }
+    toJSON() { return this[kHex]; }
+    equals(other) {
+      return other instanceof DurableObjectId && other[kHex] === this[kHex];
+    }
+    get name() { return this[kName]; }
+    get jurisdiction() { return N.objIdJurisdiction(this[kHex]); }
+  }
+  Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: "DurableObjectId" });
+  const makeId = (nsIndex, hex, name) => new DurableObjectId(kConstruct[0], nsIndex, hex, name);
+
+  const checkJurisdiction = (j, api) => {
+    if (j === undefined) return undefined;
+    if (typeof j !== "string" || !JURISDICTIONS.includes(j))
+      throw new TypeError(`${api}: unknown jurisdiction ${JSON.stringify(String(j))}; expected one of ${JURISDICTIONS.map((x) => `"${x}"`).join(", ")}`);
+    return j;
+  };
+  const checkGetOptions = (options) => {
+    if (options === undefined || options === null) return;
+    if (typeof options !== "object") throw new TypeError("DurableObjectNamespace.get: options must be an object");
+    const { locationHint, routingMode } = options;
+    if (locationHint !== undefined && !LOCATION_HINTS.includes(locationHint))
+      throw new RangeError(`unknown locationHint: ${locationHint}`);
+    if (routingMode !== undefined && routingMode !== "primary-only")
+      throw new RangeError(`unknown routingMode: ${routingMode}`);
+  };
+
+  // ---- namespaces ----
+  const NAME_CACHE_MAX = 4096;
+  class DurableObjectNamespace {
+    #ns; #cls; #jur; #names = new Map();
+    constructor(token, ns, cls, jur) {
+      if (token !== kConstruct[0]) throw new TypeError("Illegal constructor");
+      this.#ns = ns; this.#cls = cls; this.#jur = jur;
+    }
+    newUniqueId(options) {
+      let j = this.#jur;
+      if (options !== undefined && options !== null) {
+        if (typeof options !== "object") throw new TypeError("newUniqueId: options must be an object");
+        if (options.jurisdiction !== undefined) j = checkJurisdiction(options.jurisdiction, "newUniqueId");
+      }
+      return makeId(this.#ns, N.objIdUnique(this.#ns, j), undefined);
+    }
+    idFromName(name) {
+      if (arguments.length < 1)
+        throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': 1 argument required, but only 0 present.");
+      name = String(name);
+      let hex = this.#names.get(name);
+      if (hex === undefined) {
+        hex = N.objIdFromName(this.#ns, name, this.#jur);
+        if (this.#names.size >= NAME_CACHE_MAX) this.#names.clear();
+        this.#names.set(name, hex);
+      }
+      return makeId(this.#ns, hex, name);
+    }
+    idFromString(hex) {
+      if (arguments.length < 1)
+        throw new TypeError("Failed to execute 'idFromString' on 'DurableObjectNamespace': 1 argument required, but only 0 present.");
+      const norm = N.objIdParse(this.#ns, String(hex));
+      return makeId(this.#ns, norm, undefined);
+    }
+    get(id, options) {
+      if (!(id instanceof DurableObjectId))
+        throw new TypeError("DurableObjectNamespace.get: expected a DurableObjectId (use idFromName(), idFromString() or newUniqueId() to make one)");
+      if (id[kNsIndex] !== this.#ns)
+        throw new TypeError("DurableObjectNamespace.get: the id was made by another namespace (Durable Object ID is not valid for this namespace.)");
+      if (this.#jur !== undefined && id.jurisdiction !== this.#jur)
+        throw new TypeError("get called on jurisdictional subnamespace with an ID from a different jurisdiction");
+      checkGetOptions(options);
+      return makeStub(this.#ns, id);
+    }
+    getByName(name, options) {
+      if (arguments.length < 1)
+        throw new TypeError("Failed to execute 'getByName' on 'DurableObjectNamespace': 1 argument required, but only 0 present.");
+      return this.get(this.idFromName(name), options);
+    }
+    jurisdiction(name) {
+      checkJurisdiction(name, "jurisdiction");
+      if (name === undefined) throw new TypeError("jurisdiction: a jurisdiction name is required");
+      return new DurableObjectNamespace(kConstruct[0], this.#ns, this.#cls, name);
+    }
+  }
+  Object.defineProperty(DurableObjectNamespace.prototype, Symbol.toStringTag, { value: "DurableObjectNamespace" });
+  N.objMakeNamespace = (ns, cls) => new DurableObjectNamespace(kConstruct[0], ns, cls, undefined);
+
+  // ---- calls and replies ----
+  const pending = new Map();
+  let nextCallId = 0;
+
+  const REMOTE_ERRORS = { Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError };
+  const errorToWire = (e) => {
+    if (e !== null && typeof e === "object" && typeof e.message === "string" && typeof e.name === "string")
+      return { name: e.name, message: e.message };
+    return { name: "Error", message: String(e) };
+  };
+  const errorFromWire = (w, reset) => {
+    let e;
+    if (w && w.dom && typeof DOMException === "function") {
+      e = new DOMException(w.message, w.name);
+    } else {
+      const C = (w && REMOTE_ERRORS[w.name]) || Error;
+      e = new C(w ? w.message : "unknown error");
+    }
+    e.remote = true;
+    if (reset) e.durableObjectReset = true;
+    return e;
+  };
+  const wireError = (e) => {
+    const w = errorToWire(e);
+    if (typeof DOMException === "function" && e instanceof DOMException) w.dom = true;
+    return w;
+  };
+
+  class StubCore {
+    constructor(ns, id) {
+      this.ns = ns;
+      this.hex = id[kHex];
+      this.name = id[kName];
+      this.broken = null;
+      this.chain = null;   // a promise while an earlier call is still being prepared
+      this.disposed = false;
+    }
+  }
+
+  const send = (core, kind, body, settle) => {
+    if (core.broken) throw core.broken;
+    if (core.disposed) throw new Error("This stub has been disposed; get a new one with get().");
+    const callId = ++nextCallId;
+    N.objSend(kind, core.ns, core.hex, [core.name, body], callId);
+    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle }));
+  };
+  // E-order (ORDER-1): a call waits for the calls made before it through the same
+  // stub to be handed to the router, even when one of them had to read a body first.
+  const ordered = (core, prepare) => {
+    if (core.chain === null) {
+      const r = prepare();
+      if (!(r instanceof Promise)) return r;
+    }
+    const prev = core.chain || Promise.resolve();
+    const p = prev.then(() => prepare()).then((r) => r);
+    const mark = p.then(() => {}, () => {});
+    core.chain = mark;
+    mark.then(() => { if (core.chain === mark) core.chain = null; });
+    return p;
+  };
+
+  N.objSettle = (callId, status, payload) => {
+    const p = pending.get(callId);
+    if (!p) return;
+    pending.delete(callId);
+    if (status === ST_OK) {
+      try { p.resolve(p.settle ? p.settle(payload) : payload); } catch (e) { p.reject(e); }
+      return;
+    }
+    const e = errorFromWire(payload, status === ST_RESET);
+    if (status === ST_RESET) p.core.broken = e;   // ERR-6: later calls fail the same way
+    p.reject(e);
+  };
+
+  const responseFromWire = ([status, statusText, headers, body]) =>
+    new Response(status === 204 || status === 205 || status === 304 ? null : body, { status, statusText, headers });
+
+  const stubFetch = (core, input, init) => {
+    if (typeof input === "string" && !URL.canParse(input))
+      return Promise.reject(new TypeError(`Fetch API cannot load: ${input}`));
+    let req;
+    try {
+      req = input instanceof Request && init === undefined ? input : new Request(input, init);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const head = [req.method, req.url, [...req.headers]];
+    return ordered(core, () => {
+      if (req.body === null) return send(core, KIND_FETCH, [...head, null], responseFromWire);
+      return req.arrayBuffer().then((ab) => send(core, KIND_FETCH, [...head, ab], responseFromWire));
+    });
+  };
+
+  const rpcCall = (core, method, args) => {
+    try {
+      return ordered(core, () => send(core, KIND_RPC, [method, args], null));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+
+  class DurableObjectStub {}
+  Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub" });
+  const kCore = Symbol("core");
+  const STUB_OWN = new Set(["id", "name", "fetch", "connect", "dup"]);
+  const stubHandler = {
+    get(target, prop, receiver) {
+      if (typeof prop === "symbol") {
+        if (prop === Symbol.dispose) return () => { target[kCore].disposed = true; };
+        return target[prop];
+      }
+      if (prop === "then") return undefined;   // a stub is not a thenable
+      if (STUB_OWN.has(prop)) return target[prop];
+      if (prop === "toString" || prop === "constructor") return target[prop];
+      const core = target[kCore];
+      return (...args) => rpcCall(core, prop, args);
+    },
+    set() { return false; },
+    has(target, prop) { return prop in target; },
+  };
+  const makeStub = (ns, id) => {
+    const core = new StubCore(ns, id);
+    const t = Object.create(DurableObjectStub.prototype);
+    t[kCore] = core;
+    Object.defineProperty(t, "id", { value: id, enumerable: true });
+    Object.defineProperty(t, "name", { value: id[kName], enumerable: true });
+    Object.defineProperty(t, "fetch", { value: (input, init) => stubFetch(core, input, init) });
+    Object.defineProperty(t, "connect", { value: () => { throw new Error("stub.connect() (TCP sockets to a Durable Object) is not supported by durable"); } });
+    Object.defineProperty(t, "dup", { value: () => makeStub(ns, id) });
+    return new Proxy(t, stubHandler);
+  };
+  globalThis.DurableObjectId = DurableObjectId;
+  globalThis.DurableObjectNamespace = DurableObjectNamespace;
+  globalThis.DurableObjectStub = DurableObjectStub;
+
+  // ---- the object side ----
+  const instances = new Map();
+  const RESERVED = new Set(["fetch", "connect", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"]);
+  let sweepTimer = null;
+
+  const storagePlaceholder = () => {
+    const fail = (name) => () => { throw new Error(`ctx.storage.${name}() is not available yet in this version of durable`); };
+    const s = {};
+    for (const m of ["get", "put", "delete", "list", "deleteAll", "transaction", "transactionSync", "getAlarm", "setAlarm", "deleteAlarm", "sync", "getCurrentBookmark", "getBookmarkForTime", "onNextSessionRestoreBookmark"])
+      s[m] = fail(m);
+    return s;
+  };
+
+  class DurableObjectState {
+    #inst;
+    constructor(token, inst) {
+      if (token !== kConstruct[0]) throw new TypeError("Illegal constructor");
+      this.#inst = inst;
+      Object.defineProperty(this, "id", { value: makeId(inst.ns, inst.hex, inst.name), enumerable: true });
+      Object.defineProperty(this, "storage", { value: storagePlaceholder(), enumerable: true });
+    }
+    waitUntil(promise) {
+      const inst = this.#inst;
+      inst.waiting++;
+      Promise.resolve(promise).then(undefined, (e) => console.error("Uncaught (in waitUntil promise)", e))
+        .finally(() => { inst.waiting--; inst.touch(); });
+    }
+    blockConcurrencyWhile(fn) {
+      if (typeof fn !== "function") throw new TypeError("blockConcurrencyWhile: the argument must be a function");
+      const inst = this.#inst;
+      inst.blocked++;
+      let p;
+      try { p = Promise.resolve(fn()); } catch (e) { p = Promise.reject(e); }
+      let timer;
+      const limit = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("blockConcurrencyWhile() callback did not complete within 30 seconds; the Durable Object was reset.")), 30000);
+      });
+      return Promise.race([p, limit]).then(
+        (v) => { clearTimeout(timer); inst.blocked--; inst.drain(); return v; },
+        (e) => { clearTimeout(timer); inst.blocked--; inst.reset(e); throw e; });
+    }
+    abort(reason) {
+      const e = new Error(reason === undefined ? "Durable Object was aborted." : String(reason));
+      this.#inst.reset(e);
+      throw e;
+    }
+    getWebSockets() { return []; }
+  }
+  Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState" });
+  globalThis.DurableObjectState = DurableObjectState;
+
+  class Instance {
+    constructor(ns, hex, key) {
+      this.ns = ns; this.hex = hex; this.key = key; this.name = undefined;
+      this.obj = null; this.state = null;
+      this.queue = []; this.blocked = 0; this.running = 0; this.waiting = 0;
+      this.dead = null; this.lastActive = Date.now();
+    }
+    touch() { this.lastActive = Date.now(); }
+    enqueue(ev) {
+      this.queue.push(ev);
+      this.drain();
+    }
+    drain() {
+      while (this.blocked === 0 && this.queue.length && !this.dead) {
+        const ev = this.queue.shift();
+        if (this.obj === null && !this.construct(ev)) continue;
+        if (this.blocked) { this.queue.unshift(ev); return; }   // the constructor blocked
+        this.run(ev);
+      }
+    }
+    construct(ev) {
+      const cls = N.mainModule?.[N.objClassNames[this.ns]];
+      try {
+        if (typeof cls !== "function") throw new Error(`Durable Object class ${N.objClassNames[this.ns]} is not exported by the script`);
+        this.name = ev.name;
+        this.state = new DurableObjectState(kConstruct[0], this);
+        this.obj = new cls(this.state, N.env);
+        return true;
+      } catch (e) {
+        // LIFE-3: the event and everything queued behind it fail; nothing is kept.
+        console.error(`Durable Object ${N.objClassNames[this.ns]} constructor threw:`, e);
+        instances.delete(this.key);
+        const w = wireError(e);
+        reply(ev, ST_ERROR, w);
+        for (const q of this.queue.splice(0)) reply(q, ST_ERROR, w);
+        this.dead = e;
+        return false;
+      }
+    }
+    run(ev) {
+      this.running++;
+      this.touch();
+      let p;
+      try {
+        p = ev.kind === KIND_FETCH ? this.doFetch(ev.body) : this.doRpc(ev.body);
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      const done = () => { this.running--; this.touch(); };
+      if (!(p instanceof Promise)) {
+        done();
+        if (this.dead) return reply(ev, ST_RESET, wireError(this.dead));
+        return replyValue(ev, p);
+      }
+      p.then((v) => {
+        done();
+        if (this.dead) return reply(ev, ST_RESET, wireError(this.dead));
+        replyValue(ev, v);
+      }, (e) => {
+        done();
+        reply(ev, this.dead ? ST_RESET : ST_ERROR, wireError(this.dead || e));
+      });
+    }
+    doFetch([method, url, headers, body]) {
+      const obj = this.obj;
+      if (typeof obj.fetch !== "function") throw new Error("Handler does not export a fetch() function.");
+      const req = new Request(url, { method, headers, body: method === "GET" || method === "HEAD" ? null : body });
+      const r = obj.fetch(req);
+      const toWire = (resp) => {
+        if (!(resp instanceof Response))
+          throw new TypeError(`The Durable Object's fetch() returned ${describe(resp)}, not a Response.`);
+        const head = [resp.status, resp.statusText, [...resp.headers]];
+        if (resp.body === null) return [...head, null];
+        return resp.arrayBuffer().then((ab) => [...head, ab]);
+      };
+      return r instanceof Promise ? r.then(toWire) : toWire(r);
+    }
+    doRpc([method, args]) {
+      const obj = this.obj;
+      if (!(obj instanceof DurableObject))
+        throw new TypeError(`The receiving Durable Object does not support RPC, because its class was not declared with \`extends DurableObject\`. In order to enable RPC, make sure your class extends the special class \`DurableObject\`, which can be imported from the module "cloudflare:workers".`);
+      if (RESERVED.has(method))
+        throw new TypeError(`'${method}' is a reserved method and cannot be called over RPC.`);
+      let proto = Object.getPrototypeOf(obj), desc;
+      while (proto && proto !== DurableObject.prototype && proto !== Object.prototype) {
+        desc = Object.getOwnPropertyDescriptor(proto, method);
+        if (desc) break;
+        proto = Object.getPrototypeOf(proto);
+      }
+      if (!desc || proto === DurableObject.prototype || proto === Object.prototype)
+        throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+      const fn = desc.get ? desc.get.call(obj) : desc.value;
+      if (typeof fn !== "function") throw new TypeError(`"${method}" is not a function.`);
+      return fn.apply(obj, args);
+    }
+    reset(e) {
+      if (this.dead) return;
+      this.dead = e;
+      instances.delete(this.key);
+      const w = wireError(e);
+      for (const q of this.queue.splice(0)) reply(q, ST_RESET, w);
+    }
+  }
+
+  const describe = (v) => {
+    if (v === null) return "null";
+    if (v === undefined) return "undefined";
+    if (typeof v === "string") return "a string";
+    if (typeof v !== "object") return `a ${typeof v}`;
+    const c = Object.getPrototypeOf(v)?.constructor?.name;
+    return c && c !== "Object" ? `an instance of ${c}` : "a plain object";
+  };
+
+  const reply = (ev, status, payload) => N.objReply(ev.from, ev.callId, status, payload);
+  const replyValue = (ev, v) => {
+    if (v instanceof Promise) {   // a fetch body still being read
+      v.then((x) => replyValue(ev, x), (e) => reply(ev, ST_ERROR, wireError(e)));
+      return;
+    }
+    try {
+      reply(ev, ST_OK, v);
+    } catch (e) {
+      // The result could not be serialized (DataCloneError, size): the caller
+      // gets that error instead (RPC-10).
+      reply(ev, ST_ERROR, wireError(e));
+    }
+  };
+
+  const sweep = () => {
+    const idle = N.objIdleMs();
+    const now = Date.now();
+    for (const [key, inst] of instances) {
+      if (inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 && now - inst.lastActive >= idle)
+        instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
+    }
+    if (instances.size === 0) { clearInterval(sweepTimer); sweepTimer = null; }
+  };
+
+  N.objDeliver = (kind, ns, hex, payload, from, callId) => {
+    const key = hex;
+    let inst = instances.get(key);
+    if (inst === undefined) {
+      inst = new Instance(ns, hex, key);
+      instances.set(key, inst);
+      if (sweepTimer === null) sweepTimer = setInterval(sweep, Math.max(10, Math.min(N.objIdleMs() / 2, 5000)));
+    }
+    inst.enqueue({ kind, name: payload[0], body: payload[1], from, callId });
+  };
+})();

@@ -1,0 +1,63 @@
+/* objects: Durable Object namespaces, stubs, the router between shards, and the
+ * instances (spec: objects.md NS-*, STUB-*, FETCH-*, RPC-*, ORDER-*, ERR-*, LIFE-*,
+ * UNIQ-1; DESIGN.md "Shards", "An object's life").
+ *
+ * The registry is built once from the config before the shards start and is
+ * read-only afterwards: the namespaces (class, backend, key) and one inbox per
+ * shard. An object lives on shard hash(id) % shard_count, in that shard's script
+ * context. Every call — fetch or RPC, same shard or not — is a message: the
+ * arguments serialized by the structured-clone serializer, pushed on the target
+ * shard's inbox (an MPSC queue plus a uv_async wake-up). Replies come back the same
+ * way. Values always cross as bytes, so every path has the same semantics, and
+ * E-order falls out of FIFO inboxes. The JS half (namespaces, ids, stubs, the
+ * instance table, the event queue per instance) is src/objects/js. */
+#pragma once
+#include <quickjs.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/err.h"
+#include "config/config.h"
+#include "objects/id.h"
+
+typedef struct obj_registry obj_registry;
+typedef struct obj_shard obj_shard;
+
+typedef struct obj_opts {
+    uint32_t idle_ms;          /* evict an idle instance after this (LIFE-14) */
+    uint32_t call_bytes_max;   /* one call's serialized arguments or result (RPC-11) */
+} obj_opts;
+
+#define OBJ_IDLE_MS_DEFAULT 70000u
+#define OBJ_CALL_BYTES_MAX (32u * 1024u * 1024u)
+
+/* Builds the namespaces from cfg (bindings and migrations) and reads the
+ * deployment's id secret under persist_dir (created on first start). Main thread,
+ * before shards start. */
+obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int shard_count,
+                               const obj_opts *opts, err *e);
+void obj_registry_free(obj_registry *reg);
+size_t obj_registry_ns_count(const obj_registry *reg);
+const char *obj_registry_ns_class(const obj_registry *reg, size_t ns);
+
+/* Shard side. obj_shard_new runs on the shard's thread: it starts the inbox
+ * wake-up and delivers whatever was queued before. */
+obj_shard *obj_shard_new(obj_registry *reg, int index, uv_loop_t *loop, err *e);
+/* The context where this shard's instances live and its stubs are made: set before
+ * the script loads (its natives need it). */
+void obj_shard_attach(obj_shard *s, JSContext *ctx);
+/* Starts delivering messages (after the script loaded), including those that
+ * arrived before. */
+void obj_shard_start(obj_shard *s);
+/* Stops the inbox (asynchronous close; frees in the close callback). */
+void obj_shard_close(obj_shard *s);
+
+/* The natives (installed into every worker context). */
+int obj_install(JSContext *ctx, JSValueConst native);
+
+/* Checks, after the main module loaded, that every namespace's class is exported
+ * (MIG-10b). `exports` is the module namespace object. */
+int obj_check_exports(const obj_registry *reg, JSContext *ctx, JSValueConst exports, err *e);
+
+/* Makes the binding objects: sets env[binding] for every Durable Object binding. */
+int obj_env_bind(const obj_registry *reg, JSContext *ctx, JSValueConst env, err *e);

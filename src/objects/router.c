@@ -1,0 +1,678 @@
+/* router.c: the registry of namespaces, the per-shard inboxes, and the natives
+ * that turn stub calls into messages (see objects.h).
+ *
+ * Hot path (the do-memory / do-rpc benchmarks): objSend serializes the payload
+ * once into a message allocated at its final size, pushes it on the target
+ * shard's MPSC inbox and wakes that shard with uv_async_send (coalesced by libuv).
+ * The target drains its inbox in one callback, handing each message to the JS
+ * half (N.objDeliver / N.objSettle), then pumps the job queue once. */
+#include "objects/objects.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/rand.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mpsc.h"
+#include "js/clone.h"
+#include "js/rt.h"
+
+enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3 };
+
+typedef struct obj_msg {
+    mpsc_node node;
+    uint8_t kind;
+    uint8_t status;            /* replies: 0 ok, 1 error thrown by the object, 2 reset */
+    uint32_t ns;
+    int32_t from_shard;
+    double call_id;
+    obj_id id;
+    size_t len;
+    uint8_t data[];
+} obj_msg;
+
+typedef struct obj_ns {
+    char *class_name;
+    char *identity;            /* fixed when the namespace was created; survives renames */
+    int backend;               /* 1 KV, 2 SQLite */
+    uint8_t key[OBJ_KEY_BYTES];
+} obj_ns;
+
+typedef struct inbox {
+    mpsc q;
+    _Atomic(uv_async_t *) wake;   /* NULL until the shard has started */
+} inbox;
+
+struct obj_registry {
+    const config *cfg;
+    obj_opts opts;
+    int shard_count;
+    obj_ns *ns;
+    size_t ns_count;
+    inbox *inboxes;
+    uint8_t secret[OBJ_KEY_BYTES];
+};
+
+struct obj_shard {
+    obj_registry *reg;
+    int index;
+    uv_async_t async;
+    JSContext *ctx;            /* set by obj_shard_start: messages are delivered into it */
+    JSContext *pending_ctx;    /* set by obj_shard_attach */
+};
+
+/* ---- the id secret (DESIGN.md "Storage on disk": durable.sqlite) ---- */
+
+static int mkdir_p(const char *path, err *e)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return err_setf(e, DUR_ETOOBIG, "--persist-to: path too long");
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return err_setf(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return err_setf(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
+    return 0;
+}
+
+static int load_secret(const char *persist_dir, uint8_t out[OBJ_KEY_BYTES], err *e)
+{
+    if (mkdir_p(persist_dir, e) < 0)
+        return -1;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/durable.sqlite", persist_dir) >= (int)sizeof path)
+        return err_setf(e, DUR_ETOOBIG, "--persist-to: path too long");
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_busy_timeout(db, 5000);
+    rc = sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'id_secret'", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == OBJ_KEY_BYTES) {
+        memcpy(out, sqlite3_column_blob(st, 0), OBJ_KEY_BYTES);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return 0;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (RAND_bytes(out, OBJ_KEY_BYTES) != 1) {
+        sqlite3_close(db);
+        return err_setf(e, DUR_EINVAL, "could not draw random bytes for the id secret");
+    }
+    rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO meta (key, value) VALUES ('id_secret', ?)",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(st, 1, out, OBJ_KEY_BYTES, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_close(db);
+    /* Another process may have won the INSERT OR IGNORE race: read back. */
+    return load_secret(persist_dir, out, e);
+fail:
+    err_setf(e, DUR_EINVAL, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return -1;
+}
+
+/* ---- namespaces from the migrations ---- */
+
+static obj_ns *ns_find(obj_registry *r, const char *cls)
+{
+    for (size_t i = 0; i < r->ns_count; i++)
+        if (strcmp(r->ns[i].class_name, cls) == 0)
+            return &r->ns[i];
+    return NULL;
+}
+
+static int ns_add(obj_registry *r, const char *cls, const char *identity, int backend)
+{
+    obj_ns *n = realloc(r->ns, (r->ns_count + 1) * sizeof *n);
+    if (!n)
+        return DUR_ENOMEM;
+    r->ns = n;
+    obj_ns *x = &n[r->ns_count];
+    x->class_name = strdup(cls);
+    x->identity = strdup(identity);
+    x->backend = backend;
+    if (!x->class_name || !x->identity) {
+        free(x->class_name);
+        free(x->identity);
+        return DUR_ENOMEM;
+    }
+    r->ns_count++;
+    return 0;
+}
+
+static void ns_remove(obj_registry *r, obj_ns *x)
+{
+    free(x->class_name);
+    free(x->identity);
+    size_t i = (size_t)(x - r->ns);
+    memmove(&r->ns[i], &r->ns[i + 1], (r->ns_count - i - 1) * sizeof *r->ns);
+    r->ns_count--;
+}
+
+/* Replays the migrations in order (MIG-7 order inside one migration) to learn which
+ * classes are Durable Objects now and each namespace's identity. */
+static int build_namespaces(obj_registry *r, err *e)
+{
+    const config *c = r->cfg;
+    for (size_t m = 0; m < c->migrations_count; m++) {
+        const config_migration *mg = &c->migrations[m];
+        for (size_t i = 0; i < mg->deleted_classes_count; i++) {
+            obj_ns *x = ns_find(r, mg->deleted_classes[i]);
+            if (!x)
+                return err_setf(e, DUR_EINVAL, "migration '%s': cannot delete class '%s': no "
+                                "earlier migration created it", mg->tag, mg->deleted_classes[i]);
+            ns_remove(r, x);
+        }
+        for (size_t i = 0; i < mg->renamed_count; i++) {
+            obj_ns *x = ns_find(r, mg->renamed[i].from);
+            if (!x)
+                return err_setf(e, DUR_EINVAL, "migration '%s': cannot rename class '%s': no "
+                                "earlier migration created it", mg->tag, mg->renamed[i].from);
+            if (ns_find(r, mg->renamed[i].to))
+                return err_setf(e, DUR_EINVAL, "migration '%s': cannot rename '%s' to '%s': "
+                                "'%s' already has a namespace", mg->tag, mg->renamed[i].from,
+                                mg->renamed[i].to, mg->renamed[i].to);
+            char *nn = strdup(mg->renamed[i].to);
+            if (!nn)
+                return err_setf(e, DUR_ENOMEM, "out of memory");
+            free(x->class_name);
+            x->class_name = nn;
+        }
+        if (mg->transferred_count)
+            return err_setf(e, DUR_EINVAL, "migration '%s': transferred_classes moves a class "
+                            "from another script; durable dev runs one script — use durable "
+                            "serve for multi-script deployments", mg->tag);
+        for (int pass = 0; pass < 2; pass++) {
+            char **list = pass ? mg->new_sqlite_classes : mg->new_classes;
+            size_t n = pass ? mg->new_sqlite_classes_count : mg->new_classes_count;
+            for (size_t i = 0; i < n; i++) {
+                if (ns_find(r, list[i]))
+                    return err_setf(e, DUR_EINVAL, "migration '%s': class '%s' already has a "
+                                    "namespace", mg->tag, list[i]);
+                char ident[1024];
+                snprintf(ident, sizeof ident, "%s/%s", c->name, list[i]);
+                if (ns_add(r, list[i], ident, pass ? 2 : 1) < 0)
+                    return err_setf(e, DUR_ENOMEM, "out of memory");
+            }
+        }
+    }
+    for (size_t i = 0; i < c->do_bindings_count; i++) {
+        const config_do_binding *b = &c->do_bindings[i];
+        if (b->script_name && strcmp(b->script_name, c->name) != 0)
+            return err_setf(e, DUR_EINVAL, "binding '%s' names class '%s' of script '%s': "
+                            "bindings to another script need a multi-script deployment "
+                            "(durable serve); durable dev runs one script", b->name,
+                            b->class_name, b->script_name);
+        if (!ns_find(r, b->class_name))
+            return err_setf(e, DUR_EINVAL, "Cannot create binding for class '%s' because it is "
+                            "not currently configured to implement Durable Objects. Ensure a "
+                            "new-class migration has been applied to it: add "
+                            "[[migrations]] tag = \"v1\" new_sqlite_classes = [\"%s\"] to the "
+                            "configuration (binding '%s')", b->class_name, b->class_name, b->name);
+    }
+    for (size_t i = 0; i < r->ns_count; i++)
+        obj_ns_key_derive(r->secret, r->ns[i].identity, strlen(r->ns[i].identity), r->ns[i].key);
+    return 0;
+}
+
+obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int shard_count,
+                               const obj_opts *opts, err *e)
+{
+    obj_registry *r = calloc(1, sizeof *r);
+    if (!r) {
+        err_setf(e, DUR_ENOMEM, "out of memory");
+        return NULL;
+    }
+    r->cfg = cfg;
+    r->opts = *opts;
+    if (!r->opts.idle_ms)
+        r->opts.idle_ms = OBJ_IDLE_MS_DEFAULT;
+    if (!r->opts.call_bytes_max)
+        r->opts.call_bytes_max = OBJ_CALL_BYTES_MAX;
+    r->shard_count = shard_count;
+    r->inboxes = calloc((size_t)shard_count, sizeof *r->inboxes);
+    if (!r->inboxes) {
+        free(r);
+        err_setf(e, DUR_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < shard_count; i++)
+        mpsc_init(&r->inboxes[i].q);
+    bool need_secret = cfg->migrations_count > 0 || cfg->do_bindings_count > 0;
+    if ((need_secret && load_secret(persist_dir, r->secret, e) < 0) || build_namespaces(r, e) < 0) {
+        obj_registry_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void obj_registry_free(obj_registry *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->shard_count; i++) {
+        mpsc_node *n;
+        while ((n = mpsc_pop(&r->inboxes[i].q)))
+            free(n);
+    }
+    while (r->ns_count)
+        ns_remove(r, &r->ns[r->ns_count - 1]);
+    free(r->ns);
+    free(r->inboxes);
+    free(r);
+}
+
+size_t obj_registry_ns_count(const obj_registry *r)
+{
+    return r->ns_count;
+}
+
+const char *obj_registry_ns_class(const obj_registry *r, size_t ns)
+{
+    return ns < r->ns_count ? r->ns[ns].class_name : NULL;
+}
+
+/* ---- messages ---- */
+
+static int shard_of(const obj_registry *r, const obj_id *id)
+{
+    return (int)(obj_id_hash(id) % (uint64_t)r->shard_count);
+}
+
+static void msg_push(obj_registry *r, int shard, obj_msg *m)
+{
+    inbox *ib = &r->inboxes[shard];
+    mpsc_push(&ib->q, &m->node);
+    uv_async_t *w = atomic_load_explicit(&ib->wake, memory_order_acquire);
+    if (w)
+        uv_async_send(w);
+}
+
+static obj_shard *shard_of_ctx(JSContext *ctx)
+{
+    return js_ctx_slot(ctx, JS_SLOT_OBJECTS);
+}
+
+static void deliver(obj_shard *s, obj_msg *m)
+{
+    JSContext *ctx = s->ctx;
+    JSValue payload = js_clone_read(ctx, m->data, m->len);
+    JSValue native = js_native(ctx);
+    JSValue fn, r;
+    if (JS_IsException(payload)) {
+        js_log_exception(ctx, "internal error: a Durable Object message could not be read");
+        return;
+    }
+    if (m->kind == MSG_REPLY) {
+        fn = JS_GetPropertyStr(ctx, native, "objSettle");
+        JSValue args[3] = {JS_NewFloat64(ctx, m->call_id), JS_NewInt32(ctx, m->status), payload};
+        r = JS_Call(ctx, fn, JS_UNDEFINED, 3, args);
+    } else {
+        char hex[OBJ_ID_HEX_LEN + 1];
+        obj_id_hex(&m->id, hex);
+        fn = JS_GetPropertyStr(ctx, native, "objDeliver");
+        JSValue args[6] = {JS_NewInt32(ctx, m->kind), JS_NewInt32(ctx, (int32_t)m->ns),
+                           JS_NewStringLen(ctx, hex, OBJ_ID_HEX_LEN), payload,
+                           JS_NewInt32(ctx, m->from_shard), JS_NewFloat64(ctx, m->call_id)};
+        r = JS_Call(ctx, fn, JS_UNDEFINED, 6, args);
+        JS_FreeValue(ctx, args[2]);
+    }
+    if (JS_IsException(r))
+        js_log_exception(ctx, "internal error while delivering a Durable Object message");
+    JS_FreeValue(ctx, r);
+    JS_FreeValue(ctx, fn);
+    JS_FreeValue(ctx, payload);
+}
+
+static void on_wake(uv_async_t *a)
+{
+    obj_shard *s = a->data;
+    inbox *ib = &s->reg->inboxes[s->index];
+    if (!s->ctx)
+        return;   /* not attached yet: obj_shard_attach drains */
+    js_rt *rt = js_rt_of(s->ctx);
+    mpsc_node *n;
+    int batch = 0;
+    while ((n = mpsc_pop(&ib->q))) {
+        obj_msg *m = (obj_msg *)n;
+        js_rt_event_begin(rt);
+        deliver(s, m);
+        js_rt_event_end(rt);
+        free(m);
+        /* Let promise reactions run between batches so replies flow promptly. */
+        if (++batch == 64) {
+            js_rt_pump(rt);
+            batch = 0;
+        }
+    }
+    js_rt_pump(rt);
+}
+
+obj_shard *obj_shard_new(obj_registry *reg, int index, uv_loop_t *loop, err *e)
+{
+    obj_shard *s = calloc(1, sizeof *s);
+    if (!s) {
+        err_setf(e, DUR_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->reg = reg;
+    s->index = index;
+    if (uv_async_init(loop, &s->async, on_wake) != 0) {
+        free(s);
+        err_setf(e, DUR_ENOMEM, "could not create the shard's inbox wake-up");
+        return NULL;
+    }
+    s->async.data = s;
+    return s;
+}
+
+void obj_shard_attach(obj_shard *s, JSContext *ctx)
+{
+    s->pending_ctx = ctx;
+    js_ctx_set_slot(ctx, JS_SLOT_OBJECTS, s);
+}
+
+void obj_shard_start(obj_shard *s)
+{
+    s->ctx = s->pending_ctx;
+    atomic_store_explicit(&s->reg->inboxes[s->index].wake, &s->async, memory_order_release);
+    uv_async_send(&s->async);   /* deliver what arrived before we were ready */
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void obj_shard_close(obj_shard *s)
+{
+    if (!s)
+        return;
+    atomic_store_explicit(&s->reg->inboxes[s->index].wake, NULL, memory_order_release);
+    s->ctx = NULL;
+    s->pending_ctx = NULL;
+    uv_close((uv_handle_t *)&s->async, on_async_closed);
+}
+
+/* ---- natives ---- */
+
+static int get_ns(JSContext *ctx, obj_shard *s, JSValueConst v, uint32_t *ns)
+{
+    if (!s)
+        return JS_ThrowInternalError(ctx, "Durable Objects are not available here"), -1;
+    if (JS_ToUint32(ctx, ns, v) < 0)
+        return -1;
+    if (*ns >= s->reg->ns_count)
+        return JS_ThrowInternalError(ctx, "unknown Durable Object namespace %u", *ns), -1;
+    return 0;
+}
+
+static JSValue id_value(JSContext *ctx, const obj_id *id)
+{
+    char hex[OBJ_ID_HEX_LEN + 1];
+    obj_id_hex(id, hex);
+    return JS_NewStringLen(ctx, hex, OBJ_ID_HEX_LEN);
+}
+
+static int get_jur(JSContext *ctx, JSValueConst v, obj_jurisdiction *j)
+{
+    *j = OBJ_JUR_NONE;
+    if (JS_IsUndefined(v) || JS_IsNull(v))
+        return 0;
+    size_t len;
+    const char *s = JS_ToCStringLen(ctx, &len, v);
+    if (!s)
+        return -1;
+    int r = obj_jurisdiction_parse(s, len);
+    if (r < 0) {
+        JS_ThrowTypeError(ctx, "Unknown jurisdiction: \"%s\"; expected \"eu\", \"fedramp\", "
+                               "\"fedramp-high\" or \"us\"", s);
+        JS_FreeCString(ctx, s);
+        return -1;
+    }
+    JS_FreeCString(ctx, s);
+    *j = (obj_jurisdiction)r;
+    return 0;
+}
+
+static JSValue js_id_from_name(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    uint32_t ns;
+    obj_jurisdiction j;
+    if (get_ns(ctx, s, argv[0], &ns) < 0 || get_jur(ctx, argv[2], &j) < 0)
+        return JS_EXCEPTION;
+    size_t len;
+    const char *name = JS_ToCStringLen(ctx, &len, argv[1]);
+    if (!name)
+        return JS_EXCEPTION;
+    obj_id id;
+    obj_id_from_name(s->reg->ns[ns].key, j, name, len, &id);
+    JS_FreeCString(ctx, name);
+    return id_value(ctx, &id);
+}
+
+static JSValue js_id_unique(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    uint32_t ns;
+    obj_jurisdiction j;
+    if (get_ns(ctx, s, argv[0], &ns) < 0 || get_jur(ctx, argv[1], &j) < 0)
+        return JS_EXCEPTION;
+    obj_id id;
+    if (obj_id_unique(s->reg->ns[ns].key, j, &id) < 0)
+        return JS_ThrowInternalError(ctx, "newUniqueId: no random bytes available");
+    return id_value(ctx, &id);
+}
+
+/* objIdParse(ns, string) → normalised hex, or throws the spec's TypeErrors. */
+static JSValue js_id_parse(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    uint32_t ns;
+    if (get_ns(ctx, s, argv[0], &ns) < 0)
+        return JS_EXCEPTION;
+    size_t len;
+    const char *hex = JS_ToCStringLen(ctx, &len, argv[1]);
+    if (!hex)
+        return JS_EXCEPTION;
+    obj_id id;
+    int rc = obj_id_parse(s->reg->ns[ns].key, hex, len, &id);
+    JS_FreeCString(ctx, hex);
+    if (rc == DUR_EPARSE)
+        return JS_ThrowTypeError(ctx, "Invalid Durable Object ID: must be 64 hex digits");
+    if (rc < 0)
+        return JS_ThrowTypeError(ctx, "Durable Object ID is not valid for this namespace.");
+    return id_value(ctx, &id);
+}
+
+/* objIdJurisdiction(hex) → "eu" | … | undefined (hex already validated). */
+static JSValue js_id_jurisdiction(JSContext *ctx, JSValueConst this_val, int argc,
+                                  JSValueConst *argv)
+{
+    size_t len;
+    const char *hex = JS_ToCStringLen(ctx, &len, argv[0]);
+    if (!hex)
+        return JS_EXCEPTION;
+    unsigned b0 = 0;
+    bool ok = len >= 2 && sscanf(hex, "%2x", &b0) == 1;
+    JS_FreeCString(ctx, hex);
+    obj_id id = {{(uint8_t)b0}};
+    const char *name = ok ? obj_jurisdiction_name(obj_id_jurisdiction(&id)) : NULL;
+    return name ? JS_NewString(ctx, name) : JS_UNDEFINED;
+}
+
+static obj_msg *msg_new(JSContext *ctx, obj_shard *s, JSValueConst payload)
+{
+    buf b;
+    buf_init(&b, s->reg->opts.call_bytes_max);
+    /* Reserve the header in front so the message is one allocation. */
+    if (buf_reserve(&b, sizeof(obj_msg)) < 0) {
+        JS_ThrowOutOfMemory(ctx);
+        return NULL;
+    }
+    b.len = sizeof(obj_msg);
+    int rc = js_clone_write(ctx, payload, JS_CLONE_REJECT_CLASS_INSTANCES, &b);
+    if (rc < 0) {
+        buf_fini(&b);
+        return NULL;
+    }
+    size_t total;
+    obj_msg *m = (obj_msg *)buf_take(&b, &total);
+    memset(m, 0, sizeof *m);
+    m->len = total - sizeof(obj_msg);
+    return m;
+}
+
+/* objSend(kind, ns, idHex, payload, callId): a call to an object. */
+static JSValue js_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    uint32_t ns;
+    int32_t kind;
+    double call_id;
+    if (get_ns(ctx, s, argv[1], &ns) < 0 || JS_ToInt32(ctx, &kind, argv[0]) < 0 ||
+        JS_ToFloat64(ctx, &call_id, argv[4]) < 0)
+        return JS_EXCEPTION;
+    size_t len;
+    const char *hex = JS_ToCStringLen(ctx, &len, argv[2]);
+    if (!hex)
+        return JS_EXCEPTION;
+    obj_id id;
+    int rc = obj_id_parse(s->reg->ns[ns].key, hex, len, &id);
+    JS_FreeCString(ctx, hex);
+    if (rc < 0)
+        return JS_ThrowTypeError(ctx, "Durable Object ID is not valid for this namespace.");
+    obj_msg *m = msg_new(ctx, s, argv[3]);
+    if (!m)
+        return JS_EXCEPTION;
+    m->kind = (uint8_t)kind;
+    m->ns = ns;
+    m->id = id;
+    m->from_shard = s->index;
+    m->call_id = call_id;
+    msg_push(s->reg, shard_of(s->reg, &id), m);
+    return JS_UNDEFINED;
+}
+
+/* objReply(fromShard, callId, status, payload): the answer to a call. */
+static JSValue js_reply(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    int32_t to, status;
+    double call_id;
+    if (!s)
+        return JS_ThrowInternalError(ctx, "Durable Objects are not available here");
+    if (JS_ToInt32(ctx, &to, argv[0]) < 0 || JS_ToFloat64(ctx, &call_id, argv[1]) < 0 ||
+        JS_ToInt32(ctx, &status, argv[2]) < 0)
+        return JS_EXCEPTION;
+    if (to < 0 || to >= s->reg->shard_count)
+        return JS_ThrowInternalError(ctx, "objReply: no shard %d", to);
+    obj_msg *m = msg_new(ctx, s, argv[3]);
+    if (!m)
+        return JS_EXCEPTION;
+    m->kind = MSG_REPLY;
+    m->status = (uint8_t)status;
+    m->call_id = call_id;
+    m->from_shard = s->index;
+    msg_push(s->reg, to, m);
+    return JS_UNDEFINED;
+}
+
+static JSValue js_idle_ms(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    return JS_NewInt64(ctx, s ? s->reg->opts.idle_ms : OBJ_IDLE_MS_DEFAULT);
+}
+
+int obj_install(JSContext *ctx, JSValueConst native)
+{
+    static const JSCFunctionListEntry fns[] = {
+        JS_CFUNC_DEF("objIdFromName", 3, js_id_from_name),
+        JS_CFUNC_DEF("objIdUnique", 2, js_id_unique),
+        JS_CFUNC_DEF("objIdParse", 2, js_id_parse),
+        JS_CFUNC_DEF("objIdJurisdiction", 1, js_id_jurisdiction),
+        JS_CFUNC_DEF("objSend", 5, js_send),
+        JS_CFUNC_DEF("objReply", 4, js_reply),
+        JS_CFUNC_DEF("objIdleMs", 0, js_idle_ms),
+    };
+    JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
+    return 0;
+}
+
+/* ---- startup checks and env ---- */
+
+int obj_check_exports(const obj_registry *r, JSContext *ctx, JSValueConst exports, err *e)
+{
+    for (size_t i = 0; i < r->ns_count; i++) {
+        JSValue v = JS_GetPropertyStr(ctx, exports, r->ns[i].class_name);
+        bool ok = JS_IsFunction(ctx, v) && JS_IsConstructor(ctx, v);
+        JS_FreeValue(ctx, v);
+        if (!ok)
+            return err_setf(e, DUR_EINVAL, "Cannot create binding for class %s that is not "
+                            "exported by the script: add `export class %s …` to %s, or delete "
+                            "the class with a deleted_classes migration",
+                            r->ns[i].class_name, r->ns[i].class_name, r->cfg->main);
+    }
+    return 0;
+}
+
+int obj_env_bind(const obj_registry *r, JSContext *ctx, JSValueConst env, err *e)
+{
+    const config *c = r->cfg;
+    JSValue names = JS_NewArray(ctx);
+    for (size_t i = 0; i < r->ns_count; i++)
+        JS_SetPropertyUint32(ctx, names, (uint32_t)i, JS_NewString(ctx, r->ns[i].class_name));
+    JS_SetPropertyStr(ctx, js_native(ctx), "objClassNames", names);
+    JSValue make = JS_GetPropertyStr(ctx, js_native(ctx), "objMakeNamespace");
+    for (size_t i = 0; i < c->do_bindings_count; i++) {
+        const config_do_binding *b = &c->do_bindings[i];
+        size_t ns = 0;
+        while (ns < r->ns_count && strcmp(r->ns[ns].class_name, b->class_name) != 0)
+            ns++;
+        JSValue args[3] = {JS_NewInt32(ctx, (int32_t)ns), JS_NewString(ctx, b->class_name),
+                           JS_NewInt32(ctx, r->ns[ns].backend)};
+        JSValue v = JS_Call(ctx, make, JS_UNDEFINED, 3, args);
+        JS_FreeValue(ctx, args[1]);
+        if (JS_IsException(v)) {
+            JS_FreeValue(ctx, make);
+            char *t = js_exception_text(ctx, JS_UNDEFINED);
+            err_setf(e, DUR_EINVAL, "binding %s: %s", b->name, t ? t : "?");
+            free(t);
+            return -1;
+        }
+        JS_SetPropertyStr(ctx, env, b->name, v);
+    }
+    JS_FreeValue(ctx, make);
+    return 0;
+}
