@@ -152,6 +152,11 @@ int cmd_dev(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg.warnings_count; i++)
         log_warn("%s", cfg.warnings[i]);
+    if (config_check_migrations(&cfg, &e) < 0) {
+        fprintf(stderr, "%sdurable dev: %s: %s%s\n", C_RED, cfg.path, e.msg, C_RESET);
+        config_fini(&cfg);
+        return 1;
+    }
 
     server_opts so = {
         .cfg = &cfg,

@@ -29,6 +29,9 @@ struct cfg_value {
     cfg_value **items;
     char **keys;
     size_t count;
+    unsigned flags;           /* reader-private (CFG_F_* in internal.h); ignore */
+    size_t *index;            /* private: hash index of keys for big tables (value.c) */
+    size_t index_cap;
 };
 
 /* Parse a whole document. `path` is only used in messages. Returns a new tree
@@ -95,3 +98,24 @@ typedef struct config {
 int config_load(const char *cwd, const char *explicit_path, const char *env_name,
                 config *out, err *e);
 void config_fini(config *c);
+
+/* The newest compatibility date durable supports (its release date, CFG-7). */
+#define CONFIG_COMPAT_DATE_MAX "2026-11-22"
+
+/* Storage backend of a class after applying c->migrations in order (MIG-7 order
+ * inside one migration), following renames and deletes. */
+enum {
+    CONFIG_BACKEND_NONE = 0,        /* no namespace (never created, deleted, renamed away) */
+    CONFIG_BACKEND_KV = 1,          /* new_classes */
+    CONFIG_BACKEND_SQLITE = 2,      /* new_sqlite_classes */
+    CONFIG_BACKEND_TRANSFERRED = 3, /* transferred_classes: the source script's backend */
+};
+int config_class_backend(const config *c, const char *class_name);
+
+/* Checks what can be checked of the migrations and bindings without the module's
+ * code: MIG-3 (created twice), MIG-4/MIG-10(d) (rename/transfer source missing or
+ * target present), MIG-6 (deleted class still bound), MIG-8 (backend change),
+ * MIG-10(a) (binding without script_name to a class no migration creates), and a
+ * binding that names a class renamed away. Returns 0 or DUR_EPARSE with *e filled
+ * ("wrangler.toml: migration 'v2': ..."). Pure: reads c only. */
+int config_check_migrations(const config *c, err *e);
