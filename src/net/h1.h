@@ -82,13 +82,26 @@ size_t h1_server_inflight(const h1_server *s);
  * has closed every handle; then calls done(arg). */
 void h1_server_close(h1_server *s, void (*done)(void *arg), void *arg);
 
-/* Whole response with a known body. `hdrs` are copied; the server adds Date,
- * Content-Length and Connection (headers of those names given by the caller are
- * dropped, except that Connection: close is honoured). Returns 0, or DUR_ECLOSED if
- * the client went away (the conn is still released). */
+/* Every request handed to the callback is finished by exactly one h1_conn_respond
+ * or h1_conn_end call, whatever any call before it returned; the conn may be freed
+ * inside that call, so it must not be used afterwards. Status must be 200..999
+ * (1xx and protocol upgrades are not supported here).
+ *
+ * Whole response with a known body. `hdrs` and `body` are borrowed for the call
+ * only (they are sent or copied before it returns). The server adds Date,
+ * Content-Length and Connection (headers of those names, and Transfer-Encoding,
+ * given by the caller are dropped, except that Connection: close is honoured).
+ * Returns 0; DUR_ECLOSED if the client went away (the conn is still released);
+ * DUR_EINVAL/DUR_ETOOBIG for a bad status, a header name that is not a token, a
+ * value with CR/LF/NUL, or headers over 256 KiB: the client then gets a 500 JSON
+ * error instead and the connection closes (the request is finished all the same). */
 int h1_conn_respond(h1_conn *c, int status, const h1_header *hdrs, size_t n,
                     const void *body, size_t body_len);
-/* Streaming: head now, then chunks, then end (chunked transfer encoding). */
+/* Streaming: head now, then chunks, then end (chunked transfer encoding; to an
+ * HTTP/1.0 client the body is sent raw and the connection closes at the end).
+ * Writes are queued without limit: there is no backpressure signal yet. start
+ * returns like respond (after a failed start, writes are dropped; end still has to
+ * be called); write returns 0 or DUR_ECLOSED. */
 int h1_conn_start(h1_conn *c, int status, const h1_header *hdrs, size_t n);
 int h1_conn_write(h1_conn *c, const void *data, size_t len);
 int h1_conn_end(h1_conn *c);
