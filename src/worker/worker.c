@@ -19,6 +19,7 @@
 #define SLOT_BITS 20
 #define SLOTS_MAX (1u << SLOT_BITS)
 #define GEN_MAX 1024u
+#define WORKER_URL_BYTES_MAX 16384u
 
 typedef struct wreq {
     h1_conn *conn;            /* NULL when the slot is free */
@@ -320,6 +321,14 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
     r->start_ns = uv_hrtime();
     w->inflight++;
     int32_t id = slot_id(w, i);
+    if (req->target_len > WORKER_URL_BYTES_MAX) {   /* spec LIM-50 */
+        log_request(w, r, 414);
+        h1_header hdr = {"content-type", 12, "application/json", 16};
+        const char *body = "{\"error\":\"request URL longer than 16384 bytes\"}";
+        h1_conn_respond(conn, 414, &hdr, 1, body, strlen(body));
+        slot_free(w, i);
+        return;
+    }
 
     char stack_url[2048];
     buf url;

@@ -125,7 +125,8 @@
       const C = (w && REMOTE_ERRORS[w.name]) || Error;
       e = new C(w ? w.message : "unknown error");
     }
-    e.remote = true;
+    if (w && w.overloaded) e.overloaded = true;
+    else e.remote = true;
     if (reset) e.durableObjectReset = true;
     return e;
   };
@@ -153,19 +154,19 @@
     N.objSend(kind, core.ns, core.hex, [core.name, body], callId);
     return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle }));
   };
-  // E-order (ORDER-1): a call waits for the calls made before it through the same
-  // stub to be handed to the router, even when one of them had to read a body first.
-  const ordered = (core, prepare) => {
-    if (core.chain === null) {
-      const r = prepare();
-      if (!(r instanceof Promise)) return r;
-    }
+  // E-order (ORDER-1): a call is handed to the router only after every earlier
+  // call through the same stub was, even when one of them had to read a request
+  // body first. `prep` (optional) is a promise whose value doSend needs.
+  const ordered = (core, doSend, prep) => {
+    if (core.chain === null && prep === undefined) return doSend(undefined);
     const prev = core.chain || Promise.resolve();
-    const p = prev.then(() => prepare()).then((r) => r);
-    const mark = p.then(() => {}, () => {});
+    // Wrapped in an object so the chain advances when the call is handed over,
+    // not when its reply arrives.
+    const handed = Promise.all([prev, prep]).then(([, x]) => ({ reply: doSend(x) }));
+    const mark = handed.then(() => {}, () => {});
     core.chain = mark;
     mark.then(() => { if (core.chain === mark) core.chain = null; });
-    return p;
+    return handed.then((h) => h.reply);
   };
 
   N.objSettle = (callId, status, payload) => {
@@ -194,15 +195,17 @@
       return Promise.reject(e);
     }
     const head = [req.method, req.url, [...req.headers]];
-    return ordered(core, () => {
-      if (req.body === null) return send(core, KIND_FETCH, [...head, null], responseFromWire);
-      return req.arrayBuffer().then((ab) => send(core, KIND_FETCH, [...head, ab], responseFromWire));
-    });
+    try {
+      return ordered(core, (ab) => send(core, KIND_FETCH, [...head, ab === undefined ? null : ab], responseFromWire),
+        req.body === null ? undefined : req.arrayBuffer());
+    } catch (e) {
+      return Promise.reject(e);
+    }
   };
 
   const rpcCall = (core, method, args) => {
     try {
-      return ordered(core, () => send(core, KIND_RPC, [method, args], null));
+      return ordered(core, () => send(core, KIND_RPC, [method, args], null), undefined);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -244,6 +247,7 @@
 
   // ---- the object side ----
   const instances = new Map();
+  const QUEUE_MAX = 1000;
   const RESERVED = new Set(["fetch", "connect", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"]);
   let sweepTimer = null;
 
@@ -302,6 +306,9 @@
     }
     touch() { this.lastActive = Date.now(); }
     enqueue(ev) {
+      // LIM-31 / ERR-4: a bounded queue; callers must not retry these.
+      if (this.queue.length >= QUEUE_MAX)
+        return reply(ev, ST_ERROR, { name: "Error", message: "Durable Object is overloaded. Too many requests queued.", overloaded: true });
       this.queue.push(ev);
       this.drain();
     }
