@@ -21,14 +21,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mpsc.h"
-#if __has_include("js/clone.h")
 #include "js/clone.h"
-#else
-/* Transitional: the serializer lands in js/clone.h; until then declare what we use. */
-#define JS_CLONE_REJECT_CLASS_INSTANCES 1
-int js_clone_write(JSContext *ctx, JSValueConst v, int flags, buf *out);
-JSValue js_clone_read(JSContext *ctx, const uint8_t *p, size_t len);
-#endif
 #include "js/rt.h"
 
 enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3 };

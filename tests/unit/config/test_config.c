@@ -2,7 +2,9 @@
  * schema_do.c, devvars.c; spec config.md CFG-*, MIG-*, workers.md ENV-3..5).
  * Each test writes wrangler files into a fresh mkdtemp() folder. */
 #ifndef _GNU_SOURCE
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* nftw, mkdtemp */
+#endif
 #endif
 #include <stdarg.h>
 #include <stddef.h>

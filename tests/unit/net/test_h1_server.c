@@ -4,7 +4,9 @@
  * first thing that went wrong; the loop side asserts after the thread is joined.
  * The server is closed once the client and the handler say they are done, so every
  * case also checks that closing frees everything (ASan build). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
+#endif
 /* cmocka needs these four headers first, in this order. */
 /* clang-format off */
 #include <stdarg.h>
