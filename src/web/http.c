@@ -1,29 +1,364 @@
-/* http.c: placeholder until Request/Response land. */
+/* http.c: the hot path between the HTTP server and JS Request/Response objects,
+ * and the UTF-8 natives the body code uses (spec: workers.md WEB-1, WEB-2, WEB-6).
+ *
+ * Incoming: web_request_new hands method, URL, a flat header array and the body
+ * bytes to N.makeIncomingRequest, which builds the Request without re-validating
+ * what our own parser produced. Outgoing: N.responseParts returns [status, flat
+ * headers, body]; the body bytes are copied once into a C buffer. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "js/rt.h"
 #include "web/web.h"
 
 void web_http_classes_init(void) {}
 
+/* ---- UTF-8 ---- */
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 if it is invalid
+ * (overlong, surrogate, past U+10FFFF or truncated). `bad` gets the length of the
+ * maximal invalid subsequence to replace with one U+FFFD (WHATWG decode). */
+static size_t utf8_seq(const uint8_t *s, size_t len, size_t *bad)
+{
+    uint8_t c = s[0];
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    *bad = 1;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    for (size_t j = 1; j <= need; j++) {
+        if (j >= len || s[j] < lo || s[j] > hi) {
+            *bad = j;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need + 1;
+}
+
+/* A JS string from UTF-8 bytes, each invalid sequence replaced by U+FFFD; JS_NULL
+ * instead when `fatal` and the bytes are not valid UTF-8. */
+JSValue web_utf8_decode(JSContext *ctx, const uint8_t *s, size_t len, bool fatal)
+{
+    size_t i = 0, bad;
+    while (i < len) {
+        size_t n = utf8_seq(s + i, len - i, &bad);
+        if (!n)
+            break;
+        i += n;
+    }
+    if (i == len)
+        return JS_NewStringLen(ctx, (const char *)s, len);
+    if (fatal)
+        return JS_NULL;
+    /* Each invalid byte run becomes 3 bytes at most: bound the copy by 3 × len. */
+    if (len > SIZE_MAX / 3)
+        return JS_ThrowRangeError(ctx, "string too long");
+    uint8_t *out = malloc(len * 3 + 1);
+    if (!out)
+        return JS_ThrowOutOfMemory(ctx);
+    size_t o = 0;
+    memcpy(out, s, i);
+    o = i;
+    while (i < len) {
+        size_t n = utf8_seq(s + i, len - i, &bad);
+        if (n) {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        } else {
+            out[o++] = 0xEF;
+            out[o++] = 0xBF;
+            out[o++] = 0xBD;
+            i += bad;
+        }
+    }
+    JSValue r = JS_NewStringLen(ctx, (const char *)out, o);
+    free(out);
+    return r;
+}
+
+/* N.utf8Encode(string) → Uint8Array; lone surrogates become U+FFFD. */
+static JSValue js_utf8_encode(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    size_t len;
+    const char *s = JS_ToCStringLen(ctx, &len, argc ? argv[0] : JS_UNDEFINED);
+    if (!s)
+        return JS_EXCEPTION;
+    /* QuickJS writes lone surrogates as 3-byte sequences ED A0..BF xx: rewrite
+     * them as EF BF BD (U+FFFD), the same length. */
+    uint8_t *copy = NULL;
+    for (size_t i = 0; i + 2 < len; i++) {
+        if ((uint8_t)s[i] == 0xED && ((uint8_t)s[i + 1] & 0xE0) == 0xA0) {
+            if (!copy) {
+                copy = malloc(len ? len : 1);
+                if (!copy) {
+                    JS_FreeCString(ctx, s);
+                    return JS_ThrowOutOfMemory(ctx);
+                }
+                memcpy(copy, s, len);
+            }
+            copy[i] = 0xEF;
+            copy[i + 1] = 0xBF;
+            copy[i + 2] = 0xBD;
+            i += 2;
+        }
+    }
+    JSValue ab = JS_NewArrayBufferCopy(ctx, copy ? copy : (const uint8_t *)s, len);
+    free(copy);
+    JS_FreeCString(ctx, s);
+    if (JS_IsException(ab))
+        return ab;
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue u8c = JS_GetPropertyStr(ctx, global, "Uint8Array");
+    JS_FreeValue(ctx, global);
+    JSValue u8 = JS_CallConstructor(ctx, u8c, 1, &ab);
+    JS_FreeValue(ctx, u8c);
+    JS_FreeValue(ctx, ab);
+    return u8;
+}
+
+/* Borrowed bytes of an ArrayBuffer or view; NULL with an exception otherwise. */
+static const uint8_t *bytes_of(JSContext *ctx, JSValueConst v, size_t *len, JSValue *hold)
+{
+    *hold = JS_UNDEFINED;
+    size_t off = 0, n = 0, bpe = 0;
+    JSValue ab = JS_GetTypedArrayBuffer(ctx, v, &off, &n, &bpe);
+    if (!JS_IsException(ab)) {
+        size_t ab_len;
+        uint8_t *p = JS_GetArrayBuffer(ctx, &ab_len, ab);
+        if (!p || off + n > ab_len) {
+            JS_FreeValue(ctx, ab);
+            if (!p)
+                return NULL;
+            JS_ThrowRangeError(ctx, "view out of bounds");
+            return NULL;
+        }
+        *hold = ab;
+        *len = n;
+        return p + off;
+    }
+    JSValue exc = JS_GetException(ctx);   /* not a view: try an ArrayBuffer */
+    JS_FreeValue(ctx, exc);
+    uint8_t *p = JS_GetArrayBuffer(ctx, len, v);
+    if (p)
+        *hold = JS_DupValue(ctx, v);
+    return p;
+}
+
+/* N.utf8Decode(bytes, fatal) → string, or null when fatal and invalid. */
+static JSValue js_utf8_decode(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    if (argc < 1)
+        return JS_ThrowTypeError(ctx, "utf8Decode: bytes required");
+    size_t len;
+    JSValue hold;
+    const uint8_t *p = bytes_of(ctx, argv[0], &len, &hold);
+    if (!p) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        return JS_ThrowTypeError(ctx, "The provided value is not of type '(ArrayBuffer or ArrayBufferView)'");
+    }
+    JSValue r = web_utf8_decode(ctx, p, len, argc > 1 && JS_ToBool(ctx, argv[1]));
+    JS_FreeValue(ctx, hold);
+    return r;
+}
+
 int web_http_install(JSContext *ctx, JSValueConst native)
 {
+    static const JSCFunctionListEntry fns[] = {
+        JS_CFUNC_DEF("utf8Encode", 1, js_utf8_encode),
+        JS_CFUNC_DEF("utf8Decode", 2, js_utf8_decode),
+    };
+    JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
     return 0;
 }
 
+/* ---- incoming requests ---- */
+
 JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *url, size_t url_len)
 {
-    return JS_ThrowInternalError(ctx, "Request is not implemented yet");
+    JSValue native = js_native(ctx);
+    JSValue make = JS_GetPropertyStr(ctx, native, "makeIncomingRequest");
+    JSValue flat = JS_NewArray(ctx);
+    for (size_t i = 0; i < req->header_count; i++) {
+        const h1_header *h = &req->headers[i];
+        JS_SetPropertyUint32(ctx, flat, (uint32_t)(2 * i), JS_NewStringLen(ctx, h->name, h->name_len));
+        JS_SetPropertyUint32(ctx, flat, (uint32_t)(2 * i + 1),
+                             web_utf8_decode(ctx, (const uint8_t *)h->value, h->value_len, false));
+    }
+    JSValue body = JS_NULL;
+    if (req->body_len > 0) {
+        JSValue ab = JS_NewArrayBufferCopy(ctx, (const uint8_t *)req->body, req->body_len);
+        JSValue global = JS_GetGlobalObject(ctx);
+        JSValue u8c = JS_GetPropertyStr(ctx, global, "Uint8Array");
+        JS_FreeValue(ctx, global);
+        body = JS_CallConstructor(ctx, u8c, 1, &ab);
+        JS_FreeValue(ctx, u8c);
+        JS_FreeValue(ctx, ab);
+    }
+    JSValue args[4] = {JS_NewString(ctx, req->method), JS_NewStringLen(ctx, url, url_len), flat, body};
+    JSValue r = JS_IsException(body) ? JS_EXCEPTION : JS_Call(ctx, make, JS_UNDEFINED, 4, args);
+    for (int i = 0; i < 4; i++)
+        JS_FreeValue(ctx, args[i]);
+    JS_FreeValue(ctx, make);
+    return r;
+}
+
+/* ---- outgoing responses ---- */
+
+static int take_body(JSContext *ctx, web_response_parts *p, JSValueConst body)
+{
+    if (JS_IsNull(body) || JS_IsUndefined(body)) {
+        p->body = "";
+        p->body_len = 0;
+        return 0;
+    }
+    if (JS_IsString(body)) {
+        size_t len;
+        const char *s = JS_ToCStringLen(ctx, &len, body);
+        if (!s)
+            return -1;
+        p->body_owned = malloc(len ? len : 1);
+        if (!p->body_owned) {
+            JS_FreeCString(ctx, s);
+            JS_ThrowOutOfMemory(ctx);
+            return -1;
+        }
+        memcpy(p->body_owned, s, len);
+        JS_FreeCString(ctx, s);
+        p->body = p->body_owned;
+        p->body_len = len;
+        return 0;
+    }
+    size_t len;
+    JSValue hold;
+    const uint8_t *b = bytes_of(ctx, body, &len, &hold);
+    if (!b)
+        return -1;
+    p->hold = hold;
+    p->body = (const char *)b;
+    p->body_len = len;
+    return 0;
 }
 
 int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *out, err *e)
 {
     memset(out, 0, sizeof *out);
-    return err_setf(e, DUR_ETYPE, "Response is not implemented yet");
+    out->hold = JS_UNDEFINED;
+    out->body_promise = JS_UNDEFINED;
+    JSValue fn = JS_GetPropertyStr(ctx, js_native(ctx), "responseParts");
+    JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, 1, &v);
+    JS_FreeValue(ctx, fn);
+    if (JS_IsException(r))
+        return -1;
+    if (JS_IsString(r)) {
+        const char *s = JS_ToCString(ctx, r);
+        err_setf(e, DUR_ETYPE, "%s", s ? s : "the handler did not return a Response");
+        JS_FreeCString(ctx, s);
+        JS_FreeValue(ctx, r);
+        return DUR_ETYPE;
+    }
+    JSValue st = JS_GetPropertyUint32(ctx, r, 0);
+    JSValue flat = JS_GetPropertyUint32(ctx, r, 1);
+    JSValue body = JS_GetPropertyUint32(ctx, r, 2);
+    JS_FreeValue(ctx, r);
+    int rc = -1;
+    int32_t status = 500;
+    uint32_t n = 0;
+    JSValue lenv = JS_GetPropertyStr(ctx, flat, "length");
+    if (JS_ToInt32(ctx, &status, st) < 0 || JS_ToUint32(ctx, &n, lenv) < 0)
+        goto done;
+    out->status = status;
+    size_t count = n / 2;
+    /* Names and values are copied into one block; the header array points into it. */
+    buf strings;
+    buf_init(&strings, 64u * 1024u * 1024u);
+    size_t *offs = calloc(n ? n : 1, sizeof *offs);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    bool ok = offs && lens;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        JSValue s = JS_GetPropertyUint32(ctx, flat, i);
+        size_t len;
+        const char *c = JS_ToCStringLen(ctx, &len, s);
+        JS_FreeValue(ctx, s);
+        if (!c) {
+            ok = false;
+            break;
+        }
+        offs[i] = strings.len;
+        lens[i] = len;
+        ok = buf_append(&strings, c, len) == 0 && buf_append(&strings, "", 1) == 0;
+        JS_FreeCString(ctx, c);
+    }
+    if (ok) {
+        out->strings = buf_take(&strings, NULL);
+        out->headers = calloc(count ? count : 1, sizeof *out->headers);
+        ok = out->headers != NULL;
+        for (size_t i = 0; ok && i < count; i++) {
+            out->headers[i].name = out->strings + offs[2 * i];
+            out->headers[i].name_len = lens[2 * i];
+            out->headers[i].value = out->strings + offs[2 * i + 1];
+            out->headers[i].value_len = lens[2 * i + 1];
+        }
+        out->header_count = ok ? count : 0;
+    }
+    buf_fini(&strings);
+    free(offs);
+    free(lens);
+    if (!ok) {
+        JS_ThrowOutOfMemory(ctx);
+        goto done;
+    }
+    if (JS_IsObject(body) && !JS_IsArray(ctx, body)) {
+        JSValue then = JS_GetPropertyStr(ctx, body, "then");
+        bool is_promise = JS_IsFunction(ctx, then);
+        JS_FreeValue(ctx, then);
+        if (is_promise) {
+            out->body_pending = true;
+            out->body_promise = JS_DupValue(ctx, body);
+            rc = 0;
+            goto done;
+        }
+    }
+    rc = take_body(ctx, out, body);
+done:
+    JS_FreeValue(ctx, lenv);
+    JS_FreeValue(ctx, st);
+    JS_FreeValue(ctx, flat);
+    JS_FreeValue(ctx, body);
+    return rc;
 }
 
 int web_response_parts_set_body(JSContext *ctx, web_response_parts *p, JSValueConst ab)
 {
-    return DUR_ETYPE;
+    JS_FreeValue(ctx, p->body_promise);
+    p->body_promise = JS_UNDEFINED;
+    p->body_pending = false;
+    return take_body(ctx, p, ab);
 }
 
-void web_response_parts_fini(JSContext *ctx, web_response_parts *p) {}
+void web_response_parts_fini(JSContext *ctx, web_response_parts *p)
+{
+    free(p->headers);
+    free(p->strings);
+    free(p->body_owned);
+    JS_FreeValue(ctx, p->hold);
+    JS_FreeValue(ctx, p->body_promise);
+    memset(p, 0, sizeof *p);
+    p->hold = JS_UNDEFINED;
+    p->body_promise = JS_UNDEFINED;
+}

@@ -39,6 +39,10 @@ int web_timers_install(JSContext *ctx, JSValueConst native);
 void web_url_classes_init(void);
 void web_http_classes_init(void);
 
+/* A JS string from UTF-8 bytes; invalid sequences become U+FFFD, or JS_NULL is
+ * returned when `fatal` (http.c). */
+JSValue web_utf8_decode(JSContext *ctx, const uint8_t *s, size_t len, bool fatal);
+
 /* ---- the hot path between an HTTP connection and a Worker (http.c) ---- */
 
 /* A JS Request for an incoming HTTP request. `url` is the absolute URL

@@ -1,0 +1,107 @@
+// Response (spec WEB-2) and the hot path that turns one into wire parts.
+(() => {
+  "use strict";
+  const N = globalThis.__durable;
+  const { kBody, kUsed, kStream } = N.bodyKeys;
+  const kStatus = Symbol("status"), kStatusText = Symbol("statusText"), kHeaders = Symbol("headers");
+  const NULL_BODY = [101, 204, 205, 304];
+  const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+  class Response {
+    constructor(body = null, init = {}) {
+      if (init === null || typeof init !== "object") init = {};
+      const status = init.status === undefined ? 200 : Number(init.status);
+      const ws = init.webSocket ?? null;
+      if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && ws)))
+        throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
+      const statusText = init.statusText === undefined ? "" : String(init.statusText);
+      if (!REASON.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");
+      this[kStatus] = status;
+      this[kStatusText] = statusText;
+      this[kHeaders] = new Headers(init.headers);
+      let src = null, ctype = null;
+      if (body !== null && body !== undefined) {
+        if (NULL_BODY.includes(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
+        [src, ctype] = N.extractBody(body);
+      }
+      if (ctype && !this[kHeaders].has("content-type")) this[kHeaders].append("content-type", ctype);
+      this[kBody] = src;
+      this[kUsed] = false;
+      this[kStream] = null;
+      this.webSocket = ws;
+      this.url = "";
+      this.redirected = false;
+      this.type = "default";
+      this.cf = init.cf;
+    }
+    get status() { return this[kStatus]; }
+    get statusText() { return this[kStatusText]; }
+    get ok() { return this[kStatus] >= 200 && this[kStatus] < 300; }
+    get headers() { return this[kHeaders]; }
+    clone() {
+      if (this[kUsed]) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
+      if (this.webSocket) throw new TypeError("Cannot clone a response to a WebSocket handshake.");
+      const r = Object.create(Response.prototype);
+      Object.assign(r, { webSocket: null, url: this.url, redirected: this.redirected, type: this.type, cf: this.cf });
+      r[kStatus] = this[kStatus];
+      r[kStatusText] = this[kStatusText];
+      r[kHeaders] = new Headers(this[kHeaders]);
+      r[kBody] = N.bodyTee(this);
+      r[kUsed] = false;
+      r[kStream] = null;
+      return r;
+    }
+    static json(data, init = {}) {
+      const text = JSON.stringify(data);
+      if (text === undefined) throw new TypeError("Response.json: the value cannot be converted to JSON.");
+      const headers = new Headers(init?.headers);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+      return new Response(text, { ...init, headers });
+    }
+    static redirect(url, status = 302) {
+      if (![301, 302, 303, 307, 308].includes(status))
+        throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+      let href;
+      try { href = new URL(String(url)).href; } catch { throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL "${url}"`); }
+      const r = new Response(null, { status, headers: { location: href } });
+      N.headersFreeze(r[kHeaders]);
+      return r;
+    }
+    static error() {
+      const r = new Response(null, { status: 200 });
+      r[kStatus] = 0;
+      r.type = "error";
+      N.headersFreeze(r[kHeaders]);
+      return r;
+    }
+    get [Symbol.toStringTag]() { return "Response"; }
+  }
+  N.bodyMixin(Response);
+  globalThis.Response = Response;
+
+  const describe = (v) => {
+    if (v === undefined) return "undefined";
+    if (v === null) return "null";
+    if (typeof v === "string") return "a string";
+    if (typeof v !== "object") return `a ${typeof v}`;
+    const c = Object.getPrototypeOf(v)?.constructor?.name;
+    return c && c !== "Object" ? `an instance of ${c}` : "a plain object";
+  };
+  // web_response_parts_get: [status, flatHeaders, body] where body is null, a
+  // string, a Uint8Array or a Promise of one; or a string saying what v was instead.
+  N.responseParts = (v) => {
+    if (!(v instanceof Response)) return `the handler returned ${describe(v)}, not a Response`;
+    if (v[kStatus] === 0) return [500, [], null];
+    let body = null;
+    if (v[kStream] || v[kBody] instanceof ReadableStream) {
+      if (v[kUsed]) throw new TypeError("The Response body has already been used.");
+      v[kUsed] = true;
+      body = N.readAll(v[kStream] || v[kBody]);
+    } else if (v[kBody] !== null) {
+      if (v[kUsed]) throw new TypeError("The Response body has already been used.");
+      v[kUsed] = true;
+      body = v[kBody];
+    }
+    return [v[kStatus], N.headersFlat(v[kHeaders]), body];
+  };
+})();
