@@ -92,7 +92,7 @@ JSValue web_utf8_decode(JSContext *ctx, const uint8_t *s, size_t len, bool fatal
     return r;
 }
 
-/* N.utf8Encode(string) → Uint8Array; lone surrogates become U+FFFD. */
+/* N.bodyUtf8Encode(string) → Uint8Array; lone surrogates become U+FFFD. */
 static JSValue js_utf8_encode(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     size_t len;
@@ -160,7 +160,7 @@ static const uint8_t *bytes_of(JSContext *ctx, JSValueConst v, size_t *len, JSVa
     return p;
 }
 
-/* N.utf8Decode(bytes, fatal) → string, or null when fatal and invalid. */
+/* N.bodyUtf8Decode(bytes, fatal) → string, or null when fatal and invalid. */
 static JSValue js_utf8_decode(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     if (argc < 1)
@@ -180,8 +180,8 @@ static JSValue js_utf8_decode(JSContext *ctx, JSValueConst this_val, int argc, J
 int web_http_install(JSContext *ctx, JSValueConst native)
 {
     static const JSCFunctionListEntry fns[] = {
-        JS_CFUNC_DEF("utf8Encode", 1, js_utf8_encode),
-        JS_CFUNC_DEF("utf8Decode", 2, js_utf8_decode),
+        JS_CFUNC_DEF("bodyUtf8Encode", 1, js_utf8_encode),
+        JS_CFUNC_DEF("bodyUtf8Decode", 2, js_utf8_decode),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
     return 0;

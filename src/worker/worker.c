@@ -224,7 +224,9 @@ static JSValue js_fetch_failed(JSContext *ctx, JSValueConst this_val, int argc, 
     uint32_t i;
     if (!w || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i))
         return JS_UNDEFINED;
-    fail_with(w, i, argv[1], false);
+    /* An async handler that ran past the CPU limit rejects its promise with the
+     * interrupt; the flag says so (WRK-30: 503, not 500). */
+    fail_with(w, i, argv[1], js_rt_take_cpu_exceeded(w->rt));
     return JS_UNDEFINED;
 }
 
@@ -430,6 +432,27 @@ static char *load_file(const char *path, size_t *len, err *e)
     return buf_take(&b, len);
 }
 
+/* CFG-6: a script with an `export` or `import` statement anywhere at the start of
+ * a line is a module (JS_DetectModule only looks at the first statement). */
+static bool has_module_syntax(const char *src, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (src[i] == ' ' || src[i] == '\t'))
+            i++;
+        if ((len - i >= 7 && memcmp(src + i, "export", 6) == 0 &&
+             (src[i + 6] == ' ' || src[i + 6] == '{' || src[i + 6] == '*')) ||
+            (len - i >= 7 && memcmp(src + i, "import", 6) == 0 &&
+             (src[i + 6] == ' ' || src[i + 6] == '{' || src[i + 6] == '*' || src[i + 6] == '"' ||
+              src[i + 6] == '\'')))
+            return true;
+        while (i < len && src[i] != '\n')
+            i++;
+        i++;
+    }
+    return false;
+}
+
 static int load_error(worker *w, const char *path, err *e)
 {
     char *t = js_exception_text(w->ctx, JS_UNDEFINED);
@@ -446,7 +469,7 @@ static int load_main(worker *w, err *e)
     char *src = load_file(path, &len, e);
     if (!src)
         return -1;
-    bool is_module = JS_DetectModule(src, len);
+    bool is_module = JS_DetectModule(src, len) || has_module_syntax(src, len);
     JSValue native = js_native(ctx);
     JSValue env = JS_NewObject(ctx);
     if (set_env(w, env, !is_module, e) < 0) {

@@ -5,8 +5,8 @@
 (() => {
   "use strict";
   const N = globalThis.__durable;
-  const enc = (s) => N.utf8Encode(s);
-  const dec = (u8) => N.utf8Decode(u8);
+  const enc = (s) => N.bodyUtf8Encode(s);
+  const dec = (u8) => N.bodyUtf8Decode(u8);
 
   // ---- ReadableStream (default reader, underlying source start/pull/cancel) ----
   const kState = Symbol("state");
