@@ -102,7 +102,6 @@ uint32_t js_rt_cpu_ms(js_rt *rt)
 void js_rt_event_begin(js_rt *rt)
 {
     if (rt->event_depth++ == 0) {
-        rt->cpu_exceeded = false;   /* a new event: forget an earlier one's abort */
         JS_UpdateStackTop(rt->qrt);
         rt->deadline_ns = uv_hrtime() + (uint64_t)rt->opts.cpu_ms_max * 1000000u;
     }

@@ -246,6 +246,18 @@ static JSValue js_body_done(JSContext *ctx, JSValueConst this_val, int argc, JSV
     return JS_UNDEFINED;
 }
 
+/* N.logError(text): a line in the server log at error level (used where console
+ * itself may be what failed). */
+static JSValue js_log_error(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    const char *s = JS_ToCString(ctx, argc ? argv[0] : JS_UNDEFINED);
+    if (!s)
+        return JS_EXCEPTION;
+    log_error("%s", s);
+    JS_FreeCString(ctx, s);
+    return JS_UNDEFINED;
+}
+
 int worker_js_install(JSContext *ctx, JSValueConst native)
 {
     if (web_install(ctx, native) < 0 || obj_install(ctx, native) < 0)
@@ -254,6 +266,7 @@ int worker_js_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("fetchDone", 2, js_fetch_done),
         JS_CFUNC_DEF("fetchFailed", 2, js_fetch_failed),
         JS_CFUNC_DEF("bodyDone", 2, js_body_done),
+        JS_CFUNC_DEF("logError", 1, js_log_error),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
     return 0;
@@ -354,6 +367,7 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
         return;
     }
     JSContext *ctx = w->ctx;
+    js_rt_take_cpu_exceeded(w->rt);   /* forget an earlier event's abort */
     js_rt_event_begin(w->rt);
     JSValue jreq = web_request_new(ctx, req, u, ulen);
     buf_fini(&url);

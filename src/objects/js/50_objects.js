@@ -223,7 +223,7 @@
       }
       if (prop === "then") return undefined;   // a stub is not a thenable
       if (STUB_OWN.has(prop)) return target[prop];
-      if (prop === "toString" || prop === "constructor") return target[prop];
+      if (prop === "toString") return target[prop];
       const core = target[kCore];
       return (...args) => rpcCall(core, prop, args);
     },
@@ -270,7 +270,7 @@
     waitUntil(promise) {
       const inst = this.#inst;
       inst.waiting++;
-      Promise.resolve(promise).then(undefined, (e) => console.error("Uncaught (in waitUntil promise)", e))
+      Promise.resolve(promise).then(undefined, (e) => N.logError(`Uncaught (in waitUntil promise): ${e instanceof Error ? e.stack ? e.name + ": " + e.message + "\n" + e.stack : e : e}`))
         .finally(() => { inst.waiting--; inst.touch(); });
     }
     blockConcurrencyWhile(fn) {
@@ -330,7 +330,7 @@
         return true;
       } catch (e) {
         // LIFE-3: the event and everything queued behind it fail; nothing is kept.
-        console.error(`Durable Object ${N.objClassNames[this.ns]} constructor threw:`, e);
+        N.logError(`Durable Object ${N.objClassNames[this.ns]} constructor threw: ${e instanceof Error ? e.name + ": " + e.message : e}`);
         instances.delete(this.key);
         const w = wireError(e);
         reply(ev, ST_ERROR, w);

@@ -6,7 +6,8 @@
   "use strict";
   const N = globalThis.__durable;
   const logError = (what, e) => {
-    try { console.error(what, e); } catch { N.fetchLog?.(String(what) + " " + String(e)); }
+    const text = e instanceof Error && typeof e.stack === "string" ? `${e.name}: ${e.message}\n${e.stack}` : String(e);
+    N.logError(`${what}: ${text}`);
   };
 
   const kId = Symbol("requestId");
