@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "js/rt.h"
+#include "web/web.h"
 
 typedef struct fixture {
     uv_loop_t loop;
@@ -24,7 +25,8 @@ static int setup_opts(void **state, uint32_t cpu_ms, size_t mem)
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(uv_loop_init(&f->loop), 0);
-    js_rt_opts o = {.cpu_ms_max = cpu_ms, .memory_bytes_max = mem};
+    /* The embedded web JS needs its natives, so contexts get the web platform. */
+    js_rt_opts o = {.cpu_ms_max = cpu_ms, .memory_bytes_max = mem, .install = web_install};
     err e = {0};
     f->rt = js_rt_new(&f->loop, &o, &e);
     assert_non_null(f->rt);
