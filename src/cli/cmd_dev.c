@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "cli/cli.h"
+#include "storage/storage.h"
 #include "cli/server.h"
 #include "config/config.h"
 #include "version.h"
@@ -42,6 +43,8 @@ static void dev_usage(FILE *f)
             "                          (default 10000), else 408 and the connection closes\n"
             "      --idle-timeout-ms N an idle Durable Object leaves memory after this\n"
             "                          (default 70000); its storage stays\n"
+            "      --durability MODE   process (default): a commit survives the process\n"
+            "                          dying; power: also power loss (fsync per commit)\n"
             "      --log-level LEVEL   debug, info (default), warn or error; below info,\n"
             "                          the per-request lines are not printed\n"
             "  -h, --help              this help\n"
@@ -64,7 +67,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long max, unsigne
 
 int cmd_dev(int argc, char **argv)
 {
-    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO, O_IDLE };
+    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO, O_IDLE, O_DURABILITY };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"env", required_argument, NULL, 'e'},
@@ -79,6 +82,7 @@ int cmd_dev(int argc, char **argv)
         {"log-level", required_argument, NULL, O_LOGLEVEL},
         {"header-timeout-ms", required_argument, NULL, O_HEADTO},
         {"idle-timeout-ms", required_argument, NULL, O_IDLE},
+        {"durability", required_argument, NULL, O_DURABILITY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {0, 0, 0, 0},
@@ -88,6 +92,7 @@ int cmd_dev(int argc, char **argv)
     unsigned long port = 8787, threads = 0, cpu_ms = 0, mem_mb = 128, timeout_ms = 0,
                   body_mb = 100, head_ms = H1_HEAD_TIMEOUT_MS_DEFAULT, idle_ms = 70000;
     log_level level = LOG_INFO;
+    int durability = STORE_DURABILITY_PROCESS;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:e:p:hv", longopts, NULL)) != -1) {
@@ -112,6 +117,14 @@ int cmd_dev(int argc, char **argv)
         case O_IDLE:
             if (parse_uint("--idle-timeout-ms", optarg, 86400000, &idle_ms) < 0 || idle_ms == 0)
                 return 2;
+            break;
+        case O_DURABILITY:
+            if (strcmp(optarg, "process") == 0) durability = STORE_DURABILITY_PROCESS;
+            else if (strcmp(optarg, "power") == 0) durability = STORE_DURABILITY_POWER;
+            else {
+                fprintf(stderr, "durable dev: --durability expects process or power, got '%s'\n", optarg);
+                return 2;
+            }
             break;
         case O_LOGLEVEL:
             if (strcmp(optarg, "debug") == 0) level = LOG_DEBUG;
@@ -171,6 +184,7 @@ int cmd_dev(int argc, char **argv)
         .banner_name = "durable dev",
         .persist_dir = persist,
         .idle_ms = (uint32_t)idle_ms,
+        .durability = durability,
     };
     h1_limits_default(&so.limits);
     so.limits.body_bytes_max = (size_t)body_mb * 1000u * 1000u;

@@ -9,12 +9,15 @@
  * threads start or passed through the semaphore and async handles. */
 #include "cli/server.h"
 
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "storage/natives.h"
 #include "js/rt.h"
 #include "objects/objects.h"
 #include "worker/worker.h"
@@ -230,6 +233,14 @@ int server_run(const server_opts *o, err *e)
     if (n > SHARDS_MAX)
         return err_setf(e, DUR_EINVAL, "--threads %d: at most %d shards", n, SHARDS_MAX);
     obj_opts oo = {.idle_ms = o->idle_ms};
+    storage_configure(o->durability, 0);
+    /* Each open object database holds two descriptors (database and WAL); the
+     * per-shard cache bounds them, but the default soft limit of 1024 is low. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     obj_registry *objects = obj_registry_new(o->cfg, o->persist_dir, n, &oo, e);
     if (!objects)
         return e->code ? e->code : DUR_EINVAL;

@@ -23,6 +23,7 @@ typedef struct server_opts {
     const char *banner_name;    /* "durable dev" */
     const char *persist_dir;    /* --persist-to */
     uint32_t idle_ms;           /* Durable Object idle eviction; 0 = default */
+    int durability;             /* STORE_DURABILITY_* */
 } server_opts;
 
 /* Blocks until a stop signal. Returns 0 after a clean stop, or an error (with *e)

@@ -28,6 +28,9 @@ struct js_rt {
     int event_depth;
     uint64_t deadline_ns;     /* 0 = no CPU limit armed */
     bool cpu_exceeded;
+    js_turn_fn turn_fn;
+    void *turn_ud;
+    bool turn_wanted, in_turn;
 };
 
 static int on_interrupt(JSRuntime *qrt, void *opaque)
@@ -120,10 +123,9 @@ bool js_rt_take_cpu_exceeded(js_rt *rt)
     return v;
 }
 
-void js_rt_pump(js_rt *rt)
+static void run_jobs(js_rt *rt)
 {
     JSContext *ctx;
-    js_rt_event_begin(rt);
     for (;;) {
         int rc = JS_ExecutePendingJob(rt->qrt, &ctx);
         if (rc == 0)
@@ -137,7 +139,34 @@ void js_rt_pump(js_rt *rt)
             rt->deadline_ns = uv_hrtime() + (uint64_t)rt->opts.cpu_ms_max * 1000000u;
         }
     }
+}
+
+void js_rt_pump(js_rt *rt)
+{
+    js_rt_event_begin(rt);
+    run_jobs(rt);
+    /* Turns: once the job queue is empty, the hook may start more work (the next
+     * event of an object, a commit); each turn's jobs run before the next turn. */
+    while (rt->turn_wanted && rt->turn_fn && !rt->in_turn) {
+        rt->turn_wanted = false;
+        rt->in_turn = true;
+        rt->deadline_ns = uv_hrtime() + (uint64_t)rt->opts.cpu_ms_max * 1000000u;
+        rt->turn_fn(rt, rt->turn_ud);
+        rt->in_turn = false;
+        run_jobs(rt);
+    }
     js_rt_event_end(rt);
+}
+
+void js_rt_set_turn_hook(js_rt *rt, js_turn_fn fn, void *ud)
+{
+    rt->turn_fn = fn;
+    rt->turn_ud = ud;
+}
+
+void js_rt_want_turn(js_rt *rt)
+{
+    rt->turn_wanted = true;
 }
 
 /* ---- per-context state ---- */

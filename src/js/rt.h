@@ -56,7 +56,7 @@ JSValue js_native(JSContext *ctx);
 
 /* Per-context pointers for the layers above (each layer owns its slot). */
 enum { JS_SLOT_WORKER, JS_SLOT_TIMERS, JS_SLOT_CONSOLE, JS_SLOT_HTTP, JS_SLOT_OBJECTS,
-       JS_SLOT_COUNT };
+       JS_SLOT_STORAGE, JS_SLOT_COUNT };
 void *js_ctx_slot(JSContext *ctx, int slot);
 void js_ctx_set_slot(JSContext *ctx, int slot, void *p);
 
@@ -75,6 +75,15 @@ uv_loop_t *js_loop(JSContext *ctx);
 /* Runs every pending job (promise reactions). Exceptions thrown by jobs are logged
  * with their stack. */
 void js_rt_pump(js_rt *rt);
+
+/* Turns: after js_rt_pump has run every pending job, it calls the turn hook while
+ * someone asked for a turn (js_rt_want_turn), running the jobs each turn makes
+ * before the next. The objects layer uses it to deliver an object's next event
+ * only after the previous one's promise reactions have run (input gate) and to
+ * commit storage once the object's JavaScript has settled (coalescing). */
+typedef void (*js_turn_fn)(js_rt *rt, void *ud);
+void js_rt_set_turn_hook(js_rt *rt, js_turn_fn fn, void *ud);
+void js_rt_want_turn(js_rt *rt);
 
 /* CPU limit: the interrupt handler aborts JS that has run longer than the budget
  * since js_rt_event_begin(). js_rt_event_end() disarms it. Nesting is counted. */

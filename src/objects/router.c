@@ -9,6 +9,7 @@
 #include "objects/objects.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -19,78 +20,18 @@
 #include <openssl/rand.h>
 
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/mpsc.h"
 #include "js/clone.h"
 #include "js/rt.h"
-
-enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3 };
-
-typedef struct obj_msg {
-    mpsc_node node;
-    uint8_t kind;
-    uint8_t status;            /* replies: 0 ok, 1 error thrown by the object, 2 reset */
-    uint32_t ns;
-    int32_t from_shard;
-    double call_id;
-    obj_id id;
-    size_t len;
-    uint8_t data[];
-} obj_msg;
-
-typedef struct obj_ns {
-    char *class_name;
-    char *identity;            /* fixed when the namespace was created; survives renames */
-    int backend;               /* 1 KV, 2 SQLite */
-    uint8_t key[OBJ_KEY_BYTES];
-} obj_ns;
-
-typedef struct inbox {
-    mpsc q;
-    _Atomic(uv_async_t *) wake;   /* NULL until the shard has started */
-} inbox;
-
-struct obj_registry {
-    const config *cfg;
-    obj_opts opts;
-    int shard_count;
-    obj_ns *ns;
-    size_t ns_count;
-    inbox *inboxes;
-    uint8_t secret[OBJ_KEY_BYTES];
-};
-
-struct obj_shard {
-    obj_registry *reg;
-    int index;
-    uv_async_t async;
-    JSContext *ctx;            /* set by obj_shard_start: messages are delivered into it */
-    JSContext *pending_ctx;    /* set by obj_shard_attach */
-};
+#include "objects/internal.h"
 
 /* ---- the id secret (DESIGN.md "Storage on disk": durable.sqlite) ---- */
 
-static int mkdir_p(const char *path, err *e)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return err_setf(e, DUR_ETOOBIG, "--persist-to: path too long");
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return err_setf(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return err_setf(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
-    return 0;
-}
-
 static int load_secret(const char *persist_dir, uint8_t out[OBJ_KEY_BYTES], err *e)
 {
-    if (mkdir_p(persist_dir, e) < 0)
+    if (fs_mkdir_p(persist_dir, e) < 0)
         return -1;
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/durable.sqlite", persist_dir) >= (int)sizeof path)
@@ -170,6 +111,23 @@ static int ns_add(obj_registry *r, const char *cls, const char *identity, int ba
     return 0;
 }
 
+static int deleted_add(obj_registry *r, const char *tag, const char *identity)
+{
+    obj_deleted *d = realloc(r->deleted, (r->deleted_count + 1) * sizeof *d);
+    if (!d)
+        return DUR_ENOMEM;
+    r->deleted = d;
+    d[r->deleted_count].tag = strdup(tag);
+    d[r->deleted_count].identity = strdup(identity);
+    if (!d[r->deleted_count].tag || !d[r->deleted_count].identity) {
+        free(d[r->deleted_count].tag);
+        free(d[r->deleted_count].identity);
+        return DUR_ENOMEM;
+    }
+    r->deleted_count++;
+    return 0;
+}
+
 static void ns_remove(obj_registry *r, obj_ns *x)
 {
     free(x->class_name);
@@ -191,6 +149,8 @@ static int build_namespaces(obj_registry *r, err *e)
             if (!x)
                 return err_setf(e, DUR_EINVAL, "migration '%s': cannot delete class '%s': no "
                                 "earlier migration created it", mg->tag, mg->deleted_classes[i]);
+            if (deleted_add(r, mg->tag, x->identity) < 0)
+                return err_setf(e, DUR_ENOMEM, "out of memory");
             ns_remove(r, x);
         }
         for (size_t i = 0; i < mg->renamed_count; i++) {
@@ -269,7 +229,9 @@ obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int s
     for (int i = 0; i < shard_count; i++)
         mpsc_init(&r->inboxes[i].q);
     bool need_secret = cfg->migrations_count > 0 || cfg->do_bindings_count > 0;
-    if ((need_secret && load_secret(persist_dir, r->secret, e) < 0) || build_namespaces(r, e) < 0) {
+    r->persist_dir = strdup(persist_dir);
+    if (!r->persist_dir || (need_secret && load_secret(persist_dir, r->secret, e) < 0) ||
+        build_namespaces(r, e) < 0 || (need_secret && obj_persist_init(r, e) < 0)) {
         obj_registry_free(r);
         return NULL;
     }
@@ -287,6 +249,12 @@ void obj_registry_free(obj_registry *r)
     }
     while (r->ns_count)
         ns_remove(r, &r->ns[r->ns_count - 1]);
+    for (size_t i = 0; i < r->deleted_count; i++) {
+        free(r->deleted[i].tag);
+        free(r->deleted[i].identity);
+    }
+    free(r->deleted);
+    free(r->persist_dir);
     free(r->ns);
     free(r->inboxes);
     free(r);
@@ -402,9 +370,39 @@ void obj_shard_attach(obj_shard *s, JSContext *ctx)
     js_ctx_set_slot(ctx, JS_SLOT_OBJECTS, s);
 }
 
+static void call_native_fn(JSContext *ctx, const char *name)
+{
+    JSValue fn = JS_GetPropertyStr(ctx, js_native(ctx), name);
+    if (JS_IsFunction(ctx, fn)) {
+        JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, 0, NULL);
+        if (JS_IsException(r))
+            js_log_exception(ctx, "internal error in the objects layer");
+        JS_FreeValue(ctx, r);
+    }
+    JS_FreeValue(ctx, fn);
+}
+
+/* A turn (js_rt_set_turn_hook): the JS half delivers the next events of objects
+ * and commits what they wrote. */
+static void on_turn(js_rt *rt, void *ud)
+{
+    (void)rt;
+    obj_shard *s = ud;
+    if (s->ctx)
+        call_native_fn(s->ctx, "objTurn");
+}
+
 void obj_shard_start(obj_shard *s)
 {
     s->ctx = s->pending_ctx;
+    if (s->ctx) {
+        js_rt *rt = js_rt_of(s->ctx);
+        js_rt_set_turn_hook(rt, on_turn, s);
+        js_rt_event_begin(rt);
+        call_native_fn(s->ctx, "objStart");   /* alarms pending from earlier runs */
+        js_rt_event_end(rt);
+        js_rt_pump(rt);
+    }
     atomic_store_explicit(&s->reg->inboxes[s->index].wake, &s->async, memory_order_release);
     uv_async_send(&s->async);   /* deliver what arrived before we were ready */
 }
@@ -419,6 +417,7 @@ void obj_shard_close(obj_shard *s)
     if (!s)
         return;
     atomic_store_explicit(&s->reg->inboxes[s->index].wake, NULL, memory_order_release);
+    obj_persist_shard_close(s);
     s->ctx = NULL;
     s->pending_ctx = NULL;
     uv_close((uv_handle_t *)&s->async, on_async_closed);
@@ -585,7 +584,51 @@ static JSValue js_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     return JS_UNDEFINED;
 }
 
-/* objReply(fromShard, callId, status, payload): the answer to a call. */
+/* A reply made but held back by the output gate (GATE-6): serialized when made,
+ * so later changes to the value do not leak into it; posted or dropped later. */
+static JSClassID held_class_id;
+
+typedef struct held_reply {
+    obj_msg *m;
+    int to;
+} held_reply;
+
+static void held_finalizer(JSRuntime *rt, JSValue v)
+{
+    (void)rt;
+    held_reply *h = JS_GetOpaque(v, held_class_id);
+    if (h) {
+        free(h->m);
+        free(h);
+    }
+}
+
+/* objPost(held): sends a held reply (once). */
+static JSValue js_post(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    obj_shard *s = shard_of_ctx(ctx);
+    held_reply *h = JS_GetOpaque(argv[0], held_class_id);
+    if (!s || !h || !h->m)
+        return JS_ThrowInternalError(ctx, "objPost: not a held reply");
+    msg_push(s->reg, h->to, h->m);
+    h->m = NULL;
+    return JS_UNDEFINED;
+}
+
+/* objWantTurn(): asks for a turn once the job queue is empty (see js_rt_set_turn_hook). */
+static JSValue js_want_turn(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    (void)argv;
+    js_rt_want_turn(js_rt_of(ctx));
+    return JS_UNDEFINED;
+}
+
+/* objReply(fromShard, callId, status, payload, hold): the answer to a call; with
+ * `hold`, returned as a held reply for objPost instead of sent. */
 static JSValue js_reply(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = shard_of_ctx(ctx);
@@ -605,6 +648,19 @@ static JSValue js_reply(JSContext *ctx, JSValueConst this_val, int argc, JSValue
     m->status = (uint8_t)status;
     m->call_id = call_id;
     m->from_shard = s->index;
+    if (argc > 4 && JS_ToBool(ctx, argv[4])) {
+        held_reply *h = malloc(sizeof *h);
+        JSValue obj = h ? JS_NewObjectClass(ctx, (int)held_class_id) : JS_EXCEPTION;
+        if (JS_IsException(obj)) {
+            free(h);
+            free(m);
+            return h ? obj : JS_ThrowOutOfMemory(ctx);
+        }
+        h->m = m;
+        h->to = to;
+        JS_SetOpaque(obj, h);
+        return obj;
+    }
     msg_push(s->reg, to, m);
     return JS_UNDEFINED;
 }
@@ -615,15 +671,32 @@ static JSValue js_idle_ms(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     return JS_NewInt64(ctx, s ? s->reg->opts.idle_ms : OBJ_IDLE_MS_DEFAULT);
 }
 
+static pthread_once_t held_once = PTHREAD_ONCE_INIT;
+static void held_class_new(void)
+{
+    JS_NewClassID(&held_class_id);
+}
+
 int obj_install(JSContext *ctx, JSValueConst native)
 {
+    pthread_once(&held_once, held_class_new);
+    JSRuntime *rt = JS_GetRuntime(ctx);
+    if (!JS_IsRegisteredClass(rt, held_class_id)) {
+        JSClassDef d = {.class_name = "HeldReply", .finalizer = held_finalizer};
+        if (JS_NewClass(rt, held_class_id, &d) < 0)
+            return -1;
+    }
+    if (obj_persist_install(ctx, native) < 0)
+        return -1;
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("objIdFromName", 3, js_id_from_name),
         JS_CFUNC_DEF("objIdUnique", 2, js_id_unique),
         JS_CFUNC_DEF("objIdParse", 2, js_id_parse),
         JS_CFUNC_DEF("objIdJurisdiction", 1, js_id_jurisdiction),
         JS_CFUNC_DEF("objSend", 5, js_send),
-        JS_CFUNC_DEF("objReply", 4, js_reply),
+        JS_CFUNC_DEF("objReply", 5, js_reply),
+        JS_CFUNC_DEF("objPost", 1, js_post),
+        JS_CFUNC_DEF("objWantTurn", 0, js_want_turn),
         JS_CFUNC_DEF("objIdleMs", 0, js_idle_ms),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
@@ -654,6 +727,16 @@ int obj_env_bind(const obj_registry *r, JSContext *ctx, JSValueConst env, err *e
     for (size_t i = 0; i < r->ns_count; i++)
         JS_SetPropertyUint32(ctx, names, (uint32_t)i, JS_NewString(ctx, r->ns[i].class_name));
     JS_SetPropertyStr(ctx, js_native(ctx), "objClassNames", names);
+    JSValue backends = JS_NewArray(ctx);
+    for (size_t i = 0; i < r->ns_count; i++)
+        JS_SetPropertyUint32(ctx, backends, (uint32_t)i, JS_NewInt32(ctx, r->ns[i].backend));
+    JS_SetPropertyStr(ctx, js_native(ctx), "objBackends", backends);
+    /* KV-19: deleteAll() also deletes the alarm from 2026-02-24 on, or with the flag. */
+    bool del_alarm = c->compatibility_date && strcmp(c->compatibility_date, "2026-02-24") >= 0;
+    for (size_t i = 0; i < c->compatibility_flags_count; i++)
+        if (strcmp(c->compatibility_flags[i], "delete_all_deletes_alarm") == 0)
+            del_alarm = true;
+    JS_SetPropertyStr(ctx, js_native(ctx), "deleteAllDeletesAlarm", JS_NewBool(ctx, del_alarm));
     JSValue make = JS_GetPropertyStr(ctx, js_native(ctx), "objMakeNamespace");
     for (size_t i = 0; i < c->do_bindings_count; i++) {
         const config_do_binding *b = &c->do_bindings[i];

@@ -14,6 +14,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "storage/natives.h"
 #include "web/web.h"
 
 #define SLOT_BITS 20
@@ -260,7 +261,8 @@ static JSValue js_log_error(JSContext *ctx, JSValueConst this_val, int argc, JSV
 
 int worker_js_install(JSContext *ctx, JSValueConst native)
 {
-    if (web_install(ctx, native) < 0 || obj_install(ctx, native) < 0)
+    if (web_install(ctx, native) < 0 || storage_install(ctx, native) < 0 ||
+        obj_install(ctx, native) < 0)
         return -1;
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("fetchDone", 2, js_fetch_done),

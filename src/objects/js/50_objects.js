@@ -7,7 +7,7 @@
   "use strict";
   const N = globalThis.__durable;
   const { DurableObject, RpcTarget } = N.cloudflareWorkers;
-  const KIND_FETCH = 1, KIND_RPC = 2;
+  const KIND_FETCH = 1, KIND_RPC = 2, KIND_ALARM = 3;
   const ST_OK = 0, ST_ERROR = 1, ST_RESET = 2;
   const JURISDICTIONS = ["eu", "fedramp", "fedramp-high", "us"];
   const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"];
@@ -247,17 +247,12 @@
 
   // ---- the object side ----
   const instances = new Map();
+  const ready = new Set();    // instances with an event to deliver at the next turn
+  const dirty = new Set();    // instances with uncommitted writes
+  let bookmarkSeq = 0;
   const QUEUE_MAX = 1000;
   const RESERVED = new Set(["fetch", "connect", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"]);
   let sweepTimer = null;
-
-  const storagePlaceholder = () => {
-    const fail = (name) => () => { throw new Error(`ctx.storage.${name}() is not available yet in this version of durable`); };
-    const s = {};
-    for (const m of ["get", "put", "delete", "list", "deleteAll", "transaction", "transactionSync", "getAlarm", "setAlarm", "deleteAlarm", "sync", "getCurrentBookmark", "getBookmarkForTime", "onNextSessionRestoreBookmark"])
-      s[m] = fail(m);
-    return s;
-  };
 
   class DurableObjectState {
     #inst;
@@ -265,7 +260,7 @@
       if (token !== kConstruct[0]) throw new TypeError("Illegal constructor");
       this.#inst = inst;
       Object.defineProperty(this, "id", { value: makeId(inst.ns, inst.hex, inst.name), enumerable: true });
-      Object.defineProperty(this, "storage", { value: storagePlaceholder(), enumerable: true });
+      Object.defineProperty(this, "storage", { value: N.makeStorage(inst), enumerable: true });
     }
     waitUntil(promise) {
       const inst = this.#inst;
@@ -277,6 +272,7 @@
       if (typeof fn !== "function") throw new TypeError("blockConcurrencyWhile: the argument must be a function");
       const inst = this.#inst;
       inst.blocked++;
+      inst.touch();
       let p;
       try { p = Promise.resolve(fn()); } catch (e) { p = Promise.reject(e); }
       let timer;
@@ -303,21 +299,78 @@
       this.obj = null; this.state = null;
       this.queue = []; this.blocked = 0; this.running = 0; this.waiting = 0;
       this.dead = null; this.lastActive = Date.now();
+      // storage (45_storage.js uses these through the host interface)
+      this.backend = N.objBackends[ns];
+      this.h = null;             // the store handle, opened on first use
+      this.txnDepth = 0;         // transaction()/transactionSync() nesting
+      this.outHold = false;      // a confirmed write is not committed yet: hold outputs
+      this.held = [];            // [event, held reply] in the order they were made
+      this.syncWaiters = [];
+      this.alarmTouched = false; // setAlarm/deleteAlarm since the last commit
+      this.alarmRunning = null;  // the time of the alarm whose handler is running
+    }
+    // ---- the host interface of 45_storage.js ----
+    handle() {
+      if (this.h === null) this.h = N.stOpen(N.objStorePath(this.ns, this.hex), this.backend);
+      return this.h;
+    }
+    checkAlive() { if (this.dead) throw this.dead; }
+    isDead() { return this.dead !== null; }
+    wrote(unconfirmed) {
+      if (!unconfirmed) this.outHold = true;
+      if (!dirty.has(this)) { dirty.add(this); N.objWantTurn(); }
+    }
+    hold(d) {
+      this.blocked += d;
+      if (this.blocked === 0) this.drain();
+    }
+    rolledBack() { this.alarmTouched = true; }
+    sync() {
+      if (!dirty.has(this)) return undefined;
+      return new Promise((resolve, reject) => this.syncWaiters.push([resolve, reject]));
+    }
+    alarmGet() {
+      const t = N.stAlarm(this.handle());
+      return t !== null && t === this.alarmRunning ? null : t;   // ALARM-7
+    }
+    alarmSet(ms, unconfirmed) {
+      N.stAlarm(this.handle(), ms === null ? -1 : ms);
+      if (ms !== null) this.alarmRunning = null;
+      this.alarmTouched = true;
+      this.wrote(unconfirmed);
+    }
+    alarmDeleted() { this.alarmTouched = true; }
+    hasAlarmHandler() {
+      if (this.obj) return typeof this.obj.alarm === "function";
+      const cls = N.mainModule?.[N.objClassNames[this.ns]];
+      return typeof cls?.prototype?.alarm === "function";
+    }
+    bookmark() {
+      const t = Date.now(), seq = ++bookmarkSeq;
+      const hex = (n, w) => n.toString(16).padStart(w, "0");
+      return `${hex(Math.floor(t / 0x100000000), 8)}-${hex(t % 0x100000000, 8)}-${hex(seq % 0x100000000, 8)}-${this.hex.slice(0, 32)}`;
+    }
+    // Posts the replies the output gate held, in order.
+    release() {
+      if (this.held.length === 0) return;
+      for (const [, m] of this.held.splice(0)) N.objPost(m);
     }
     touch() { this.lastActive = Date.now(); }
     enqueue(ev) {
       // LIM-31 / ERR-4: a bounded queue; callers must not retry these.
       if (this.queue.length >= QUEUE_MAX)
         return reply(ev, ST_ERROR, { name: "Error", message: "Durable Object is overloaded. Too many requests queued.", overloaded: true });
+      ev.inst = this;
       this.queue.push(ev);
       this.drain();
     }
+    // Events are delivered one per turn (see N.objTurn): an event's promise
+    // reactions — its storage reads included — run before the next event starts,
+    // which is the input gate (GATE-1/2) for storage that answers at once.
     drain() {
-      while (this.blocked === 0 && this.queue.length && !this.dead) {
-        const ev = this.queue.shift();
-        if (this.obj === null && !this.construct(ev)) continue;
-        if (this.blocked) { this.queue.unshift(ev); return; }   // the constructor blocked
-        this.run(ev);
+      if (this.blocked === 0 && this.queue.length && !this.dead && !ready.has(this)) {
+        ready.add(this);
+        N.objWantTurn();
       }
     }
     construct(ev) {
@@ -342,6 +395,7 @@
     run(ev) {
       this.running++;
       this.touch();
+      if (ev.kind === KIND_ALARM) return this.runAlarm(ev.alarm);
       let p;
       try {
         p = ev.kind === KIND_FETCH ? this.doFetch(ev.body) : this.doRpc(ev.body);
@@ -398,9 +452,72 @@
     reset(e) {
       if (this.dead) return;
       this.dead = e;
-      instances.delete(this.key);
+      if (instances.get(this.key) === this) instances.delete(this.key);
+      ready.delete(this);
+      dirty.delete(this);
+      // GATE-8: what was not committed is dropped, and so is every output that
+      // waited for it; their callers get the reset error instead.
+      if (this.h !== null) {
+        try { N.stTxn(this.h, 1); } catch {}
+        N.stClose(this.h);
+        this.h = null;
+      }
       const w = wireError(e);
+      for (const [ev] of this.held.splice(0)) N.objReply(ev.from, ev.callId, ST_RESET, w);
+      for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
       for (const q of this.queue.splice(0)) reply(q, ST_RESET, w);
+    }
+    runAlarm(a) {
+      const done = () => { this.running--; this.touch(); a.running = false; rearm(); };
+      let stored;
+      try {
+        stored = N.stAlarm(this.handle());
+      } catch (e) {
+        N.logError(`alarm: could not read the alarm of ${this.hex}: ${e.message}`);
+        done();
+        return;
+      }
+      if (stored === null || stored > Date.now()) {   // deleted or moved since
+        if (stored === null) { alarms.delete(this.hex); try { N.objAlarmIndex(this.ns, this.hex, -1); } catch {} }
+        else a.time = stored;
+        done();
+        return;
+      }
+      if (typeof this.obj.alarm !== "function") {    // ALARM-13
+        N.logError(`Durable Object ${N.objClassNames[this.ns]} has no alarm() handler; its alarm was dropped`);
+        this.alarmSet(null, true);
+        done();
+        return;
+      }
+      this.alarmRunning = stored;
+      const info = { retryCount: a.retry, isRetry: a.retry > 0 };
+      let p;
+      try { p = Promise.resolve(this.obj.alarm(info)); } catch (e) { p = Promise.reject(e); }
+      p.then(() => {
+        if (this.dead) throw this.dead;
+        // ALARM-7: cleared unless a new alarm was set since the handler started.
+        if (this.alarmRunning === stored && N.stAlarm(this.handle()) === stored) this.alarmSet(null, true);
+        this.alarmRunning = null;
+        a.retry = 0;
+        done();
+      }).catch((e) => {
+        this.alarmRunning = null;
+        N.logError(`Durable Object ${N.objClassNames[this.ns]} alarm() failed (attempt ${a.retry + 1}): ${e instanceof Error ? e.stack ? e.name + ": " + e.message + "\n" + e.stack : e.message : e}`);
+        let cur = null;
+        try { cur = this.dead ? stored : N.stAlarm(this.handle()); } catch {}
+        if (cur === stored) {    // not replaced or deleted meanwhile (ALARM-8)
+          if (a.retry >= ALARM_RETRIES) {
+            N.logError(`Durable Object ${N.objClassNames[this.ns]}: alarm dropped after ${ALARM_RETRIES} retries`);
+            a.retry = 0;
+            if (!this.dead) this.alarmSet(null, true);
+            else { alarms.delete(this.hex); try { N.objAlarmIndex(this.ns, this.hex, -1); } catch {} }
+          } else {
+            a.retry++;
+            a.time = Date.now() + 2000 * 2 ** (a.retry - 1) * (1 + Math.random() * 0.25);
+          }
+        }
+        done();
+      });
     }
   }
 
@@ -413,7 +530,17 @@
     return c && c !== "Object" ? `an instance of ${c}` : "a plain object";
   };
 
-  const reply = (ev, status, payload) => N.objReply(ev.from, ev.callId, status, payload);
+  // The output gate (GATE-6): while a confirmed write is uncommitted, replies are
+  // made (serialized) at once but posted only after the commit, in order.
+  const reply = (ev, status, payload) => {
+    const inst = ev.inst;
+    if (ev.kind === KIND_ALARM) return;
+    if (inst !== undefined && (inst.outHold || inst.held.length)) {
+      inst.held.push([ev, N.objReply(ev.from, ev.callId, status, payload, true)]);
+      return;
+    }
+    N.objReply(ev.from, ev.callId, status, payload);
+  };
   const replyValue = (ev, v) => {
     if (v instanceof Promise) {   // a fetch body still being read
       v.then((x) => replyValue(ev, x), (e) => reply(ev, ST_ERROR, wireError(e)));
@@ -432,20 +559,122 @@
     const idle = N.objIdleMs();
     const now = Date.now();
     for (const [key, inst] of instances) {
-      if (inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 && now - inst.lastActive >= idle)
+      if (inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 &&
+          !dirty.has(inst) && inst.held.length === 0 && inst.txnDepth === 0 && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
+        if (inst.h !== null) { N.stClose(inst.h); inst.h = null; }
+      }
     }
     if (instances.size === 0) { clearInterval(sweepTimer); sweepTimer = null; }
   };
 
-  N.objDeliver = (kind, ns, hex, payload, from, callId) => {
-    const key = hex;
-    let inst = instances.get(key);
+  const instanceFor = (ns, hex) => {
+    let inst = instances.get(hex);
     if (inst === undefined) {
-      inst = new Instance(ns, hex, key);
-      instances.set(key, inst);
+      inst = new Instance(ns, hex, hex);
+      instances.set(hex, inst);
       if (sweepTimer === null) sweepTimer = setInterval(sweep, Math.max(10, Math.min(N.objIdleMs() / 2, 5000)));
     }
-    inst.enqueue({ kind, name: payload[0], body: payload[1], from, callId });
+    return inst;
+  };
+
+  N.objDeliver = (kind, ns, hex, payload, from, callId) => {
+    instanceFor(ns, hex).enqueue({ kind, name: payload[0], body: payload[1], from, callId });
+  };
+
+  // ---- turns: event delivery and commits ----
+  const COMMIT_EVERY = 64;   // events delivered between commits under load
+  let sinceCommit = 0;
+
+  // Commits what each object wrote (its implicit transaction, GATE-10), then
+  // lets its held outputs go. A failed commit resets the object (GATE-8).
+  const commitAll = () => {
+    for (const inst of dirty) {
+      if (inst.txnDepth > 0) continue;   // a transaction() spans turns: commit after it
+      dirty.delete(inst);
+      if (inst.dead || inst.h === null) continue;
+      let alarm = null;
+      try {
+        if (inst.alarmTouched) {
+          alarm = N.stAlarm(inst.h);
+          if (alarm !== null) N.objAlarmIndex(inst.ns, inst.hex, alarm);   // index first: a hint never misses
+        }
+        N.stTxn(inst.h, 0);
+      } catch (e) {
+        N.logError(`Durable Object ${N.objClassNames[inst.ns]} ${inst.hex}: storage commit failed, the object was reset: ${e.message}`);
+        inst.reset(new Error(`Durable Object storage commit failed: ${e.message}`));
+        continue;
+      }
+      if (inst.alarmTouched) {
+        inst.alarmTouched = false;
+        if (alarm === null) { try { N.objAlarmIndex(inst.ns, inst.hex, -1); } catch {} }
+        scheduleAlarm(inst.ns, inst.hex, alarm);
+      }
+      inst.outHold = false;
+      inst.release();
+      for (const [resolve] of inst.syncWaiters.splice(0)) resolve();
+    }
+  };
+
+  N.objTurn = () => {
+    if (ready.size) {
+      const list = [...ready];
+      ready.clear();
+      for (const inst of list) {
+        if (inst.blocked || inst.dead || inst.queue.length === 0) continue;
+        const ev = inst.queue.shift();
+        if (inst.obj === null && !inst.construct(ev)) continue;
+        if (inst.blocked) { inst.queue.unshift(ev); continue; }   // the constructor blocked
+        inst.run(ev);
+        sinceCommit++;
+        if (inst.queue.length && !inst.blocked) ready.add(inst);
+      }
+    }
+    if (ready.size && sinceCommit < COMMIT_EVERY) { N.objWantTurn(); return; }
+    sinceCommit = 0;
+    if (dirty.size) commitAll();
+    if (ready.size) N.objWantTurn();
+  };
+
+  // ---- alarms (ALARM-*): one timer per shard for the earliest pending alarm ----
+  const ALARM_RETRIES = 6;
+  const alarms = new Map();   // hex → { ns, hex, time, retry, running }
+  let alarmTimer = null, alarmTimerAt = Infinity;
+  const rearm = () => {
+    let min = Infinity;
+    for (const a of alarms.values()) if (!a.running && a.time < min) min = a.time;
+    if (min === alarmTimerAt) return;
+    if (alarmTimer !== null) clearTimeout(alarmTimer);
+    alarmTimerAt = min;
+    alarmTimer = min === Infinity ? null : setTimeout(fireAlarms, Math.max(0, Math.min(min - Date.now(), 0x7fffffff)));
+  };
+  const fireAlarms = () => {
+    alarmTimer = null;
+    alarmTimerAt = Infinity;
+    const now = Date.now();
+    for (const a of alarms.values()) {
+      if (a.running || a.time > now) continue;
+      a.running = true;
+      instanceFor(a.ns, a.hex).enqueue({ kind: KIND_ALARM, name: undefined, alarm: a });
+    }
+    rearm();
+  };
+  const scheduleAlarm = (ns, hex, time) => {
+    const a = alarms.get(hex);
+    if (time === null) {
+      if (a && !a.running) alarms.delete(hex);
+    } else if (a) {
+      if (!a.running) a.retry = 0;
+      a.time = time;
+    } else {
+      alarms.set(hex, { ns, hex, time, retry: 0, running: false });
+    }
+    rearm();
+  };
+  // At start: the alarms that were pending when the server last stopped (ALARM-6).
+  N.objStart = () => {
+    let flat;
+    try { flat = N.objAlarmLoad(); } catch (e) { N.logError(`alarms: ${e.message}`); return; }
+    for (let i = 0; i < flat.length; i += 3) scheduleAlarm(flat[i], flat[i + 1], flat[i + 2]);
   };
 })();

@@ -1,0 +1,70 @@
+/* What the files of src/objects share (other layers use objects.h). */
+#pragma once
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "base/mpsc.h"
+#include "objects/objects.h"
+
+enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3 };
+
+typedef struct obj_msg {
+    mpsc_node node;
+    uint8_t kind;
+    uint8_t status;            /* replies: 0 ok, 1 error thrown by the object, 2 reset */
+    uint32_t ns;
+    int32_t from_shard;
+    double call_id;
+    obj_id id;
+    size_t len;
+    uint8_t data[];
+} obj_msg;
+
+typedef struct obj_ns {
+    char *class_name;
+    char *identity;            /* fixed when the namespace was created; survives renames */
+    int backend;               /* 1 KV, 2 SQLite */
+    uint8_t key[OBJ_KEY_BYTES];
+} obj_ns;
+
+typedef struct obj_deleted {
+    char *tag;                 /* the migration that deleted the class */
+    char *identity;
+} obj_deleted;
+
+typedef struct inbox {
+    mpsc q;
+    _Atomic(uv_async_t *) wake;   /* NULL until the shard has started */
+} inbox;
+
+struct obj_registry {
+    const config *cfg;
+    obj_opts opts;
+    int shard_count;
+    obj_ns *ns;
+    size_t ns_count;
+    obj_deleted *deleted;      /* classes deleted by migrations, in order */
+    size_t deleted_count;
+    inbox *inboxes;
+    char *persist_dir;
+    uint8_t secret[OBJ_KEY_BYTES];
+};
+
+struct obj_shard {
+    obj_registry *reg;
+    int index;
+    uv_async_t async;
+    JSContext *ctx;            /* set by obj_shard_start: messages are delivered into it */
+    JSContext *pending_ctx;    /* set by obj_shard_attach */
+    sqlite3 *meta;             /* this shard's connection to durable.sqlite (alarm index) */
+};
+
+/* persist.c: the folder of a namespace's objects, migrations applied to data, the
+ * alarm index. */
+int obj_persist_init(obj_registry *r, err *e);
+/* "<persist>/objects/<32 hex of SHA-256(identity)>" into out. */
+int obj_ns_dir(const obj_registry *r, const char *identity, char *out, size_t cap);
+int obj_persist_install(JSContext *ctx, JSValueConst native);
+void obj_persist_shard_close(obj_shard *s);
+int obj_shard_of_hex(const obj_registry *r, const char *hex);

@@ -1,0 +1,459 @@
+/* db.c: one object's SQLite database — opening (lazily, through a bounded per-shard
+ * cache of open handles), its settings and limits, the authorizer that keeps user
+ * SQL away from what the spec forbids, the implicit transaction and savepoints
+ * (see storage.h). */
+#include "storage/internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+
+/* ---- the shard's cache of open databases ---- */
+
+store_shard *store_shard_new(int durability, size_t open_max)
+{
+    store_shard *sh = calloc(1, sizeof *sh);
+    if (!sh)
+        return NULL;
+    sh->durability = durability;
+    sh->open_max = open_max ? open_max : 256;
+    return sh;
+}
+
+void store_shard_free(store_shard *sh)
+{
+    free(sh);
+}
+
+static void lru_unlink(store *s)
+{
+    store_shard *sh = s->sh;
+    if (s->lru_prev)
+        s->lru_prev->lru_next = s->lru_next;
+    else if (sh->lru_head == s)
+        sh->lru_head = s->lru_next;
+    if (s->lru_next)
+        s->lru_next->lru_prev = s->lru_prev;
+    else if (sh->lru_tail == s)
+        sh->lru_tail = s->lru_prev;
+    s->lru_prev = s->lru_next = NULL;
+}
+
+static void lru_front(store *s)
+{
+    store_shard *sh = s->sh;
+    if (sh->lru_head == s)
+        return;
+    lru_unlink(s);
+    s->lru_next = sh->lru_head;
+    if (sh->lru_head)
+        sh->lru_head->lru_prev = s;
+    sh->lru_head = s;
+    if (!sh->lru_tail)
+        sh->lru_tail = s;
+}
+
+static void db_close(store *s)
+{
+    if (!s->db)
+        return;
+    store_cursors_detach(s);
+    if (s->in_txn) {
+        s->trusted++;
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->trusted--;
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+        s->st[i] = NULL;
+    }
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+    s->in_txn = false;
+    s->savepoints = 0;
+    lru_unlink(s);
+    s->sh->open_count--;
+}
+
+/* Closes least recently used databases that hold nothing open, until the cache is
+ * back under its bound. A database with a transaction or a live cursor stays. */
+static void lru_trim(store_shard *sh)
+{
+    store *s = sh->lru_tail;
+    while (sh->open_count > sh->open_max && s) {
+        store *prev = s->lru_prev;
+        if (!s->in_txn && !s->cursors)
+            db_close(s);
+        s = prev;
+    }
+}
+
+/* ---- the authorizer (SQL-18..22) ---- */
+
+static bool reserved_name(const char *n)
+{
+    return n && strncasecmp(n, "_cf_", 4) == 0;
+}
+
+static const char *const pragmas_allowed[] = {
+    "data_version", "table_list", "table_info", "table_xinfo", "index_info", "index_list",
+    "index_xinfo", "foreign_key_list", "foreign_key_check", "quick_check", "optimize",
+    "case_sensitive_like", "foreign_keys", "defer_foreign_keys", "ignore_check_constraints",
+    "legacy_alter_table", "recursive_triggers", "reverse_unordered_selects", NULL};
+
+static int authorize(void *ud, int action, const char *a1, const char *a2, const char *db,
+                     const char *trigger)
+{
+    store *s = ud;
+    (void)db;
+    (void)trigger;
+    if (s->trusted)
+        return SQLITE_OK;
+    switch (action) {
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+        s->deny = "SQL transaction statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) "
+                  "are not allowed: use ctx.storage.transaction() or "
+                  "ctx.storage.transactionSync() instead";
+        return SQLITE_DENY;
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+        s->deny = "ATTACH and DETACH are not allowed in Durable Object storage";
+        return SQLITE_DENY;
+    case SQLITE_PRAGMA:
+        if (a1 && strcasecmp(a1, "page_size") == 0 && !a2)
+            return SQLITE_OK;
+        for (int i = 0; a1 && pragmas_allowed[i]; i++)
+            if (strcasecmp(a1, pragmas_allowed[i]) == 0)
+                return reserved_name(a2) ? SQLITE_DENY : SQLITE_OK;
+        s->deny = "this PRAGMA is not allowed in Durable Object storage";
+        return SQLITE_DENY;
+    case SQLITE_CREATE_VTABLE:
+    case SQLITE_DROP_VTABLE:
+        if (reserved_name(a1))
+            break;
+        if (a2 && (strcmp(a2, "fts5") == 0 || strcmp(a2, "fts5vocab") == 0 ||
+                   strcmp(a2, "rtree") == 0 || strcmp(a2, "rtree_i32") == 0))
+            return SQLITE_OK;
+        s->deny = "virtual tables may only use the modules fts5, fts5vocab, rtree and rtree_i32";
+        return SQLITE_DENY;
+    case SQLITE_FUNCTION:
+        if (a2 && strcasecmp(a2, "load_extension") == 0) {
+            s->deny = "load_extension() is not allowed";
+            return SQLITE_DENY;
+        }
+        return SQLITE_OK;
+    case SQLITE_READ:
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_DROP_TEMP_VIEW:
+    case SQLITE_ANALYZE:
+        if (reserved_name(a1))
+            break;
+        return SQLITE_OK;
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_TEMP_TRIGGER:
+        if (reserved_name(a1) || reserved_name(a2))
+            break;
+        return SQLITE_OK;
+    case SQLITE_ALTER_TABLE:
+        if (reserved_name(a2))
+            break;
+        return SQLITE_OK;
+    default:
+        return SQLITE_OK;
+    }
+    s->deny = "access to names beginning with _cf_ is not authorized: they are reserved for "
+              "Durable Object storage";
+    return SQLITE_DENY;
+}
+
+/* ---- opening ---- */
+
+static int exec_trusted(store *s, const char *sql, err *e)
+{
+    s->trusted++;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    s->trusted--;
+    return rc == SQLITE_OK ? 0 : store_fail(s, e, sql);
+}
+
+static void set_limits(sqlite3 *db)
+{
+    /* SQL-23 / LIM-40..47, as workerd sets them. */
+    sqlite3_limit(db, SQLITE_LIMIT_LENGTH, (int)STORE_SQL_LENGTH_MAX);
+    sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 100000);
+    sqlite3_limit(db, SQLITE_LIMIT_COLUMN, 100);
+    sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 100);
+    sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 5);
+    sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, 100);
+    sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, 127);
+    sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50);
+    sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, 10);
+    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+}
+
+int store_open(store *s, bool create, err *e)
+{
+    if (s->db) {
+        lru_front(s);
+        return 1;
+    }
+    if (!create && access(s->path, F_OK) != 0)
+        return 0;
+    if (create) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", s->path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (fs_mkdir_p(dir, e) < 0)
+                return -1;
+        }
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        err_setf(e, DUR_EINVAL, "cannot open the object's database %s: %s", s->path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+        return -1;
+    }
+    s->sh->open_count++;
+    lru_front(s);
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    set_limits(s->db);
+    sqlite3_set_authorizer(s->db, authorize, s);
+    /* EXCLUSIVE before WAL: one process owns an object, and SQLite then keeps the
+     * WAL index in heap memory (no -shm file, one descriptor fewer). */
+    const char *setup = s->sh->durability == STORE_DURABILITY_POWER
+        ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+          "PRAGMA cache_size=-512;"
+        : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+          "PRAGMA cache_size=-512;";
+    if (exec_trusted(s, setup, e) < 0 ||
+        exec_trusted(s, "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) "
+                        "WITHOUT ROWID; CREATE TABLE IF NOT EXISTS _cf_METADATA "
+                        "(key INTEGER PRIMARY KEY, value BLOB)", e) < 0) {
+        db_close(s);
+        return -1;
+    }
+    lru_trim(s->sh);
+    return 1;
+}
+
+store *store_new(store_shard *sh, const char *path, int backend)
+{
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->path = strdup(path);
+    if (!s->path) {
+        free(s);
+        return NULL;
+    }
+    s->sh = sh;
+    s->backend = backend;
+    return s;
+}
+
+void store_free(store *s)
+{
+    if (!s)
+        return;
+    store_cursors_detach(s);
+    db_close(s);
+    free(s->path);
+    free(s);
+}
+
+const char *store_errmsg(const store *s)
+{
+    return s->errmsg;
+}
+
+static const char *code_name(int code)
+{
+    switch (code & 0xff) {
+    case SQLITE_CONSTRAINT: return "SQLITE_CONSTRAINT";
+    case SQLITE_TOOBIG: return "SQLITE_TOOBIG";
+    case SQLITE_FULL: return "SQLITE_FULL";
+    case SQLITE_MISMATCH: return "SQLITE_MISMATCH";
+    case SQLITE_RANGE: return "SQLITE_RANGE";
+    case SQLITE_AUTH: return "SQLITE_AUTH";
+    case SQLITE_IOERR: return "SQLITE_IOERR";
+    case SQLITE_CORRUPT: return "SQLITE_CORRUPT";
+    case SQLITE_NOMEM: return "SQLITE_NOMEM";
+    case SQLITE_BUSY: return "SQLITE_BUSY";
+    default: return "SQLITE_ERROR";
+    }
+}
+
+/* Messages in workerd's form: "<SQLite's message>: <code name>" (SQL-5). */
+int store_fail(store *s, err *e, const char *what)
+{
+    (void)what;
+    const char *m = s->db ? sqlite3_errmsg(s->db) : "database is not open";
+    int code = s->db ? sqlite3_extended_errcode(s->db) : SQLITE_ERROR;
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", m);
+    return err_setf(e, (code & 0xff) == SQLITE_TOOBIG ? DUR_ETOOBIG : DUR_EINVAL, "%s: %s", m,
+                    code_name(code));
+}
+
+sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e)
+{
+    if (s->st[which])
+        return s->st[which];
+    s->trusted++;
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[which], NULL);
+    s->trusted--;
+    if (rc != SQLITE_OK) {
+        store_fail(s, e, sql);
+        return NULL;
+    }
+    return s->st[which];
+}
+
+/* ---- the implicit transaction ---- */
+
+int store_begin(store *s, err *e)
+{
+    if (s->in_txn)
+        return 0;
+    if (store_open(s, true, e) < 0)
+        return -1;
+    sqlite3_stmt *st = store_stmt(s, ST_BEGIN, "BEGIN IMMEDIATE", e);
+    if (!st)
+        return -1;
+    s->trusted++;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    s->trusted--;
+    if (rc != SQLITE_DONE)
+        return store_fail(s, e, "BEGIN");
+    s->in_txn = true;
+    return 0;
+}
+
+bool store_dirty(const store *s)
+{
+    return s->in_txn;
+}
+
+int store_commit(store *s, err *e)
+{
+    if (!s->in_txn)
+        return 0;
+    if (s->savepoints)
+        return err_setf(e, DUR_EINVAL, "cannot commit inside a transaction");
+    sqlite3_stmt *st = store_stmt(s, ST_COMMIT, "COMMIT", e);
+    if (!st)
+        return -1;
+    s->trusted++;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    s->trusted--;
+    if (rc != SQLITE_DONE) {
+        int r = store_fail(s, e, "COMMIT");
+        store_rollback(s);
+        return r;
+    }
+    s->in_txn = false;
+    lru_trim(s->sh);
+    return 0;
+}
+
+void store_rollback(store *s)
+{
+    if (!s->in_txn || !s->db)
+        return;
+    s->trusted++;
+    if (sqlite3_get_autocommit(s->db) == 0)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->trusted--;
+    s->in_txn = false;
+    s->savepoints = 0;
+}
+
+int store_savepoint(store *s, err *e)
+{
+    if (store_begin(s, e) < 0)
+        return -1;
+    char sql[48];
+    snprintf(sql, sizeof sql, "SAVEPOINT d%d", s->savepoints);
+    if (exec_trusted(s, sql, e) < 0)
+        return -1;
+    s->savepoints++;
+    return 0;
+}
+
+int store_release(store *s, err *e)
+{
+    if (s->savepoints <= 0)
+        return err_setf(e, DUR_EINVAL, "no transaction is open");
+    char sql[48];
+    snprintf(sql, sizeof sql, "RELEASE d%d", s->savepoints - 1);
+    if (exec_trusted(s, sql, e) < 0)
+        return -1;
+    s->savepoints--;
+    return 0;
+}
+
+int store_rollback_to(store *s, err *e)
+{
+    if (s->savepoints <= 0)
+        return err_setf(e, DUR_EINVAL, "no transaction is open");
+    char sql[64];
+    snprintf(sql, sizeof sql, "ROLLBACK TO d%d; RELEASE d%d", s->savepoints - 1, s->savepoints - 1);
+    if (exec_trusted(s, sql, e) < 0)
+        return -1;
+    s->savepoints--;
+    return 0;
+}
+
+int store_savepoint_depth(const store *s)
+{
+    return s->savepoints;
+}
+
+int64_t store_database_size(store *s)
+{
+    if (store_open(s, false, NULL) <= 0)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    int64_t pages = 0, free_pages = 0, size = 0;
+    s->trusted++;
+    if (sqlite3_prepare_v2(s->db, "SELECT * FROM pragma_page_count(), pragma_freelist_count(), "
+                                  "pragma_page_size()", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        pages = sqlite3_column_int64(st, 0);
+        free_pages = sqlite3_column_int64(st, 1);
+        size = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    s->trusted--;
+    return (pages - free_pages) * size;
+}

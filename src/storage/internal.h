@@ -1,0 +1,56 @@
+/* What the files of src/storage share (not for other layers: see storage.h). */
+#pragma once
+#include <sqlite3.h>
+
+#include "storage/storage.h"
+
+/* Prepared statements kept per open database. */
+enum {
+    ST_KV_GET, ST_KV_PUT, ST_KV_DEL, ST_META_GET, ST_META_PUT, ST_META_DEL,
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_LIST0,                      /* 12 list variants follow (see kv.c) */
+    ST_COUNT = ST_LIST0 + 12
+};
+
+struct store {
+    store_shard *sh;
+    char *path;
+    int backend;
+    sqlite3 *db;                   /* NULL while closed (absent or evicted from the cache) */
+    sqlite3_stmt *st[ST_COUNT];
+    bool in_txn;                   /* the implicit transaction is open */
+    int savepoints;                /* depth of transaction()/transactionSync() nesting */
+    store_cursor *cursors;         /* live cursors (detached when the store goes) */
+    int trusted;                   /* >0 while durable's own statements run (authorizer) */
+    const char *deny;              /* why the authorizer refused the last statement */
+    store *lru_prev, *lru_next;    /* open databases, most recent first */
+    char errmsg[256];
+};
+
+struct store_shard {
+    int durability;
+    size_t open_max;
+    size_t open_count;
+    store *lru_head, *lru_tail;
+};
+
+/* Opens s->db if needed. create: make the file if it does not exist. Returns 1 open,
+ * 0 absent (only when !create), <0 with e filled. */
+int store_open(store *s, bool create, err *e);
+/* Begins the implicit transaction if it is not open. */
+int store_begin(store *s, err *e);
+/* A statement of the table (prepared on first use, with the authorizer trusting it). */
+sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e);
+/* Fills e from the database's last error; returns DUR_EINVAL. */
+int store_fail(store *s, err *e, const char *what);
+/* Cursors register with their store, so closing it can finalize them first. */
+struct store_cursor {
+    store *s;                  /* NULL once the store was closed under it */
+    store_cursor *next, *prev;
+    sqlite3_stmt *st;          /* NULL once exhausted */
+    int ncols;
+    char **names;
+    bool row_pending;          /* the step made at exec time found a row not yet read */
+    int64_t rows_read, rows_written;
+};
+void store_cursors_detach(store *s);

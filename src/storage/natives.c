@@ -1,0 +1,587 @@
+/* natives.c: the C functions src/objects/js/55_storage.js calls (N.st*). The JS
+ * side validates arguments, serializes values and throws the spec's errors; these
+ * move keys and bytes in and out of the object's database. Each shard (context)
+ * has its own store_shard: the cache of open databases. */
+#include "storage/natives.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "js/rt.h"
+#include "storage/internal.h"
+
+static JSClassID store_class_id, cursor_class_id;
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+static int g_durability = STORE_DURABILITY_PROCESS;
+static size_t g_open_max = 256;
+
+void storage_configure(int durability, size_t open_max)
+{
+    g_durability = durability;
+    g_open_max = open_max;
+}
+
+static void store_finalizer(JSRuntime *rt, JSValue v)
+{
+    (void)rt;
+    store_free(JS_GetOpaque(v, store_class_id));
+}
+
+static void cursor_finalizer(JSRuntime *rt, JSValue v)
+{
+    (void)rt;
+    store_cursor_free(JS_GetOpaque(v, cursor_class_id));
+}
+
+static void classes_new(void)
+{
+    JS_NewClassID(&store_class_id);
+    JS_NewClassID(&cursor_class_id);
+}
+
+static store_shard *shard_of(JSContext *ctx)
+{
+    return js_ctx_slot(ctx, JS_SLOT_STORAGE);
+}
+
+static store *get_store(JSContext *ctx, JSValueConst v)
+{
+    store *s = JS_GetOpaque(v, store_class_id);
+    if (!s)
+        JS_ThrowTypeError(ctx, "internal error: not a storage handle");
+    return s;
+}
+
+static JSValue throw_err(JSContext *ctx, const err *e)
+{
+    if (e->code == DUR_ENOMEM)
+        return JS_ThrowOutOfMemory(ctx);
+    JSValue x = JS_NewError(ctx);
+    if (JS_IsException(x))
+        return x;
+    JS_DefinePropertyValueStr(ctx, x, "message", JS_NewString(ctx, e->msg),
+                              JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+    return JS_Throw(ctx, x);
+}
+
+/* JS string → UTF-8 bytes (lone surrogates as their 3-byte form). */
+typedef struct jkey {
+    const char *p;
+    size_t len;
+} jkey;
+
+static int key_get(JSContext *ctx, JSValueConst v, jkey *k)
+{
+    k->p = JS_ToCStringLen(ctx, &k->len, v);
+    return k->p ? 0 : -1;
+}
+
+static int bytes_of(JSContext *ctx, JSValueConst v, const uint8_t **p, size_t *len)
+{
+    size_t off = 0, n = 0, bpe = 0;
+    JSValue ab = JS_GetTypedArrayBuffer(ctx, v, &off, &n, &bpe);
+    if (JS_IsException(ab))
+        return -1;
+    size_t ab_len = 0;
+    uint8_t *base = JS_GetArrayBuffer(ctx, &ab_len, ab);
+    JS_FreeValue(ctx, ab);
+    if (!base && ab_len)
+        return -1;
+    *p = base ? base + off : (const uint8_t *)"";
+    *len = n;
+    return 0;
+}
+
+/* N.stOpen(path, backend) → handle */
+static JSValue js_st_open(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    int32_t backend;
+    if (JS_ToInt32(ctx, &backend, argv[1]) < 0)
+        return JS_EXCEPTION;
+    const char *path = JS_ToCString(ctx, argv[0]);
+    if (!path)
+        return JS_EXCEPTION;
+    store *s = store_new(shard_of(ctx), path, backend);
+    JS_FreeCString(ctx, path);
+    if (!s)
+        return JS_ThrowOutOfMemory(ctx);
+    JSValue obj = JS_NewObjectClass(ctx, (int)store_class_id);
+    if (JS_IsException(obj)) {
+        store_free(s);
+        return obj;
+    }
+    JS_SetOpaque(obj, s);
+    return obj;
+}
+
+/* N.stClose(h): closes now (eviction); the handle is dead afterwards. */
+static JSValue js_st_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = JS_GetOpaque(argv[0], store_class_id);
+    (void)ctx;
+    if (s) {
+        JS_SetOpaque(argv[0], NULL);
+        store_free(s);
+    }
+    return JS_UNDEFINED;
+}
+
+typedef struct collect {
+    JSContext *ctx;
+    JSValue arr;          /* flat [key, ArrayBuffer, key, ArrayBuffer, …] */
+    uint32_t n;
+    bool with_keys;
+} collect;
+
+static int collect_pair(void *ud, const char *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    collect *c = ud;
+    if (c->with_keys) {
+        JSValue k = JS_NewStringLen(c->ctx, key, klen);
+        if (JS_IsException(k) || JS_SetPropertyUint32(c->ctx, c->arr, c->n++, k) < 0)
+            return DUR_ENOMEM;
+    }
+    JSValue v = JS_NewArrayBufferCopy(c->ctx, val, vlen);
+    if (JS_IsException(v) || JS_SetPropertyUint32(c->ctx, c->arr, c->n++, v) < 0)
+        return DUR_ENOMEM;
+    return 0;
+}
+
+/* N.stGet(h, key) → ArrayBuffer | undefined */
+static JSValue js_st_get(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    jkey k;
+    if (!s || key_get(ctx, argv[1], &k) < 0)
+        return JS_EXCEPTION;
+    collect c = {ctx, JS_NewArray(ctx), 0, false};
+    err e = {0};
+    int rc = store_kv_get(s, k.p, k.len, collect_pair, &c, &e);
+    JS_FreeCString(ctx, k.p);
+    if (rc < 0) {
+        JS_FreeValue(ctx, c.arr);
+        return rc == DUR_ENOMEM ? JS_EXCEPTION : throw_err(ctx, &e);
+    }
+    JSValue r = rc == 0 ? JS_UNDEFINED : JS_GetPropertyUint32(ctx, c.arr, 0);
+    JS_FreeValue(ctx, c.arr);
+    return r;
+}
+
+/* N.stGetMany(h, keys) → flat [key, ArrayBuffer, …] of the keys that exist. The
+ * caller sorts and dedupes the keys (in storage order). */
+static JSValue js_st_get_many(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    if (!s)
+        return JS_EXCEPTION;
+    int64_t n;
+    JSValue lenv = JS_GetPropertyStr(ctx, argv[1], "length");
+    if (JS_ToInt64(ctx, &n, lenv) < 0) {
+        JS_FreeValue(ctx, lenv);
+        return JS_EXCEPTION;
+    }
+    collect c = {ctx, JS_NewArray(ctx), 0, true};
+    for (int64_t i = 0; i < n; i++) {
+        JSValue kv = JS_GetPropertyUint32(ctx, argv[1], (uint32_t)i);
+        jkey k;
+        int kr = key_get(ctx, kv, &k);
+        JS_FreeValue(ctx, kv);
+        if (kr < 0)
+            goto fail;
+        err e = {0};
+        int rc = store_kv_get(s, k.p, k.len, collect_pair, &c, &e);
+        JS_FreeCString(ctx, k.p);
+        if (rc < 0) {
+            if (rc != DUR_ENOMEM)
+                throw_err(ctx, &e);
+            goto fail;
+        }
+    }
+    return c.arr;
+fail:
+    JS_FreeValue(ctx, c.arr);
+    return JS_EXCEPTION;
+}
+
+/* N.stPut(h, key, u8) */
+static JSValue js_st_put(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    jkey k;
+    const uint8_t *p;
+    size_t len;
+    if (!s || bytes_of(ctx, argv[2], &p, &len) < 0 || key_get(ctx, argv[1], &k) < 0)
+        return JS_EXCEPTION;
+    err e = {0};
+    int rc = store_kv_put(s, k.p, k.len, p, len, &e);
+    JS_FreeCString(ctx, k.p);
+    return rc < 0 ? throw_err(ctx, &e) : JS_UNDEFINED;
+}
+
+/* N.stDelete(h, key) → boolean */
+static JSValue js_st_delete(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    jkey k;
+    if (!s || key_get(ctx, argv[1], &k) < 0)
+        return JS_EXCEPTION;
+    err e = {0};
+    int rc = store_kv_delete(s, k.p, k.len, &e);
+    JS_FreeCString(ctx, k.p);
+    return rc < 0 ? throw_err(ctx, &e) : JS_NewBool(ctx, rc == 1);
+}
+
+static int opt_key(JSContext *ctx, JSValueConst v, jkey *k, bool *set)
+{
+    *set = false;
+    k->p = NULL;
+    k->len = 0;
+    if (JS_IsUndefined(v) || JS_IsNull(v))
+        return 0;
+    *set = true;
+    return key_get(ctx, v, k);
+}
+
+/* N.stList(h, lo, loIncl, hi, prefix, reverse, limit) → flat [key, ArrayBuffer, …]
+ * (lo/hi/prefix undefined when absent; limit 0 = none) */
+static JSValue js_st_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    if (!s)
+        return JS_EXCEPTION;
+    jkey lo = {0}, hi = {0}, pre = {0};
+    bool lo_set, hi_set, pre_set;
+    double limit = 0;
+    JSValue r = JS_EXCEPTION;
+    if (opt_key(ctx, argv[1], &lo, &lo_set) < 0 || opt_key(ctx, argv[3], &hi, &hi_set) < 0 ||
+        opt_key(ctx, argv[4], &pre, &pre_set) < 0 || JS_ToFloat64(ctx, &limit, argv[6]) < 0)
+        goto out;
+    store_range rg = {
+        .lo = lo.p, .lo_len = lo.len, .lo_set = lo_set, .lo_incl = JS_ToBool(ctx, argv[2]),
+        .hi = hi.p, .hi_len = hi.len, .hi_set = hi_set,
+        .prefix = pre.p, .prefix_len = pre.len,
+        .reverse = JS_ToBool(ctx, argv[5]),
+        .limit = limit >= 9e18 ? 0 : (int64_t)limit,
+    };
+    collect c = {ctx, JS_NewArray(ctx), 0, true};
+    err e = {0};
+    int rc = store_kv_list(s, &rg, collect_pair, &c, &e);
+    if (rc < 0) {
+        JS_FreeValue(ctx, c.arr);
+        if (rc != DUR_ENOMEM)
+            throw_err(ctx, &e);
+        goto out;
+    }
+    r = c.arr;
+out:
+    JS_FreeCString(ctx, lo.p);
+    JS_FreeCString(ctx, hi.p);
+    JS_FreeCString(ctx, pre.p);
+    return r;
+}
+
+/* N.stDeleteAll(h, keepAlarm) */
+static JSValue js_st_delete_all(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    if (!s)
+        return JS_EXCEPTION;
+    err e = {0};
+    return store_delete_all(s, JS_ToBool(ctx, argv[1]), &e) < 0 ? throw_err(ctx, &e) : JS_UNDEFINED;
+}
+
+/* N.stTxn(h, op): 0 commit, 1 rollback (all uncommitted), 2 savepoint, 3 release,
+ * 4 rollback to + release, 5 → dirty?, 6 → savepoint depth */
+static JSValue js_st_txn(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    int32_t op;
+    if (!s || JS_ToInt32(ctx, &op, argv[1]) < 0)
+        return JS_EXCEPTION;
+    err e = {0};
+    int rc = 0;
+    switch (op) {
+    case 0: rc = store_commit(s, &e); break;
+    case 1: store_rollback(s); break;
+    case 2: rc = store_savepoint(s, &e); break;
+    case 3: rc = store_release(s, &e); break;
+    case 4: rc = store_rollback_to(s, &e); break;
+    case 5: return JS_NewBool(ctx, store_dirty(s));
+    case 6: return JS_NewInt32(ctx, store_savepoint_depth(s));
+    default: return JS_ThrowRangeError(ctx, "internal error: unknown storage op");
+    }
+    return rc < 0 ? throw_err(ctx, &e) : JS_UNDEFINED;
+}
+
+/* N.stAlarm(h) → ms | null; N.stAlarm(h, ms) sets (ms < 0 deletes) */
+static JSValue js_st_alarm(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    store *s = get_store(ctx, argv[0]);
+    if (!s)
+        return JS_EXCEPTION;
+    err e = {0};
+    if (argc < 2 || JS_IsUndefined(argv[1])) {
+        int64_t ms = 0;
+        int rc = store_alarm_get(s, &ms, &e);
+        if (rc < 0)
+            return throw_err(ctx, &e);
+        return rc ? JS_NewFloat64(ctx, (double)ms) : JS_NULL;
+    }
+    double ms;
+    if (JS_ToFloat64(ctx, &ms, argv[1]) < 0)
+        return JS_EXCEPTION;
+    return store_alarm_set(s, (int64_t)ms, &e) < 0 ? throw_err(ctx, &e) : JS_UNDEFINED;
+}
+
+/* N.stDbSize(h) → bytes */
+static JSValue js_st_db_size(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    return s ? JS_NewInt64(ctx, store_database_size(s)) : JS_EXCEPTION;
+}
+
+/* ---- SQL ---- */
+
+/* N.stSqlExec(h, query, bindings) → cursor. Bindings are checked by the JS side:
+ * string, number, ArrayBuffer/view, null/undefined, boolean, bigint. */
+static JSValue js_st_sql_exec(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    if (!s)
+        return JS_EXCEPTION;
+    size_t qlen;
+    const char *q = JS_ToCStringLen(ctx, &qlen, argv[1]);
+    if (!q)
+        return JS_EXCEPTION;
+    int64_t n = 0;
+    JSValue lenv = JS_GetPropertyStr(ctx, argv[2], "length");
+    JS_ToInt64(ctx, &n, lenv);
+    JS_FreeValue(ctx, lenv);
+    if (n < 0 || n > 1000000) {
+        JS_FreeCString(ctx, q);
+        return JS_ThrowRangeError(ctx, "too many SQL bindings");
+    }
+    store_sqlv *args = calloc((size_t)n + 1, sizeof *args);
+    JSValue *held = calloc((size_t)n + 1, sizeof *held);
+    JSValue r = JS_EXCEPTION;
+    if (!args || !held) {
+        JS_ThrowOutOfMemory(ctx);
+        goto out;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        JSValue v = JS_GetPropertyUint32(ctx, argv[2], (uint32_t)i);
+        held[i] = v;
+        store_sqlv *a = &args[i];
+        if (JS_IsNull(v) || JS_IsUndefined(v)) {
+            a->kind = SQLV_NULL;
+        } else if (JS_IsBool(v)) {
+            a->kind = SQLV_INT;
+            a->i = JS_ToBool(ctx, v);
+        } else if (JS_IsNumber(v)) {
+            double d;
+            JS_ToFloat64(ctx, &d, v);
+            /* SQL-3: integral doubles within ±2^53 bind as INTEGER. */
+            if (d == (double)(int64_t)d && d >= -9007199254740992.0 && d <= 9007199254740992.0) {
+                a->kind = SQLV_INT;
+                a->i = (int64_t)d;
+            } else {
+                a->kind = SQLV_REAL;
+                a->d = d;
+            }
+        } else if (JS_IsBigInt(ctx, v)) {
+            a->kind = SQLV_INT;
+            if (JS_ToBigInt64(ctx, &a->i, v) < 0)
+                goto out;
+        } else if (JS_IsString(v)) {
+            a->kind = SQLV_TEXT;
+            a->p = JS_ToCStringLen(ctx, &a->len, v);
+            if (!a->p)
+                goto out;
+        } else {
+            size_t ab_len;
+            uint8_t *p = JS_GetArrayBuffer(ctx, &ab_len, v);
+            a->kind = SQLV_BLOB;
+            if (p) {
+                a->p = p;
+                a->len = ab_len;
+            } else {
+                JS_FreeValue(ctx, JS_GetException(ctx));
+                const uint8_t *bp;
+                if (bytes_of(ctx, v, &bp, &a->len) < 0) {
+                    JS_FreeValue(ctx, JS_GetException(ctx));
+                    JS_ThrowTypeError(ctx, "Unsupported type of SQL binding at index %d", (int)i);
+                    goto out;
+                }
+                a->p = bp;
+            }
+        }
+    }
+    err e = {0};
+    store_cursor *c = store_sql_exec(s, q, qlen, args, (size_t)n, &e);
+    if (!c) {
+        throw_err(ctx, &e);
+        goto out;
+    }
+    r = JS_NewObjectClass(ctx, (int)cursor_class_id);
+    if (JS_IsException(r))
+        store_cursor_free(c);
+    else
+        JS_SetOpaque(r, c);
+out:
+    for (int64_t i = 0; i < n && args; i++)
+        if (args[i].kind == SQLV_TEXT && args[i].p)
+            JS_FreeCString(ctx, args[i].p);
+    for (int64_t i = 0; i < n && held; i++)
+        JS_FreeValue(ctx, held[i]);
+    free(args);
+    free(held);
+    JS_FreeCString(ctx, q);
+    return r;
+}
+
+static store_cursor *get_cursor(JSContext *ctx, JSValueConst v)
+{
+    store_cursor *c = JS_GetOpaque(v, cursor_class_id);
+    if (!c)
+        JS_ThrowTypeError(ctx, "internal error: not a cursor");
+    return c;
+}
+
+/* N.stCurCols(cur) → string[] */
+static JSValue js_st_cur_cols(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store_cursor *c = get_cursor(ctx, argv[0]);
+    if (!c)
+        return JS_EXCEPTION;
+    JSValue a = JS_NewArray(ctx);
+    for (int i = 0; i < store_cursor_columns(c); i++)
+        JS_SetPropertyUint32(ctx, a, (uint32_t)i, JS_NewString(ctx, store_cursor_column_name(c, i)));
+    return a;
+}
+
+/* N.stCurNext(cur) → array of values, or null when done */
+static JSValue js_st_cur_next(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store_cursor *c = get_cursor(ctx, argv[0]);
+    if (!c)
+        return JS_EXCEPTION;
+    int nc = store_cursor_columns(c);
+    store_sqlv vals[100 + 1];   /* SQLITE_LIMIT_COLUMN is 100 (set in db.c) */
+    store_sqlv *v = nc <= 100 ? vals : calloc((size_t)nc, sizeof *v);
+    if (!v)
+        return JS_ThrowOutOfMemory(ctx);
+    err e = {0};
+    int rc = store_cursor_next(c, v, &e);
+    JSValue r;
+    if (rc < 0) {
+        r = throw_err(ctx, &e);
+    } else if (rc == 0) {
+        r = JS_NULL;
+    } else {
+        r = JS_NewArray(ctx);
+        for (int i = 0; i < nc && !JS_IsException(r); i++) {
+            JSValue x;
+            switch (v[i].kind) {
+            case SQLV_INT: x = JS_NewFloat64(ctx, (double)v[i].i); break;
+            case SQLV_REAL: x = JS_NewFloat64(ctx, v[i].d); break;
+            case SQLV_TEXT: x = JS_NewStringLen(ctx, v[i].p ? v[i].p : "", v[i].len); break;
+            case SQLV_BLOB: x = JS_NewArrayBufferCopy(ctx, v[i].p, v[i].len); break;
+            default: x = JS_NULL; break;
+            }
+            if (JS_IsException(x) || JS_SetPropertyUint32(ctx, r, (uint32_t)i, x) < 0) {
+                JS_FreeValue(ctx, r);
+                r = JS_EXCEPTION;
+            }
+        }
+    }
+    if (v != vals)
+        free(v);
+    return r;
+}
+
+/* N.stCurStats(cur) → [rowsRead, rowsWritten] */
+static JSValue js_st_cur_stats(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store_cursor *c = get_cursor(ctx, argv[0]);
+    if (!c)
+        return JS_EXCEPTION;
+    JSValue a = JS_NewArray(ctx);
+    JS_SetPropertyUint32(ctx, a, 0, JS_NewInt64(ctx, store_cursor_rows_read(c)));
+    JS_SetPropertyUint32(ctx, a, 1, JS_NewInt64(ctx, store_cursor_rows_written(c)));
+    return a;
+}
+
+static void shard_cleanup(JSContext *ctx, void *ud)
+{
+    (void)ctx;
+    store_shard_free(ud);
+}
+
+int storage_install(JSContext *ctx, JSValueConst native)
+{
+    pthread_once(&class_once, classes_new);
+    JSRuntime *rt = JS_GetRuntime(ctx);
+    if (!JS_IsRegisteredClass(rt, store_class_id)) {
+        JSClassDef sd = {.class_name = "DurableObjectStorageHandle", .finalizer = store_finalizer};
+        JSClassDef cd = {.class_name = "SqlStorageCursorHandle", .finalizer = cursor_finalizer};
+        if (JS_NewClass(rt, store_class_id, &sd) < 0 || JS_NewClass(rt, cursor_class_id, &cd) < 0)
+            return -1;
+    }
+    store_shard *sh = store_shard_new(g_durability, g_open_max);
+    if (!sh) {
+        JS_ThrowOutOfMemory(ctx);
+        return -1;
+    }
+    js_ctx_set_slot(ctx, JS_SLOT_STORAGE, sh);
+    if (js_ctx_on_free(ctx, shard_cleanup, sh) < 0)
+        return -1;
+    static const JSCFunctionListEntry fns[] = {
+        JS_CFUNC_DEF("stOpen", 2, js_st_open),
+        JS_CFUNC_DEF("stClose", 1, js_st_close),
+        JS_CFUNC_DEF("stGet", 2, js_st_get),
+        JS_CFUNC_DEF("stGetMany", 2, js_st_get_many),
+        JS_CFUNC_DEF("stPut", 3, js_st_put),
+        JS_CFUNC_DEF("stDelete", 2, js_st_delete),
+        JS_CFUNC_DEF("stList", 7, js_st_list),
+        JS_CFUNC_DEF("stDeleteAll", 2, js_st_delete_all),
+        JS_CFUNC_DEF("stTxn", 2, js_st_txn),
+        JS_CFUNC_DEF("stAlarm", 2, js_st_alarm),
+        JS_CFUNC_DEF("stDbSize", 1, js_st_db_size),
+        JS_CFUNC_DEF("stSqlExec", 3, js_st_sql_exec),
+        JS_CFUNC_DEF("stCurCols", 1, js_st_cur_cols),
+        JS_CFUNC_DEF("stCurNext", 1, js_st_cur_next),
+        JS_CFUNC_DEF("stCurStats", 1, js_st_cur_stats),
+    };
+    JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
+    return 0;
+}

@@ -1,0 +1,9 @@
+/* storage natives: what the JS storage API (src/objects/js/55_storage.js) calls. */
+#pragma once
+#include <quickjs.h>
+#include <stddef.h>
+
+/* Process-wide settings, set once before shards start. */
+void storage_configure(int durability, size_t open_max);
+/* Adds the N.st* natives and the context's cache of open databases. */
+int storage_install(JSContext *ctx, JSValueConst native);
