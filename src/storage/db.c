@@ -25,9 +25,15 @@ store_shard *store_shard_new(int durability, size_t open_max)
     return sh;
 }
 
+/* Stores may outlive their shard's context by a little (their JS handles are
+ * finalized while the context is freed), so the shard goes with the last of them. */
 void store_shard_free(store_shard *sh)
 {
-    free(sh);
+    if (!sh)
+        return;
+    sh->closing = true;
+    if (sh->stores == 0)
+        free(sh);
 }
 
 static void lru_unlink(store *s)
@@ -212,6 +218,45 @@ static void set_limits(sqlite3 *db)
     sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
 }
 
+/* The hidden tables are created on first use (a SQL-only object has none, as on
+ * Cloudflare); this learns which exist, after opening and after a rollback. */
+static void hidden_tables_check(store *s)
+{
+    sqlite3_stmt *st = NULL;
+    s->has_kv = s->has_meta = false;
+    s->trusted++;
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND "
+                                  "name IN ('_cf_KV', '_cf_METADATA')", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *n = (const char *)sqlite3_column_text(st, 0);
+            if (n && strcmp(n, "_cf_KV") == 0)
+                s->has_kv = true;
+            else if (n)
+                s->has_meta = true;
+        }
+    }
+    sqlite3_finalize(st);
+    s->trusted--;
+}
+
+int store_hidden_table(store *s, int which, err *e)
+{
+    if (which == 0 ? s->has_kv : s->has_meta)
+        return 0;
+    if (store_begin(s, e) < 0)
+        return -1;
+    if (exec_trusted(s, which == 0 ? "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, "
+                                     "value BLOB) WITHOUT ROWID"
+                                   : "CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER "
+                                     "PRIMARY KEY, value BLOB)", e) < 0)
+        return -1;
+    if (which == 0)
+        s->has_kv = true;
+    else
+        s->has_meta = true;
+    return 0;
+}
+
 int store_open(store *s, bool create, err *e)
 {
     if (s->db) {
@@ -254,13 +299,11 @@ int store_open(store *s, bool create, err *e)
           "PRAGMA cache_size=-512;"
         : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
           "PRAGMA cache_size=-512;";
-    if (exec_trusted(s, setup, e) < 0 ||
-        exec_trusted(s, "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) "
-                        "WITHOUT ROWID; CREATE TABLE IF NOT EXISTS _cf_METADATA "
-                        "(key INTEGER PRIMARY KEY, value BLOB)", e) < 0) {
+    if (exec_trusted(s, setup, e) < 0) {
         db_close(s);
         return -1;
     }
+    hidden_tables_check(s);
     lru_trim(s->sh);
     return 1;
 }
@@ -277,6 +320,7 @@ store *store_new(store_shard *sh, const char *path, int backend)
     }
     s->sh = sh;
     s->backend = backend;
+    sh->stores++;
     return s;
 }
 
@@ -286,8 +330,11 @@ void store_free(store *s)
         return;
     store_cursors_detach(s);
     db_close(s);
+    store_shard *sh = s->sh;
     free(s->path);
     free(s);
+    if (--sh->stores == 0 && sh->closing)
+        free(sh);
 }
 
 const char *store_errmsg(const store *s)
@@ -396,6 +443,7 @@ void store_rollback(store *s)
     s->trusted--;
     s->in_txn = false;
     s->savepoints = 0;
+    hidden_tables_check(s);
 }
 
 int store_savepoint(store *s, err *e)
@@ -431,6 +479,7 @@ int store_rollback_to(store *s, err *e)
     if (exec_trusted(s, sql, e) < 0)
         return -1;
     s->savepoints--;
+    hidden_tables_check(s);
     return 0;
 }
 

@@ -19,6 +19,7 @@ struct store {
     sqlite3 *db;                   /* NULL while closed (absent or evicted from the cache) */
     sqlite3_stmt *st[ST_COUNT];
     bool in_txn;                   /* the implicit transaction is open */
+    bool has_kv, has_meta;         /* the hidden tables exist (created on first use) */
     int savepoints;                /* depth of transaction()/transactionSync() nesting */
     store_cursor *cursors;         /* live cursors (detached when the store goes) */
     int trusted;                   /* >0 while durable's own statements run (authorizer) */
@@ -31,12 +32,17 @@ struct store_shard {
     int durability;
     size_t open_max;
     size_t open_count;
+    size_t stores;                 /* stores alive: the shard is freed after the last */
+    bool closing;                  /* store_shard_free was called */
     store *lru_head, *lru_tail;
 };
 
 /* Opens s->db if needed. create: make the file if it does not exist. Returns 1 open,
  * 0 absent (only when !create), <0 with e filled. */
 int store_open(store *s, bool create, err *e);
+/* Creates _cf_KV (which = 0) or _cf_METADATA (1) if missing, in the implicit
+ * transaction. */
+int store_hidden_table(store *s, int which, err *e);
 /* Begins the implicit transaction if it is not open. */
 int store_begin(store *s, err *e);
 /* A statement of the table (prepared on first use, with the authorizer trusting it). */

@@ -23,8 +23,8 @@ static int step_done(store *s, sqlite3_stmt *st, err *e, const char *what)
 int store_kv_get(store *s, const char *key, size_t klen, store_kv_fn fn, void *ud, err *e)
 {
     int o = store_open(s, false, e);
-    if (o <= 0)
-        return o;
+    if (o <= 0 || !s->has_kv)
+        return o < 0 ? o : 0;
     sqlite3_stmt *st = store_stmt(s, ST_KV_GET, "SELECT value FROM _cf_KV WHERE key = ?1", e);
     if (!st)
         return -1;
@@ -46,7 +46,7 @@ int store_kv_get(store *s, const char *key, size_t klen, store_kv_fn fn, void *u
 int store_kv_put(store *s, const char *key, size_t klen, const uint8_t *val, size_t vlen,
                  err *e)
 {
-    if (store_begin(s, e) < 0)
+    if (store_begin(s, e) < 0 || store_hidden_table(s, 0, e) < 0)
         return -1;
     sqlite3_stmt *st = store_stmt(s, ST_KV_PUT, "INSERT OR REPLACE INTO _cf_KV (key, value) "
                                                 "VALUES (?1, ?2)", e);
@@ -61,8 +61,8 @@ int store_kv_put(store *s, const char *key, size_t klen, const uint8_t *val, siz
 int store_kv_delete(store *s, const char *key, size_t klen, err *e)
 {
     int o = store_open(s, false, e);
-    if (o <= 0)
-        return o;
+    if (o <= 0 || !s->has_kv)
+        return o < 0 ? o : 0;
     if (store_begin(s, e) < 0)
         return -1;
     sqlite3_stmt *st = store_stmt(s, ST_KV_DEL, "DELETE FROM _cf_KV WHERE key = ?1", e);
@@ -116,8 +116,8 @@ int store_kv_list(store *s, const store_range *r, store_kv_fn fn, void *ud, err 
     if (lo_set && hi_set && key_cmp(hi, hi_len, lo, lo_len) <= 0)
         goto out;   /* LIST-8 */
     int o = store_open(s, false, e);
-    if (o <= 0) {
-        rc = o;
+    if (o <= 0 || !s->has_kv) {
+        rc = o < 0 ? o : 0;
         goto out;
     }
     int lo_state = !lo_set ? 0 : lo_incl ? 1 : 2;
@@ -202,10 +202,12 @@ int store_delete_all(store *s, bool keep_alarm, err *e)
         return o;
     if (store_begin(s, e) < 0)
         return -1;
+    int rc = SQLITE_OK;
     s->trusted++;
-    int rc = sqlite3_exec(s->db, keep_alarm ? "DELETE FROM _cf_KV"
-                                            : "DELETE FROM _cf_KV; DELETE FROM _cf_METADATA",
-                          NULL, NULL, NULL);
+    if (s->has_kv)
+        rc = sqlite3_exec(s->db, "DELETE FROM _cf_KV", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && s->has_meta && !keep_alarm)
+        rc = sqlite3_exec(s->db, "DELETE FROM _cf_METADATA", NULL, NULL, NULL);
     s->trusted--;
     if (rc != SQLITE_OK)
         return store_fail(s, e, "deleteAll");
@@ -219,8 +221,8 @@ int store_delete_all(store *s, bool keep_alarm, err *e)
 int store_alarm_get(store *s, int64_t *ms, err *e)
 {
     int o = store_open(s, false, e);
-    if (o <= 0)
-        return o;
+    if (o <= 0 || !s->has_meta)
+        return o < 0 ? o : 0;
     sqlite3_stmt *st = store_stmt(s, ST_META_GET, "SELECT value FROM _cf_METADATA WHERE key = ?1", e);
     if (!st)
         return -1;
@@ -244,10 +246,10 @@ int store_alarm_set(store *s, int64_t ms, err *e)
 {
     if (ms < 0) {
         int o = store_open(s, false, e);
-        if (o <= 0)
-            return o;
+        if (o <= 0 || !s->has_meta)
+            return o < 0 ? o : 0;
     }
-    if (store_begin(s, e) < 0)
+    if (store_begin(s, e) < 0 || store_hidden_table(s, 1, e) < 0)
         return -1;
     sqlite3_stmt *st = ms < 0
         ? store_stmt(s, ST_META_DEL, "DELETE FROM _cf_METADATA WHERE key = ?1", e)

@@ -39,6 +39,30 @@ static bool starts_with_word(const char *p, const char *end, const char *w)
            ((size_t)(end - p) == n || !(isalnum((unsigned char)p[n]) || p[n] == '_'));
 }
 
+/* ALTER TABLE … RENAME TO _cf_…: the authorizer sees only the old name (SQL-19).
+ * Looks for RENAME, optional TO, then a name starting with _cf_ (quoted or not)
+ * within this statement. */
+static bool renames_to_reserved(const char *p, const char *end)
+{
+    for (const char *q = p; q < end && *q != ';'; q++) {
+        if (!starts_with_word(q, end, "RENAME") || (q > p && (isalnum((unsigned char)q[-1]) || q[-1] == '_')))
+            continue;
+        const char *r = q + 6;
+        while (r < end && isspace((unsigned char)*r))
+            r++;
+        if (starts_with_word(r, end, "TO")) {
+            r += 2;
+            while (r < end && isspace((unsigned char)*r))
+                r++;
+        }
+        if (r < end && (*r == '"' || *r == '`' || *r == '[' || *r == '\''))
+            r++;
+        if (end - r >= 4 && strncasecmp(r, "_cf_", 4) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int cursor_fail(store *s, err *e)
 {
     if (s->deny) {
@@ -46,6 +70,14 @@ static int cursor_fail(store *s, err *e)
         s->deny = NULL;
         return err_setf(e, DUR_EINVAL, "%s: SQLITE_AUTH", why);
     }
+    /* A hidden table not created yet is as reserved as one that exists (SQL-19). */
+    const char *m = sqlite3_errmsg(s->db);
+    const char *t = m && strncmp(m, "no such table: ", 15) == 0 ? m + 15 : NULL;
+    if (t && strncmp(t, "main.", 5) == 0)
+        t += 5;
+    if (t && strncasecmp(t, "_cf_", 4) == 0)
+        return err_setf(e, DUR_EINVAL, "access to names beginning with _cf_ is not authorized: "
+                        "they are reserved for Durable Object storage: SQLITE_AUTH");
     return store_fail(s, e, "exec");
 }
 
@@ -119,6 +151,11 @@ store_cursor *store_sql_exec(store *s, const char *sql, size_t len, const store_
     if (store_begin(s, e) < 0)
         goto fail;
     while (p < end) {
+        if (renames_to_reserved(p, end)) {
+            err_setf(e, DUR_EINVAL, "access to names beginning with _cf_ is not authorized: they "
+                     "are reserved for Durable Object storage: SQLITE_AUTH");
+            goto fail;
+        }
         if (starts_with_word(p, end, "VACUUM")) {
             err_setf(e, DUR_EINVAL, "VACUUM is not allowed in Durable Object storage: SQLITE_AUTH");
             goto fail;

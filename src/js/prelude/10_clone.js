@@ -42,6 +42,13 @@
   };
   const toStr = Object.prototype.toString;
   const getTag = (v) => toStr.call(v).slice(8, -1);
+  // Objects of the platform that hold state outside JS (or are bound to one
+  // request, object or connection): never cloned, even as plain objects.
+  const HOST_TAGS = new Set(["Request", "Response", "Headers", "ReadableStream", "WritableStream",
+    "TransformStream", "DurableObjectId", "DurableObjectStub", "DurableObjectNamespace",
+    "DurableObjectState", "DurableObjectStorage", "DurableObjectTransaction", "SqlStorage",
+    "SqlStorageCursor", "WebSocket", "AbortSignal", "AbortController", "EventTarget", "CryptoKey",
+    "TextEncoder", "TextDecoder", "ExecutionContext"]);
   const TypedArray = Object.getPrototypeOf(Uint8Array);
   const VIEW_KINDS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
     Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView];
@@ -174,6 +181,7 @@
     const tag = getTag(v);
     if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet || tag === "WeakRef" || typeof v.then === "function" && tag === "Promise")
       throw cloneError(describe(v));
+    if (HOST_TAGS.has(tag)) throw cloneError(describe(v));   // SER-3: host objects
     if (flags & FLAG_REJECT_CLASS_INSTANCES) throw cloneError(describe(v));
     // Storage and structuredClone: a class instance becomes a plain object (SER-2).
     w.tag("O");

@@ -313,6 +313,8 @@
             b instanceof ArrayBuffer || ArrayBuffer.isView(b)) continue;
         throw new TypeError(`sql.exec(): binding ${i + 1} has an unsupported type (${t === "object" ? Object.prototype.toString.call(b).slice(8, -1) : t}); use a string, number, ArrayBuffer or typed array, or null`);
       }
+      for (let i = 0; i < bindings.length; i++)
+        if (bindings[i] instanceof DataView) bindings[i] = new Uint8Array(bindings[i].buffer, bindings[i].byteOffset, bindings[i].byteLength);
       const h = N.stSqlExec(host.handle(), query, bindings);
       host.wrote(false);
       return new SqlStorageCursor(kToken, h);

@@ -318,7 +318,8 @@
     isDead() { return this.dead !== null; }
     wrote(unconfirmed) {
       if (!unconfirmed) this.outHold = true;
-      if (!dirty.has(this)) { dirty.add(this); N.objWantTurn(); }
+      dirty.add(this);
+      N.objWantTurn();
     }
     hold(d) {
       this.blocked += d;
