@@ -169,7 +169,11 @@ store_cursor *store_sql_exec(store *s, const char *sql, size_t len, const store_
             goto fail;
         }
         const char *next = skip_gap(tail ? tail : end, end);
-        if (!st) {   /* only a comment */
+        if (!st) {   /* only a comment, or something SQLite stops at (a NUL) */
+            if (next <= p) {   /* never drop the rest of a query silently */
+                err_setf(e, DUR_EINVAL, "unrecognized token: a NUL character in the SQL query: SQLITE_ERROR");
+                goto fail;
+            }
             p = next;
             continue;
         }
