@@ -233,14 +233,25 @@ int server_run(const server_opts *o, err *e)
     if (n > SHARDS_MAX)
         return err_setf(e, DUR_EINVAL, "--threads %d: at most %d shards", n, SHARDS_MAX);
     obj_opts oo = {.idle_ms = o->idle_ms};
-    storage_configure(o->durability, 0);
-    /* Each open object database holds two descriptors (database and WAL); the
-     * per-shard cache bounds them, but the default soft limit of 1024 is low. */
+    /* Each open object database holds two descriptors (database and WAL). The
+     * per-shard cache of open databases gets what the descriptor limit allows after
+     * 1024 are kept for connections, between 64 and 4096 per shard. */
     struct rlimit nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-        nofile.rlim_cur = nofile.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &nofile);
+    size_t open_max = 64;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        if (nofile.rlim_cur < nofile.rlim_max) {
+            nofile.rlim_cur = nofile.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &nofile);
+            getrlimit(RLIMIT_NOFILE, &nofile);
+        }
+        if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur > 1024 + 128u * (rlim_t)n)
+            open_max = (size_t)((nofile.rlim_cur - 1024) / (2u * (rlim_t)n));
+        else if (nofile.rlim_cur == RLIM_INFINITY)
+            open_max = 4096;
+        if (open_max > 4096)
+            open_max = 4096;
     }
+    storage_configure(o->durability, open_max);
     obj_registry *objects = obj_registry_new(o->cfg, o->persist_dir, n, &oo, e);
     if (!objects)
         return e->code ? e->code : DUR_EINVAL;

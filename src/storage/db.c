@@ -263,9 +263,16 @@ int store_open(store *s, bool create, err *e)
         lru_front(s);
         return 1;
     }
-    if (!create && access(s->path, F_OK) != 0)
+    bool exists = access(s->path, F_OK) == 0;
+    if (!create && !exists)
         return 0;
-    if (create) {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    if (rc == SQLITE_CANTOPEN && create) {
+        /* The namespace's folder does not exist yet: make it and try again (only the
+         * first object of a namespace pays for the mkdir). */
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", s->path);
         char *slash = strrchr(dir, '/');
@@ -274,9 +281,8 @@ int store_open(store *s, bool create, err *e)
             if (fs_mkdir_p(dir, e) < 0)
                 return -1;
         }
+        rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
         err_setf(e, DUR_EINVAL, "cannot open the object's database %s: %s", s->path,
                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -290,15 +296,29 @@ int store_open(store *s, bool create, err *e)
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    /* Closing (eviction from the cache) must not checkpoint: that would fsync the
+     * database file on every close. The WAL stays and is read at the next open;
+     * SQLite checkpoints it when it grows past its autocheckpoint size. */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     set_limits(s->db);
     sqlite3_set_authorizer(s->db, authorize, s);
     /* EXCLUSIVE before WAL: one process owns an object, and SQLite then keeps the
      * WAL index in heap memory (no -shm file, one descriptor fewer). */
+    /* process: no fsync at all — every write() is in the OS page cache the moment it
+     * returns, which is what survives a crash of the process. power: fsync the WAL
+     * at each commit (and the database at checkpoints). synchronous is set first so
+     * the switch to WAL of a new file is not fsynced in process mode. */
     const char *setup = s->sh->durability == STORE_DURABILITY_POWER
-        ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+        ? "PRAGMA synchronous=FULL; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
           "PRAGMA cache_size=-512;"
-        : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-          "PRAGMA cache_size=-512;";
+        : exists
+        ? "PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+          "PRAGMA cache_size=-512;"
+        /* A new file in process mode: the switch to WAL writes page 1 once, with the
+         * rollback journal in memory rather than a file created and unlinked per
+         * object (a single write that a dying process cannot tear). */
+        : "PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY;"
+          "PRAGMA journal_mode=WAL; PRAGMA cache_size=-512;";
     if (exec_trusted(s, setup, e) < 0) {
         db_close(s);
         return -1;

@@ -79,6 +79,14 @@ static int key_get(JSContext *ctx, JSValueConst v, jkey *k)
 
 static int bytes_of(JSContext *ctx, JSValueConst v, const uint8_t **p, size_t *len)
 {
+    size_t ab_len0 = 0;
+    uint8_t *direct = JS_GetArrayBuffer(ctx, &ab_len0, v);
+    if (direct) {   /* an ArrayBuffer (what N.cloneWrite returns) */
+        *p = direct;
+        *len = ab_len0;
+        return 0;
+    }
+    JS_FreeValue(ctx, JS_GetException(ctx));
     size_t off = 0, n = 0, bpe = 0;
     JSValue ab = JS_GetTypedArrayBuffer(ctx, v, &off, &n, &bpe);
     if (JS_IsException(ab))

@@ -16,6 +16,7 @@
   const KV = 1, SQL = 2;
   const KEY_MAX = 2048, VALUE_MAX = 131072, VALUE_SLACK = 34, BATCH_MAX = 128;
   const SQL_VALUE_MAX = 4 * 1024 * 1024;
+  const CLONE_STORAGE = 2;   // JS_CLONE_STORAGE (src/js/clone.h): class instances become plain objects
   const kHost = Symbol("host");
   const kToken = Symbol("construct");
 
@@ -51,14 +52,14 @@
     return key;
   };
   const encode = (host, v) => {
-    const bytes = N.cloneWrite(v, 0, 64 * 1024 * 1024);
-    if (host.backend === KV && bytes.length > VALUE_MAX + VALUE_SLACK)
-      throw new RangeError(`Values cannot be larger than ${VALUE_MAX} bytes. A value of size ${bytes.length} was provided.`);
-    if (host.backend === SQL && bytes.length > SQL_VALUE_MAX)
+    const bytes = N.cloneWrite(v, CLONE_STORAGE, 64 * 1024 * 1024);
+    if (host.backend === KV && bytes.byteLength > VALUE_MAX + VALUE_SLACK)
+      throw new RangeError(`Values cannot be larger than ${VALUE_MAX} bytes. A value of size ${bytes.byteLength} was provided.`);
+    if (host.backend === SQL && bytes.byteLength > SQL_VALUE_MAX)
       throw new Error("string or blob too big: SQLITE_TOOBIG");
     return bytes;
   };
-  const decode = (ab) => N.cloneRead(new Uint8Array(ab));
+  const decode = (ab) => N.cloneRead(ab);
   const checkOptions = (api, o) => {
     if (o !== undefined && o !== null && typeof o !== "object")
       throw new TypeError(`${api}: the options argument must be an object`);
@@ -314,7 +315,8 @@
         throw new TypeError(`sql.exec(): binding ${i + 1} has an unsupported type (${t === "object" ? Object.prototype.toString.call(b).slice(8, -1) : t}); use a string, number, ArrayBuffer or typed array, or null`);
       }
       for (let i = 0; i < bindings.length; i++)
-        if (bindings[i] instanceof DataView) bindings[i] = new Uint8Array(bindings[i].buffer, bindings[i].byteOffset, bindings[i].byteLength);
+        if (bindings[i] instanceof DataView || (bindings[i] instanceof ArrayBuffer && bindings[i].byteLength === 0))
+          bindings[i] = new Uint8Array(bindings[i] instanceof DataView ? bindings[i].buffer : bindings[i], bindings[i].byteOffset ?? 0, bindings[i].byteLength);
       const h = N.stSqlExec(host.handle(), query, bindings);
       host.wrote(false);
       return new SqlStorageCursor(kToken, h);
