@@ -182,8 +182,8 @@
     p.reject(e);
   };
 
-  const responseFromWire = ([status, statusText, headers, body]) =>
-    new Response(status === 204 || status === 205 || status === 304 ? null : body, { status, statusText, headers });
+  const responseFromWire = ([status, statusText, flat, body]) =>
+    N.makeResponse(status, statusText, flat, status === 204 || status === 205 || status === 304 ? null : body);
 
   const stubFetch = (core, input, init) => {
     if (typeof input === "string" && !URL.canParse(input))
@@ -194,10 +194,14 @@
     } catch (e) {
       return Promise.reject(e);
     }
-    const head = [req.method, req.url, [...req.headers]];
+    const head = N.requestHead(req);
     try {
+      // A body we hold as a string or bytes goes as it is; a stream is read first.
+      const direct = N.bodyPeek(req);
+      if (direct !== undefined)
+        return ordered(core, () => send(core, KIND_FETCH, [...head, direct], responseFromWire), undefined);
       return ordered(core, (ab) => send(core, KIND_FETCH, [...head, ab === undefined ? null : ab], responseFromWire),
-        req.body === null ? undefined : req.arrayBuffer());
+        req.arrayBuffer());
     } catch (e) {
       return Promise.reject(e);
     }
@@ -421,13 +425,14 @@
     doFetch([method, url, headers, body]) {
       const obj = this.obj;
       if (typeof obj.fetch !== "function") throw new Error("Handler does not export a fetch() function.");
-      const req = new Request(url, { method, headers, body: method === "GET" || method === "HEAD" ? null : body });
+      const req = N.makeIncomingRequest(method, url, headers, method === "GET" || method === "HEAD" ? null : body);
       const r = obj.fetch(req);
       const toWire = (resp) => {
         if (!(resp instanceof Response))
           throw new TypeError(`The Durable Object's fetch() returned ${describe(resp)}, not a Response.`);
-        const head = [resp.status, resp.statusText, [...resp.headers]];
-        if (resp.body === null) return [...head, null];
+        const head = N.responseHead(resp);
+        const direct = N.bodyPeek(resp);
+        if (direct !== undefined) return [...head, direct];
         return resp.arrayBuffer().then((ab) => [...head, ab]);
       };
       return r instanceof Promise ? r.then(toWire) : toWire(r);

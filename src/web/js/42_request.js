@@ -87,9 +87,10 @@
     r.redirect = "manual";
     r.signal = undefined;
     r.cf = undefined;
-    r[kBody] = body;
+    r[kBody] = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
     r[kUsed] = false;
     r[kStream] = null;
     return r;
   };
+  N.requestHead = (r) => [r[kMethod], r[kUrl], N.headersFlat(r[kHeaders])];
 })();

@@ -15,7 +15,7 @@
       if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && ws)))
         throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
       const statusText = init.statusText === undefined ? "" : String(init.statusText);
-      if (!REASON.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");
+      if (statusText !== "" && !REASON.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");
       this[kStatus] = status;
       this[kStatusText] = statusText;
       this[kHeaders] = new Headers(init.headers);
@@ -87,6 +87,35 @@
     const c = Object.getPrototypeOf(v)?.constructor?.name;
     return c && c !== "Object" ? `an instance of ${c}` : "a plain object";
   };
+  // The hot path for responses that come back from a Durable Object: the parts were
+  // validated by the Response the object made.
+  N.makeResponse = (status, statusText, flat, body) => {
+    const r = Object.create(Response.prototype);
+    r[kStatus] = status;
+    r[kStatusText] = statusText;
+    r[kHeaders] = N.headersFromFlat(flat);
+    r[kBody] = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
+    r[kUsed] = false;
+    r[kStream] = null;
+    r.webSocket = null;
+    r.url = "";
+    r.redirected = false;
+    r.type = "default";
+    r.cf = undefined;
+    return r;
+  };
+  // For sending a Request or Response to an object: [status-or-method, …, body]
+  // where body is what the message can carry without reading a stream (null, a
+  // string or bytes), or undefined when the body must be read first.
+  N.bodyPeek = (r) => {
+    if (r[kUsed]) return undefined;
+    if (r[kStream] !== null) return undefined;
+    const b = r[kBody];
+    if (b === null) return null;
+    if (typeof b === "string" || b instanceof Uint8Array) { r[kUsed] = true; return b; }
+    return undefined;
+  };
+  N.responseHead = (r) => [r[kStatus], r[kStatusText], N.headersFlat(r[kHeaders])];
   // web_response_parts_get: [status, flatHeaders, body] where body is null, a
   // string, a Uint8Array or a Promise of one; or a string saying what v was instead.
   N.responseParts = (v) => {
