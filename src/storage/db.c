@@ -430,12 +430,43 @@ bool store_dirty(const store *s)
     return s->in_txn;
 }
 
+/* Fault injection for the output-gate tests (GATE-8): when on (DURABLE_TEST_HOOKS=1
+ * in the environment of durable dev), a commit whose data holds the KV key
+ * "__durable_fail_commit__" fails as a full disk would. Set once before shards
+ * start; never on in production. */
+static bool test_hooks;
+
+void store_test_hooks(bool on)
+{
+    test_hooks = on;
+}
+
+static bool injected_failure(store *s)
+{
+    if (!test_hooks || !s->has_kv)
+        return false;
+    sqlite3_stmt *st = NULL;
+    bool hit = false;
+    s->trusted++;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM _cf_KV WHERE key = '__durable_fail_commit__'",
+                           -1, &st, NULL) == SQLITE_OK)
+        hit = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    s->trusted--;
+    return hit;
+}
+
 int store_commit(store *s, err *e)
 {
     if (!s->in_txn)
         return 0;
     if (s->savepoints)
         return err_setf(e, DUR_EINVAL, "cannot commit inside a transaction");
+    if (injected_failure(s)) {
+        store_rollback(s);
+        return err_setf(e, DUR_EINVAL, "database or disk is full: SQLITE_FULL (injected by "
+                        "DURABLE_TEST_HOOKS)");
+    }
     sqlite3_stmt *st = store_stmt(s, ST_COMMIT, "COMMIT", e);
     if (!st)
         return -1;

@@ -20,6 +20,8 @@ void storage_configure(int durability, size_t open_max)
 {
     g_durability = durability;
     g_open_max = open_max;
+    const char *hooks = getenv("DURABLE_TEST_HOOKS");
+    store_test_hooks(hooks && strcmp(hooks, "1") == 0);
 }
 
 static void store_finalizer(JSRuntime *rt, JSValue v)

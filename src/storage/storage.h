@@ -37,6 +37,9 @@ enum { STORE_DURABILITY_PROCESS = 0, STORE_DURABILITY_POWER = 1 };
 typedef struct store store;
 typedef struct store_shard store_shard;
 
+/* Test-only fault injection (see db.c); call before shards start. */
+void store_test_hooks(bool on);
+
 /* One per shard thread. */
 store_shard *store_shard_new(int durability, size_t open_max);
 void store_shard_free(store_shard *sh);   /* every store must be freed first */

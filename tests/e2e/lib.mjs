@@ -26,10 +26,10 @@ export function makeProject(files) {
 
 /** Runs `durable dev` in `cwd` and waits (at most `timeoutMs`) for "Ready on URL".
  *  Resolves { url, port, proc, logs(), waitForLog(re), stop() }. */
-export function startDev(cwd, args = [], { timeoutMs = 20000 } = {}) {
+export function startDev(cwd, args = [], { timeoutMs = 20000, env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn(bin, ["dev", "--port", "0", "--threads", "1", ...args], {
-      cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" },
+      cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env },
     });
     let out = "", errText = "", done = false;
     const waiters = [];

@@ -622,8 +622,12 @@
     }
   };
 
+  // A turn delivers the next event of each ready object; the turn after it (once
+  // their promise reactions ran) delivers more, and a turn that delivers nothing —
+  // or follows COMMIT_EVERY deliveries — commits what the objects wrote.
   N.objTurn = () => {
-    if (ready.size) {
+    let delivered = 0;
+    if (ready.size && sinceCommit < COMMIT_EVERY) {
       const list = [...ready];
       ready.clear();
       for (const inst of list) {
@@ -632,11 +636,15 @@
         if (inst.obj === null && !inst.construct(ev)) continue;
         if (inst.blocked) { inst.queue.unshift(ev); continue; }   // the constructor blocked
         inst.run(ev);
-        sinceCommit++;
+        delivered++;
         if (inst.queue.length && !inst.blocked) ready.add(inst);
       }
     }
-    if (ready.size && sinceCommit < COMMIT_EVERY) { N.objWantTurn(); return; }
+    if (delivered) {
+      sinceCommit += delivered;
+      N.objWantTurn();
+      return;
+    }
     sinceCommit = 0;
     if (dirty.size) commitAll();
     if (ready.size) N.objWantTurn();
