@@ -293,6 +293,9 @@ int store_open(store *s, bool create, err *e)
     s->sh->open_count++;
     lru_front(s);
     sqlite3_extended_result_codes(s->db, 1);
+    /* No lookaside arena: its default (100 slots of 1200 bytes) would cost every
+     * open object ~120 KiB whether it uses it or not (cold-objects memory). */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
@@ -326,6 +329,14 @@ int store_open(store *s, bool create, err *e)
     hidden_tables_check(s);
     lru_trim(s->sh);
     return 1;
+}
+
+bool store_close_idle(store *s)
+{
+    if (!s->db || s->in_txn || s->cursors)
+        return false;
+    db_close(s);
+    return true;
 }
 
 store *store_new(store_shard *sh, const char *path, int backend)

@@ -4,7 +4,9 @@
  * has its own store_shard: the cache of open databases. */
 #include "storage/natives.h"
 
+#include <malloc.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,10 @@ static size_t g_open_max = 256;
 
 void storage_configure(int durability, size_t open_max)
 {
+    /* No up-front page-cache allocation per connection (SQLite's default is 20
+     * pages, ~90 KiB for every open object): pages are allocated as they are used.
+     * Must precede SQLite's initialization; if it is too late, it changes nothing. */
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
     g_durability = durability;
     g_open_max = open_max;
     const char *hooks = getenv("DURABLE_TEST_HOOKS");
@@ -125,6 +131,27 @@ static JSValue js_st_open(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     }
     JS_SetOpaque(obj, s);
     return obj;
+}
+
+/* N.stIdle(h) → true if the database was closed (see store_close_idle) */
+static JSValue js_st_idle(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    store *s = get_store(ctx, argv[0]);
+    return s ? JS_NewBool(ctx, store_close_idle(s)) : JS_EXCEPTION;
+}
+
+/* N.stTrim(): gives freed heap memory back to the system after many databases
+ * were closed, so idle objects really cost little resident memory. */
+static JSValue js_st_trim(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)ctx;
+    (void)this_val;
+    (void)argc;
+    (void)argv;
+    malloc_trim(0);
+    return JS_UNDEFINED;
 }
 
 /* N.stClose(h): closes now (eviction); the handle is dead afterwards. */
@@ -578,6 +605,8 @@ int storage_install(JSContext *ctx, JSValueConst native)
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("stOpen", 2, js_st_open),
         JS_CFUNC_DEF("stClose", 1, js_st_close),
+        JS_CFUNC_DEF("stIdle", 1, js_st_idle),
+        JS_CFUNC_DEF("stTrim", 0, js_st_trim),
         JS_CFUNC_DEF("stGet", 2, js_st_get),
         JS_CFUNC_DEF("stGetMany", 2, js_st_get_many),
         JS_CFUNC_DEF("stPut", 3, js_st_put),

@@ -48,6 +48,9 @@ void store_shard_free(store_shard *sh);   /* every store must be freed first */
 store *store_new(store_shard *sh, const char *path, int backend);
 /* Rolls back whatever is uncommitted, closes. */
 void store_free(store *s);
+/* Closes the database of an idle object (reopened on its next use), unless it has
+ * a transaction or a live cursor. True if it was closed. */
+bool store_close_idle(store *s);
 const char *store_errmsg(const store *s);
 
 /* ---- the implicit transaction and savepoints ---- */

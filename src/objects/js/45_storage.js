@@ -78,6 +78,36 @@
     for (const k of keys) if (out.length === 0 || out[out.length - 1] !== k) out.push(k);
     return out;
   };
+  // A write-through cache of recently read and written values per object (KV keys
+  // → serialized bytes, or null for "known absent"): a get() it can answer costs no
+  // SQLite lookup. SQLite always has every write, so the cache only has to be
+  // dropped when SQLite rolls back (transaction rollback, reset) or deleteAll runs.
+  const CACHE_MAX_ENTRIES = 1024, CACHE_MAX_BYTES = 4 * 1024 * 1024;
+  const cacheGet = (host, key) => host.kvCache?.get(key);
+  const cacheSet = (host, key, ab, noCache) => {
+    let c = host.kvCache;
+    if (noCache) { if (c) { const old = c.get(key); if (old) host.kvCacheBytes -= old.byteLength; c.delete(key); } return; }
+    if (!c) { c = host.kvCache = new Map(); host.kvCacheBytes = 0; }
+    const old = c.get(key);
+    if (old) host.kvCacheBytes -= old.byteLength;
+    c.delete(key);   // re-insert: Map order is the recency order
+    c.set(key, ab);
+    if (ab) host.kvCacheBytes += ab.byteLength;
+    while (c.size > CACHE_MAX_ENTRIES || host.kvCacheBytes > CACHE_MAX_BYTES) {
+      const [k, v] = c.entries().next().value;
+      if (v) host.kvCacheBytes -= v.byteLength;
+      c.delete(k);
+    }
+  };
+  N.storageCacheClear = (host) => { host.kvCache = undefined; host.kvCacheBytes = 0; };
+  const readOne = (host, key, noCache) => {
+    const hit = cacheGet(host, key);
+    if (hit !== undefined) return hit === null ? undefined : decode(hit);
+    const ab = N.stGet(host.handle(), key);
+    if (!noCache) cacheSet(host, key, ab === undefined ? null : ab, false);
+    return ab === undefined ? undefined : decode(ab);
+  };
+
   // Runs f and turns a throw into a rejected promise (KV-5 allows either; async
   // callers see one behaviour).
   const promised = (f) => {
@@ -97,8 +127,7 @@
         for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1]));
         return m;
       }
-      const ab = N.stGet(host.handle(), toKey(host, key));
-      return ab === undefined ? undefined : decode(ab);
+      return readOne(host, toKey(host, key), options?.noCache === true);
     },
     put(host, key, value, options, nargs) {
       if (key !== null && typeof key === "object" && !Array.isArray(key)) {
@@ -114,7 +143,7 @@
           pairs.push([toKey(host, k), encode(host, v)]);
         }
         const h = host.handle();
-        for (const [k, b] of pairs) N.stPut(h, k, b);
+        for (const [k, b] of pairs) { N.stPut(h, k, b); cacheSet(host, k, b, value?.noCache === true); }
         host.wrote(value && value.allowUnconfirmed === true);
         return;
       }
@@ -124,6 +153,7 @@
       const k = toKey(host, key);
       const b = encode(host, value);
       N.stPut(host.handle(), k, b);
+      cacheSet(host, k, b, options?.noCache === true);
       host.wrote(options && options.allowUnconfirmed === true);
     },
     delete(host, key, options) {
@@ -133,11 +163,13 @@
         const keys = sortedUnique(keyList(host, key, "delete"));
         const h = host.handle();
         let n = 0;
-        for (const k of keys) if (N.stDelete(h, k)) n++;
+        for (const k of keys) { if (N.stDelete(h, k)) n++; cacheSet(host, k, null, false); }
         host.wrote(options && options.allowUnconfirmed === true);
         return n;
       }
-      const r = N.stDelete(host.handle(), toKey(host, key));
+      const k = toKey(host, key);
+      const r = N.stDelete(host.handle(), k);
+      cacheSet(host, k, null, false);
       host.wrote(options && options.allowUnconfirmed === true);
       return r;
     },
@@ -332,7 +364,7 @@
       if (token !== kToken) throw new TypeError("Illegal constructor");
       this[kHost] = host;
     }
-    get(key) { const h = this[kHost]; h.checkAlive(); const ab = N.stGet(h.handle(), toKey(h, key)); return ab === undefined ? undefined : decode(ab); }
+    get(key) { const h = this[kHost]; h.checkAlive(); return readOne(h, toKey(h, key), false); }
     put(key, value) {
       if (value === undefined) throw new TypeError("put() called with undefined value.");
       ops.put(this[kHost], key, value, undefined, 2);
@@ -362,6 +394,7 @@
         if (host.txnDepth > 0) throw new Error("Cannot call deleteAll() within a transaction");
         const keepAlarm = !N.deleteAllDeletesAlarm;
         N.stDeleteAll(host.handle(), keepAlarm);
+        N.storageCacheClear(host);
         if (!keepAlarm) host.alarmDeleted();
         host.wrote(options && options.allowUnconfirmed === true);
       });

@@ -329,7 +329,7 @@
       this.blocked += d;
       if (this.blocked === 0) this.drain();
     }
-    rolledBack() { this.alarmTouched = true; }
+    rolledBack() { this.alarmTouched = true; N.storageCacheClear(this); }
     sync() {
       if (!dirty.has(this)) return undefined;
       return new Promise((resolve, reject) => this.syncWaiters.push([resolve, reject]));
@@ -465,6 +465,7 @@
       // waited for it; their callers get the reset error instead.
       if (this.h !== null) {
         try { N.stTxn(this.h, 1); } catch {}
+        N.storageCacheClear(this);
         N.stClose(this.h);
         this.h = null;
       }
@@ -561,16 +562,25 @@
     }
   };
 
+  // Every few seconds: instances idle past --idle-timeout-ms leave memory (LIFE-14);
+  // the databases of objects idle for HANDLE_IDLE_MS are closed (an idle object
+  // then costs its JS instance only; the next event reopens the file).
+  const HANDLE_IDLE_MS = 10000;
   const sweep = () => {
     const idle = N.objIdleMs();
     const now = Date.now();
+    let closed = 0;
     for (const [key, inst] of instances) {
-      if (inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 &&
-          !dirty.has(inst) && inst.held.length === 0 && inst.txnDepth === 0 && now - inst.lastActive >= idle) {
+      const quiet = inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 &&
+          !dirty.has(inst) && inst.held.length === 0 && inst.txnDepth === 0;
+      if (quiet && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
-        if (inst.h !== null) { N.stClose(inst.h); inst.h = null; }
+        if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
+      } else if (quiet && inst.h !== null && now - inst.lastActive >= HANDLE_IDLE_MS) {
+        if (N.stIdle(inst.h)) closed++;
       }
     }
+    if (closed) N.stTrim();
     if (instances.size === 0) { clearInterval(sweepTimer); sweepTimer = null; }
   };
 
