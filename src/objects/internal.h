@@ -7,7 +7,9 @@
 #include "base/mpsc.h"
 #include "objects/objects.h"
 
-enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3 };
+/* MSG_REFCALL: a call on something passed by reference over RPC (a function or an
+ * RpcTarget), addressed to the shard that exported it. */
+enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3, MSG_REFCALL = 4 };
 
 typedef struct obj_msg {
     mpsc_node node;

@@ -303,7 +303,12 @@ static void deliver(obj_shard *s, obj_msg *m)
     }
     if (m->kind == MSG_REPLY) {
         fn = JS_GetPropertyStr(ctx, native, "objSettle");
-        JSValue args[3] = {JS_NewFloat64(ctx, m->call_id), JS_NewInt32(ctx, m->status), payload};
+        JSValue args[4] = {JS_NewFloat64(ctx, m->call_id), JS_NewInt32(ctx, m->status), payload,
+                           JS_NewInt32(ctx, m->from_shard)};
+        r = JS_Call(ctx, fn, JS_UNDEFINED, 4, args);
+    } else if (m->kind == MSG_REFCALL) {
+        fn = JS_GetPropertyStr(ctx, native, "objRefCall");
+        JSValue args[3] = {payload, JS_NewInt32(ctx, m->from_shard), JS_NewFloat64(ctx, m->call_id)};
         r = JS_Call(ctx, fn, JS_UNDEFINED, 3, args);
     } else {
         char hex[OBJ_ID_HEX_LEN + 1];
@@ -584,6 +589,31 @@ static JSValue js_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     return JS_UNDEFINED;
 }
 
+/* objSendShard(shard, payload, callId): a call on a reference exported by that
+ * shard (MSG_REFCALL); the reply comes back as for any call. */
+static JSValue js_send_shard(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    obj_shard *s = shard_of_ctx(ctx);
+    int32_t to;
+    double call_id;
+    if (!s)
+        return JS_ThrowInternalError(ctx, "Durable Objects are not available here");
+    if (JS_ToInt32(ctx, &to, argv[0]) < 0 || JS_ToFloat64(ctx, &call_id, argv[2]) < 0)
+        return JS_EXCEPTION;
+    if (to < 0 || to >= s->reg->shard_count)
+        return JS_ThrowInternalError(ctx, "objSendShard: no shard %d", to);
+    obj_msg *m = msg_new(ctx, s, argv[1]);
+    if (!m)
+        return JS_EXCEPTION;
+    m->kind = MSG_REFCALL;
+    m->from_shard = s->index;
+    m->call_id = call_id;
+    msg_push(s->reg, to, m);
+    return JS_UNDEFINED;
+}
+
 /* A reply made but held back by the output gate (GATE-6): serialized when made,
  * so later changes to the value do not leak into it; posted or dropped later. */
 static JSClassID held_class_id;
@@ -615,6 +645,15 @@ static JSValue js_post(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     msg_push(s->reg, h->to, h->m);
     h->m = NULL;
     return JS_UNDEFINED;
+}
+
+static JSValue js_shard_index(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    (void)argv;
+    obj_shard *s = shard_of_ctx(ctx);
+    return JS_NewInt32(ctx, s ? s->index : -1);
 }
 
 /* objWantTurn(): asks for a turn once the job queue is empty (see js_rt_set_turn_hook). */
@@ -696,6 +735,8 @@ int obj_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("objSend", 5, js_send),
         JS_CFUNC_DEF("objReply", 5, js_reply),
         JS_CFUNC_DEF("objPost", 1, js_post),
+        JS_CFUNC_DEF("objSendShard", 3, js_send_shard),
+        JS_CFUNC_DEF("objShardIndex", 0, js_shard_index),
         JS_CFUNC_DEF("objWantTurn", 0, js_want_turn),
         JS_CFUNC_DEF("objIdleMs", 0, js_idle_ms),
     };

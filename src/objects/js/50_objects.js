@@ -151,8 +151,166 @@
     if (core.broken) throw core.broken;
     if (core.disposed) throw new Error("This stub has been disposed; get a new one with get().");
     const callId = ++nextCallId;
-    N.objSend(kind, core.ns, core.hex, [core.name, body], callId);
-    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle }));
+    const owner = [];
+    try {
+      N.objSend(kind, core.ns, core.hex, [core.name, body], callId);
+    } catch (e) {
+      // RPC-9: what cannot be cloned may still go by reference.
+      if (kind !== KIND_RPC || !isCloneError(e)) throw e;
+      const [copy, found] = encodeRefs(body[1], owner);
+      if (!found) throw e;
+      N.objSend(kind, core.ns, core.hex, [core.name, [body[0], { [REFS]: copy }]], callId);
+    }
+    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle, owner }));
+  };
+
+  // ---- RPC by reference (RPC-9): functions, RpcTarget instances and stubs ----
+  // A value that the serializer refuses is walked once more: functions and
+  // RpcTargets are exported (kept in `exported`, called back through the shard
+  // that exported them) and stubs travel as their namespace and id; each becomes a
+  // marker object with a key user data cannot plausibly hold. A reference passed as
+  // an argument lives until the call it was passed to settles (as on Cloudflare,
+  // where such stubs are disposed at the end of the call); one returned as a result
+  // lives until EXPORT_MAX newer ones push it out.
+  const REF = "\u0000durable.ref", REFS = "\u0000durable.refs";
+  const EXPORT_MAX = 10000;
+  const exported = new Map();
+  let nextRefId = 0;
+  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  const isCloneError = (e) => e !== null && typeof e === "object" && e.name === "DataCloneError";
+  const exportRef = (target, owner) => {
+    const id = ++nextRefId;
+    exported.set(id, target);
+    if (owner) owner.push(id);
+    if (exported.size > EXPORT_MAX) exported.delete(exported.keys().next().value);
+    return id;
+  };
+  const encodeRefs = (v, owner) => {
+    const seen = new Map();
+    const me = N.objShardIndex();
+    let found = false;
+    const walk = (x) => {
+      if (typeof x === "function") { found = true; return { [REF]: [0, me, exportRef(x, owner)] }; }
+      if (x === null || typeof x !== "object") return x;
+      if (x instanceof RpcTarget) { found = true; return { [REF]: [1, me, exportRef(x, owner)] }; }
+      if (x instanceof DurableObjectStub) {
+        found = true;
+        const c = x[kCore];
+        return { [REF]: [2, c.ns, c.hex, c.name === undefined ? null : c.name] };
+      }
+      if (seen.has(x)) return seen.get(x);
+      if (Array.isArray(x)) {
+        const out = [];
+        seen.set(x, out);
+        for (let i = 0; i < x.length; i++) out[i] = walk(x[i]);
+        return out;
+      }
+      if (x instanceof Map) {
+        const out = new Map();
+        seen.set(x, out);
+        for (const [k, val] of x) out.set(walk(k), walk(val));
+        return out;
+      }
+      if (x instanceof Set) {
+        const out = new Set();
+        seen.set(x, out);
+        for (const val of x) out.add(walk(val));
+        return out;
+      }
+      const proto = Object.getPrototypeOf(x);
+      if (proto === Object.prototype || proto === null) {
+        const out = {};
+        seen.set(x, out);
+        for (const k of Object.keys(x)) out[k] = walk(x[k]);
+        return out;
+      }
+      return x;   // for the serializer to accept or refuse
+    };
+    const copy = walk(v);
+    return [copy, found];
+  };
+  const decodeRefs = (v) => {
+    const seen = new Set();
+    const walk = (x) => {
+      if (x === null || typeof x !== "object" || seen.has(x)) return x;
+      seen.add(x);
+      if (!Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype && hasOwn(x, REF)) {
+        const r = x[REF];
+        if (r[0] === 2) return makeStub(r[1], makeId(r[1], r[2], r[3] === null ? undefined : r[3]));
+        return r[0] === 0 ? refFunction(r[1], r[2]) : refTarget(r[1], r[2]);
+      }
+      if (Array.isArray(x)) { for (let i = 0; i < x.length; i++) x[i] = walk(x[i]); return x; }
+      if (x instanceof Map) { const e = [...x]; x.clear(); for (const [k, val] of e) x.set(walk(k), walk(val)); return x; }
+      if (x instanceof Set) { const e = [...x]; x.clear(); for (const val of e) x.add(walk(val)); return x; }
+      if (Object.getPrototypeOf(x) === Object.prototype) for (const k of Object.keys(x)) x[k] = walk(x[k]);
+      return x;
+    };
+    return walk(v);
+  };
+  const unwrapRefs = (v) => (v !== null && typeof v === "object" && !Array.isArray(v) && hasOwn(v, REFS) ? decodeRefs(v[REFS]) : v);
+  const refCall = (shard, id, method, args) => {
+    const callId = ++nextCallId;
+    const owner = [];
+    try {
+      try {
+        N.objSendShard(shard, [id, method, args], callId);
+      } catch (e) {
+        if (!isCloneError(e)) throw e;
+        const [copy, found] = encodeRefs(args, owner);
+        if (!found) throw e;
+        N.objSendShard(shard, [id, method, { [REFS]: copy }], callId);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core: null, settle: null, owner }));
+  };
+  // stub.m is callable (an RPC call) and thenable (`await stub.m` reads the property
+  // on the other side, RPC-5); args null on the wire means "read".
+  const rpcProperty = (invoke) => {
+    const f = (...args) => invoke(args);
+    Object.defineProperty(f, "then", { value: (res, rej) => invoke(null).then(res, rej) });
+    return f;
+  };
+  const refFunction = (shard, id) => (...args) => refCall(shard, id, null, args);
+  const refTarget = (shard, id) => new Proxy(Object.create(null), {
+    get(t, prop) {
+      if (typeof prop === "symbol" || prop === "then") return undefined;
+      return rpcProperty((args) => refCall(shard, id, prop, args));
+    },
+  });
+  const NOT_EXPORTED = "This RPC stub refers to a function or RpcTarget that is no longer available: it was disposed when the call it was passed to ended.";
+  N.objRefCall = ([id, method, args], from, callId) => {
+    const ev = { from, callId, kind: KIND_RPC };
+    let p;
+    try {
+      const target = exported.get(id);
+      if (target === undefined) throw new Error(NOT_EXPORTED);
+      args = unwrapRefs(args);
+      if (typeof target === "function") {
+        if (args === null) throw new TypeError("A function passed over RPC has no properties to read.");
+        p = target(...args);
+      } else {
+        // RPC-3 on an RpcTarget: prototype methods above RpcTarget.prototype.
+        let proto = Object.getPrototypeOf(target), desc;
+        while (proto && proto !== RpcTarget.prototype && proto !== Object.prototype) {
+          desc = Object.getOwnPropertyDescriptor(proto, method);
+          if (desc) break;
+          proto = Object.getPrototypeOf(proto);
+        }
+        if (method === "constructor" || method === "dup")
+          throw new TypeError(`'${method}' is a reserved method and cannot be called over RPC.`);
+        if (!desc || proto === RpcTarget.prototype || proto === Object.prototype)
+          throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+        const fn = desc.get ? desc.get.call(target) : desc.value;
+        if (args === null) p = typeof fn === "function" ? fn.bind(target) : fn;   // a read (RPC-5)
+        else if (typeof fn !== "function") throw new TypeError(`"${method}" is not a function.`);
+        else p = fn.apply(target, args);
+      }
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    Promise.resolve(p).then((v) => replyValue(ev, v), (e) => reply(ev, ST_ERROR, wireError(e)));
   };
   // E-order (ORDER-1): a call is handed to the router only after every earlier
   // call through the same stub was, even when one of them had to read a request
@@ -173,12 +331,13 @@
     const p = pending.get(callId);
     if (!p) return;
     pending.delete(callId);
+    if (p.owner) for (const id of p.owner) exported.delete(id);   // the call ended
     if (status === ST_OK) {
-      try { p.resolve(p.settle ? p.settle(payload) : payload); } catch (e) { p.reject(e); }
+      try { p.resolve(p.settle ? p.settle(payload) : unwrapRefs(payload)); } catch (e) { p.reject(e); }
       return;
     }
     const e = errorFromWire(payload, status === ST_RESET);
-    if (status === ST_RESET) p.core.broken = e;   // ERR-6: later calls fail the same way
+    if (status === ST_RESET && p.core) p.core.broken = e;   // ERR-6: later calls fail the same way
     p.reject(e);
   };
 
@@ -229,7 +388,7 @@
       if (STUB_OWN.has(prop)) return target[prop];
       if (prop === "toString") return target[prop];
       const core = target[kCore];
-      return (...args) => rpcCall(core, prop, args);
+      return rpcProperty((args) => rpcCall(core, prop, args));
     },
     set() { return false; },
     has(target, prop) { return prop in target; },
@@ -438,6 +597,7 @@
       return r instanceof Promise ? r.then(toWire) : toWire(r);
     }
     doRpc([method, args]) {
+      args = unwrapRefs(args);
       const obj = this.obj;
       if (!(obj instanceof DurableObject))
         throw new TypeError(`The receiving Durable Object does not support RPC, because its class was not declared with \`extends DurableObject\`. In order to enable RPC, make sure your class extends the special class \`DurableObject\`, which can be imported from the module "cloudflare:workers".`);
@@ -452,6 +612,7 @@
       if (!desc || proto === DurableObject.prototype || proto === Object.prototype)
         throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
       const fn = desc.get ? desc.get.call(obj) : desc.value;
+      if (args === null) return typeof fn === "function" ? fn.bind(obj) : fn;   // `await stub.m` (RPC-5)
       if (typeof fn !== "function") throw new TypeError(`"${method}" is not a function.`);
       return fn.apply(obj, args);
     }
@@ -556,6 +717,13 @@
     try {
       reply(ev, ST_OK, v);
     } catch (e) {
+      // Functions, RpcTargets and stubs in the result go by reference (RPC-9).
+      if (isCloneError(e) && ev.kind === KIND_RPC) {
+        const [copy, found] = encodeRefs(v, null);
+        if (found) {
+          try { reply(ev, ST_OK, { [REFS]: copy }); return; } catch (e2) { e = e2; }
+        }
+      }
       // The result could not be serialized (DataCloneError, size): the caller
       // gets that error instead (RPC-10).
       reply(ev, ST_ERROR, wireError(e));
