@@ -367,12 +367,33 @@
   };
 
   const rpcCall = (core, method, args) => {
+    let p;
     try {
-      return ordered(core, () => send(core, KIND_RPC, [method, args], null), undefined);
+      p = ordered(core, () => send(core, KIND_RPC, [method, args], null), undefined);
     } catch (e) {
-      return Promise.reject(e);
+      p = Promise.reject(e);
     }
+    return pipelined(p);
   };
+  // RPC-13: a call's promise also stands for its result: `stub.a().b(1)` calls b on
+  // what a() returns (after it arrives: same answers, one round trip more than
+  // true pipelining). Reading a property that a Promise has is the Promise's.
+  const PROMISE_KEYS = new Set(["then", "catch", "finally"]);
+  const NOT_OBJECT = "Can't pipeline on RPC that did not return an object.";
+  const pipeHandler = {
+    get(p, prop) {
+      if (typeof prop === "symbol" || PROMISE_KEYS.has(prop)) {
+        const v = p[prop];
+        return typeof v === "function" ? v.bind(p) : v;
+      }
+      const target = p.then((r) => {
+        if (r === null || (typeof r !== "object" && typeof r !== "function")) throw new TypeError(NOT_OBJECT);
+        return r;
+      });
+      return rpcProperty((args) => pipelined(target.then((r) => (args === null ? r[prop] : r[prop](...args)))));
+    },
+  };
+  const pipelined = (p) => new Proxy(p, pipeHandler);
 
   class DurableObjectStub {}
   Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub" });

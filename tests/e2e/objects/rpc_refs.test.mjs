@@ -89,3 +89,28 @@ test("RPC-9 functions, RpcTargets and stubs go by reference; references die with
     assert.match(j.classInstance, /DataCloneError/, "instances of other classes still cannot be sent (RPC-10)");
   }
 });
+
+test("RPC-13 calls on a call's promise reach its result (pipelining)", async () => {
+  const dir = makeProject({ "wrangler.toml": wrangler, "index.js": worker.replace("export default {", `export default {
+  async pipe(env) {
+    const s = env.R.getByName("pipe");
+    const out = {};
+    out.chained = await s.makeCounter(10).add(5);
+    out.same = await (await s.makeCounter(10)).add(5);
+    out.getter = await s.makeCounter(3).value;
+    try { await s.hello("x").add(1); out.notObject = "no error"; } catch (e) { out.notObject = e.name + ": " + e.message; }
+    try { await s.missing().add(1); out.firstThrows = "no error"; } catch (e) { out.firstThrows = e.name + ": " + e.message; }
+    out.plain = await s.hello("y");
+    return out;
+  },`).replace("async fetch(req, env) {", "async fetch(req, env) {\n    if (new URL(req.url).pathname === '/pipe') return Response.json(await this.pipe(env));") });
+  const s2 = await startDev(dir, ["--threads", "2"]);
+  try {
+    const j = await (await fetch(`${s2.url}/pipe`)).json();
+    assert.equal(j.chained, 15);
+    assert.equal(j.same, 15);
+    assert.equal(j.getter, 3);
+    assert.equal(j.notObject, "TypeError: Can't pipeline on RPC that did not return an object.");
+    assert.match(j.firstThrows, /^TypeError: The RPC receiver does not implement the method "missing"/, "the first call's error reaches the pipelined call");
+    assert.equal(j.plain, "hello y from pipe", "awaiting a plain result still works");
+  } finally { await s2.stop(); }
+});
