@@ -173,7 +173,7 @@ static JSValue js_store_path(JSContext *ctx, JSValueConst this_val, int argc, JS
     char dir[PATH_MAX], path[PATH_MAX + 80];
     if (obj_ns_dir(s->reg, s->reg->ns[ns].identity, dir, sizeof dir) < 0)
         return JS_ThrowRangeError(ctx, "--persist-to: path too long");
-    snprintf(path, sizeof path, "%s/%s.sqlite", dir, hex);
+    snprintf(path, sizeof path, "%s/%.2s/%s.sqlite", dir, hex, hex);
     return JS_NewString(ctx, path);
 }
 
