@@ -24,6 +24,9 @@ void storage_configure(int durability, size_t open_max)
      * pages, ~90 KiB for every open object): pages are allocated as they are used.
      * Must precede SQLite's initialization; if it is too late, it changes nothing. */
     sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+    /* No global memory statistics: they take a process-wide mutex on every SQLite
+     * allocation, which the shards would contend for. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     g_durability = durability;
     g_open_max = open_max;
     const char *hooks = getenv("DURABLE_TEST_HOOKS");
