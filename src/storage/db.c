@@ -239,6 +239,21 @@ static void hidden_tables_check(store *s)
     s->trusted--;
 }
 
+static bool is_wal(store *s)
+{
+    sqlite3_stmt *st = NULL;
+    bool wal = false;
+    s->trusted++;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        wal = m && strcmp(m, "wal") == 0;
+    }
+    sqlite3_finalize(st);
+    s->trusted--;
+    return wal;
+}
+
 int store_hidden_table(store *s, int which, err *e)
 {
     if (which == 0 ? s->has_kv : s->has_meta)
@@ -311,22 +326,31 @@ int store_open(store *s, bool create, err *e)
      * returns, which is what survives a crash of the process. power: fsync the WAL
      * at each commit (and the database at checkpoints). synchronous is set first so
      * the switch to WAL of a new file is not fsynced in process mode. */
-    const char *setup = s->sh->durability == STORE_DURABILITY_POWER
-        ? "PRAGMA synchronous=FULL; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
-          "PRAGMA cache_size=-512;"
-        : exists
-        ? "PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
-          "PRAGMA cache_size=-512;"
+    /* An existing file is already in WAL mode (a persistent setting): asking for it
+     * again would make SQLite map a -shm file even in EXCLUSIVE mode, so the first
+     * read (hidden_tables_check) opens the WAL with its index in heap memory. */
+    const char *sync = s->sh->durability == STORE_DURABILITY_POWER ? "PRAGMA synchronous=FULL;"
+                                                                    : "PRAGMA synchronous=OFF;";
+    const char *mode = exists ? ""
+        : s->sh->durability == STORE_DURABILITY_POWER ? "PRAGMA journal_mode=WAL;"
         /* A new file in process mode: the switch to WAL writes page 1 once, with the
          * rollback journal in memory rather than a file created and unlinked per
          * object (a single write that a dying process cannot tear). */
-        : "PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY;"
-          "PRAGMA journal_mode=WAL; PRAGMA cache_size=-512;";
+        : "PRAGMA journal_mode=MEMORY; PRAGMA journal_mode=WAL;";
+    char setup[256];
+    /* locking_mode first: PRAGMA synchronous reads the schema, and a read before
+     * EXCLUSIVE is set opens the WAL with a -shm file. */
+    snprintf(setup, sizeof setup, "PRAGMA locking_mode=EXCLUSIVE; %s %s PRAGMA cache_size=-512;",
+             sync, mode);
     if (exec_trusted(s, setup, e) < 0) {
         db_close(s);
         return -1;
     }
     hidden_tables_check(s);
+    if (exists && !is_wal(s) && exec_trusted(s, "PRAGMA journal_mode=WAL", e) < 0) {
+        db_close(s);
+        return -1;
+    }
     lru_trim(s->sh);
     return 1;
 }
