@@ -4,6 +4,7 @@
  * (see storage.h). */
 #include "storage/internal.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,7 +201,7 @@ static int exec_trusted(store *s, const char *sql, err *e)
     s->trusted++;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     s->trusted--;
-    return rc == SQLITE_OK ? 0 : store_fail(s, e, sql);
+    return rc == SQLITE_OK ? 0 : store_fail(s, e);
 }
 
 static void set_limits(sqlite3 *db)
@@ -279,6 +280,9 @@ int store_open(store *s, bool create, err *e)
         return 1;
     }
     bool exists = access(s->path, F_OK) == 0;
+    if (!exists && errno != ENOENT)   /* unreadable, not absent: never answer "empty" */
+        return err_setf(e, -errno, "cannot open the object's database %s: %s", s->path,
+                        strerror(errno));
     if (!create && !exists)
         return 0;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -415,9 +419,8 @@ static const char *code_name(int code)
 }
 
 /* Messages in workerd's form: "<SQLite's message>: <code name>" (SQL-5). */
-int store_fail(store *s, err *e, const char *what)
+int store_fail(store *s, err *e)
 {
-    (void)what;
     const char *m = s->db ? sqlite3_errmsg(s->db) : "database is not open";
     int code = s->db ? sqlite3_extended_errcode(s->db) : SQLITE_ERROR;
     snprintf(s->errmsg, sizeof s->errmsg, "%s", m);
@@ -433,7 +436,7 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e)
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[which], NULL);
     s->trusted--;
     if (rc != SQLITE_OK) {
-        store_fail(s, e, sql);
+        store_fail(s, e);
         return NULL;
     }
     return s->st[which];
@@ -455,7 +458,7 @@ int store_begin(store *s, err *e)
     sqlite3_reset(st);
     s->trusted--;
     if (rc != SQLITE_DONE)
-        return store_fail(s, e, "BEGIN");
+        return store_fail(s, e);
     s->in_txn = true;
     return 0;
 }
@@ -510,7 +513,7 @@ int store_commit(store *s, err *e)
     sqlite3_reset(st);
     s->trusted--;
     if (rc != SQLITE_DONE) {
-        int r = store_fail(s, e, "COMMIT");
+        int r = store_fail(s, e);
         store_rollback(s);
         return r;
     }

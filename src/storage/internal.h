@@ -48,7 +48,7 @@ int store_begin(store *s, err *e);
 /* A statement of the table (prepared on first use, with the authorizer trusting it). */
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e);
 /* Fills e from the database's last error; returns DUR_EINVAL. */
-int store_fail(store *s, err *e, const char *what);
+int store_fail(store *s, err *e);
 /* Cursors register with their store, so closing it can finalize them first. */
 struct store_cursor {
     store *s;                  /* NULL once the store was closed under it */

@@ -10,14 +10,14 @@
 
 enum { META_ALARM = 1 };
 
-static int step_done(store *s, sqlite3_stmt *st, err *e, const char *what)
+static int step_done(store *s, sqlite3_stmt *st, err *e)
 {
     s->trusted++;
     int rc = sqlite3_step(st);
     s->trusted--;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, e, what);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, e);
 }
 
 int store_kv_get(store *s, const char *key, size_t klen, store_kv_fn fn, void *ud, err *e)
@@ -40,7 +40,7 @@ int store_kv_get(store *s, const char *key, size_t klen, store_kv_fn fn, void *u
         return r < 0 ? r : 1;
     }
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, e, "get");
+    return rc == SQLITE_DONE ? 0 : store_fail(s, e);
 }
 
 int store_kv_put(store *s, const char *key, size_t klen, const uint8_t *val, size_t vlen,
@@ -55,7 +55,7 @@ int store_kv_put(store *s, const char *key, size_t klen, const uint8_t *val, siz
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, key, (int)klen, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, vlen ? (const void *)val : "", (int)vlen, SQLITE_STATIC);
-    return step_done(s, st, e, "put");
+    return step_done(s, st, e);
 }
 
 int store_kv_delete(store *s, const char *key, size_t klen, err *e)
@@ -70,7 +70,7 @@ int store_kv_delete(store *s, const char *key, size_t klen, err *e)
         return -1;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, key, (int)klen, SQLITE_STATIC);
-    if (step_done(s, st, e, "delete") < 0)
+    if (step_done(s, st, e) < 0)
         return -1;
     return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }
@@ -144,7 +144,7 @@ int store_kv_list(store *s, const store_range *r, store_kv_fn fn, void *ud, err 
         if (x == SQLITE_DONE)
             break;
         if (x != SQLITE_ROW) {
-            rc = store_fail(s, e, "list");
+            rc = store_fail(s, e);
             break;
         }
         const uint8_t *v = sqlite3_column_blob(st, 1);
@@ -187,7 +187,7 @@ static int drop_user_schema(store *s, err *e)
             bool more = name != NULL;
             sqlite3_free(name);
             if (rc != SQLITE_OK)
-                return store_fail(s, e, "deleteAll");
+                return store_fail(s, e);
             if (!more)
                 break;
         }
@@ -210,7 +210,7 @@ int store_delete_all(store *s, bool keep_alarm, err *e)
         rc = sqlite3_exec(s->db, "DELETE FROM _cf_METADATA", NULL, NULL, NULL);
     s->trusted--;
     if (rc != SQLITE_OK)
-        return store_fail(s, e, "deleteAll");
+        return store_fail(s, e);
     if (s->backend == STORE_BACKEND_SQL && drop_user_schema(s, e) < 0)
         return -1;
     return 0;
@@ -236,7 +236,7 @@ int store_alarm_get(store *s, int64_t *ms, err *e)
         *ms = sqlite3_column_int64(st, 0);
         r = 1;
     } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        r = store_fail(s, e, "getAlarm");
+        r = store_fail(s, e);
     }
     sqlite3_reset(st);
     return r;
@@ -261,5 +261,5 @@ int store_alarm_set(store *s, int64_t ms, err *e)
     sqlite3_bind_int(st, 1, META_ALARM);
     if (ms >= 0)
         sqlite3_bind_int64(st, 2, ms);
-    return step_done(s, st, e, ms < 0 ? "deleteAlarm" : "setAlarm");
+    return step_done(s, st, e);
 }

@@ -173,7 +173,7 @@ static JSValue js_st_close(JSContext *ctx, JSValueConst this_val, int argc, JSVa
 
 typedef struct collect {
     JSContext *ctx;
-    JSValue arr;          /* flat [key, ArrayBuffer, key, ArrayBuffer, …] */
+    JSValue arr;          /* flat [key, ArrayBuffer, …]; for stGet the value itself */
     uint32_t n;
     bool with_keys;
 } collect;
@@ -193,6 +193,15 @@ static int collect_pair(void *ud, const char *key, size_t klen, const uint8_t *v
 }
 
 /* N.stGet(h, key) → ArrayBuffer | undefined */
+static int grab_value(void *ud, const char *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)key;
+    (void)klen;
+    collect *c = ud;
+    c->arr = JS_NewArrayBufferCopy(c->ctx, val, vlen);
+    return JS_IsException(c->arr) ? DUR_ENOMEM : 0;
+}
+
 static JSValue js_st_get(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
@@ -201,17 +210,13 @@ static JSValue js_st_get(JSContext *ctx, JSValueConst this_val, int argc, JSValu
     jkey k;
     if (!s || key_get(ctx, argv[1], &k) < 0)
         return JS_EXCEPTION;
-    collect c = {ctx, JS_NewArray(ctx), 0, false};
+    collect c = {ctx, JS_UNDEFINED, 0, false};
     err e = {0};
-    int rc = store_kv_get(s, k.p, k.len, collect_pair, &c, &e);
+    int rc = store_kv_get(s, k.p, k.len, grab_value, &c, &e);
     JS_FreeCString(ctx, k.p);
-    if (rc < 0) {
-        JS_FreeValue(ctx, c.arr);
+    if (rc < 0)
         return rc == DUR_ENOMEM ? JS_EXCEPTION : throw_err(ctx, &e);
-    }
-    JSValue r = rc == 0 ? JS_UNDEFINED : JS_GetPropertyUint32(ctx, c.arr, 0);
-    JS_FreeValue(ctx, c.arr);
-    return r;
+    return c.arr;
 }
 
 /* N.stGetMany(h, keys) → flat [key, ArrayBuffer, …] of the keys that exist. The
@@ -419,11 +424,11 @@ static JSValue js_st_sql_exec(JSContext *ctx, JSValueConst this_val, int argc, J
         return JS_EXCEPTION;
     int64_t n = 0;
     JSValue lenv = JS_GetPropertyStr(ctx, argv[2], "length");
-    JS_ToInt64(ctx, &n, lenv);
+    int lrc = JS_ToInt64(ctx, &n, lenv);
     JS_FreeValue(ctx, lenv);
-    if (n < 0 || n > 1000000) {
+    if (lrc < 0 || n < 0 || n > 1000000) {
         JS_FreeCString(ctx, q);
-        return JS_ThrowRangeError(ctx, "too many SQL bindings");
+        return lrc < 0 ? JS_EXCEPTION : JS_ThrowRangeError(ctx, "too many SQL bindings");
     }
     store_sqlv *args = calloc((size_t)n + 1, sizeof *args);
     JSValue *held = calloc((size_t)n + 1, sizeof *held);
@@ -462,22 +467,14 @@ static JSValue js_st_sql_exec(JSContext *ctx, JSValueConst this_val, int argc, J
             if (!a->p)
                 goto out;
         } else {
-            size_t ab_len;
-            uint8_t *p = JS_GetArrayBuffer(ctx, &ab_len, v);
+            const uint8_t *bp;
             a->kind = SQLV_BLOB;
-            if (p) {
-                a->p = p;
-                a->len = ab_len;
-            } else {
+            if (bytes_of(ctx, v, &bp, &a->len) < 0) {
                 JS_FreeValue(ctx, JS_GetException(ctx));
-                const uint8_t *bp;
-                if (bytes_of(ctx, v, &bp, &a->len) < 0) {
-                    JS_FreeValue(ctx, JS_GetException(ctx));
-                    JS_ThrowTypeError(ctx, "Unsupported type of SQL binding at index %d", (int)i);
-                    goto out;
-                }
-                a->p = bp;
+                JS_ThrowTypeError(ctx, "Unsupported type of SQL binding at index %d", (int)i);
+                goto out;
             }
+            a->p = bp;
         }
     }
     err e = {0};

@@ -78,7 +78,7 @@ static int cursor_fail(store *s, err *e)
     if (t && strncasecmp(t, "_cf_", 4) == 0)
         return err_setf(e, DUR_EINVAL, "access to names beginning with _cf_ is not authorized: "
                         "they are reserved for Durable Object storage: SQLITE_AUTH");
-    return store_fail(s, e, "exec");
+    return store_fail(s, e);
 }
 
 static int bind_args(sqlite3_stmt *st, const store_sqlv *args, size_t nargs, err *e)

@@ -216,14 +216,14 @@
     },
   };
 
-  const runTransaction = async (host, storage, closure, Txn) => {
+  const runTransaction = async (host, closure) => {
     if (typeof closure !== "function") throw new TypeError("transaction() requires a function");
     host.checkAlive();
     host.hold(1);
     const h = host.handle();
     N.stTxn(h, 2);   // savepoint
     host.txnDepth++;
-    const txn = new Txn(kToken, host);
+    const txn = new DurableObjectTransaction(kToken, host);
     let ok = false, result;
     try {
       result = await closure(txn);
@@ -404,7 +404,7 @@
     deleteAlarm(options) { return promised(() => ops.deleteAlarm(this[kHost], options)); }
     transaction(closure) {
       try {
-        return runTransaction(this[kHost], this, closure, DurableObjectTransaction);
+        return runTransaction(this[kHost], closure);
       } catch (e) {
         return Promise.reject(e);
       }

@@ -38,7 +38,10 @@ export class G extends DurableObject {
   born_() { return this.born; }
   async slowIncrement() {
     const n = (await this.ctx.storage.get("n")) ?? 0;
-    await sleep(50);   // a timer opens the input gate (GATE-3)
+    this.readers = (this.readers ?? 0) + 1;
+    // Timers open the input gate (GATE-3): wait on them until the other request has
+    // read too (bounded), so the interleaving does not depend on arrival times.
+    for (let i = 0; this.readers < 2 && i < 1000; i++) await sleep(5);
     await this.ctx.storage.put("n", n + 1);
     return n + 1;
   }

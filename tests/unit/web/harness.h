@@ -275,3 +275,26 @@ static inline void wh_output_reset(wh *h)
     if (h->out.ptr)
         h->out.ptr[0] = '\0';
 }
+
+/* The `err(f)` helper the test files share: runs f, returns "no error" or
+ * "Name(code): message" (the code only for DOMExceptions). */
+#define WH_ERR_HELPER                                                                      \
+    "globalThis.err = (f) => { try { f(); return 'no error'; } catch (e) {"                \
+    "  return e.name + (e instanceof DOMException ? '(' + e.code + ')' : '') + ': ' + e.message; } };"
+
+/* A cmocka setup that makes a harness and runs `helpers` (a script that ends
+ * in `true`) in it, and the teardown that frees it. */
+static inline int wh_setup_with(void **state, const char *helpers)
+{
+    wh *h = wh_new(NULL);
+    if (helpers)
+        WH_EXPECT(h, helpers, "true");
+    *state = h;
+    return 0;
+}
+
+static inline int wh_teardown(void **state)
+{
+    wh_free(*state);
+    return 0;
+}

@@ -155,14 +155,7 @@ static const con_case format_cases[] = {
 
 static int setup(void **state)
 {
-    *state = wh_new(NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    wh_free(*state);
-    return 0;
+    return wh_setup_with(state, NULL);
 }
 
 static void expect_output(wh *h, const char *js, const char *want, int i)
@@ -296,10 +289,10 @@ static void test_sink(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_format, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_limits, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_sink, setup, wh_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

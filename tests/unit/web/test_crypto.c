@@ -8,8 +8,7 @@ static const char HELPERS[] =
     "globalThis.hex = (b) => Array.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b,"
     "  (x) => x.toString(16).padStart(2, '0')).join('');"
     "globalThis.bytes = (s) => new TextEncoder().encode(s);"
-    "globalThis.err = (f) => { try { f(); return 'no error'; } catch (e) {"
-    "  return e.name + (e instanceof DOMException ? '(' + e.code + ')' : '') + ': ' + e.message; } };"
+    WH_ERR_HELPER
     "globalThis.rej = (p) => p.then((v) => 'resolved ' + v,"
     "  (e) => e.name + (e instanceof DOMException ? '(' + e.code + ')' : '') + ': ' + e.message);"
     "globalThis.jefe = (hash, usages = ['sign', 'verify'], extractable = true) =>"
@@ -19,16 +18,7 @@ static const char HELPERS[] =
 
 static int setup(void **state)
 {
-    wh *h = wh_new(NULL);
-    WH_EXPECT(h, HELPERS, "true");
-    *state = h;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    wh_free(*state);
-    return 0;
+    return wh_setup_with(state, HELPERS);
 }
 
 static void test_get_random_values(void **state)
@@ -278,12 +268,12 @@ static void test_timing_safe_equal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_get_random_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_random_uuid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hmac, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hmac_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timing_safe_equal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_random_values, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_random_uuid, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_digest, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_hmac, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_hmac_errors, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_timing_safe_equal, setup, wh_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

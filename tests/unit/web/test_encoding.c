@@ -9,22 +9,12 @@ static const char HELPERS[] =
     "globalThis.cps = (s) => Array.from(s, (c) => c.codePointAt(0).toString(16)).join(' ');"
     "globalThis.units = (s) => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i).toString(16)).join(' ');"
     "globalThis.dec = (bytes, opts) => cps(new TextDecoder('utf-8', opts).decode(new Uint8Array(bytes)));"
-    "globalThis.err = (f) => { try { f(); return 'no error'; } catch (e) {"
-    "  return e.name + (e instanceof DOMException ? '(' + e.code + ')' : '') + ': ' + e.message; } };"
+    WH_ERR_HELPER
     "true";
 
 static int setup(void **state)
 {
-    wh *h = wh_new(NULL);
-    WH_EXPECT(h, HELPERS, "true");
-    *state = h;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    wh_free(*state);
-    return 0;
+    return wh_setup_with(state, HELPERS);
 }
 
 static void test_encode(void **state)
@@ -311,15 +301,15 @@ static void test_atob(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_encode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_encode_into, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decoder_labels, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decode_valid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decode_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decode_bom, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decode_stream_splits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_btoa, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_atob, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_encode, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_into, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_decoder_labels, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_decode_valid, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_decode_malformed, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_decode_bom, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_decode_stream_splits, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_btoa, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_atob, setup, wh_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

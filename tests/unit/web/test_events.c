@@ -4,8 +4,7 @@
 #include "harness.h"
 
 static const char HELPERS[] =
-    "globalThis.err = (f) => { try { f(); return 'no error'; } catch (e) {"
-    "  return e.name + (e instanceof DOMException ? '(' + e.code + ')' : '') + ': ' + e.message; } };"
+    WH_ERR_HELPER
     /* A manual clock for AbortSignal.timeout (the real timers are in timers.c). */
     "globalThis.__timers = [];"
     "globalThis.setTimeout = (fn, ms) => { __timers.push({ fn, ms }); return __timers.length; };"
@@ -14,16 +13,7 @@ static const char HELPERS[] =
 
 static int setup(void **state)
 {
-    wh *h = wh_new(NULL);
-    WH_EXPECT(h, HELPERS, "true");
-    *state = h;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    wh_free(*state);
-    return 0;
+    return wh_setup_with(state, HELPERS);
 }
 
 static void test_dom_exception(void **state)
@@ -320,14 +310,14 @@ static void test_performance_navigator(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_dom_exception, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_target, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_target_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_controller, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_timeout_any, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_microtask, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_performance_navigator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dom_exception, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_event, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_event_target, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_event_target_errors, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_controller, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_timeout_any, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_microtask, setup, wh_teardown),
+        cmocka_unit_test_setup_teardown(test_performance_navigator, setup, wh_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
