@@ -227,6 +227,11 @@ static JSValue js_alarm_load(JSContext *ctx, JSValueConst this_val, int argc, JS
     obj_shard *s = shard_here(ctx);
     if (!s)
         return JS_EXCEPTION;
+    /* A Worker without Durable Object namespaces has no alarms and no persist
+     * folder (the registry creates it only for namespaces): nothing to scan, and
+     * opening durable.sqlite here would fail (or create the folder). */
+    if (s->reg->ns_count == 0)
+        return JS_NewArray(ctx);
     sqlite3 *db = shard_meta(ctx, s);
     if (!db)
         return JS_EXCEPTION;
