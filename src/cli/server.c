@@ -1,8 +1,10 @@
 /* server.c: shards and their life (see server.h; DESIGN.md "Shards").
  *
- * Start: shard 0 binds first (so `--port 0` picks one free port that the other
- * shards then share through SO_REUSEPORT); each shard reports its start through a
- * semaphore, and the first failure stops the start. Stop: the main thread turns
+ * Start: the main thread checks that the port is free (a probe bind without
+ * SO_REUSEPORT; `--port 0` picks the free port there) and locks the persist folder
+ * for the life of the process; then every shard binds that port with SO_REUSEPORT,
+ * one after another; each reports its start through a semaphore, and the first
+ * failure stops the start. Stop: the main thread turns
  * SIGINT/SIGTERM into a uv_async wake-up per shard; a shard stops accepting, waits
  * for its in-flight requests (at most shutdown_grace_ms), answers the rest 503 and
  * closes everything. The only state shared across threads is written before the
@@ -15,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "storage/natives.h"
 #include "js/rt.h"
@@ -255,15 +259,34 @@ int server_run(const server_opts *o, err *e)
             open_max = 256;
     }
     storage_configure(o->durability, open_max);
+    /* The port first: SO_REUSEPORT would let the shards join another process's
+     * listener without a word (see h1_server.c). --port 0 becomes the port the
+     * probe found free, which every shard then binds. */
+    int port;
+    if (h1_server_port_check(o->ip, o->port, &port, e) < 0)
+        return e->code;
+    /* Then the data folder, held for the life of the process: two processes on one
+     * folder would meet as SQLITE_BUSY errors in the middle of requests. A Worker
+     * without Durable Objects has no data and gets no folder. */
+    int lock_fd = -1;
+    if (o->cfg->do_bindings_count || o->cfg->migrations_count) {
+        if (fs_mkdir_p(o->persist_dir, e) < 0 || fs_lock_dir(o->persist_dir, &lock_fd, e) < 0)
+            return e->code;
+    }
     obj_registry *objects = obj_registry_new(o->cfg, o->persist_dir, n, &oo, e);
-    if (!objects)
+    if (!objects) {
+        if (lock_fd >= 0)
+            close(lock_fd);
         return e->code ? e->code : DUR_EINVAL;
+    }
     shard *shards = calloc((size_t)n, sizeof *shards);
     if (!shards) {
         obj_registry_free(objects);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return err_setf(e, DUR_ENOMEM, "out of memory");
     }
-    int started = 0, rc = 0, port = o->port;
+    int started = 0, rc = 0;
     for (int i = 0; i < n; i++) {
         shards[i].index = i;
         shards[i].opts = o;
@@ -300,6 +323,8 @@ int server_run(const server_opts *o, err *e)
     uv_loop_close(&loop);
     free(shards);
     obj_registry_free(objects);
+    if (lock_fd >= 0)
+        close(lock_fd);   /* after the last database closed */
     if (rc == 0)
         log_info("stopped");
     return rc;

@@ -66,6 +66,12 @@ typedef void (*h1_request_cb)(h1_conn *conn, const h1_request *req, void *ud);
 
 void h1_limits_default(h1_limits *l);
 
+/* Checks that nobody listens on ip:port (a bind without SO_REUSEPORT, closed
+ * again) and sets *bound to the port (the one picked when port is 0). Fails with
+ * "port N is in use …" when another socket holds it. Main thread, before the
+ * shards bind with h1_server_open. */
+int h1_server_port_check(const char *ip, int port, int *bound, err *e);
+
 /* Binds ip:port with SO_REUSEPORT on `loop` and starts accepting. port 0 picks a
  * free port (see h1_server_port). Fills *e on failure (e.g. "127.0.0.1:8787: address
  * already in use"). Shard-local. */

@@ -6,7 +6,12 @@
  * The socket is made by hand (socket, SO_REUSEADDR + SO_REUSEPORT, bind, listen) and
  * then given to libuv with uv_tcp_open, because uv_tcp_bind cannot set SO_REUSEPORT
  * before bind: that option is what lets every shard listen on the same port and the
- * kernel spread connections between them.
+ * kernel spread connections between them. SO_REUSEPORT would also let a second
+ * process (same user) join the group silently and take half the connections, so
+ * the server first claims the port with h1_server_port_check: a probe socket
+ * without SO_REUSEPORT, which cannot bind while anyone listens there. (What is
+ * left is the instant between the probe and the first shard's bind, when two
+ * processes starting together could both pass.)
  *
  * Lifetime: the server is freed (and done() called) once h1_server_close was called,
  * the listener's close callback ran, and no conn is left in its list. A conn whose
@@ -45,21 +50,24 @@ static void on_connection(uv_stream_t *listener, int status)
     h1__conn_accept(s);
 }
 
-/* Makes the bound, listening socket; returns the fd or a negative errno. */
-static int listen_socket(const struct sockaddr *sa, socklen_t sa_len)
+/* Makes the bound socket, listening and shared through SO_REUSEPORT unless it is
+ * the probe of h1_server_port_check; returns the fd or a negative errno. */
+static int listen_socket(const struct sockaddr *sa, socklen_t sa_len, bool probe)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     int one = 1;
+    /* SO_REUSEADDR on the probe too: connections of an earlier run still in
+     * TIME_WAIT do not make the port busy, a listener does. */
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        (!probe && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0))
         goto fail;
     /* [::] then listens on IPv6 only, so it can sit beside 0.0.0.0 on the same port. */
     if (sa->sa_family == AF_INET6 &&
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
         goto fail;
-    if (bind(fd, sa, sa_len) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
+    if (bind(fd, sa, sa_len) < 0 || (!probe && listen(fd, LISTEN_BACKLOG) < 0))
         goto fail;
     return fd;
 fail:;
@@ -77,6 +85,43 @@ static int local_port(int fd)
     if (ss.ss_family == AF_INET)
         return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* Fills *ss from an address literal and a port; 0, or -1 if ip is not one. */
+static int sockaddr_of(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+    if (uv_ip4_addr(ip, port, (struct sockaddr_in *)ss) == 0) {
+        *len = sizeof(struct sockaddr_in);
+        return 0;
+    }
+    if (uv_ip6_addr(ip, port, (struct sockaddr_in6 *)ss) == 0) {
+        *len = sizeof(struct sockaddr_in6);
+        return 0;
+    }
+    return -1;
+}
+
+int h1_server_port_check(const char *ip, int port, int *bound, err *e)
+{
+    assert(ip && bound);
+    if (port < 0 || port > 65535)
+        return err_setf(e, DUR_EINVAL, "%s:%d: port must be 0..65535", ip, port);
+    struct sockaddr_storage ss;
+    socklen_t ss_len;
+    if (sockaddr_of(ip, port, &ss, &ss_len) < 0)
+        return err_setf(e, DUR_EINVAL, "%s:%d: not an IPv4 or IPv6 address literal", ip, port);
+    int fd = listen_socket((struct sockaddr *)&ss, ss_len, true);
+    if (fd == -EADDRINUSE)
+        return err_setf(e, fd, "port %d is in use (another process listens on %s:%d); stop it "
+                        "or choose another port with --port", port, ip, port);
+    if (fd < 0)
+        return err_setf(e, fd, "%s:%d: %s", ip, port, strerror(-fd));
+    int p = local_port(fd);
+    close(fd);
+    if (p < 0)
+        return err_setf(e, p, "%s:%d: getsockname: %s", ip, port, strerror(-p));
+    *bound = p;
+    return 0;
 }
 
 int h1_server_open(uv_loop_t *loop, const char *ip, int port, const h1_limits *limits,
@@ -99,14 +144,9 @@ int h1_server_open(uv_loop_t *loop, const char *ip, int port, const h1_limits *l
 
     struct sockaddr_storage ss;
     socklen_t ss_len;
-    if (uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss) == 0) {
-        ss_len = sizeof(struct sockaddr_in);
-    } else if (uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss) == 0) {
-        ss_len = sizeof(struct sockaddr_in6);
-    } else {
+    if (sockaddr_of(ip, port, &ss, &ss_len) < 0)
         return err_setf(e, DUR_EINVAL, "%s:%d: not an IPv4 or IPv6 address literal", ip, port);
-    }
-    int fd = listen_socket((struct sockaddr *)&ss, ss_len);
+    int fd = listen_socket((struct sockaddr *)&ss, ss_len, false);
     if (fd < 0)
         return err_setf(e, fd, "%s:%d: %s", ip, port, strerror(-fd));
     int bound = local_port(fd);
