@@ -30,7 +30,7 @@ static void dev_usage(FILE *f)
             "      --ip ADDR           address to listen on (default 127.0.0.1)\n"
             "  -p, --port N            port to listen on (default 8787; 0 picks a free one)\n"
             "      --persist-to DIR    where objects keep their data (default .durable)\n"
-            "      --threads N         shards (default: one per core)\n"
+            "      --threads N         shards, 1 to 256 (default: one per core)\n"
             "      --cpu-ms N          CPU-time limit per request in ms (default 30000,\n"
             "                          or limits.cpu_ms of the configuration)\n"
             "      --memory-mb N       memory limit of each shard's JS heap (default 128)\n"
@@ -48,7 +48,7 @@ static void dev_usage(FILE *f)
             "      --log-level LEVEL   debug, info (default), warn or error; below info,\n"
             "                          the per-request lines are not printed\n"
             "  -h, --help              this help\n"
-            "  -v, --version           print the version\n");
+            "  -V, --version           print the version\n");
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *out)
@@ -84,7 +84,7 @@ int cmd_dev(int argc, char **argv)
         {"idle-timeout-ms", required_argument, NULL, O_IDLE},
         {"durability", required_argument, NULL, O_DURABILITY},
         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
     };
     const char *config_path = NULL, *env_name = NULL, *ip = "127.0.0.1";
@@ -95,14 +95,23 @@ int cmd_dev(int argc, char **argv)
     int durability = STORE_DURABILITY_PROCESS;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:e:p:hv", longopts, NULL)) != -1) {
+    opterr = 0;   /* our own one-line messages below, not getopt's */
+    while ((c = getopt_long(argc, argv, ":c:e:p:hvV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': config_path = optarg; break;
         case 'e': env_name = optarg; break;
         case O_IP: ip = optarg; break;
         case 'p': if (parse_uint("--port", optarg, 65535, &port) < 0) return 2; break;
         case O_PERSIST: persist = optarg; break;
-        case O_THREADS: if (parse_uint("--threads", optarg, 256, &threads) < 0) return 2; break;
+        case O_THREADS:
+            if (parse_uint("--threads", optarg, 256, &threads) < 0)
+                return 2;
+            if (threads == 0) {
+                fprintf(stderr, "durable dev: --threads expects 1 to 256 shards, got 0 (leave "
+                                "it out for one per core)\n");
+                return 2;
+            }
+            break;
         case O_CPU: if (parse_uint("--cpu-ms", optarg, 300000, &cpu_ms) < 0) return 2; break;
         case O_MEM: if (parse_uint("--memory-mb", optarg, 65536, &mem_mb) < 0) return 2; break;
         case O_TIMEOUT:
@@ -137,8 +146,24 @@ int cmd_dev(int argc, char **argv)
             }
             break;
         case 'h': dev_usage(stdout); return 0;
-        case 'v': printf("durable %s\n", DURABLE_VERSION); return 0;
-        default: dev_usage(stderr); return 2;
+        case 'v':
+        case 'V': printf("durable %s\n", DURABLE_VERSION); return 0;
+        case ':':
+            fprintf(stderr, "durable dev: option '%s' needs a value; see `durable dev --help`\n",
+                    argv[optind - 1]);
+            return 2;
+        default: {
+            /* A long option (also `--help=x`) is named as typed; a short one by its
+             * letter, which may sit in a group such as -xp. */
+            const char *arg = argv[optind - 1];
+            if (strncmp(arg, "--", 2) == 0 || !optopt)
+                fprintf(stderr, "durable dev: unknown option '%s'; see `durable dev --help`\n",
+                        arg);
+            else
+                fprintf(stderr, "durable dev: unknown option '-%c'; see `durable dev --help`\n",
+                        optopt);
+            return 2;
+        }
         }
     }
     if (optind < argc) {

@@ -17,6 +17,10 @@ static void usage(FILE *f)
             "  dev        serve the Worker of ./wrangler.toml (or .json/.jsonc) on 127.0.0.1:8787\n"
             "  version    print the version\n"
             "\n"
+            "Options:\n"
+            "  -h, --help     this help\n"
+            "  -V, --version  print the version\n"
+            "\n"
             "Run `durable dev --help` for the options of a command.\n",
             DURABLE_VERSION);
 }
@@ -32,13 +36,14 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0 || strcmp(cmd, "version") == 0) {
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "-v") == 0 ||
+        strcmp(cmd, "version") == 0) {
         printf("durable %s\n", DURABLE_VERSION);
         return 0;
     }
     if (strcmp(cmd, "dev") == 0)
         return cmd_dev(argc - 1, argv + 1);
-    fprintf(stderr, "durable: unknown command '%s'\n\n", cmd);
-    usage(stderr);
+    fprintf(stderr, "durable: unknown %s '%s'; see `durable --help`\n",
+            cmd[0] == '-' ? "option" : "command", cmd);
     return 2;
 }
