@@ -13,6 +13,8 @@
 
 #include <sys/resource.h>
 
+#include <limits.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@ typedef struct shard {
     err start_err;
     js_rt *rt;
     obj_registry *objects;     /* shared, read-only */
+    const char *module_root;   /* the project folder (borrowed from server_run) */
     obj_shard *obj;
     worker *worker;
     h1_server *server;
@@ -106,6 +109,7 @@ static int shard_setup(shard *s)
         .memory_bytes_max = o->memory_bytes_max,
         .cpu_ms_max = o->cpu_ms_max,
         .install = worker_js_install,
+        .module_root = s->module_root,
     };
     s->rt = js_rt_new(&s->loop, &ro, &s->start_err);
     if (!s->rt)
@@ -124,6 +128,9 @@ static int shard_setup(shard *s)
     s->worker = worker_new(s->rt, &wo, &s->start_err);
     if (!s->worker)
         return -1;
+    /* The module graph is what the Worker loaded: import() at request time reaches
+     * nothing else (js/loader.c). */
+    js_rt_modules_seal(s->rt);
     if (h1_server_open(&s->loop, o->ip, s->port, &o->limits, on_request, s, &s->server,
                        &s->start_err) < 0)
         return -1;
@@ -229,6 +236,22 @@ static void print_banner(const server_opts *o, int port, int threads)
     fflush(stdout);
 }
 
+/* The folder Worker modules load from: cfg->dir if main is inside it (after
+ * symlinks), else main's own folder. */
+static void project_root(const config *c, char *out, size_t cap)
+{
+    char *dir = realpath(c->dir, NULL);
+    size_t n = dir ? strlen(dir) : 0;
+    if (dir && strncmp(c->main, dir, n) == 0 && (c->main[n] == '/' || n == 1)) {
+        snprintf(out, cap, "%s", dir);
+    } else {
+        const char *slash = strrchr(c->main, '/');
+        size_t len = slash && slash != c->main ? (size_t)(slash - c->main) : 1;
+        snprintf(out, cap, "%.*s", (int)len, c->main);
+    }
+    free(dir);
+}
+
 int server_run(const server_opts *o, err *e)
 {
     int n = o->threads > 0 ? o->threads : (int)uv_available_parallelism();
@@ -262,6 +285,10 @@ int server_run(const server_opts *o, err *e)
     /* The port first: SO_REUSEPORT would let the shards join another process's
      * listener without a word (see h1_server.c). --port 0 becomes the port the
      * probe found free, which every shard then binds. */
+    /* Worker code may import only from the project folder: the configuration's
+     * folder, or main's folder when main lies outside it (wrangler's base_dir). */
+    char module_root[PATH_MAX];
+    project_root(o->cfg, module_root, sizeof module_root);
     int port;
     if (h1_server_port_check(o->ip, o->port, &port, e) < 0)
         return e->code;
@@ -292,6 +319,7 @@ int server_run(const server_opts *o, err *e)
         shards[i].opts = o;
         shards[i].port = port;
         shards[i].objects = objects;
+        shards[i].module_root = module_root;
         if (start_shard(&shards[i]) < 0) {
             rc = shards[i].start_err.code ? shards[i].start_err.code : DUR_EINVAL;
             *e = shards[i].start_err;

@@ -17,7 +17,14 @@ typedef struct js_ctx_state {
 } js_ctx_state;
 
 js_ctx_state *js__ctx_state(JSContext *ctx);
-/* loader.c: installs the module normalizer and loader on the runtime. */
-void js__loader_setup(JSRuntime *qrt);
+/* loader.c: the module normalizer and loader of a runtime. Modules load only from
+ * inside `root` (after symlinks; NULL = anywhere, for tests); once sealed, only
+ * the modules loaded before. NULL with *e filled if root cannot be resolved. */
+typedef struct js_loader js_loader;
+js_loader *js__loader_new(JSRuntime *qrt, const char *root, err *e);
+void js__loader_seal(js_loader *l);
+void js__loader_free(js_loader *l);     /* after JS_FreeRuntime */
+/* rt.c: the runtime's loader. */
+js_loader *js__rt_loader(js_rt *rt);
 /* builtins.c: natives of the js layer (structuredClone, prelude helpers). */
 int js__builtins_install(JSContext *ctx, JSValueConst native);

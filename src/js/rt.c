@@ -31,6 +31,7 @@ struct js_rt {
     js_turn_fn turn_fn;
     void *turn_ud;
     bool turn_wanted, in_turn;
+    js_loader *loader;        /* module resolution and the sandbox (loader.c) */
 };
 
 static int on_interrupt(JSRuntime *qrt, void *opaque)
@@ -69,8 +70,23 @@ js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e)
      * below it for C frames so deep recursion is a RangeError, not a crash. */
     JS_SetMaxStackSize(rt->qrt, 4u * 1024u * 1024u);
     JS_SetInterruptHandler(rt->qrt, on_interrupt, rt);
-    js__loader_setup(rt->qrt);
+    rt->loader = js__loader_new(rt->qrt, rt->opts.module_root, e);
+    if (!rt->loader) {
+        JS_FreeRuntime(rt->qrt);
+        free(rt);
+        return NULL;
+    }
     return rt;
+}
+
+js_loader *js__rt_loader(js_rt *rt)
+{
+    return rt->loader;
+}
+
+void js_rt_modules_seal(js_rt *rt)
+{
+    js__loader_seal(rt->loader);
 }
 
 void js_rt_free(js_rt *rt)
@@ -79,6 +95,7 @@ void js_rt_free(js_rt *rt)
         return;
     JS_RunGC(rt->qrt);
     JS_FreeRuntime(rt->qrt);
+    js__loader_free(rt->loader);
     free(rt);
 }
 

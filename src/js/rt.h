@@ -34,10 +34,16 @@ typedef struct js_rt_opts {
     size_t memory_bytes_max;     /* 0 = JS_MEMORY_BYTES_DEFAULT */
     uint32_t cpu_ms_max;         /* per event; 0 = JS_CPU_MS_DEFAULT */
     js_install_fn install;       /* may be NULL (prelude only) */
+    const char *module_root;     /* modules load only from inside this folder (after
+                                    symlinks); NULL = anywhere (tests only) */
 } js_rt_opts;
 
 /* Shard-local. `loop` is borrowed and must outlive the runtime. */
 js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e);
+/* Fixes the module graph once the Worker has loaded (as workerd does): import()
+ * then reaches only modules loaded before, in any context of this runtime, and any
+ * other name fails with the same "No such module" error whether or not it exists. */
+void js_rt_modules_seal(js_rt *rt);
 /* Frees the runtime; every context must have been freed first. */
 void js_rt_free(js_rt *rt);
 JSRuntime *js_rt_quickjs(js_rt *rt);
