@@ -252,8 +252,15 @@ static void project_root(const config *c, char *out, size_t cap)
     free(dir);
 }
 
+void server_classes_init(void)
+{
+    storage_classes_init();
+    obj_classes_init();
+}
+
 int server_run(const server_opts *o, err *e)
 {
+    server_classes_init();
     int n = o->threads > 0 ? o->threads : (int)uv_available_parallelism();
     if (n < 1)
         n = 1;

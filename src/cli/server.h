@@ -26,6 +26,12 @@ typedef struct server_opts {
     int durability;             /* STORE_DURABILITY_* */
 } server_opts;
 
+/* Registers the JSClassID of every class a shard's runtime uses (storage and
+ * objects; web/ has JS classes only). Main thread, before any shard starts:
+ * JS_NewClassID is process-wide and not thread-safe in QuickJS 2021-03-27, and
+ * the installs refuse to run without it. server_run calls it; idempotent. */
+void server_classes_init(void);
+
 /* Blocks until a stop signal. Returns 0 after a clean stop, or an error (with *e)
  * when a shard could not start (port in use, script failed to load, …). */
 int server_run(const server_opts *opts, err *e);

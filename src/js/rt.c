@@ -66,7 +66,7 @@ js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e)
     }
     JS_SetRuntimeOpaque(rt->qrt, rt);
     JS_SetMemoryLimit(rt->qrt, rt->opts.memory_bytes_max);
-    /* Shard threads get an 8 MiB stack (see cli/shards.c); leave QuickJS room
+    /* Shard threads get an 8 MiB stack (see cli/server.c); leave QuickJS room
      * below it for C frames so deep recursion is a RangeError, not a crash. */
     JS_SetMaxStackSize(rt->qrt, 4u * 1024u * 1024u);
     JS_SetInterruptHandler(rt->qrt, on_interrupt, rt);

@@ -52,6 +52,9 @@ void obj_shard_start(obj_shard *s);
 /* Stops the inbox (asynchronous close; frees in the close callback). */
 void obj_shard_close(obj_shard *s);
 
+/* Allocates the layer's JSClassIDs. Main thread, before any runtime exists
+ * (JS_NewClassID is not thread-safe); idempotent. */
+void obj_classes_init(void);
 /* The natives (installed into every worker context). */
 int obj_install(JSContext *ctx, JSValueConst native);
 

@@ -710,15 +710,19 @@ static JSValue js_idle_ms(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     return JS_NewInt64(ctx, s ? s->reg->opts.idle_ms : OBJ_IDLE_MS_DEFAULT);
 }
 
-static pthread_once_t held_once = PTHREAD_ONCE_INIT;
-static void held_class_new(void)
+void obj_classes_init(void)
 {
-    JS_NewClassID(&held_class_id);
+    if (!held_class_id)
+        JS_NewClassID(&held_class_id);
 }
 
 int obj_install(JSContext *ctx, JSValueConst native)
 {
-    pthread_once(&held_once, held_class_new);
+    if (!held_class_id) {
+        JS_ThrowInternalError(ctx, "objects: obj_classes_init() was not called before the "
+                                   "first runtime (server_classes_init does it)");
+        return -1;
+    }
     JSRuntime *rt = JS_GetRuntime(ctx);
     if (!JS_IsRegisteredClass(rt, held_class_id)) {
         JSClassDef d = {.class_name = "HeldReply", .finalizer = held_finalizer};

@@ -1,4 +1,4 @@
-/* natives.c: the C functions src/objects/js/55_storage.js calls (N.st*). The JS
+/* natives.c: the C functions src/objects/js/45_storage.js calls (N.st*). The JS
  * side validates arguments, serializes values and throws the spec's errors; these
  * move keys and bytes in and out of the object's database. Each shard (context)
  * has its own store_shard: the cache of open databases. */
@@ -14,7 +14,6 @@
 #include "storage/internal.h"
 
 static JSClassID store_class_id, cursor_class_id;
-static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 static int g_durability = STORE_DURABILITY_PROCESS;
 static size_t g_open_max = 256;
 
@@ -45,10 +44,12 @@ static void cursor_finalizer(JSRuntime *rt, JSValue v)
     store_cursor_free(JS_GetOpaque(v, cursor_class_id));
 }
 
-static void classes_new(void)
+void storage_classes_init(void)
 {
-    JS_NewClassID(&store_class_id);
-    JS_NewClassID(&cursor_class_id);
+    if (!store_class_id)
+        JS_NewClassID(&store_class_id);
+    if (!cursor_class_id)
+        JS_NewClassID(&cursor_class_id);
 }
 
 static store_shard *shard_of(JSContext *ctx)
@@ -586,7 +587,11 @@ static void shard_cleanup(JSContext *ctx, void *ud)
 
 int storage_install(JSContext *ctx, JSValueConst native)
 {
-    pthread_once(&class_once, classes_new);
+    if (!store_class_id || !cursor_class_id) {
+        JS_ThrowInternalError(ctx, "storage: storage_classes_init() was not called before "
+                                   "the first runtime (server_classes_init does it)");
+        return -1;
+    }
     JSRuntime *rt = JS_GetRuntime(ctx);
     if (!JS_IsRegisteredClass(rt, store_class_id)) {
         JSClassDef sd = {.class_name = "DurableObjectStorageHandle", .finalizer = store_finalizer};

@@ -1,9 +1,12 @@
-/* storage natives: what the JS storage API (src/objects/js/55_storage.js) calls. */
+/* storage natives: what the JS storage API (src/objects/js/45_storage.js) calls. */
 #pragma once
 #include <quickjs.h>
 #include <stddef.h>
 
 /* Process-wide settings, set once before shards start. */
 void storage_configure(int durability, size_t open_max);
+/* Allocates the storage classes' JSClassIDs. Main thread, before any runtime
+ * exists (JS_NewClassID is not thread-safe); idempotent. */
+void storage_classes_init(void);
 /* Adds the N.st* natives and the context's cache of open databases. */
 int storage_install(JSContext *ctx, JSValueConst native);

@@ -12,7 +12,6 @@
 #include "js/rt.h"
 #include "web/web.h"
 
-void web_http_classes_init(void) {}
 
 /* ---- UTF-8 ---- */
 

@@ -23,8 +23,6 @@
 
 enum { COMP_COUNT = 10 };
 
-void web_url_classes_init(void) {}
-
 static JSValue throw_rc(JSContext *ctx, const char *api, int rc)
 {
     if (rc == DUR_ENOMEM)

@@ -2,12 +2,6 @@
  * the embedded JS and the split between C and JS). */
 #include "web/web.h"
 
-void web_classes_init(void)
-{
-    web_url_classes_init();
-    web_http_classes_init();
-}
-
 int web_install(JSContext *ctx, JSValueConst native)
 {
     if (web_events_install(ctx, native) < 0 || web_encoding_install(ctx, native) < 0 ||

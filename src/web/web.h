@@ -10,11 +10,15 @@
  *   25_crypto.js   crypto, crypto.subtle
  *   30_url.js      URL, URLSearchParams
  *   40_headers.js, 41_body.js, 42_request.js, 43_response.js
- *   80_timers.js, 90_worker.js (FetchEvent, addEventListener), 99_seal.js
+ *   90_worker.js   FetchEvent, addEventListener, the fetch dispatch
+ * (timers are C natives, web/timers.c, installed by web_timers_install).
  *
  * Each C module adds its natives in its own *_install function, called from
- * web_install (web.c). JSClassIDs are allocated once, process-wide, in
- * web_classes_init() before any shard starts (STYLE 6.4). */
+ * web_install (web.c). The Web platform's classes are JS classes: web/ registers
+ * no JSClassID. Layers that do (storage, objects) allocate theirs in an
+ * *_classes_init function that server_classes_init (cli/server.c) calls on the
+ * main thread before any shard starts, because JS_NewClassID is process-wide and
+ * not thread-safe in QuickJS 2021-03-27. */
 #pragma once
 #include <quickjs.h>
 #include <stdbool.h>
@@ -22,8 +26,6 @@
 #include "base/err.h"
 #include "net/h1.h"
 
-/* Process-wide, once, before shards start. */
-void web_classes_init(void);
 /* js_install_fn for js_rt_opts.install. */
 int web_install(JSContext *ctx, JSValueConst native);
 
@@ -35,9 +37,6 @@ int web_crypto_install(JSContext *ctx, JSValueConst native);
 int web_console_install(JSContext *ctx, JSValueConst native);
 int web_http_install(JSContext *ctx, JSValueConst native);
 int web_timers_install(JSContext *ctx, JSValueConst native);
-
-void web_url_classes_init(void);
-void web_http_classes_init(void);
 
 /* A JS string from UTF-8 bytes; invalid sequences become U+FFFD, or JS_NULL is
  * returned when `fatal` (http.c). */
