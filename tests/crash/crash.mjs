@@ -8,7 +8,7 @@
 // Standalone, Node 18+ built-ins only. Loopback (127.0.0.1) only.
 //
 // Environment:
-//   DURABLE_BIN        the binary (default /work/main/build/release/durable)
+//   DURABLE_BIN        the binary (default build/release/durable of this checkout)
 //   CRASH_ROUNDS       kill/restart rounds (default 8)
 //   CRASH_SECONDS      overall time budget in seconds (default 40)
 //   CRASH_DURABILITY   when set (e.g. "power" or "process"), passes --durability VALUE
@@ -16,6 +16,10 @@
 //   CRASH_OBJECTS      objects (default 50)
 //   CRASH_KEYS         keys per object (default 4)
 //   CRASH_THREADS      when set, passes --threads N (default: the server's default)
+//   CRASH_MIN_ACKS     acknowledged writes each round must reach before the kill
+//                      (default 20); a round that cannot reach them in
+//                      CRASH_ACK_SECONDS (default 20) fails: a crash test that
+//                      checked nothing must not pass
 //   CRASH_VERBOSE=1    print per-round progress
 // Prints "crash: R rounds, W acknowledged writes checked, F failures"; exits 1 on
 // any failure or if the server does not start.
@@ -23,8 +27,10 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
-const BIN = process.env.DURABLE_BIN || "/work/main/build/release/durable";
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.DURABLE_BIN || path.resolve(here, "../../build/release/durable");
 const ROUNDS = intEnv("CRASH_ROUNDS", 8);
 const SECONDS = Number(process.env.CRASH_SECONDS || 40);
 const DURABILITY = process.env.CRASH_DURABILITY || "";
@@ -33,6 +39,8 @@ const OBJECTS = intEnv("CRASH_OBJECTS", 50);
 const KEYS = intEnv("CRASH_KEYS", 4);
 const THREADS = process.env.CRASH_THREADS || "";
 const VERBOSE = process.env.CRASH_VERBOSE === "1";
+const MIN_ACKS = intEnv("CRASH_MIN_ACKS", 20);
+const ACK_SECONDS = intEnv("CRASH_ACK_SECONDS", 20);
 const START_TIMEOUT_MS = 20000;
 const REQUEST_TIMEOUT_MS = 5000;
 
@@ -195,9 +203,8 @@ function failure(msg) {
 
 // One round of writes: CLIENTS loops, each repeatedly picking a key no other
 // client is writing right now (so per-key acks are ordered), until `stop` is set.
-async function writeRound(port, stopFlag) {
-  const busy = new Set();
-  const roundAcks = [];   // { slot, value }
+async function writeRound(port, stopFlag, roundAcks) {
+  const busy = new Set();   // roundAcks: filled with { slot, value } as acks arrive
   let errors = 0;
   const client = async () => {
     while (!stopFlag.stop) {
@@ -231,7 +238,7 @@ async function writeRound(port, stopFlag) {
     }
   };
   await Promise.all(Array.from({ length: CLIENTS }, client));
-  return { roundAcks, errors };
+  return { errors };
 }
 
 // Reads every object's dump and checks it against what was acknowledged.
@@ -291,18 +298,25 @@ async function main() {
     const stopFlag = { stop: false };
     let diedEarly = null;
     s.exited.then((r) => { if (!stopFlag.killed) { diedEarly = r; stopFlag.stop = true; } });
-    const writes = writeRound(s.port, stopFlag);
-    const at = 100 + Math.floor(Math.random() * 601);
+    const roundAcks = [];
+    const writes = writeRound(s.port, stopFlag, roundAcks);
+    // The kill comes at a random moment after the round has MIN_ACKS acknowledged
+    // writes: a round that never got a write acknowledged proves nothing.
+    const ackDeadline = Date.now() + ACK_SECONDS * 1000;
+    while (roundAcks.length < MIN_ACKS && !stopFlag.stop && Date.now() < ackDeadline) await sleep(5);
+    const enough = roundAcks.length >= MIN_ACKS;
+    const at = enough ? Math.floor(Math.random() * 601) : 0;
     await sleep(at);
     stopFlag.killed = true;
     stopFlag.stop = true;
     killServer();
     await s.exited;
-    const { roundAcks, errors } = await writes;
+    const { errors } = await writes;
     server = null;
+    if (!enough && !failures)
+      failure(`round ${round}: only ${roundAcks.length} writes acknowledged within ${ACK_SECONDS} s (at least ${MIN_ACKS} required); stderr:\n${s.logs().slice(-2000)}`);
     if (diedEarly) failure(`round ${round}: the server exited by itself (${diedEarly.code ?? diedEarly.sig}); stderr:\n${s.logs().slice(-2000)}`);
-    log(`round ${round}: killed at ${at} ms, ${roundAcks.length} acknowledged writes, ${errors} cut off`);
-    if (roundAcks.length === 0 && !failures) log(`round ${round}: no write was acknowledged before the kill`);
+    log(`round ${round}: killed ${at} ms after ${MIN_ACKS} acks, ${roundAcks.length} acknowledged writes, ${errors} cut off`);
     pending = roundAcks;
     rounds++;
     if (failures) break;
@@ -321,6 +335,7 @@ async function main() {
     server = null;
   }
   if (rounds === 0 && !failures) failure("no round completed");
+  if (!failures && checkedWrites < rounds * MIN_ACKS) failure(`only ${checkedWrites} acknowledged writes checked over ${rounds} rounds`);
   console.log(`crash: ${rounds} rounds, ${checkedWrites} acknowledged writes checked, ${failures} failures`);
   if (DURABILITY) console.log(`crash: durability ${DURABILITY}`);
   return failures ? 1 : 0;

@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, "../..");
 export const bin = process.env.DURABLE_BIN || path.join(root, "build/release/durable");
-export const fixtures = path.join(root, "tests/fixtures/workers");
 
 /** A temporary project folder made of { "relative/path": "contents" }. */
 export function makeProject(files) {
