@@ -1,4 +1,5 @@
-/* server.c: shards and their life (see server.h; DESIGN.md "Shards").
+/* server.c: shards and their life (see server.h; docs/architecture.md "Threads,
+ * shards and queues").
  *
  * Start: the main thread checks that the port is free (a probe bind without
  * SO_REUSEPORT; `--port 0` picks the free port there) and locks the persist folder

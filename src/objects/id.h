@@ -1,4 +1,4 @@
-/* id: Durable Object ids (spec: objects.md ID-1..11, NS-4..6; DESIGN.md "Ids").
+/* id: Durable Object ids (spec: objects.md ID-1..11, NS-4..6; docs/objects.md "Ids").
  *
  * An id is 32 bytes, written as 64 lowercase hex digits. Bytes 0..15 are the base:
  * 16 random bytes from a CSPRNG for newUniqueId, or the first 16 bytes of

@@ -1,6 +1,7 @@
 /* objects: Durable Object namespaces, stubs, the router between shards, and the
  * instances (spec: objects.md NS-*, STUB-*, FETCH-*, RPC-*, ORDER-*, ERR-*, LIFE-*,
- * UNIQ-1; DESIGN.md "Shards", "An object's life").
+ * UNIQ-1; docs/architecture.md "Threads, shards and queues", "The life of a
+ * stub call").
  *
  * The registry is built once from the config before the shards start and is
  * read-only afterwards: the namespaces (class, backend, key) and one inbox per

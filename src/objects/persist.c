@@ -1,4 +1,4 @@
-/* persist.c: where objects keep their data (DESIGN.md "Storage on disk"), the
+/* persist.c: where objects keep their data (docs/storage.md "Where the data is"), the
  * migrations' effect on that data (spec MIG-5, MIG-6: renamed classes keep their
  * namespace folder because the folder is named after the namespace's identity,
  * which a rename does not change; deleted classes lose theirs, once), and the
@@ -160,7 +160,7 @@ static int ns_hex(JSContext *ctx, obj_shard *s, JSValueConst nsv, JSValueConst h
 }
 
 /* N.objStorePath(ns, hex) → the object's database file. The id was validated
- * before it names a file (DESIGN.md). */
+ * before it names a file (ns_hex). */
 static JSValue js_store_path(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;

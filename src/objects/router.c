@@ -27,7 +27,7 @@
 #include "js/rt.h"
 #include "objects/internal.h"
 
-/* ---- the id secret (DESIGN.md "Storage on disk": durable.sqlite) ---- */
+/* ---- the id secret (docs/storage.md "Where the data is": durable.sqlite) ---- */
 
 static int load_secret(const char *persist_dir, uint8_t out[OBJ_KEY_BYTES], err *e)
 {

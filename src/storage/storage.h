@@ -1,5 +1,5 @@
-/* storage: one SQLite database per Durable Object (spec: storage.md; DESIGN.md
- * "Storage on disk", "An object's life").
+/* storage: one SQLite database per Durable Object (spec: storage.md;
+ * docs/storage.md, docs/architecture.md "Storage and commits").
  *
  * A `store` is one object's database, owned by the shard its object lives on and
  * used only from that shard's thread. It is opened lazily: reads of an object that
