@@ -6,8 +6,10 @@
  * shard ran the object. Covered: the namespaces a config gives (and the errors of
  * a bad one), no data folder for a Worker without objects, the shard an id lives
  * on (hash(id) % shards, objects.h), routing from either shard to the one
- * instance, ids that survive a restart (the secret in durable.sqlite), and the
- * data of a class that a migration renames (kept) or deletes (removed once). */
+ * instance, ids that survive a restart (the secret in durable.sqlite), an alarm
+ * that fires after a restart without anything calling its object (the alarm
+ * index), and the data of a class that a migration renames (kept) or deletes
+ * (removed once). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -46,6 +48,8 @@ static const char classes_js[] =
     "  where() { return [globalThis.SHARD, ++this.n]; }"
     "  async put(k, v) { await this.ctx.storage.put(k, v); return true; }"
     "  async get(k) { return (await this.ctx.storage.get(k)) ?? null; }"
+    "  async arm(ms) { await this.ctx.storage.setAlarm(Date.now() + ms); return true; }"
+    "  async alarm() { globalThis.FIRED = (globalThis.FIRED ?? 0) + 1; }"
     "}; return { C, D: C }; }";
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -336,6 +340,38 @@ static void test_ids_and_data_survive_restart(void **state)
     free(dir);
 }
 
+/* ALARM-6: the alarm index in durable.sqlite lets the restarted server find and
+ * fire an alarm although nothing calls the object. */
+static void test_alarm_fires_after_restart(void **state)
+{
+    char *dir = new_project();
+    world w;
+    err e = {0};
+    assert_int_equal(world_registry(&w, dir, toml_c, &e), 0);
+    world_start(&w);
+    expect(&w, 0, "return await env.C.get(env.C.idFromName('a')).arm(300);", "true");
+    char *hex = world_run(&w, 0, "return env.C.idFromName('a').toString();");
+    int home = hex_shard(hex + 1);
+    free(hex);
+    world_stop(&w);   /* before it is due */
+
+    assert_int_equal(world_registry(&w, dir, toml_c, &e), 0);
+    world_start(&w);
+    char *fired = NULL;
+    for (int i = 0; i < 400; i++) {   /* up to ~20 s: a deadline, not a timing check */
+        free(fired);
+        fired = world_run(&w, home, "await new Promise((r) => setTimeout(r, 50)); "
+                                    "return globalThis.FIRED ?? 0;");
+        if (strcmp(fired, "0") != 0)
+            break;
+    }
+    assert_string_equal(fired, "1");
+    free(fired);
+    world_stop(&w);
+    rm_rf(dir);
+    free(dir);
+}
+
 static const char toml_renamed[] =
     "name = \"t\"\nmain = \"index.js\"\ncompatibility_date = \"2026-11-01\"\n"
     "[[durable_objects.bindings]]\nname = \"D\"\nclass_name = \"D\"\n"
@@ -394,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_binding_without_migration),
         cmocka_unit_test(test_id_to_shard_and_routing),
         cmocka_unit_test(test_ids_and_data_survive_restart),
+        cmocka_unit_test(test_alarm_fires_after_restart),
         cmocka_unit_test(test_migrations_rename_keeps_delete_removes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
