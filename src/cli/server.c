@@ -2,10 +2,10 @@
  * shards and queues").
  *
  * Start: the main thread checks that the port is free (a probe bind without
- * SO_REUSEPORT; `--port 0` picks the free port there) and locks the persist folder
- * for the life of the process; then every shard binds that port with SO_REUSEPORT,
- * one after another; each reports its start through a semaphore, and the first
- * failure stops the start. Stop: the main thread turns
+ * SO_REUSEPORT) and locks the persist folder for the life of the process; then the
+ * shards bind the port with SO_REUSEPORT one after another (with `--port 0`, shard
+ * 0 binds port 0 and the others the port it got); each reports its start through
+ * a semaphore, and the first failure stops the start. Stop: the main thread turns
  * SIGINT/SIGTERM into a uv_async wake-up per shard; a shard stops accepting, waits
  * for its in-flight requests (at most shutdown_grace_ms), answers the rest 503 and
  * closes everything. The only state shared across threads is written before the
@@ -290,15 +290,17 @@ int server_run(const server_opts *o, err *e)
             open_max = 256;
     }
     storage_configure(o->durability, open_max);
-    /* The port first: SO_REUSEPORT would let the shards join another process's
-     * listener without a word (see h1_server.c). --port 0 becomes the port the
-     * probe found free, which every shard then binds. */
     /* Worker code may import only from the project folder: the configuration's
      * folder, or main's folder when main lies outside it (wrangler's base_dir). */
     char module_root[PATH_MAX];
     project_root(o->cfg, module_root, sizeof module_root);
-    int port;
-    if (h1_server_port_check(o->ip, o->port, &port, e) < 0)
+    /* The port first: SO_REUSEPORT would let the shards join another process's
+     * listener without a word (see h1_server.c). Not for --port 0: shard 0 binds
+     * port 0 itself and the kernel never picks a port someone listens on, whereas
+     * a probe would pick one, let it go, and leave a moment in which another
+     * process starting with --port 0 could be handed the same port. */
+    int port = o->port;
+    if (port != 0 && h1_server_port_check(o->ip, o->port, &port, e) < 0)
         return e->code;
     /* Then the data folder, held for the life of the process: two processes on one
      * folder would meet as SQLITE_BUSY errors in the middle of requests. A Worker

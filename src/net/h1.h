@@ -67,7 +67,8 @@ typedef void (*h1_request_cb)(h1_conn *conn, const h1_request *req, void *ud);
 void h1_limits_default(h1_limits *l);
 
 /* Checks that nobody listens on ip:port (a bind without SO_REUSEPORT, closed
- * again) and sets *bound to the port (the one picked when port is 0). Fails with
+ * again) and sets *bound to the port (with port 0, a free one the kernel picked,
+ * which is free only until someone else takes it). Fails with
  * "port N is in use …" when another socket holds it. Main thread, before the
  * shards bind with h1_server_open. */
 int h1_server_port_check(const char *ip, int port, int *bound, err *e);
