@@ -15,7 +15,6 @@
 #include <sys/resource.h>
 
 #include <limits.h>
-
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
