@@ -555,8 +555,10 @@ int store_fail(store *s, err *e)
     if (s->db && s->in_txn && sqlite3_get_autocommit(s->db)) {
         s->in_txn = false;
         s->savepoints = 0;
-        s->lost = code == DUR_EINVAL ? -EIO : code;
-        snprintf(s->lost_msg, sizeof s->lost_msg, "%s", msg);
+        if (s->txn_wrote && !s->lost) {   /* only the failed statement was lost otherwise */
+            s->lost = code == DUR_EINVAL ? -EIO : code;
+            snprintf(s->lost_msg, sizeof s->lost_msg, "%s", msg);
+        }
         hidden_tables_check(s, NULL);
     }
     return err_setf(e, code, "%s", msg);
@@ -594,6 +596,7 @@ int store_begin(store *s, err *e)
     if (rc != SQLITE_DONE)
         return store_fail(s, e);
     s->in_txn = true;
+    s->txn_wrote = false;
     return 0;
 }
 

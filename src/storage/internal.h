@@ -19,6 +19,7 @@ struct store {
     sqlite3 *db;                   /* NULL while closed (absent or evicted from the cache) */
     sqlite3_stmt *st[ST_COUNT];
     bool in_txn;                   /* the implicit transaction is open */
+    bool txn_wrote;                /* ... and a write in it succeeded (store_fail) */
     bool has_kv, has_meta;         /* the hidden tables exist (created on first use) */
     int savepoints;                /* depth of transaction()/transactionSync() nesting */
     store_cursor *cursors;         /* live cursors (detached when the store goes) */

@@ -17,7 +17,10 @@ static int step_done(store *s, sqlite3_stmt *st, err *e)
     s->trusted--;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, e);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, e);
+    s->txn_wrote = true;
+    return 0;
 }
 
 int store_kv_get(store *s, const char *key, size_t klen, store_kv_fn fn, void *ud, err *e)
@@ -211,6 +214,7 @@ int store_delete_all(store *s, bool keep_alarm, err *e)
     s->trusted--;
     if (rc != SQLITE_OK)
         return store_fail(s, e);
+    s->txn_wrote = true;
     if (s->backend == STORE_BACKEND_SQL && drop_user_schema(s, e) < 0)
         return -1;
     return 0;
