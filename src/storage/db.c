@@ -580,19 +580,29 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e)
 
 /* ---- the implicit transaction ---- */
 
-int store_begin(store *s, err *e)
+/* Runs BEGIN or COMMIT (kept prepared): SQLITE_DONE, another SQLite code, or -1
+ * when it could not be prepared (e filled). */
+static int txn_step(store *s, int which, const char *sql, err *e)
 {
-    if (s->in_txn)
-        return 0;
-    if (store_open(s, true, e) < 0)
-        return -1;
-    sqlite3_stmt *st = store_stmt(s, ST_BEGIN, "BEGIN IMMEDIATE", e);
+    sqlite3_stmt *st = store_stmt(s, which, sql, e);
     if (!st)
         return -1;
     s->trusted++;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     s->trusted--;
+    return rc;
+}
+
+int store_begin(store *s, err *e)
+{
+    if (s->in_txn)
+        return 0;
+    if (store_open(s, true, e) < 0)
+        return -1;
+    int rc = txn_step(s, ST_BEGIN, "BEGIN IMMEDIATE", e);
+    if (rc < 0)
+        return -1;
     if (rc != SQLITE_DONE)
         return store_fail(s, e);
     s->in_txn = true;
@@ -651,13 +661,9 @@ int store_commit(store *s, err *e)
         return err_setf(e, -ENOSPC, "database or disk is full: SQLITE_FULL (injected by "
                         "DURABLE_TEST_HOOKS)");
     }
-    sqlite3_stmt *st = store_stmt(s, ST_COMMIT, "COMMIT", e);
-    if (!st)
+    int rc = txn_step(s, ST_COMMIT, "COMMIT", e);
+    if (rc < 0)
         return -1;
-    s->trusted++;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    s->trusted--;
     if (rc != SQLITE_DONE) {
         int r = store_fail(s, e);
         store_rollback(s);
