@@ -571,6 +571,12 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e)
     s->trusted++;
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[which], NULL);
     s->trusted--;
+    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) {
+        /* Our own statement does not fit the file: a hidden table was changed. */
+        err_setf(e, -EIO, "the object's database %s is damaged: %s", s->path,
+                 sqlite3_errmsg(s->db));
+        return NULL;
+    }
     if (rc != SQLITE_OK) {
         store_fail(s, e);
         return NULL;

@@ -4,6 +4,7 @@
  * key order LIST-2 asks for. */
 #include "storage/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +240,10 @@ int store_alarm_get(store *s, int64_t *ms, err *e)
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
         *ms = sqlite3_column_int64(st, 0);
         r = 1;
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    } else if (rc == SQLITE_ROW) {   /* durable stores an integer (ms) */
+        r = err_setf(e, -EIO, "the object's database %s is damaged: its alarm time is not an "
+                     "integer", s->path);
+    } else if (rc != SQLITE_DONE) {
         r = store_fail(s, e);
     }
     sqlite3_reset(st);

@@ -81,7 +81,15 @@
       throw new Error("string or blob too big: SQLITE_TOOBIG");
     return bytes;
   };
-  const decode = (ab) => N.cloneRead(ab);
+  // A stored value durable cannot read was not written by durable (the file was
+  // changed by something else): an Error that says which key, never a crash.
+  const decode = (ab, key) => {
+    try {
+      return N.cloneRead(ab);
+    } catch (e) {
+      throw new Error(`storage: the value stored under the key ${JSON.stringify(key)} cannot be read (${e?.message}): the object's database holds data durable did not write`);
+    }
+  };
   const checkOptions = (api, o) => {
     if (o !== undefined && o !== null && typeof o !== "object")
       throw new TypeError(`${api}: the options argument must be an object`);
@@ -124,10 +132,10 @@
   N.storageCacheClear = (host) => { host.kvCache = undefined; host.kvCacheBytes = 0; };
   const readOne = (host, key, noCache) => {
     const hit = cacheGet(host, key);
-    if (hit !== undefined) return hit === null ? undefined : decode(hit);
+    if (hit !== undefined) return hit === null ? undefined : decode(hit, key);
     const ab = N.stGet(host.handle(), key);
     if (!noCache) cacheSet(host, key, ab === undefined ? null : ab, false);
-    return ab === undefined ? undefined : decode(ab);
+    return ab === undefined ? undefined : decode(ab, key);
   };
 
   // Runs f and turns a throw into a rejected promise (KV-5 allows either; async
@@ -146,7 +154,7 @@
         const m = new Map();
         if (keys.length === 0) return m;
         const flat = N.stGetMany(host.handle(), keys);
-        for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1]));
+        for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1], flat[i]));
         return m;
       }
       return readOne(host, toKey(host, key), options?.noCache === true);
@@ -211,7 +219,7 @@
       const prefix = o.prefix !== undefined && o.prefix !== "" ? String(o.prefix) : undefined;
       const flat = N.stList(host.handle(), lo, o.startAfter === undefined, hi, prefix, o.reverse === true, limit);
       const m = new Map();
-      for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1]));
+      for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1], flat[i]));
       return m;
     },
     getAlarm(host, options) {

@@ -46,6 +46,7 @@ class Base extends DurableObject {
   async get(key) { const v = await this.ctx.storage.get(key); return v === undefined ? "<undefined>" : v; }
   async fill(n) { for (let i = 0; i < n; i++) await this.ctx.storage.put("big" + i, "y".repeat(1500000)); return "ok"; }
   async count() { return (await this.ctx.storage.list()).size; }
+  async getAlarm() { return this.ctx.storage.getAlarm(); }
   sql(q, ...b) {
     try { return { rows: this.ctx.storage.sql.exec(q, ...b).raw().toArray() }; }
     catch (e) { return errText(e); }
@@ -244,6 +245,36 @@ test("item 2: a damaged object database fails that object's calls with a clear e
     assert.equal(await rpc(srv, "Store", "fine", "get", "k"), "v-fine");
     await pong(srv);
     assert.match(srv.logs(), /storage: the object's database .*is damaged/, "the operator sees the file in the log");
+  } finally { assert.equal((await srv.stop()).code, 0); }
+});
+
+test("item 2: values, alarms and hidden tables changed behind durable's back are clear errors", { skip: noTool }, async () => {
+  const dir = project(), persist = persistDir();
+  let srv = await startDev(dir, ["--persist-to", persist]);
+  try {
+    await rpc(srv, "KvStore", "tamper-value", "put", "k", "v-value");
+    await rpc(srv, "KvStore", "tamper-alarm", "arm", 3600000);
+    await rpc(srv, "KvStore", "tamper-alarm", "put", "k", "v-alarm");
+    await rpc(srv, "KvStore", "tamper-table", "put", "k", "v-table");
+  } finally { assert.equal((await srv.stop()).code, 0); }
+  const files = objectFiles(persist);
+  const owner = (f) => {
+    const bytes = Buffer.concat([fs.readFileSync(f), fs.existsSync(f + "-wal") ? fs.readFileSync(f + "-wal") : Buffer.alloc(0)]);
+    return ["value", "alarm", "table"].find((n) => bytes.includes("v-" + n));
+  };
+  const byName = Object.fromEntries(files.map((f) => [owner(f), f]));
+  editMeta(byName.value, "UPDATE _cf_KV SET value = x'ff0102' WHERE key = 'k'");
+  editMeta(byName.alarm, "UPDATE _cf_METADATA SET value = 'soon'");
+  editMeta(byName.table, "DROP TABLE _cf_KV; CREATE TABLE _cf_KV (key TEXT PRIMARY KEY, other BLOB)");
+  srv = await startDev(dir, ["--persist-to", persist]);
+  try {
+    const v = await call(srv, "KvStore", "tamper-value", "get", "k");
+    assert.match(v.body.error, /^Error: storage: the value stored under the key "k" cannot be read \(.*\): the object's database holds data durable did not write$/);
+    const a = await call(srv, "KvStore", "tamper-alarm", "getAlarm");
+    assert.match(a.body.error ?? "", /^Error: the object's database .*\.sqlite is damaged: its alarm time is not an integer$/);
+    const t = await call(srv, "KvStore", "tamper-table", "get", "k");
+    assert.match(t.body.error, /^Error: the object's database .*\.sqlite is damaged: no such column: value/);
+    await pong(srv);
   } finally { assert.equal((await srv.stop()).code, 0); }
 });
 
