@@ -10,23 +10,32 @@
  * the timer fires) but never misses one that is set. */
 #include "objects/internal.h"
 
+#include <dirent.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "base/fs.h"
 #include "base/log.h"
 #include "js/rt.h"
 
+/* durable.sqlite: the id secret (meta), the migrations applied, the classes
+ * deleted, the alarm index. `name` of an alarm is the idFromName name of its
+ * object, so an object woken by its alarm after a restart knows ctx.id.name
+ * (ID-13); added in place to files made before it existed (obj_persist_init). */
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS migrations_applied (tag TEXT PRIMARY KEY, applied_at INTEGER);"
     "CREATE TABLE IF NOT EXISTS classes_deleted (tag TEXT, identity TEXT, "
     "  PRIMARY KEY (tag, identity));"
     "CREATE TABLE IF NOT EXISTS alarms (ns TEXT NOT NULL, id TEXT NOT NULL, "
-    "  time INTEGER NOT NULL, PRIMARY KEY (ns, id)) WITHOUT ROWID;";
+    "  time INTEGER NOT NULL, name TEXT, PRIMARY KEY (ns, id)) WITHOUT ROWID;";
 
 int obj_ns_dir(const obj_registry *r, const char *identity, char *out, size_t cap)
 {
@@ -39,34 +48,243 @@ int obj_ns_dir(const obj_registry *r, const char *identity, char *out, size_t ca
     return n > 0 && (size_t)n < cap ? 0 : DUR_ETOOBIG;
 }
 
-static sqlite3 *meta_open(const obj_registry *r, err *e)
+/* Fills e with "<path>: <what SQLite says>: <code>" and returns -1: every error
+ * about durable.sqlite names the file. */
+static int meta_fail(sqlite3 *db, const char *path, const char *what, err *e)
 {
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/durable.sqlite", r->persist_dir) >= (int)sizeof path) {
+    int rc = db ? sqlite3_extended_errcode(db) : SQLITE_CANTOPEN;
+    err_setf(e, DUR_EINVAL, "%s: %s%s%s (%s)", path, what ? what : "", what ? ": " : "",
+             db ? sqlite3_errmsg(db) : "cannot open", sqlite3_errstr(rc));
+    return -1;
+}
+
+/* Opens <persist>/durable.sqlite, creating it and its tables if missing. Anything
+ * that is not a database file is an error naming the file, never a crash. */
+static sqlite3 *meta_open_dir(const char *persist_dir, char *path, size_t cap, err *e)
+{
+    if (snprintf(path, cap, "%s/durable.sqlite", persist_dir) >= (int)cap) {
         err_setf(e, DUR_ETOOBIG, "--persist-to: path too long");
+        return NULL;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        err_setf(e, DUR_EINVAL, "%s: is a %s, not durable's database file; move it away", path,
+                 S_ISDIR(st.st_mode) ? "directory" : "special file");
         return NULL;
     }
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                         SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        err_setf(e, DUR_EINVAL, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        meta_fail(db, path, "cannot open", e);
         sqlite3_close(db);
         return NULL;
     }
+    sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 10000);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        err_setf(e, DUR_EINVAL, "%s: %s", path, sqlite3_errmsg(db));
+        meta_fail(db, path, "not a usable durable database", e);
         sqlite3_close(db);
         return NULL;
     }
     return db;
 }
 
-int obj_persist_init(obj_registry *r, err *e)
+static sqlite3 *meta_open(const obj_registry *r, err *e)
 {
-    sqlite3 *db = meta_open(r, e);
+    char path[PATH_MAX];
+    return meta_open_dir(r->persist_dir, path, sizeof path, e);
+}
+
+/* True if `dir` exists and holds anything. */
+static bool dir_has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *de;
+    bool any = false;
+    while (!any && (de = readdir(d)))
+        any = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return any;
+}
+
+/* Reads the id secret, or makes one if there is none, in one IMMEDIATE
+ * transaction (so two processes starting at once agree on it). Returns 1 with the
+ * secret in out, 0 if there is none and objects exist (an error in e), <0 error. */
+static int secret_read_or_make(sqlite3 *db, const char *path, const char *persist_dir,
+                               uint8_t out[OBJ_KEY_BYTES], err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT typeof(value), value FROM meta WHERE key = 'id_secret'",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return meta_fail(db, path, "cannot read the id secret", e);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        int n = sqlite3_column_bytes(st, 1);
+        const void *b = sqlite3_column_blob(st, 1);
+        bool ok = type && strcmp(type, "blob") == 0 && n == OBJ_KEY_BYTES && b;
+        if (ok)
+            memcpy(out, b, OBJ_KEY_BYTES);
+        else
+            err_setf(e, DUR_EINVAL, "%s: the id secret (table meta, key 'id_secret') is %d "
+                     "bytes of %s, but durable writes a %d-byte blob: the file was changed by "
+                     "something else; restore it from a backup", path, n, type ? type : "null",
+                     OBJ_KEY_BYTES);
+        sqlite3_finalize(st);
+        return ok ? 1 : -1;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return meta_fail(db, path, "cannot read the id secret", e);
+    /* No secret. If objects exist, their ids were made with a secret that is gone:
+     * a new one would silently make every name lead to a new, empty object. */
+    char objects[PATH_MAX];
+    snprintf(objects, sizeof objects, "%s/objects", persist_dir);
+    if (dir_has_entries(objects)) {
+        err_setf(e, DUR_EINVAL, "%s: the id secret is missing, but %s holds objects whose ids "
+                 "were made with it; restore durable.sqlite from a backup, or move the "
+                 "objects folder away to start empty", path, objects);
+        return 0;
+    }
+    if (RAND_bytes(out, OBJ_KEY_BYTES) != 1)
+        return err_setf(e, DUR_EINVAL, "could not draw random bytes for the id secret"), -1;
+    rc = sqlite3_prepare_v2(db, "INSERT INTO meta (key, value) VALUES ('id_secret', ?1)", -1,
+                            &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(st, 1, out, OBJ_KEY_BYTES, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 1 : meta_fail(db, path, "cannot store the id secret", e);
+}
+
+int obj_secret_load(const char *persist_dir, uint8_t out[OBJ_KEY_BYTES], err *e)
+{
+    if (fs_mkdir_p(persist_dir, e) < 0)
+        return -1;
+    char path[PATH_MAX];
+    sqlite3 *db = meta_open_dir(persist_dir, path, sizeof path, e);
     if (!db)
         return -1;
+    int rc = -1;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        meta_fail(db, path, "cannot read the id secret", e);
+        goto out;
+    }
+    int got = secret_read_or_make(db, path, persist_dir, out, e);
+    if (got == 1 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        rc = 0;
+    else if (got == 1)
+        meta_fail(db, path, "cannot store the id secret", e);
+    if (rc < 0)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    sqlite3_close(db);
+    return rc;
+}
+
+/* ---- checking what is on disk ---- */
+
+typedef struct table_shape {
+    const char *name;
+    const char *columns;          /* "name TYPE, ..." as PRAGMA table_info lists them */
+    const char *bad_rows;         /* WHERE clause of rows durable would not have written */
+} table_shape;
+
+static const table_shape shapes[] = {
+    {"meta", "key TEXT, value BLOB", "typeof(key) <> 'text'"},
+    {"migrations_applied", "tag TEXT, applied_at INTEGER",
+     "typeof(tag) <> 'text' OR typeof(applied_at) NOT IN ('integer', 'null')"},
+    {"classes_deleted", "tag TEXT, identity TEXT",
+     "typeof(tag) <> 'text' OR typeof(identity) <> 'text'"},
+    {"alarms", "ns TEXT, id TEXT, time INTEGER, name TEXT",
+     "typeof(ns) <> 'text' OR typeof(id) <> 'text' OR length(id) <> 64 OR "
+     "typeof(time) <> 'integer' OR typeof(name) NOT IN ('text', 'null')"},
+};
+
+/* The columns of `table` as "name TYPE, ..." into out. */
+static int table_columns(sqlite3 *db, const char *table, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?1) ORDER BY cid", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
+                              (const char *)sqlite3_column_text(st, 0),
+                              (const char *)sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Checks that durable.sqlite is what durable writes: intact pages, the tables
+ * with their columns, rows of the right types. Brings a file from before the
+ * alarm names up to date. Every problem is an error naming the file. */
+static int meta_check(sqlite3 *db, const char *path, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
+        return meta_fail(db, path, "cannot check the file", e);
+    int rc = sqlite3_step(st);
+    const char *res = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (!res || strcmp(res, "ok") != 0) {
+        if (res)
+            err_setf(e, DUR_EINVAL, "%s: the file is damaged (%s); restore it from a backup",
+                     path, res);
+        else
+            meta_fail(db, path, "the file is damaged", e);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    char cols[512], sql[512];
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const table_shape *t = &shapes[i];
+        if (table_columns(db, t->name, cols, sizeof cols) < 0)
+            return meta_fail(db, path, "cannot read the tables", e);
+        if (strcmp(t->name, "alarms") == 0 && strcmp(cols, "ns TEXT, id TEXT, time INTEGER") == 0) {
+            if (sqlite3_exec(db, "ALTER TABLE alarms ADD COLUMN name TEXT", NULL, NULL, NULL) != SQLITE_OK)
+                return meta_fail(db, path, "cannot add the alarm names", e);
+            continue;
+        }
+        if (strcmp(cols, t->columns) != 0)
+            return err_setf(e, DUR_EINVAL, "%s: table %s has the columns (%s), but durable "
+                            "writes (%s): the file was changed by something else", path,
+                            t->name, cols, t->columns), -1;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s", t->name, t->bad_rows);
+        st = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_finalize(st);
+            return meta_fail(db, path, "cannot read the tables", e);
+        }
+        int64_t bad = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (bad)
+            return err_setf(e, DUR_EINVAL, "%s: %lld row%s of table %s hold values of the wrong "
+                            "type: the file was changed by something else", path,
+                            (long long)bad, bad == 1 ? "" : "s", t->name), -1;
+    }
+    return 0;
+}
+
+int obj_persist_init(obj_registry *r, err *e)
+{
+    char path[PATH_MAX];
+    sqlite3 *db = meta_open_dir(r->persist_dir, path, sizeof path, e);
+    if (!db)
+        return -1;
+    if (meta_check(db, path, e) < 0) {
+        sqlite3_close(db);
+        return -1;
+    }
     int rc = 0;
     for (size_t i = 0; i < r->deleted_count && rc == 0; i++) {
         const obj_deleted *d = &r->deleted[i];
@@ -77,7 +295,7 @@ int obj_persist_init(obj_registry *r, err *e)
         int x = sqlite3_step(st);
         sqlite3_finalize(st);
         if (x != SQLITE_DONE) {
-            rc = err_setf(e, DUR_EINVAL, "durable.sqlite: %s", sqlite3_errmsg(db));
+            rc = meta_fail(db, path, NULL, e);
             break;
         }
         if (sqlite3_changes(db) == 0)
@@ -100,7 +318,7 @@ int obj_persist_init(obj_registry *r, err *e)
                                "CAST(unixepoch('subsec') * 1000 AS INTEGER))", -1, &st, NULL);
         sqlite3_bind_text(st, 1, r->cfg->migrations[m].tag, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = err_setf(e, DUR_EINVAL, "durable.sqlite: %s", sqlite3_errmsg(db));
+            rc = meta_fail(db, path, NULL, e);
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
@@ -188,8 +406,9 @@ static sqlite3 *shard_meta(JSContext *ctx, obj_shard *s)
     return s->meta;
 }
 
-/* N.objAlarmIndex(ns, hex, time): records that the object has an alarm at `time`
- * (ms), or none (time < 0). */
+/* N.objAlarmIndex(ns, hex, time, name): records that the object has an alarm at
+ * `time` (ms), or none (time < 0). `name` (a string, or undefined when the object
+ * does not know it) is kept with it; an unknown name keeps the one recorded. */
 static JSValue js_alarm_index(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
@@ -203,22 +422,38 @@ static JSValue js_alarm_index(JSContext *ctx, JSValueConst this_val, int argc, J
     sqlite3 *db = shard_meta(ctx, s);
     if (!db)
         return JS_EXCEPTION;
+    const char *name = NULL;
+    size_t name_len = 0;
+    if (argc > 3 && JS_IsString(argv[3]) && !(name = JS_ToCStringLen(ctx, &name_len, argv[3])))
+        return JS_EXCEPTION;
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(db, t < 0 ? "DELETE FROM alarms WHERE ns = ?1 AND id = ?2"
-                                 : "INSERT OR REPLACE INTO alarms VALUES (?1, ?2, ?3)", -1, &st, NULL);
-    sqlite3_bind_text(st, 1, s->reg->ns[ns].identity, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, hex, OBJ_ID_HEX_LEN, SQLITE_STATIC);
-    if (t >= 0)
-        sqlite3_bind_int64(st, 3, (int64_t)t);
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_prepare_v2(db, t < 0 ? "DELETE FROM alarms WHERE ns = ?1 AND id = ?2"
+                                          : "INSERT INTO alarms (ns, id, time, name) VALUES "
+                                            "(?1, ?2, ?3, ?4) ON CONFLICT (ns, id) DO UPDATE SET "
+                                            "time = excluded.time, "
+                                            "name = coalesce(excluded.name, alarms.name)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, s->reg->ns[ns].identity, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, hex, OBJ_ID_HEX_LEN, SQLITE_STATIC);
+        if (t >= 0) {
+            sqlite3_bind_int64(st, 3, (int64_t)t);
+            if (name)
+                sqlite3_bind_text(st, 4, name, (int)name_len, SQLITE_STATIC);
+        }
+        rc = sqlite3_step(st);
+    }
     sqlite3_finalize(st);
+    if (name)
+        JS_FreeCString(ctx, name);
     if (rc != SQLITE_DONE)
-        return JS_ThrowInternalError(ctx, "alarm index: %s", sqlite3_errmsg(db));
+        return JS_ThrowInternalError(ctx, "alarm index in durable.sqlite: %s", sqlite3_errmsg(db));
     return JS_UNDEFINED;
 }
 
-/* N.objAlarmLoad() → flat [ns, hex, time, …]: the indexed alarms of objects that
- * live on this shard. */
+/* N.objAlarmLoad() → flat [ns, hex, time, name, …]: the indexed alarms of objects
+ * that live on this shard (name undefined when not known). Rows durable would not
+ * have written are skipped (obj_persist_init refused them at start). */
 static JSValue js_alarm_load(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
@@ -238,7 +473,10 @@ static JSValue js_alarm_load(JSContext *ctx, JSValueConst this_val, int argc, JS
     JSValue out = JS_NewArray(ctx);
     uint32_t n = 0;
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(db, "SELECT ns, id, time FROM alarms", -1, &st, NULL);
+    if (sqlite3_prepare_v2(db, "SELECT ns, id, time, name FROM alarms", -1, &st, NULL) != SQLITE_OK) {
+        JS_FreeValue(ctx, out);
+        return JS_ThrowInternalError(ctx, "alarm index in durable.sqlite: %s", sqlite3_errmsg(db));
+    }
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *ident = (const char *)sqlite3_column_text(st, 0);
         const char *hex = (const char *)sqlite3_column_text(st, 1);
@@ -252,6 +490,11 @@ static JSValue js_alarm_load(JSContext *ctx, JSValueConst this_val, int argc, JS
         JS_SetPropertyUint32(ctx, out, n++, JS_NewInt32(ctx, (int32_t)ns));
         JS_SetPropertyUint32(ctx, out, n++, JS_NewString(ctx, hex));
         JS_SetPropertyUint32(ctx, out, n++, JS_NewFloat64(ctx, (double)sqlite3_column_int64(st, 2)));
+        const char *name = sqlite3_column_type(st, 3) == SQLITE_TEXT
+                               ? (const char *)sqlite3_column_text(st, 3) : NULL;
+        JS_SetPropertyUint32(ctx, out, n++, name ? JS_NewStringLen(ctx, name,
+                                                                   (size_t)sqlite3_column_bytes(st, 3))
+                                                 : JS_UNDEFINED);
     }
     sqlite3_finalize(st);
     return out;
@@ -261,7 +504,7 @@ int obj_persist_install(JSContext *ctx, JSValueConst native)
 {
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("objStorePath", 2, js_store_path),
-        JS_CFUNC_DEF("objAlarmIndex", 3, js_alarm_index),
+        JS_CFUNC_DEF("objAlarmIndex", 4, js_alarm_index),
         JS_CFUNC_DEF("objAlarmLoad", 0, js_alarm_load),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);

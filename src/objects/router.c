@@ -27,61 +27,6 @@
 #include "js/rt.h"
 #include "objects/internal.h"
 
-/* ---- the id secret (docs/storage.md "Where the data is": durable.sqlite) ---- */
-
-static int load_secret(const char *persist_dir, uint8_t out[OBJ_KEY_BYTES], err *e)
-{
-    if (fs_mkdir_p(persist_dir, e) < 0)
-        return -1;
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/durable.sqlite", persist_dir) >= (int)sizeof path)
-        return err_setf(e, DUR_ETOOBIG, "--persist-to: path too long");
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK)
-        goto fail;
-    sqlite3_busy_timeout(db, 5000);
-    rc = sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-                      NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        goto fail;
-    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'id_secret'", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        goto fail;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == OBJ_KEY_BYTES) {
-        memcpy(out, sqlite3_column_blob(st, 0), OBJ_KEY_BYTES);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return 0;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (RAND_bytes(out, OBJ_KEY_BYTES) != 1) {
-        sqlite3_close(db);
-        return err_setf(e, DUR_EINVAL, "could not draw random bytes for the id secret");
-    }
-    rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO meta (key, value) VALUES ('id_secret', ?)",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_blob(st, 1, out, OBJ_KEY_BYTES, SQLITE_TRANSIENT);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_OK)
-        goto fail;
-    sqlite3_close(db);
-    /* Another process may have won the INSERT OR IGNORE race: read back. */
-    return load_secret(persist_dir, out, e);
-fail:
-    err_setf(e, DUR_EINVAL, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return -1;
-}
-
 /* ---- namespaces from the migrations ---- */
 
 static obj_ns *ns_find(obj_registry *r, const char *cls)
@@ -230,7 +175,7 @@ obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int s
         mpsc_init(&r->inboxes[i].q);
     bool need_secret = cfg->migrations_count > 0 || cfg->do_bindings_count > 0;
     r->persist_dir = strdup(persist_dir);
-    if (!r->persist_dir || (need_secret && load_secret(persist_dir, r->secret, e) < 0) ||
+    if (!r->persist_dir || (need_secret && obj_secret_load(persist_dir, r->secret, e) < 0) ||
         build_namespaces(r, e) < 0 || (need_secret && obj_persist_init(r, e) < 0)) {
         obj_registry_free(r);
         return NULL;

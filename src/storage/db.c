@@ -10,9 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fs.h"
+
+static bool test_hooks;         /* see store_test_hooks (below) */
+static int64_t test_max_pages;
 
 /* ---- the shard's cache of open databases ---- */
 
@@ -107,6 +112,36 @@ static bool reserved_name(const char *n)
     return n && strncasecmp(n, "_cf_", 4) == 0;
 }
 
+static bool in_list(const char *n, const char *const *list)
+{
+    for (int i = 0; n && list[i]; i++)
+        if (strcasecmp(n, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* SQL functions a Worker has no business with: they load code, hand out pointers
+ * into the process (fts3_tokenizer returns one, and its two-argument form installs
+ * one), or touch files (readfile/writefile exist only in SQLite's shell, listed in
+ * case a build links them). Compared without case, as SQLite resolves names. */
+static const char *const functions_denied[] = {
+    "load_extension", "fts3_tokenizer", "readfile", "writefile", "edit", "fsdir", "zipfile",
+    "sqlar_compress", "sqlar_uncompress", NULL};
+
+/* Eponymous virtual tables that expose the process or the raw file rather than the
+ * object's data: prepared statements of the connection, page-level statistics and
+ * the raw pages. Reading, writing or creating a table under these names is refused
+ * like a _cf_ name. */
+static const char *const tables_denied[] = {
+    "sqlite_stmt", "dbstat", "sqlite_dbpage", "sqlite_dbdata", "sqlite_dbptr", NULL};
+
+static const char *const modules_allowed[] = {"fts5", "fts5vocab", "rtree", "rtree_i32", NULL};
+
+static bool denied_name(const char *n)
+{
+    return reserved_name(n) || in_list(n, tables_denied);
+}
+
 static const char *const pragmas_allowed[] = {
     "data_version", "table_list", "table_info", "table_xinfo", "index_info", "index_list",
     "index_xinfo", "foreign_key_list", "foreign_key_check", "quick_check", "optimize",
@@ -142,16 +177,17 @@ static int authorize(void *ud, int action, const char *a1, const char *a2, const
         return SQLITE_DENY;
     case SQLITE_CREATE_VTABLE:
     case SQLITE_DROP_VTABLE:
-        if (reserved_name(a1))
+        if (denied_name(a1))
             break;
-        if (a2 && (strcmp(a2, "fts5") == 0 || strcmp(a2, "fts5vocab") == 0 ||
-                   strcmp(a2, "rtree") == 0 || strcmp(a2, "rtree_i32") == 0))
+        if (in_list(a2, modules_allowed))
             return SQLITE_OK;
         s->deny = "virtual tables may only use the modules fts5, fts5vocab, rtree and rtree_i32";
         return SQLITE_DENY;
     case SQLITE_FUNCTION:
-        if (a2 && strcasecmp(a2, "load_extension") == 0) {
-            s->deny = "load_extension() is not allowed";
+        if (in_list(a2, functions_denied)) {
+            snprintf(s->deny_buf, sizeof s->deny_buf, "%s() is not allowed in Durable Object storage",
+                     a2);
+            s->deny = s->deny_buf;
             return SQLITE_DENY;
         }
         return SQLITE_OK;
@@ -168,7 +204,7 @@ static int authorize(void *ud, int action, const char *a1, const char *a2, const
     case SQLITE_DROP_VIEW:
     case SQLITE_DROP_TEMP_VIEW:
     case SQLITE_ANALYZE:
-        if (reserved_name(a1))
+        if (denied_name(a1))
             break;
         return SQLITE_OK;
     case SQLITE_CREATE_INDEX:
@@ -179,19 +215,54 @@ static int authorize(void *ud, int action, const char *a1, const char *a2, const
     case SQLITE_CREATE_TEMP_TRIGGER:
     case SQLITE_DROP_TRIGGER:
     case SQLITE_DROP_TEMP_TRIGGER:
-        if (reserved_name(a1) || reserved_name(a2))
+        if (denied_name(a1) || denied_name(a2))
             break;
         return SQLITE_OK;
     case SQLITE_ALTER_TABLE:
-        if (reserved_name(a2))
+        if (denied_name(a2))
             break;
         return SQLITE_OK;
     default:
         return SQLITE_OK;
     }
+    if (!reserved_name(a1) && !reserved_name(a2)) {
+        snprintf(s->deny_buf, sizeof s->deny_buf, "access to %s is not authorized in Durable "
+                 "Object storage", in_list(a1, tables_denied) ? a1 : a2);
+        s->deny = s->deny_buf;
+        return SQLITE_DENY;
+    }
     s->deny = "access to names beginning with _cf_ is not authorized: they are reserved for "
               "Durable Object storage";
     return SQLITE_DENY;
+}
+
+/* ---- the CPU limit for user SQL (LIM-13) ----
+ * SQLite calls this every PROGRESS_STEPS virtual-machine instructions. While user
+ * SQL runs with a deadline armed (store_deadline_set), a statement that passes it
+ * is interrupted: a recursive CTE without end, a cross join without LIMIT. Our own
+ * statements (s->trusted) are never interrupted: a commit must finish. */
+enum { PROGRESS_STEPS = 1000 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int on_progress(void *ud)
+{
+    store *s = ud;
+    if (!s->deadline_ns || s->trusted || now_ns() < s->deadline_ns)
+        return 0;
+    s->timed_out = true;
+    return 1;
+}
+
+void store_deadline_set(store *s, uint32_t cpu_ms)
+{
+    s->cpu_ms = cpu_ms;
+    s->deadline_ns = cpu_ms ? now_ns() + (uint64_t)cpu_ms * 1000000u : 0;
 }
 
 /* ---- opening ---- */
@@ -221,23 +292,24 @@ static void set_limits(sqlite3 *db)
 
 /* The hidden tables are created on first use (a SQL-only object has none, as on
  * Cloudflare); this learns which exist, after opening and after a rollback. */
-static void hidden_tables_check(store *s)
+static int hidden_tables_check(store *s, err *e)
 {
     sqlite3_stmt *st = NULL;
     s->has_kv = s->has_meta = false;
     s->trusted++;
-    if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND "
-                                  "name IN ('_cf_KV', '_cf_METADATA')", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *n = (const char *)sqlite3_column_text(st, 0);
-            if (n && strcmp(n, "_cf_KV") == 0)
-                s->has_kv = true;
-            else if (n)
-                s->has_meta = true;
-        }
+    int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND "
+                                       "name IN ('_cf_KV', '_cf_METADATA')", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        if (n && strcmp(n, "_cf_KV") == 0)
+            s->has_kv = true;
+        else if (n)
+            s->has_meta = true;
+        rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
     s->trusted--;
+    return rc == SQLITE_DONE ? 0 : store_fail(s, e);
 }
 
 static bool is_wal(store *s)
@@ -279,10 +351,14 @@ int store_open(store *s, bool create, err *e)
         lru_front(s);
         return 1;
     }
-    bool exists = access(s->path, F_OK) == 0;
+    struct stat st;
+    bool exists = stat(s->path, &st) == 0;
     if (!exists && errno != ENOENT)   /* unreadable, not absent: never answer "empty" */
-        return err_setf(e, -errno, "cannot open the object's database %s: %s", s->path,
+        return err_setf(e, -EIO, "cannot open the object's database %s: %s", s->path,
                         strerror(errno));
+    if (exists && !S_ISREG(st.st_mode))
+        return err_setf(e, -EIO, "cannot open the object's database %s: it is a %s, not a "
+                        "database file", s->path, S_ISDIR(st.st_mode) ? "directory" : "special file");
     if (!create && !exists)
         return 0;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -303,7 +379,7 @@ int store_open(store *s, bool create, err *e)
         rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     }
     if (rc != SQLITE_OK) {
-        err_setf(e, DUR_EINVAL, "cannot open the object's database %s: %s", s->path,
+        err_setf(e, -EIO, "cannot open the object's database %s: %s", s->path,
                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         sqlite3_close_v2(s->db);
         s->db = NULL;
@@ -318,12 +394,17 @@ int store_open(store *s, bool create, err *e)
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    /* Debian's libsqlite3 is built with the FTS3 tokenizer pointer interface on;
+     * the authorizer refuses fts3_tokenizer() as well (SQL-22). */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, NULL);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0, NULL);
     /* Closing (eviction from the cache) must not checkpoint: that would fsync the
      * database file on every close. The WAL stays and is read at the next open;
      * SQLite checkpoints it when it grows past its autocheckpoint size. */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     set_limits(s->db);
     sqlite3_set_authorizer(s->db, authorize, s);
+    sqlite3_progress_handler(s->db, PROGRESS_STEPS, on_progress, s);
     /* EXCLUSIVE before WAL: one process owns an object, and SQLite then keeps the
      * WAL index in heap memory (no -shm file, one descriptor fewer). */
     /* process: no fsync at all — every write() is in the OS page cache the moment it
@@ -344,16 +425,21 @@ int store_open(store *s, bool create, err *e)
     char setup[256];
     /* locking_mode first: PRAGMA synchronous reads the schema, and a read before
      * EXCLUSIVE is set opens the WAL with a -shm file. */
-    snprintf(setup, sizeof setup, "PRAGMA locking_mode=EXCLUSIVE; %s %s PRAGMA cache_size=-512;",
-             sync, mode);
-    if (exec_trusted(s, setup, e) < 0) {
+    char cap[48] = "";
+    if (test_max_pages > 0)
+        snprintf(cap, sizeof cap, "PRAGMA max_page_count=%lld;", (long long)test_max_pages);
+    snprintf(setup, sizeof setup, "PRAGMA locking_mode=EXCLUSIVE; %s %s PRAGMA cache_size=-512; %s",
+             sync, mode, cap);
+    /* The first read of an existing file is where a file that is not a database,
+     * or a damaged one, shows: the error names the file (store_fail). */
+    int rc2 = exec_trusted(s, setup, e);
+    if (rc2 == 0)
+        rc2 = hidden_tables_check(s, e);
+    if (rc2 == 0 && exists && !is_wal(s))
+        rc2 = exec_trusted(s, "PRAGMA journal_mode=WAL", e);
+    if (rc2 < 0) {
         db_close(s);
-        return -1;
-    }
-    hidden_tables_check(s);
-    if (exists && !is_wal(s) && exec_trusted(s, "PRAGMA journal_mode=WAL", e) < 0) {
-        db_close(s);
-        return -1;
+        return rc2;
     }
     lru_trim(s->sh);
     return 1;
@@ -412,20 +498,70 @@ static const char *code_name(int code)
     case SQLITE_AUTH: return "SQLITE_AUTH";
     case SQLITE_IOERR: return "SQLITE_IOERR";
     case SQLITE_CORRUPT: return "SQLITE_CORRUPT";
+    case SQLITE_NOTADB: return "SQLITE_NOTADB";
+    case SQLITE_CANTOPEN: return "SQLITE_CANTOPEN";
+    case SQLITE_READONLY: return "SQLITE_READONLY";
     case SQLITE_NOMEM: return "SQLITE_NOMEM";
     case SQLITE_BUSY: return "SQLITE_BUSY";
+    case SQLITE_LOCKED: return "SQLITE_LOCKED";
+    case SQLITE_INTERRUPT: return "SQLITE_INTERRUPT";
     default: return "SQLITE_ERROR";
     }
 }
 
-/* Messages in workerd's form: "<SQLite's message>: <code name>" (SQL-5). */
+int store_errcode(int sqlite_rc)
+{
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_TOOBIG: return DUR_ETOOBIG;
+    case SQLITE_FULL: return -ENOSPC;
+    case SQLITE_IOERR: case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_CANTOPEN:
+    case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_PROTOCOL: case SQLITE_NOLFS:
+    case SQLITE_NOMEM:
+        return -EIO;
+    case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+    case SQLITE_INTERRUPT: return -ETIMEDOUT;
+    default: return DUR_EINVAL;
+    }
+}
+
+bool store_failure(int code)
+{
+    return code == -ENOSPC || code == -EIO || code == -EBUSY || code == -ETIMEDOUT;
+}
+
+/* Messages in workerd's form, "<SQLite's message>: <code name>" (SQL-5); a damaged
+ * or unreadable file also names the file, and an interrupt names the limit. */
 int store_fail(store *s, err *e)
 {
     const char *m = s->db ? sqlite3_errmsg(s->db) : "database is not open";
-    int code = s->db ? sqlite3_extended_errcode(s->db) : SQLITE_ERROR;
+    int rc = s->db ? sqlite3_extended_errcode(s->db) : SQLITE_ERROR;
+    int code = store_errcode(rc);
+    char msg[ERR_MSG_MAX];
+    if ((rc & 0xff) == SQLITE_INTERRUPT && s->timed_out)
+        snprintf(msg, sizeof msg, "SQL query exceeded the CPU time limit of %u ms and was "
+                 "interrupted: SQLITE_INTERRUPT", s->cpu_ms);
+    else if (code == -EIO && (rc & 0xff) != SQLITE_NOMEM)
+        snprintf(msg, sizeof msg, "the object's database %s is %s: %s: %s", s->path,
+                 (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
+                     ? "damaged" : "not readable or writable", m, code_name(rc));
+    else
+        snprintf(msg, sizeof msg, "%s: %s", m, code_name(rc));
+    s->timed_out = false;
     snprintf(s->errmsg, sizeof s->errmsg, "%s", m);
-    return err_setf(e, (code & 0xff) == SQLITE_TOOBIG ? DUR_ETOOBIG : DUR_EINVAL, "%s: %s", m,
-                    code_name(code));
+    /* SQLite rolls the whole transaction back after some failures (SQLITE_FULL,
+     * SQLITE_IOERR, SQLITE_NOMEM, SQLITE_INTERRUPT): what this turn wrote before is
+     * gone while the object's JavaScript may have seen it. Remember it, so the
+     * commit fails and the object is reset (GATE-8, LIM-7). */
+    if (s->db && s->in_txn && sqlite3_get_autocommit(s->db)) {
+        s->in_txn = false;
+        s->savepoints = 0;
+        if (s->txn_wrote && !s->lost) {   /* only the failed statement was lost otherwise */
+            s->lost = code == DUR_EINVAL ? -EIO : code;
+            snprintf(s->lost_msg, sizeof s->lost_msg, "%s", msg);
+        }
+        hidden_tables_check(s, NULL);
+    }
+    return err_setf(e, code, "%s", msg);
 }
 
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e)
@@ -435,6 +571,12 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e)
     s->trusted++;
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[which], NULL);
     s->trusted--;
+    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) {
+        /* Our own statement does not fit the file: a hidden table was changed. */
+        err_setf(e, -EIO, "the object's database %s is damaged: %s", s->path,
+                 sqlite3_errmsg(s->db));
+        return NULL;
+    }
     if (rc != SQLITE_OK) {
         store_fail(s, e);
         return NULL;
@@ -444,39 +586,51 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e)
 
 /* ---- the implicit transaction ---- */
 
-int store_begin(store *s, err *e)
+/* Runs BEGIN or COMMIT (kept prepared): SQLITE_DONE, another SQLite code, or -1
+ * when it could not be prepared (e filled). */
+static int txn_step(store *s, int which, const char *sql, err *e)
 {
-    if (s->in_txn)
-        return 0;
-    if (store_open(s, true, e) < 0)
-        return -1;
-    sqlite3_stmt *st = store_stmt(s, ST_BEGIN, "BEGIN IMMEDIATE", e);
+    sqlite3_stmt *st = store_stmt(s, which, sql, e);
     if (!st)
         return -1;
     s->trusted++;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     s->trusted--;
+    return rc;
+}
+
+int store_begin(store *s, err *e)
+{
+    if (s->in_txn)
+        return 0;
+    if (store_open(s, true, e) < 0)
+        return -1;
+    int rc = txn_step(s, ST_BEGIN, "BEGIN IMMEDIATE", e);
+    if (rc < 0)
+        return -1;
     if (rc != SQLITE_DONE)
         return store_fail(s, e);
     s->in_txn = true;
+    s->txn_wrote = false;
     return 0;
 }
 
 bool store_dirty(const store *s)
 {
-    return s->in_txn;
+    return s->in_txn || s->lost;
 }
 
-/* Fault injection for the output-gate tests (GATE-8): when on (DURABLE_TEST_HOOKS=1
- * in the environment of durable dev), a commit whose data holds the KV key
- * "__durable_fail_commit__" fails as a full disk would. Set once before shards
- * start; never on in production. */
-static bool test_hooks;
-
-void store_test_hooks(bool on)
+/* Fault injection (DURABLE_TEST_HOOKS=1 in the environment of durable dev), set
+ * once before shards start and never on in production:
+ * - a commit whose data holds the KV key "__durable_fail_commit__" fails as a full
+ *   disk would (GATE-8 tests);
+ * - DURABLE_TEST_MAX_PAGES=N caps every database at N pages, so a few puts fill it
+ *   and SQLite itself reports SQLITE_FULL (LIM-7 tests). */
+void store_test_hooks(bool on, int64_t max_pages)
 {
     test_hooks = on;
+    test_max_pages = on ? max_pages : 0;
 }
 
 static bool injected_failure(store *s)
@@ -496,22 +650,26 @@ static bool injected_failure(store *s)
 
 int store_commit(store *s, err *e)
 {
+    if (s->lost) {
+        /* A failure rolled back this turn's writes (store_fail): committing what
+         * came after would store half a turn. */
+        int code = s->lost;
+        err_setf(e, code, "%s", s->lost_msg);
+        store_rollback(s);
+        return code;
+    }
     if (!s->in_txn)
         return 0;
     if (s->savepoints)
         return err_setf(e, DUR_EINVAL, "cannot commit inside a transaction");
     if (injected_failure(s)) {
         store_rollback(s);
-        return err_setf(e, DUR_EINVAL, "database or disk is full: SQLITE_FULL (injected by "
+        return err_setf(e, -ENOSPC, "database or disk is full: SQLITE_FULL (injected by "
                         "DURABLE_TEST_HOOKS)");
     }
-    sqlite3_stmt *st = store_stmt(s, ST_COMMIT, "COMMIT", e);
-    if (!st)
+    int rc = txn_step(s, ST_COMMIT, "COMMIT", e);
+    if (rc < 0)
         return -1;
-    s->trusted++;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    s->trusted--;
     if (rc != SQLITE_DONE) {
         int r = store_fail(s, e);
         store_rollback(s);
@@ -524,6 +682,7 @@ int store_commit(store *s, err *e)
 
 void store_rollback(store *s)
 {
+    s->lost = 0;
     if (!s->in_txn || !s->db)
         return;
     s->trusted++;
@@ -532,7 +691,8 @@ void store_rollback(store *s)
     s->trusted--;
     s->in_txn = false;
     s->savepoints = 0;
-    hidden_tables_check(s);
+    s->lost = 0;
+    hidden_tables_check(s, NULL);
 }
 
 int store_savepoint(store *s, err *e)
@@ -568,7 +728,7 @@ int store_rollback_to(store *s, err *e)
     if (exec_trusted(s, sql, e) < 0)
         return -1;
     s->savepoints--;
-    hidden_tables_check(s);
+    hidden_tables_check(s, NULL);
     return 0;
 }
 

@@ -19,11 +19,18 @@ struct store {
     sqlite3 *db;                   /* NULL while closed (absent or evicted from the cache) */
     sqlite3_stmt *st[ST_COUNT];
     bool in_txn;                   /* the implicit transaction is open */
+    bool txn_wrote;                /* ... and a write in it succeeded (store_fail) */
     bool has_kv, has_meta;         /* the hidden tables exist (created on first use) */
     int savepoints;                /* depth of transaction()/transactionSync() nesting */
     store_cursor *cursors;         /* live cursors (detached when the store goes) */
     int trusted;                   /* >0 while durable's own statements run (authorizer) */
     const char *deny;              /* why the authorizer refused the last statement */
+    char deny_buf[160];            /* deny, when it names what was refused */
+    uint64_t deadline_ns;          /* user SQL past this (CLOCK_MONOTONIC) is interrupted; 0 none */
+    uint32_t cpu_ms;               /* the budget deadline_ns was armed with, for the message */
+    bool timed_out;                /* the progress handler interrupted the last statement */
+    int lost;                      /* <0: a failure rolled back the implicit transaction (code) */
+    char lost_msg[ERR_MSG_MAX];    /* ... and what it was */
     store *lru_prev, *lru_next;    /* open databases, most recent first */
     char errmsg[256];
 };
@@ -47,8 +54,16 @@ int store_hidden_table(store *s, int which, err *e);
 int store_begin(store *s, err *e);
 /* A statement of the table (prepared on first use, with the authorizer trusting it). */
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql, err *e);
-/* Fills e from the database's last error; returns DUR_EINVAL. */
+/* Fills e from the database's last error and returns its code (store_errcode).
+ * If the failure rolled back the implicit transaction (SQLite does so for a full
+ * disk, an I/O error or an interrupt), remembers it: the next commit fails, so the
+ * objects layer resets the object instead of committing half a turn. */
 int store_fail(store *s, err *e);
+/* The project code for a SQLite result code: DUR_ETOOBIG for a too-big value,
+ * -ENOSPC (full), -EIO (I/O error, damaged or unreadable file, out of memory),
+ * -EBUSY (locked), -ETIMEDOUT (interrupted at the CPU limit), else DUR_EINVAL
+ * (the SQL or its arguments were wrong). */
+int store_errcode(int sqlite_rc);
 /* Cursors register with their store, so closing it can finalize them first. */
 struct store_cursor {
     store *s;                  /* NULL once the store was closed under it */

@@ -4,6 +4,7 @@
  * key order LIST-2 asks for. */
 #include "storage/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,10 @@ static int step_done(store *s, sqlite3_stmt *st, err *e)
     s->trusted--;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, e);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, e);
+    s->txn_wrote = true;
+    return 0;
 }
 
 int store_kv_get(store *s, const char *key, size_t klen, store_kv_fn fn, void *ud, err *e)
@@ -211,6 +215,7 @@ int store_delete_all(store *s, bool keep_alarm, err *e)
     s->trusted--;
     if (rc != SQLITE_OK)
         return store_fail(s, e);
+    s->txn_wrote = true;
     if (s->backend == STORE_BACKEND_SQL && drop_user_schema(s, e) < 0)
         return -1;
     return 0;
@@ -235,7 +240,10 @@ int store_alarm_get(store *s, int64_t *ms, err *e)
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
         *ms = sqlite3_column_int64(st, 0);
         r = 1;
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    } else if (rc == SQLITE_ROW) {   /* durable stores an integer (ms) */
+        r = err_setf(e, -EIO, "the object's database %s is damaged: its alarm time is not an "
+                     "integer", s->path);
+    } else if (rc != SQLITE_DONE) {
         r = store_fail(s, e);
     }
     sqlite3_reset(st);

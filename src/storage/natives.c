@@ -1,7 +1,11 @@
 /* natives.c: the C functions src/objects/js/45_storage.js calls (N.st*). The JS
  * side validates arguments, serializes values and throws the spec's errors; these
  * move keys and bytes in and out of the object's database. Each shard (context)
- * has its own store_shard: the cache of open databases. */
+ * has its own store_shard: the cache of open databases.
+ *
+ * Every native whose first argument is a store handle goes through js_st_call,
+ * which checks the handle once and dispatches on the function's magic number to a
+ * store_native; cursor natives likewise through js_cur_call. */
 #include "storage/natives.h"
 
 #include <malloc.h>
@@ -10,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "js/bytes.h"
 #include "js/rt.h"
 #include "storage/internal.h"
 
@@ -29,7 +35,8 @@ void storage_configure(int durability, size_t open_max)
     g_durability = durability;
     g_open_max = open_max;
     const char *hooks = getenv("DURABLE_TEST_HOOKS");
-    store_test_hooks(hooks && strcmp(hooks, "1") == 0);
+    const char *pages = getenv("DURABLE_TEST_MAX_PAGES");
+    store_test_hooks(hooks && strcmp(hooks, "1") == 0, pages ? strtoll(pages, NULL, 10) : 0);
 }
 
 static void store_finalizer(JSRuntime *rt, JSValue v)
@@ -57,18 +64,16 @@ static store_shard *shard_of(JSContext *ctx)
     return js_ctx_slot(ctx, JS_SLOT_STORAGE);
 }
 
-static store *get_store(JSContext *ctx, JSValueConst v)
-{
-    store *s = JS_GetOpaque(v, store_class_id);
-    if (!s)
-        JS_ThrowTypeError(ctx, "internal error: not a storage handle");
-    return s;
-}
-
+/* A storage error as a JS Error with the message of `e`. A storage failure (full
+ * disk, I/O error, damaged file: store_failure) is logged too, naming the file, for
+ * whoever runs the server; a refused statement or argument is the Worker's own
+ * business. */
 static JSValue throw_err(JSContext *ctx, const err *e)
 {
     if (e->code == DUR_ENOMEM)
         return JS_ThrowOutOfMemory(ctx);
+    if (store_failure(e->code))
+        log_error("storage: %s", e->msg);
     JSValue x = JS_NewError(ctx);
     if (JS_IsException(x))
         return x;
@@ -87,30 +92,6 @@ static int key_get(JSContext *ctx, JSValueConst v, jkey *k)
 {
     k->p = JS_ToCStringLen(ctx, &k->len, v);
     return k->p ? 0 : -1;
-}
-
-static int bytes_of(JSContext *ctx, JSValueConst v, const uint8_t **p, size_t *len)
-{
-    size_t ab_len0 = 0;
-    uint8_t *direct = JS_GetArrayBuffer(ctx, &ab_len0, v);
-    if (direct) {   /* an ArrayBuffer (what N.cloneWrite returns) */
-        *p = direct;
-        *len = ab_len0;
-        return 0;
-    }
-    JS_FreeValue(ctx, JS_GetException(ctx));
-    size_t off = 0, n = 0, bpe = 0;
-    JSValue ab = JS_GetTypedArrayBuffer(ctx, v, &off, &n, &bpe);
-    if (JS_IsException(ab))
-        return -1;
-    size_t ab_len = 0;
-    uint8_t *base = JS_GetArrayBuffer(ctx, &ab_len, ab);
-    JS_FreeValue(ctx, ab);
-    if (!base && ab_len)
-        return -1;
-    *p = base ? base + off : (const uint8_t *)"";
-    *len = n;
-    return 0;
 }
 
 /* N.stOpen(path, backend) → handle */
@@ -137,39 +118,16 @@ static JSValue js_st_open(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     return obj;
 }
 
-/* N.stIdle(h) → true if the database was closed (see store_close_idle) */
-static JSValue js_st_idle(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
-{
-    (void)this_val;
-    (void)argc;
-    store *s = get_store(ctx, argv[0]);
-    return s ? JS_NewBool(ctx, store_close_idle(s)) : JS_EXCEPTION;
-}
+/* The natives that take a store handle as their first argument. argv has at least
+ * the declared number of arguments (QuickJS pads with undefined). */
+typedef JSValue store_native(JSContext *ctx, store *s, int argc, JSValueConst *argv);
 
-/* N.stTrim(): gives freed heap memory back to the system after many databases
- * were closed, so idle objects really cost little resident memory. */
-static JSValue js_st_trim(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+/* N.stIdle(h) → true if the database was closed (see store_close_idle) */
+static JSValue st_idle(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)ctx;
-    (void)this_val;
     (void)argc;
     (void)argv;
-    malloc_trim(0);
-    return JS_UNDEFINED;
-}
-
-/* N.stClose(h): closes now (eviction); the handle is dead afterwards. */
-static JSValue js_st_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
-{
-    (void)this_val;
-    (void)argc;
-    store *s = JS_GetOpaque(argv[0], store_class_id);
-    (void)ctx;
-    if (s) {
-        JS_SetOpaque(argv[0], NULL);
-        store_free(s);
-    }
-    return JS_UNDEFINED;
+    return JS_NewBool(ctx, store_close_idle(s));
 }
 
 typedef struct collect {
@@ -193,7 +151,6 @@ static int collect_pair(void *ud, const char *key, size_t klen, const uint8_t *v
     return 0;
 }
 
-/* N.stGet(h, key) → ArrayBuffer | undefined */
 static int grab_value(void *ud, const char *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     (void)key;
@@ -203,13 +160,12 @@ static int grab_value(void *ud, const char *key, size_t klen, const uint8_t *val
     return JS_IsException(c->arr) ? DUR_ENOMEM : 0;
 }
 
-static JSValue js_st_get(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+/* N.stGet(h, key) → ArrayBuffer | undefined */
+static JSValue st_get(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
     jkey k;
-    if (!s || key_get(ctx, argv[1], &k) < 0)
+    if (key_get(ctx, argv[1], &k) < 0)
         return JS_EXCEPTION;
     collect c = {ctx, JS_UNDEFINED, 0, false};
     err e = {0};
@@ -222,19 +178,15 @@ static JSValue js_st_get(JSContext *ctx, JSValueConst this_val, int argc, JSValu
 
 /* N.stGetMany(h, keys) → flat [key, ArrayBuffer, …] of the keys that exist. The
  * caller sorts and dedupes the keys (in storage order). */
-static JSValue js_st_get_many(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue st_get_many(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
-    if (!s)
-        return JS_EXCEPTION;
     int64_t n;
     JSValue lenv = JS_GetPropertyStr(ctx, argv[1], "length");
-    if (JS_ToInt64(ctx, &n, lenv) < 0) {
-        JS_FreeValue(ctx, lenv);
+    int lrc = JS_ToInt64(ctx, &n, lenv);
+    JS_FreeValue(ctx, lenv);
+    if (lrc < 0)
         return JS_EXCEPTION;
-    }
     collect c = {ctx, JS_NewArray(ctx), 0, true};
     for (int64_t i = 0; i < n; i++) {
         JSValue kv = JS_GetPropertyUint32(ctx, argv[1], (uint32_t)i);
@@ -258,31 +210,33 @@ fail:
     return JS_EXCEPTION;
 }
 
-/* N.stPut(h, key, u8) */
-static JSValue js_st_put(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+/* N.stPut(h, key, bytes) */
+static JSValue st_put(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
     jkey k;
-    const uint8_t *p;
     size_t len;
-    if (!s || bytes_of(ctx, argv[2], &p, &len) < 0 || key_get(ctx, argv[1], &k) < 0)
+    JSValue hold;
+    const uint8_t *p = js_bytes_of(ctx, argv[2], &len, &hold);
+    if (!p)
         return JS_EXCEPTION;
+    if (key_get(ctx, argv[1], &k) < 0) {
+        JS_FreeValue(ctx, hold);
+        return JS_EXCEPTION;
+    }
     err e = {0};
     int rc = store_kv_put(s, k.p, k.len, p, len, &e);
     JS_FreeCString(ctx, k.p);
+    JS_FreeValue(ctx, hold);
     return rc < 0 ? throw_err(ctx, &e) : JS_UNDEFINED;
 }
 
 /* N.stDelete(h, key) → boolean */
-static JSValue js_st_delete(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue st_delete(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
     jkey k;
-    if (!s || key_get(ctx, argv[1], &k) < 0)
+    if (key_get(ctx, argv[1], &k) < 0)
         return JS_EXCEPTION;
     err e = {0};
     int rc = store_kv_delete(s, k.p, k.len, &e);
@@ -303,13 +257,9 @@ static int opt_key(JSContext *ctx, JSValueConst v, jkey *k, bool *set)
 
 /* N.stList(h, lo, loIncl, hi, prefix, reverse, limit) → flat [key, ArrayBuffer, …]
  * (lo/hi/prefix undefined when absent; limit 0 = none) */
-static JSValue js_st_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue st_list(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
-    if (!s)
-        return JS_EXCEPTION;
     jkey lo = {0}, hi = {0}, pre = {0};
     bool lo_set, hi_set, pre_set;
     double limit = 0;
@@ -342,26 +292,20 @@ out:
 }
 
 /* N.stDeleteAll(h, keepAlarm) */
-static JSValue js_st_delete_all(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue st_delete_all(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
-    if (!s)
-        return JS_EXCEPTION;
     err e = {0};
     return store_delete_all(s, JS_ToBool(ctx, argv[1]), &e) < 0 ? throw_err(ctx, &e) : JS_UNDEFINED;
 }
 
 /* N.stTxn(h, op): 0 commit, 1 rollback (all uncommitted), 2 savepoint, 3 release,
  * 4 rollback to + release, 5 → dirty?, 6 → savepoint depth */
-static JSValue js_st_txn(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue st_txn(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
     int32_t op;
-    if (!s || JS_ToInt32(ctx, &op, argv[1]) < 0)
+    if (JS_ToInt32(ctx, &op, argv[1]) < 0)
         return JS_EXCEPTION;
     err e = {0};
     int rc = 0;
@@ -379,12 +323,8 @@ static JSValue js_st_txn(JSContext *ctx, JSValueConst this_val, int argc, JSValu
 }
 
 /* N.stAlarm(h) → ms | null; N.stAlarm(h, ms) sets (ms < 0 deletes) */
-static JSValue js_st_alarm(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue st_alarm(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
-    store *s = get_store(ctx, argv[0]);
-    if (!s)
-        return JS_EXCEPTION;
     err e = {0};
     if (argc < 2 || JS_IsUndefined(argv[1])) {
         int64_t ms = 0;
@@ -400,25 +340,59 @@ static JSValue js_st_alarm(JSContext *ctx, JSValueConst this_val, int argc, JSVa
 }
 
 /* N.stDbSize(h) → bytes */
-static JSValue js_st_db_size(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue st_db_size(JSContext *ctx, store *s, int argc, JSValueConst *argv)
 {
-    (void)this_val;
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
-    return s ? JS_NewInt64(ctx, store_database_size(s)) : JS_EXCEPTION;
+    (void)argv;
+    return JS_NewInt64(ctx, store_database_size(s));
 }
 
 /* ---- SQL ---- */
 
-/* N.stSqlExec(h, query, bindings) → cursor. Bindings are checked by the JS side:
- * string, number, ArrayBuffer/view, null/undefined, boolean, bigint. */
-static JSValue js_st_sql_exec(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue new_cursor(JSContext *ctx, store_cursor *c)
 {
-    (void)this_val;
+    JSValue r = JS_NewObjectClass(ctx, (int)cursor_class_id);
+    if (JS_IsException(r))
+        store_cursor_free(c);
+    else
+        JS_SetOpaque(r, c);
+    return r;
+}
+
+/* One binding (SQL-3). The JS side has turned every value that is not a string,
+ * number, ArrayBuffer/view, null or undefined into its string. A number binds as
+ * REAL, integral or not, as in workerd (`typeof(?)` of 42 is 'real'; a column of
+ * INTEGER affinity still stores an integer). A blob's buffer is kept in *held. */
+static int binding_get(JSContext *ctx, JSValueConst v, store_sqlv *a, JSValue *held, int i)
+{
+    if (JS_IsNull(v) || JS_IsUndefined(v)) {
+        a->kind = SQLV_NULL;
+    } else if (JS_IsNumber(v)) {
+        a->kind = SQLV_REAL;
+        if (JS_ToFloat64(ctx, &a->d, v) < 0)
+            return -1;
+    } else if (JS_IsString(v)) {
+        a->kind = SQLV_TEXT;
+        a->p = JS_ToCStringLen(ctx, &a->len, v);
+        if (!a->p)
+            return -1;
+    } else {
+        a->kind = SQLV_BLOB;
+        a->p = js_bytes_of(ctx, v, &a->len, held);
+        if (!a->p) {
+            JS_FreeValue(ctx, JS_GetException(ctx));
+            JS_ThrowTypeError(ctx, "Unsupported type of SQL binding at index %d", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* N.stSqlExec(h, query, bindings) → cursor. The query is a string (converted by
+ * the JS side); user SQL runs under the CPU limit (store_deadline_set). */
+static JSValue st_sql_exec(JSContext *ctx, store *s, int argc, JSValueConst *argv)
+{
     (void)argc;
-    store *s = get_store(ctx, argv[0]);
-    if (!s)
-        return JS_EXCEPTION;
     size_t qlen;
     const char *q = JS_ToCStringLen(ctx, &qlen, argv[1]);
     if (!q)
@@ -438,57 +412,20 @@ static JSValue js_st_sql_exec(JSContext *ctx, JSValueConst this_val, int argc, J
         JS_ThrowOutOfMemory(ctx);
         goto out;
     }
+    for (int64_t i = 0; i < n; i++)
+        held[i] = JS_UNDEFINED;
     for (int64_t i = 0; i < n; i++) {
         JSValue v = JS_GetPropertyUint32(ctx, argv[2], (uint32_t)i);
-        held[i] = v;
-        store_sqlv *a = &args[i];
-        if (JS_IsNull(v) || JS_IsUndefined(v)) {
-            a->kind = SQLV_NULL;
-        } else if (JS_IsBool(v)) {
-            a->kind = SQLV_INT;
-            a->i = JS_ToBool(ctx, v);
-        } else if (JS_IsNumber(v)) {
-            double d;
-            JS_ToFloat64(ctx, &d, v);
-            /* SQL-3: integral doubles within ±2^53 bind as INTEGER. */
-            if (d == (double)(int64_t)d && d >= -9007199254740992.0 && d <= 9007199254740992.0) {
-                a->kind = SQLV_INT;
-                a->i = (int64_t)d;
-            } else {
-                a->kind = SQLV_REAL;
-                a->d = d;
-            }
-        } else if (JS_IsBigInt(ctx, v)) {
-            a->kind = SQLV_INT;
-            if (JS_ToBigInt64(ctx, &a->i, v) < 0)
-                goto out;
-        } else if (JS_IsString(v)) {
-            a->kind = SQLV_TEXT;
-            a->p = JS_ToCStringLen(ctx, &a->len, v);
-            if (!a->p)
-                goto out;
-        } else {
-            const uint8_t *bp;
-            a->kind = SQLV_BLOB;
-            if (bytes_of(ctx, v, &bp, &a->len) < 0) {
-                JS_FreeValue(ctx, JS_GetException(ctx));
-                JS_ThrowTypeError(ctx, "Unsupported type of SQL binding at index %d", (int)i);
-                goto out;
-            }
-            a->p = bp;
-        }
+        int brc = binding_get(ctx, v, &args[i], &held[i], (int)i);
+        JS_FreeValue(ctx, v);   /* a C string or held[i] keeps what the binding needs */
+        if (brc < 0)
+            goto out;
     }
     err e = {0};
+    store_deadline_set(s, js_rt_cpu_ms(js_rt_of(ctx)));
     store_cursor *c = store_sql_exec(s, q, qlen, args, (size_t)n, &e);
-    if (!c) {
-        throw_err(ctx, &e);
-        goto out;
-    }
-    r = JS_NewObjectClass(ctx, (int)cursor_class_id);
-    if (JS_IsException(r))
-        store_cursor_free(c);
-    else
-        JS_SetOpaque(r, c);
+    store_deadline_set(s, 0);
+    r = c ? new_cursor(ctx, c) : throw_err(ctx, &e);
 out:
     for (int64_t i = 0; i < n && args; i++)
         if (args[i].kind == SQLV_TEXT && args[i].p)
@@ -501,43 +438,66 @@ out:
     return r;
 }
 
-static store_cursor *get_cursor(JSContext *ctx, JSValueConst v)
-{
-    store_cursor *c = JS_GetOpaque(v, cursor_class_id);
-    if (!c)
-        JS_ThrowTypeError(ctx, "internal error: not a cursor");
-    return c;
-}
+static store_native *const store_natives[] = {
+    st_idle, st_get, st_get_many, st_put, st_delete, st_list, st_delete_all, st_txn, st_alarm,
+    st_db_size, st_sql_exec,
+};
 
-/* N.stCurCols(cur) → string[] */
-static JSValue js_st_cur_cols(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue js_st_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
+                          int magic)
 {
     (void)this_val;
-    (void)argc;
-    store_cursor *c = get_cursor(ctx, argv[0]);
-    if (!c)
-        return JS_EXCEPTION;
+    store *s = JS_GetOpaque(argv[0], store_class_id);
+    if (!s)
+        return JS_ThrowTypeError(ctx, "internal error: not a storage handle");
+    return store_natives[magic](ctx, s, argc, argv);
+}
+
+/* ---- cursors ---- */
+
+typedef JSValue cursor_native(JSContext *ctx, store_cursor *c);
+
+/* N.stCurCols(cur) → string[] */
+static JSValue cur_cols(JSContext *ctx, store_cursor *c)
+{
     JSValue a = JS_NewArray(ctx);
-    for (int i = 0; i < store_cursor_columns(c); i++)
-        JS_SetPropertyUint32(ctx, a, (uint32_t)i, JS_NewString(ctx, store_cursor_column_name(c, i)));
+    for (int i = 0; i < store_cursor_columns(c) && !JS_IsException(a); i++) {
+        if (JS_SetPropertyUint32(ctx, a, (uint32_t)i,
+                                 JS_NewString(ctx, store_cursor_column_name(c, i))) < 0) {
+            JS_FreeValue(ctx, a);
+            a = JS_EXCEPTION;
+        }
+    }
     return a;
 }
 
-/* N.stCurNext(cur) → array of values, or null when done */
-static JSValue js_st_cur_next(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue row_value(JSContext *ctx, const store_sqlv *v)
 {
-    (void)this_val;
-    (void)argc;
-    store_cursor *c = get_cursor(ctx, argv[0]);
-    if (!c)
-        return JS_EXCEPTION;
+    switch (v->kind) {
+    case SQLV_INT: return JS_NewFloat64(ctx, (double)v->i);
+    case SQLV_REAL: return JS_NewFloat64(ctx, v->d);
+    case SQLV_TEXT: return JS_NewStringLen(ctx, v->p ? v->p : "", v->len);
+    case SQLV_BLOB: return JS_NewArrayBufferCopy(ctx, v->p, v->len);
+    default: return JS_NULL;
+    }
+}
+
+/* N.stCurNext(cur) → array of values, or null when done. Stepping is user SQL:
+ * it runs under the CPU limit. */
+static JSValue cur_next(JSContext *ctx, store_cursor *c)
+{
     int nc = store_cursor_columns(c);
     store_sqlv vals[100 + 1];   /* SQLITE_LIMIT_COLUMN is 100 (set in db.c) */
     store_sqlv *v = nc <= 100 ? vals : calloc((size_t)nc, sizeof *v);
     if (!v)
         return JS_ThrowOutOfMemory(ctx);
     err e = {0};
+    store *s = c->s;
+    if (s)
+        store_deadline_set(s, js_rt_cpu_ms(js_rt_of(ctx)));
     int rc = store_cursor_next(c, v, &e);
+    if (s)
+        store_deadline_set(s, 0);
     JSValue r;
     if (rc < 0) {
         r = throw_err(ctx, &e);
@@ -546,14 +506,7 @@ static JSValue js_st_cur_next(JSContext *ctx, JSValueConst this_val, int argc, J
     } else {
         r = JS_NewArray(ctx);
         for (int i = 0; i < nc && !JS_IsException(r); i++) {
-            JSValue x;
-            switch (v[i].kind) {
-            case SQLV_INT: x = JS_NewFloat64(ctx, (double)v[i].i); break;
-            case SQLV_REAL: x = JS_NewFloat64(ctx, v[i].d); break;
-            case SQLV_TEXT: x = JS_NewStringLen(ctx, v[i].p ? v[i].p : "", v[i].len); break;
-            case SQLV_BLOB: x = JS_NewArrayBufferCopy(ctx, v[i].p, v[i].len); break;
-            default: x = JS_NULL; break;
-            }
+            JSValue x = row_value(ctx, &v[i]);
             if (JS_IsException(x) || JS_SetPropertyUint32(ctx, r, (uint32_t)i, x) < 0) {
                 JS_FreeValue(ctx, r);
                 r = JS_EXCEPTION;
@@ -566,17 +519,57 @@ static JSValue js_st_cur_next(JSContext *ctx, JSValueConst this_val, int argc, J
 }
 
 /* N.stCurStats(cur) → [rowsRead, rowsWritten] */
-static JSValue js_st_cur_stats(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue cur_stats(JSContext *ctx, store_cursor *c)
+{
+    JSValue a = JS_NewArray(ctx);
+    if (JS_IsException(a) ||
+        JS_SetPropertyUint32(ctx, a, 0, JS_NewInt64(ctx, store_cursor_rows_read(c))) < 0 ||
+        JS_SetPropertyUint32(ctx, a, 1, JS_NewInt64(ctx, store_cursor_rows_written(c))) < 0) {
+        JS_FreeValue(ctx, a);
+        return JS_EXCEPTION;
+    }
+    return a;
+}
+
+static cursor_native *const cursor_natives[] = {cur_cols, cur_next, cur_stats};
+
+static JSValue js_cur_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
+                           int magic)
 {
     (void)this_val;
     (void)argc;
-    store_cursor *c = get_cursor(ctx, argv[0]);
+    store_cursor *c = JS_GetOpaque(argv[0], cursor_class_id);
     if (!c)
-        return JS_EXCEPTION;
-    JSValue a = JS_NewArray(ctx);
-    JS_SetPropertyUint32(ctx, a, 0, JS_NewInt64(ctx, store_cursor_rows_read(c)));
-    JS_SetPropertyUint32(ctx, a, 1, JS_NewInt64(ctx, store_cursor_rows_written(c)));
-    return a;
+        return JS_ThrowTypeError(ctx, "internal error: not a cursor");
+    return cursor_natives[magic](ctx, c);
+}
+
+/* ---- natives without a handle ---- */
+
+/* N.stTrim(): gives freed heap memory back to the system after many databases
+ * were closed, so idle objects really cost little resident memory. */
+static JSValue js_st_trim(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)ctx;
+    (void)this_val;
+    (void)argc;
+    (void)argv;
+    malloc_trim(0);
+    return JS_UNDEFINED;
+}
+
+/* N.stClose(h): closes now (eviction); the handle is dead afterwards. */
+static JSValue js_st_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)ctx;
+    (void)this_val;
+    (void)argc;
+    store *s = JS_GetOpaque(argv[0], store_class_id);
+    if (s) {
+        JS_SetOpaque(argv[0], NULL);
+        store_free(s);
+    }
+    return JS_UNDEFINED;
 }
 
 static void shard_cleanup(JSContext *ctx, void *ud)
@@ -607,24 +600,25 @@ int storage_install(JSContext *ctx, JSValueConst native)
     js_ctx_set_slot(ctx, JS_SLOT_STORAGE, sh);
     if (js_ctx_on_free(ctx, shard_cleanup, sh) < 0)
         return -1;
+    /* The magic numbers index store_natives and cursor_natives. */
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("stOpen", 2, js_st_open),
         JS_CFUNC_DEF("stClose", 1, js_st_close),
-        JS_CFUNC_DEF("stIdle", 1, js_st_idle),
         JS_CFUNC_DEF("stTrim", 0, js_st_trim),
-        JS_CFUNC_DEF("stGet", 2, js_st_get),
-        JS_CFUNC_DEF("stGetMany", 2, js_st_get_many),
-        JS_CFUNC_DEF("stPut", 3, js_st_put),
-        JS_CFUNC_DEF("stDelete", 2, js_st_delete),
-        JS_CFUNC_DEF("stList", 7, js_st_list),
-        JS_CFUNC_DEF("stDeleteAll", 2, js_st_delete_all),
-        JS_CFUNC_DEF("stTxn", 2, js_st_txn),
-        JS_CFUNC_DEF("stAlarm", 2, js_st_alarm),
-        JS_CFUNC_DEF("stDbSize", 1, js_st_db_size),
-        JS_CFUNC_DEF("stSqlExec", 3, js_st_sql_exec),
-        JS_CFUNC_DEF("stCurCols", 1, js_st_cur_cols),
-        JS_CFUNC_DEF("stCurNext", 1, js_st_cur_next),
-        JS_CFUNC_DEF("stCurStats", 1, js_st_cur_stats),
+        JS_CFUNC_MAGIC_DEF("stIdle", 1, js_st_call, 0),
+        JS_CFUNC_MAGIC_DEF("stGet", 2, js_st_call, 1),
+        JS_CFUNC_MAGIC_DEF("stGetMany", 2, js_st_call, 2),
+        JS_CFUNC_MAGIC_DEF("stPut", 3, js_st_call, 3),
+        JS_CFUNC_MAGIC_DEF("stDelete", 2, js_st_call, 4),
+        JS_CFUNC_MAGIC_DEF("stList", 7, js_st_call, 5),
+        JS_CFUNC_MAGIC_DEF("stDeleteAll", 2, js_st_call, 6),
+        JS_CFUNC_MAGIC_DEF("stTxn", 2, js_st_call, 7),
+        JS_CFUNC_MAGIC_DEF("stAlarm", 2, js_st_call, 8),
+        JS_CFUNC_MAGIC_DEF("stDbSize", 1, js_st_call, 9),
+        JS_CFUNC_MAGIC_DEF("stSqlExec", 3, js_st_call, 10),
+        JS_CFUNC_MAGIC_DEF("stCurCols", 1, js_cur_call, 0),
+        JS_CFUNC_MAGIC_DEF("stCurNext", 1, js_cur_call, 1),
+        JS_CFUNC_MAGIC_DEF("stCurStats", 1, js_cur_call, 2),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
     return 0;

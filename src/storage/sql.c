@@ -111,6 +111,8 @@ static int step(store_cursor *c, err *e)
     int64_t before = sqlite3_total_changes64(db);
     int rc = sqlite3_step(c->st);
     c->rows_written += sqlite3_total_changes64(db) - before;
+    if ((rc == SQLITE_ROW || rc == SQLITE_DONE) && !sqlite3_stmt_readonly(c->st))
+        c->s->txn_wrote = true;   /* DDL too: it changes nothing total_changes counts */
     if (rc == SQLITE_ROW)
         return 1;
     if (rc == SQLITE_DONE) {

@@ -37,8 +37,10 @@ enum { STORE_DURABILITY_PROCESS = 0, STORE_DURABILITY_POWER = 1 };
 typedef struct store store;
 typedef struct store_shard store_shard;
 
-/* Test-only fault injection (see db.c); call before shards start. */
-void store_test_hooks(bool on);
+/* Test-only fault injection (see db.c); call before shards start. max_pages > 0
+ * caps every database at that many pages, so a test fills one with a few puts and
+ * gets SQLite's real SQLITE_FULL. */
+void store_test_hooks(bool on, int64_t max_pages);
 
 /* One per shard thread. */
 store_shard *store_shard_new(int durability, size_t open_max);
@@ -52,6 +54,13 @@ void store_free(store *s);
  * a transaction or a live cursor. True if it was closed. */
 bool store_close_idle(store *s);
 const char *store_errmsg(const store *s);
+/* Arms the CPU limit for the user SQL that runs next (cpu_ms 0 disarms): a
+ * statement still running cpu_ms from now is interrupted with an error saying so.
+ * Shard thread only. */
+void store_deadline_set(store *s, uint32_t cpu_ms);
+/* True for the codes of a storage failure (full, I/O, damaged file, locked,
+ * interrupted), as opposed to a refused statement or argument (DUR_EINVAL). */
+bool store_failure(int code);
 
 /* ---- the implicit transaction and savepoints ---- */
 bool store_dirty(const store *s);            /* uncommitted writes exist */

@@ -18,30 +18,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "js/bytes.h"
 #include "web/web.h"
 
 /* getRandomValues' quota (WebCrypto): checked in JS, re-checked here. */
 #define RANDOM_BYTES_MAX 65536
 
-static int byte_range(JSContext *ctx, JSValueConst ab, JSValueConst off_v, JSValueConst len_v,
-                      uint8_t **p, size_t *n)
-{
-    size_t ab_len;
-    uint8_t *data = JS_GetArrayBuffer(ctx, &ab_len, ab);
-    if (!data)
-        return -1;   /* not an ArrayBuffer, or detached: TypeError pending */
-    int64_t off, len;
-    if (JS_ToInt64(ctx, &off, off_v) < 0 || JS_ToInt64(ctx, &len, len_v) < 0)
-        return -1;
-    if (off < 0 || len < 0 || (uint64_t)off > ab_len || (uint64_t)len > ab_len - (uint64_t)off) {
-        JS_ThrowRangeError(ctx, "byte range %lld+%lld is outside a buffer of %zu bytes",
-                           (long long)off, (long long)len, ab_len);
-        return -1;
-    }
-    *p = data + off;
-    *n = (size_t)len;
-    return 0;
-}
 
 /* The digest for a normalized WebCrypto hash name, or NULL (TypeError thrown). */
 static const EVP_MD *hash_md(JSContext *ctx, JSValueConst name_v)
@@ -70,7 +52,7 @@ static JSValue js_random_fill(JSContext *ctx, JSValueConst this_val, int argc, J
     size_t n;
     if (argc < 3)
         return JS_ThrowTypeError(ctx, "cryptoRandomFill: 3 arguments required");
-    if (byte_range(ctx, argv[0], argv[1], argv[2], &p, &n) < 0)
+    if (js_byte_range(ctx, argv[0], argv[1], argv[2], &p, &n) < 0)
         return JS_EXCEPTION;
     if (n > RANDOM_BYTES_MAX)
         return JS_ThrowRangeError(ctx, "cryptoRandomFill: %zu bytes is more than %d", n,
@@ -109,7 +91,7 @@ static JSValue js_digest(JSContext *ctx, JSValueConst this_val, int argc, JSValu
         return JS_EXCEPTION;
     uint8_t *p;
     size_t n;
-    if (byte_range(ctx, argv[1], argv[2], argv[3], &p, &n) < 0)
+    if (js_byte_range(ctx, argv[1], argv[2], argv[3], &p, &n) < 0)
         return JS_EXCEPTION;
     uint8_t out[EVP_MAX_MD_SIZE];
     unsigned int out_len = 0;
@@ -127,8 +109,8 @@ static JSValue js_hmac(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         return JS_EXCEPTION;
     uint8_t *key, *data;
     size_t key_len, data_len;
-    if (byte_range(ctx, argv[1], argv[2], argv[3], &key, &key_len) < 0 ||
-        byte_range(ctx, argv[4], argv[5], argv[6], &data, &data_len) < 0)
+    if (js_byte_range(ctx, argv[1], argv[2], argv[3], &key, &key_len) < 0 ||
+        js_byte_range(ctx, argv[4], argv[5], argv[6], &data, &data_len) < 0)
         return JS_EXCEPTION;
     if (key_len > INT32_MAX)
         return JS_ThrowRangeError(ctx, "HMAC: a key of %zu bytes is too long", key_len);
@@ -147,8 +129,8 @@ static JSValue js_equal(JSContext *ctx, JSValueConst this_val, int argc, JSValue
         return JS_ThrowTypeError(ctx, "cryptoEqual: 6 arguments required");
     uint8_t *a, *b;
     size_t a_len, b_len;
-    if (byte_range(ctx, argv[0], argv[1], argv[2], &a, &a_len) < 0 ||
-        byte_range(ctx, argv[3], argv[4], argv[5], &b, &b_len) < 0)
+    if (js_byte_range(ctx, argv[0], argv[1], argv[2], &a, &a_len) < 0 ||
+        js_byte_range(ctx, argv[3], argv[4], argv[5], &b, &b_len) < 0)
         return JS_EXCEPTION;
     if (a_len != b_len)
         return JS_FALSE;

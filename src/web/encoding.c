@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "js/bytes.h"
 #include "js/rt.h"
 #include "web/web.h"
 
@@ -32,27 +33,6 @@
 
 /* ---- bytes from JS ---- */
 
-/* The bytes [off, off+len) of the ArrayBuffer `ab`; checks the range. Returns 0,
- * or -1 with a TypeError/RangeError pending. */
-static int byte_range(JSContext *ctx, JSValueConst ab, JSValueConst off_v, JSValueConst len_v,
-                      uint8_t **p, size_t *n)
-{
-    size_t ab_len;
-    uint8_t *data = JS_GetArrayBuffer(ctx, &ab_len, ab);
-    if (!data)
-        return -1;   /* not an ArrayBuffer, or detached: TypeError pending */
-    int64_t off, len;
-    if (JS_ToInt64(ctx, &off, off_v) < 0 || JS_ToInt64(ctx, &len, len_v) < 0)
-        return -1;
-    if (off < 0 || len < 0 || (uint64_t)off > ab_len || (uint64_t)len > ab_len - (uint64_t)off) {
-        JS_ThrowRangeError(ctx, "byte range %lld+%lld is outside a buffer of %zu bytes",
-                           (long long)off, (long long)len, ab_len);
-        return -1;
-    }
-    *p = data + off;
-    *n = (size_t)len;
-    return 0;
-}
 
 /* ---- UTF-8 decoder (Encoding Standard, "UTF-8 decoder") ---- */
 
@@ -197,7 +177,7 @@ static JSValue js_utf8_decode(JSContext *ctx, JSValueConst this_val, int argc,
 {
     uint8_t *in;
     size_t n;
-    if (argc < 6 || byte_range(ctx, argv[0], argv[1], argv[2], &in, &n) < 0)
+    if (argc < 6 || js_byte_range(ctx, argv[0], argv[1], argv[2], &in, &n) < 0)
         return argc < 6 ? JS_ThrowTypeError(ctx, "utf8Decode: 6 arguments required")
                         : JS_EXCEPTION;
     bool fatal = JS_ToBool(ctx, argv[3]);
@@ -296,7 +276,7 @@ static JSValue js_utf8_encode_into(JSContext *ctx, JSValueConst this_val, int ar
         return JS_ThrowTypeError(ctx, "utf8EncodeInto: 4 arguments required");
     uint8_t *dst;
     size_t cap;
-    if (byte_range(ctx, argv[1], argv[2], argv[3], &dst, &cap) < 0)
+    if (js_byte_range(ctx, argv[1], argv[2], argv[3], &dst, &cap) < 0)
         return JS_EXCEPTION;
     size_t len;
     const char *s = JS_ToCStringLen2(ctx, &len, argv[0], 0);

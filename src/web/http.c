@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "js/bytes.h"
 #include "js/rt.h"
 #include "web/web.h"
 
@@ -131,33 +132,6 @@ static JSValue js_utf8_encode(JSContext *ctx, JSValueConst this_val, int argc, J
     return u8;
 }
 
-/* Borrowed bytes of an ArrayBuffer or view; NULL with an exception otherwise. */
-static const uint8_t *bytes_of(JSContext *ctx, JSValueConst v, size_t *len, JSValue *hold)
-{
-    *hold = JS_UNDEFINED;
-    size_t off = 0, n = 0, bpe = 0;
-    JSValue ab = JS_GetTypedArrayBuffer(ctx, v, &off, &n, &bpe);
-    if (!JS_IsException(ab)) {
-        size_t ab_len;
-        uint8_t *p = JS_GetArrayBuffer(ctx, &ab_len, ab);
-        if (!p || off + n > ab_len) {
-            JS_FreeValue(ctx, ab);
-            if (!p)
-                return NULL;
-            JS_ThrowRangeError(ctx, "view out of bounds");
-            return NULL;
-        }
-        *hold = ab;
-        *len = n;
-        return p + off;
-    }
-    JSValue exc = JS_GetException(ctx);   /* not a view: try an ArrayBuffer */
-    JS_FreeValue(ctx, exc);
-    uint8_t *p = JS_GetArrayBuffer(ctx, len, v);
-    if (p)
-        *hold = JS_DupValue(ctx, v);
-    return p;
-}
 
 /* N.bodyUtf8Decode(bytes, fatal) → string, or null when fatal and invalid. */
 static JSValue js_utf8_decode(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -166,7 +140,7 @@ static JSValue js_utf8_decode(JSContext *ctx, JSValueConst this_val, int argc, J
         return JS_ThrowTypeError(ctx, "utf8Decode: bytes required");
     size_t len;
     JSValue hold;
-    const uint8_t *p = bytes_of(ctx, argv[0], &len, &hold);
+    const uint8_t *p = js_bytes_of(ctx, argv[0], &len, &hold);
     if (!p) {
         JS_FreeValue(ctx, JS_GetException(ctx));
         return JS_ThrowTypeError(ctx, "The provided value is not of type '(ArrayBuffer or ArrayBufferView)'");
@@ -245,7 +219,7 @@ static int take_body(JSContext *ctx, web_response_parts *p, JSValueConst body)
     }
     size_t len;
     JSValue hold;
-    const uint8_t *b = bytes_of(ctx, body, &len, &hold);
+    const uint8_t *b = js_bytes_of(ctx, body, &len, &hold);
     if (!b)
         return -1;
     p->hold = hold;

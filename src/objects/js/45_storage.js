@@ -14,7 +14,7 @@
   "use strict";
   const N = globalThis.__durable;
   const KV = 1, SQL = 2;
-  const KEY_MAX = 2048, VALUE_MAX = 131072, VALUE_SLACK = 34, BATCH_MAX = 128;
+  const KEY_MAX = 2048, VALUE_MAX = 131072, BATCH_MAX = 128;
   const SQL_VALUE_MAX = 4 * 1024 * 1024;
   const CLONE_STORAGE = 2;   // JS_CLONE_STORAGE (src/js/clone.h): class instances become plain objects
   const kHost = Symbol("host");
@@ -51,15 +51,45 @@
     }
     return key;
   };
+  // KV-3: the size of a value is its serialized size without the format's framing:
+  // the version byte, and for a string, ArrayBuffer or typed array at the top the
+  // tag and length prefixes (src/js/clone.c), so a string or ArrayBuffer of 131,072
+  // bytes measures 131,072 — what the limit and its error say. (workerd counts V8's
+  // encoding and allows 34 bytes of slack for its header; we count no header.)
+  const varint = (u8, i) => {
+    let n = 0, mul = 1;
+    for (; i < u8.length; i++, mul *= 128) {
+      n += (u8[i] & 0x7f) * mul;
+      if (!(u8[i] & 0x80)) break;
+    }
+    return n;
+  };
+  const valueSize = (bytes) => {
+    const u8 = new Uint8Array(bytes);
+    if (u8[1] === 0x73 /* 's' */ || u8[1] === 0x42 /* 'B' */) return varint(u8, 2);
+    if (u8[1] === 0x56 /* 'V' */ && u8[3] === 0x42 /* 'B' */) return varint(u8, 4);
+    return u8.length - 1;
+  };
   const encode = (host, v) => {
     const bytes = N.cloneWrite(v, CLONE_STORAGE, 64 * 1024 * 1024);
-    if (host.backend === KV && bytes.byteLength > VALUE_MAX + VALUE_SLACK)
-      throw new RangeError(`Values cannot be larger than ${VALUE_MAX} bytes. A value of size ${bytes.byteLength} was provided.`);
+    if (host.backend === KV && bytes.byteLength > VALUE_MAX + 1) {
+      const size = valueSize(bytes);
+      if (size > VALUE_MAX)
+        throw new RangeError(`Values cannot be larger than ${VALUE_MAX} bytes. A value of size ${size} was provided.`);
+    }
     if (host.backend === SQL && bytes.byteLength > SQL_VALUE_MAX)
       throw new Error("string or blob too big: SQLITE_TOOBIG");
     return bytes;
   };
-  const decode = (ab) => N.cloneRead(ab);
+  // A stored value durable cannot read was not written by durable (the file was
+  // changed by something else): an Error that says which key, never a crash.
+  const decode = (ab, key) => {
+    try {
+      return N.cloneRead(ab);
+    } catch (e) {
+      throw new Error(`storage: the value stored under the key ${JSON.stringify(key)} cannot be read (${e?.message}): the object's database holds data durable did not write`);
+    }
+  };
   const checkOptions = (api, o) => {
     if (o !== undefined && o !== null && typeof o !== "object")
       throw new TypeError(`${api}: the options argument must be an object`);
@@ -102,10 +132,10 @@
   N.storageCacheClear = (host) => { host.kvCache = undefined; host.kvCacheBytes = 0; };
   const readOne = (host, key, noCache) => {
     const hit = cacheGet(host, key);
-    if (hit !== undefined) return hit === null ? undefined : decode(hit);
+    if (hit !== undefined) return hit === null ? undefined : decode(hit, key);
     const ab = N.stGet(host.handle(), key);
     if (!noCache) cacheSet(host, key, ab === undefined ? null : ab, false);
-    return ab === undefined ? undefined : decode(ab);
+    return ab === undefined ? undefined : decode(ab, key);
   };
 
   // Runs f and turns a throw into a rejected promise (KV-5 allows either; async
@@ -124,7 +154,7 @@
         const m = new Map();
         if (keys.length === 0) return m;
         const flat = N.stGetMany(host.handle(), keys);
-        for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1]));
+        for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1], flat[i]));
         return m;
       }
       return readOne(host, toKey(host, key), options?.noCache === true);
@@ -189,7 +219,7 @@
       const prefix = o.prefix !== undefined && o.prefix !== "" ? String(o.prefix) : undefined;
       const flat = N.stList(host.handle(), lo, o.startAfter === undefined, hi, prefix, o.reverse === true, limit);
       const m = new Map();
-      for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1]));
+      for (let i = 0; i < flat.length; i += 2) m.set(flat[i], decode(flat[i + 1], flat[i]));
       return m;
     },
     getAlarm(host, options) {
@@ -273,7 +303,10 @@
   Object.defineProperty(DurableObjectTransaction.prototype, Symbol.toStringTag, { value: "DurableObjectTransaction" });
 
   // ---- SQL ----
-  const kCursor = Symbol("cursor");
+  const toSqlString = (v, what) => {
+    if (typeof v === "symbol") throw new TypeError(`sql.exec(): ${what} is a Symbol, which cannot be converted to a string`);
+    return String(v);
+  };
   const rowObject = (names, vals) => {
     const o = {};
     for (let i = 0; i < names.length; i++) o[names[i]] = vals[i];
@@ -336,19 +369,25 @@
       this[kHost] = host;
     }
     exec(query, ...bindings) {
-      if (typeof query !== "string") throw new TypeError("sql.exec(): the query must be a string");
+      if (arguments.length === 0) throw new TypeError("sql.exec(): a query is required");
+      // SQL-3: a query that is not a string, and bindings that are not strings,
+      // numbers, bytes or null/undefined, are converted to strings as workerd does
+      // (true → 'true', {} → '[object Object]'); a Symbol cannot be, and throws.
+      if (typeof query !== "string") query = toSqlString(query, "the query");
       const host = this[kHost];
       host.checkAlive();
       for (let i = 0; i < bindings.length; i++) {
         const b = bindings[i];
         const t = typeof b;
-        if (b === null || b === undefined || t === "string" || t === "number" || t === "boolean" || t === "bigint" ||
+        if (b === null || b === undefined || t === "string" || t === "number" ||
             b instanceof ArrayBuffer || ArrayBuffer.isView(b)) continue;
-        throw new TypeError(`sql.exec(): binding ${i + 1} has an unsupported type (${t === "object" ? Object.prototype.toString.call(b).slice(8, -1) : t}); use a string, number, ArrayBuffer or typed array, or null`);
+        bindings[i] = toSqlString(b, `binding ${i + 1}`);
       }
+      // The natives read bytes from ArrayBuffers and typed arrays: a DataView goes
+      // as a Uint8Array over the same bytes.
       for (let i = 0; i < bindings.length; i++)
-        if (bindings[i] instanceof DataView || (bindings[i] instanceof ArrayBuffer && bindings[i].byteLength === 0))
-          bindings[i] = new Uint8Array(bindings[i] instanceof DataView ? bindings[i].buffer : bindings[i], bindings[i].byteOffset ?? 0, bindings[i].byteLength);
+        if (bindings[i] instanceof DataView)
+          bindings[i] = new Uint8Array(bindings[i].buffer, bindings[i].byteOffset, bindings[i].byteLength);
       const h = N.stSqlExec(host.handle(), query, bindings);
       host.wrote(false);
       return new SqlStorageCursor(kToken, h);

@@ -802,7 +802,7 @@
       try {
         if (inst.alarmTouched) {
           alarm = N.stAlarm(inst.h);
-          if (alarm !== null) N.objAlarmIndex(inst.ns, inst.hex, alarm);   // index first: a hint never misses
+          if (alarm !== null) N.objAlarmIndex(inst.ns, inst.hex, alarm, inst.name);   // index first: a hint never misses
         }
         N.stTxn(inst.h, 0);
       } catch (e) {
@@ -813,7 +813,7 @@
       if (inst.alarmTouched) {
         inst.alarmTouched = false;
         if (alarm === null) { try { N.objAlarmIndex(inst.ns, inst.hex, -1); } catch {} }
-        scheduleAlarm(inst.ns, inst.hex, alarm);
+        scheduleAlarm(inst.ns, inst.hex, alarm, inst.name);
       }
       inst.outHold = false;
       inst.release();
@@ -851,7 +851,7 @@
 
   // ---- alarms (ALARM-*): one timer per shard for the earliest pending alarm ----
   const ALARM_RETRIES = 6;
-  const alarms = new Map();   // hex → { ns, hex, time, retry, running }
+  const alarms = new Map();   // hex → { ns, hex, time, retry, running, name }
   let alarmTimer = null, alarmTimerAt = Infinity;
   const rearm = () => {
     let min = Infinity;
@@ -868,19 +868,20 @@
     for (const a of alarms.values()) {
       if (a.running || a.time > now) continue;
       a.running = true;
-      instanceFor(a.ns, a.hex).enqueue({ kind: KIND_ALARM, name: undefined, alarm: a });
+      instanceFor(a.ns, a.hex).enqueue({ kind: KIND_ALARM, name: a.name, alarm: a });   // ID-13
     }
     rearm();
   };
-  const scheduleAlarm = (ns, hex, time) => {
+  const scheduleAlarm = (ns, hex, time, name) => {
     const a = alarms.get(hex);
     if (time === null) {
       if (a && !a.running) alarms.delete(hex);
     } else if (a) {
       if (!a.running) a.retry = 0;
       a.time = time;
+      if (name !== undefined) a.name = name;
     } else {
-      alarms.set(hex, { ns, hex, time, retry: 0, running: false });
+      alarms.set(hex, { ns, hex, time, retry: 0, running: false, name });
     }
     rearm();
   };
@@ -888,6 +889,6 @@
   N.objStart = () => {
     let flat;
     try { flat = N.objAlarmLoad(); } catch (e) { N.logError(`alarms: ${e.message}`); return; }
-    for (let i = 0; i < flat.length; i += 3) scheduleAlarm(flat[i], flat[i + 1], flat[i + 2]);
+    for (let i = 0; i < flat.length; i += 4) scheduleAlarm(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]);
   };
 })();
