@@ -244,14 +244,19 @@ static void deep_recursion_on_thread(void *arg)
         c->result = strdup(e.msg);
     } else {
         /* JS recursion, then C recursion under it (JSON.stringify), both as deep as
-         * the stack allows: with a limit that did not fit the thread, this crashes. */
+         * the stack allows: with a limit that did not fit the thread, this crashes.
+         * Then a structured clone of the deepest value it accepts, started where
+         * JS has used up its stack: its C frames must fit in the reserve. */
         static const char src[] =
             "function r(n) { return n === 0 ? 0 : r(n - 1) + 1; }"
-            "let a = 'none', b = 'none';"
+            "let a = 'none', b = 'none', c = 'none';"
             "try { r(1e7) } catch (e) { a = e.name }"
             "let o = []; for (let i = 0; i < 200000; i++) o = [o];"
             "try { JSON.stringify(o) } catch (e) { b = e.name }"
-            "a + ',' + b";
+            "let d = {}; for (let i = 0; i < 1990; i++) d = {d};"
+            "function atLimit() { try { return atLimit(); } catch { structuredClone(d); return 'cloned'; } }"
+            "c = atLimit();"
+            "a + ',' + b + ',' + c";
         js_rt_event_begin(rt);
         JSValue v = JS_Eval(ctx, src, sizeof src - 1, "<thread>", JS_EVAL_TYPE_GLOBAL);
         js_rt_event_end(rt);
@@ -283,11 +288,11 @@ static void test_stack_fits_thread(void **state)
     (void)state;
     /* The shard stack: the whole JS limit fits. */
     char *r = run_on_thread(JS_THREAD_STACK_BYTES);
-    assert_string_equal(r, "RangeError,RangeError");
+    assert_string_equal(r, "RangeError,RangeError,cloned");
     free(r);
     /* A smaller stack than the JS limit plus the C reserve: the limit shrinks. */
     r = run_on_thread(3u * 1024u * 1024u);
-    assert_string_equal(r, "RangeError,RangeError");
+    assert_string_equal(r, "RangeError,RangeError,cloned");
     free(r);
     /* Too small to be safe at all: refused with a message that says so. */
     r = run_on_thread(1024u * 1024u);
