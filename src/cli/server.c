@@ -29,7 +29,7 @@
 #include "worker/worker.h"
 
 #define SHARDS_MAX 256
-#define SHARD_STACK_BYTES (8u * 1024u * 1024u)
+#define SHARD_STACK_BYTES JS_THREAD_STACK_BYTES   /* js/rt.h: what the JS stack limit assumes */
 
 typedef struct shard {
     int index;

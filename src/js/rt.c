@@ -6,11 +6,14 @@
  * entered for an event (js_rt_event_begin), so a synchronous run of JS — a handler
  * call, a timer callback, or one pump of the job queue — that exceeds the budget is
  * aborted with an uncatchable InternalError ("interrupted"). Time spent waiting
- * for I/O is never counted, because no JS runs then. Memory: JS_SetMemoryLimit on
- * the runtime; QuickJS throws "out of memory", which fails that event only.
+ * for I/O is never counted, because no JS runs then. The regexp matcher asks the
+ * same handler (patches/quickjs/0001), so a backtracking pattern stops too. Memory:
+ * JS_SetMemoryLimit on the runtime; QuickJS throws "out of memory", which fails
+ * that event only. Stack: see JS_STACK_BYTES_MAX in rt.h and stack_bytes_for_js.
  * (spec: workers.md WRK-30, WRK-31) */
 #include "js/rt.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +48,42 @@ static int on_interrupt(JSRuntime *qrt, void *opaque)
     return 1;
 }
 
+/* How much of this thread's stack JS may use: JS_STACK_BYTES_MAX, or less when the
+ * stack left below the caller's frame cannot also hold JS_STACK_C_RESERVE_BYTES.
+ * Returns 0 (with *e filled) when not even JS_STACK_BYTES_MIN fits. QuickJS counts
+ * its limit down from the frame that last called JS_UpdateStackTop (js_rt_new and
+ * js_rt_event_begin, both near the bottom of a shard's stack). */
+static size_t stack_bytes_for_js(err *e)
+{
+    size_t left = 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *lo = NULL;
+        size_t size = 0;
+        uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+        if (pthread_attr_getstack(&attr, &lo, &size) == 0 && lo && sp > (uintptr_t)lo &&
+            sp - (uintptr_t)lo <= size)
+            left = sp - (uintptr_t)lo;
+        pthread_attr_destroy(&attr);
+    }
+    if (!left)   /* the stack cannot be measured: trust the thread's creator */
+        return JS_STACK_BYTES_MAX;
+    if (left < JS_STACK_C_RESERVE_BYTES + JS_STACK_BYTES_MIN) {
+        err_setf(e, DUR_EINVAL, "this thread has %zu KiB of stack left; the JS runtime needs "
+                 "at least %u KiB (%u for JS, %u for the C code it calls)", left / 1024,
+                 (JS_STACK_C_RESERVE_BYTES + JS_STACK_BYTES_MIN) / 1024,
+                 JS_STACK_BYTES_MIN / 1024, JS_STACK_C_RESERVE_BYTES / 1024);
+        return 0;
+    }
+    left -= JS_STACK_C_RESERVE_BYTES;
+    return left < JS_STACK_BYTES_MAX ? left : JS_STACK_BYTES_MAX;
+}
+
 js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e)
 {
+    size_t stack_bytes = stack_bytes_for_js(e);
+    if (!stack_bytes)
+        return NULL;
     js_rt *rt = calloc(1, sizeof *rt);
     if (!rt) {
         err_setf(e, DUR_ENOMEM, "out of memory creating the JS runtime");
@@ -66,9 +103,8 @@ js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e)
     }
     JS_SetRuntimeOpaque(rt->qrt, rt);
     JS_SetMemoryLimit(rt->qrt, rt->opts.memory_bytes_max);
-    /* Shard threads get an 8 MiB stack (see cli/server.c); leave QuickJS room
-     * below it for C frames so deep recursion is a RangeError, not a crash. */
-    JS_SetMaxStackSize(rt->qrt, 4u * 1024u * 1024u);
+    /* Deep recursion is then a RangeError, never a crash (see rt.h). */
+    JS_SetMaxStackSize(rt->qrt, stack_bytes);
     JS_SetInterruptHandler(rt->qrt, on_interrupt, rt);
     rt->loader = js__loader_new(rt->qrt, rt->opts.module_root, e);
     if (!rt->loader) {
@@ -249,6 +285,11 @@ void js_context_free(JSContext *ctx)
     JS_FreeContext(ctx);
 }
 
+void js_ctx_allow_codegen(JSContext *ctx, bool allowed)
+{
+    JS_SetCodeGenFromStringsAllowed(ctx, allowed);
+}
+
 static int eval_embedded(JSContext *ctx, err *e)
 {
     for (const js_embedded *m = js_embedded_table; m->name; m++) {
@@ -301,6 +342,7 @@ JSContext *js_rt_context_new(js_rt *rt, err *e)
     JSAtom a = JS_NewAtom(ctx, "__durable");
     JS_DeleteProperty(ctx, global, a, 0);
     JS_FreeAtom(ctx, a);
+    JS_SetCodeGenFromStringsAllowed(ctx, false);   /* see js_ctx_allow_codegen */
     rc = 0;
 done:
     if (rc == -1) {

@@ -24,6 +24,18 @@
 #define JS_MEMORY_BYTES_DEFAULT (128u * 1024u * 1024u)
 #define JS_CPU_MS_DEFAULT 30000u
 
+/* The C stack. Shard threads are created with JS_THREAD_STACK_BYTES (cli/server.c).
+ * JS recursion may use up to JS_STACK_BYTES_MAX of it, past which it is a RangeError
+ * ("Maximum call stack size exceeded"); at least JS_STACK_C_RESERVE_BYTES stay below
+ * that for the C frames of natives called at the deepest point (SQLite, OpenSSL,
+ * structured clone, the regexp compiler). js_rt_new measures the stack left on the
+ * thread it runs on, shrinks the JS part to fit, and refuses a thread whose stack
+ * cannot hold the reserve plus JS_STACK_BYTES_MIN. */
+#define JS_THREAD_STACK_BYTES (8u * 1024u * 1024u)
+#define JS_STACK_BYTES_MAX (4u * 1024u * 1024u)
+#define JS_STACK_BYTES_MIN (256u * 1024u)
+#define JS_STACK_C_RESERVE_BYTES (2u * 1024u * 1024u)
+
 typedef struct js_rt js_rt;
 
 /* Adds natives to `native` (and globals to the context) before the embedded JS
@@ -55,6 +67,14 @@ JSContext *js_rt_context_new(js_rt *rt, err *e);
 /* Frees a context made by js_rt_context_new, running the cleanups registered with
  * js_ctx_on_free first. */
 void js_context_free(JSContext *ctx);
+
+/* Code generation from strings (eval of a string, new Function(...) and the other
+ * function constructors): refused with EvalError "Code generation from strings
+ * disallowed for this context" in a context made by js_rt_context_new, as
+ * Cloudflare does at request time; the Worker's loader allows it while the main
+ * module's top level runs (workerd's allow_eval_during_startup). Module loading is
+ * never affected. */
+void js_ctx_allow_codegen(JSContext *ctx, bool allowed);
 
 /* The hidden native object of a context (borrowed): the C natives and the JS
  * helpers the embedded JS registered on it (e.g. native.cloudflareWorkers). */

@@ -522,6 +522,9 @@ static int load_main(worker *w, err *e)
     JS_FreeValue(ctx, cfw);
 
     js_rt_event_begin(w->rt);
+    /* eval and new Function work while the top level runs (workerd's
+     * allow_eval_during_startup), never at request time. */
+    js_ctx_allow_codegen(ctx, true);
     int rc = 0;
     if (!is_module) {
         JSValue r = JS_Eval(ctx, src, len, path, JS_EVAL_TYPE_GLOBAL);
@@ -573,6 +576,7 @@ out:
     js_rt_event_end(w->rt);
     if (rc == 0)
         js_rt_pump(w->rt);
+    js_ctx_allow_codegen(ctx, false);
     return rc;
 }
 

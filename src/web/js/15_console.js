@@ -11,6 +11,9 @@
 // (console.c), which sends it to the context's sink: durable's log by default.
 // Formatting is bounded: at most 100 elements per array/map/set, 10,000 characters
 // per nested string, and the whole line to 1 MiB with an explicit marker past that.
+// Nesting is bounded by the depth option (at most 100 levels, even with
+// `depth: null`) and by the stack: a level that runs out of it prints
+// "[Object: Inspection interrupted prematurely. …]" as in Node.
 (() => {
   "use strict";
   const N = globalThis.__durable;
@@ -20,6 +23,9 @@
   const kStringMax = 10000;
   const kBreakLength = 80;
   const kLineMax = 1024 * 1024;
+  // `depth: null` still stops here: each level indents its lines by two more
+  // spaces, so the text of n levels grows as n², and a deeper value is cut anyway.
+  const kDepthMax = 100;
 
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
   const objToString = (v) => Object.prototype.toString.call(v);
@@ -232,8 +238,25 @@
       }
       return `[Circular *${i}]`;
     }
-    return formatRaw(ctx, v, depth);
+    const indentationLvl = ctx.indentationLvl;
+    try {
+      return formatRaw(ctx, v, depth);
+    } catch (e) {
+      // Nesting deeper than the stack (depth: null on a deep value): this level
+      // gives up as Node does, and the levels above it carry on.
+      if (!isStackOverflow(e)) throw e;
+      ctx.indentationLvl = indentationLvl;
+      let name = "Object";
+      try {
+        name = constructorName(v) ?? "Object";
+      } catch {
+        // out of stack again: keep the generic name
+      }
+      return `[${name}: Inspection interrupted prematurely. Maximum call stack size exceeded.]`;
+    }
   };
+  const isStackOverflow = (e) =>
+    e instanceof RangeError && e.message === "Maximum call stack size exceeded";
 
   const formatProperty = (ctx, v, depth, key, arrayItem) => {
     let d;
@@ -533,6 +556,7 @@
     let depth = 2;
     if (options !== null && typeof options === "object" && options.depth !== undefined)
       depth = options.depth === null ? Infinity : Number(options.depth);
+    if (!(depth <= kDepthMax)) depth = kDepthMax;   // NaN too, which meant unlimited
     const ctx = { seen: [], circular: new Map(), depth, indentationLvl: 0, currentDepth: 0 };
     return formatValue(ctx, value, 0);
   };

@@ -446,6 +446,20 @@ static void test_depth_limit(void **state)
     inl[n] = '\0';
     bad(inl, "nesting deeper than 64 levels");
     free(inl);
+    /* Far deeper than the limit, arrays and inline tables mixed (a hostile
+     * wrangler.toml): refused at the limit, the rest never read. */
+    size_t levels = 100000;
+    char *mixed = malloc(levels * 10 + 16);
+    assert_non_null(mixed);
+    n = (size_t)sprintf(mixed, "a = ");
+    for (size_t i = 0; i < levels; i++)
+        n += (size_t)sprintf(mixed + n, "[{k = ");
+    n += (size_t)sprintf(mixed + n, "1");
+    for (size_t i = 0; i < levels; i++)
+        n += (size_t)sprintf(mixed + n, "}]");
+    mixed[n] = '\0';
+    bad(mixed, "nesting deeper than 64 levels");
+    free(mixed);
 }
 
 /* Every prefix of a valid document either parses or fails cleanly (never crashes

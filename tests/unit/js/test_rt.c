@@ -108,8 +108,8 @@ static void test_prelude(void **state)
     expect(f, "Object.getPrototypeOf(TypeError) === Error", "true");
     expect(f, "Object.keys(Array.prototype).length", "0");
     expect(f, "typeof __durable", "undefined");
-    expect(f, "[1,2].with(5, 1)", "EXC: RangeError: Invalid index : 5\n    at <eval> (<test>)");
-    expect(f, "function mk() { return new Error('m'); } mk().stack.split('\\n')[0]", "    at mk (<test>)");
+    expect(f, "[1,2].with(5, 1)", "EXC: RangeError: Invalid index : 5\n    at <eval> (<test>:1)");
+    expect(f, "function mk() { return new Error('m'); } mk().stack.split('\\n')[0]", "    at mk (<test>:1)");
 }
 
 static void test_cpu_limit(void **state)

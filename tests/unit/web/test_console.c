@@ -200,6 +200,30 @@ static void test_limits(void **state)
     wh_output_reset(h);
     WH_EXPECT(h, "let o = {}; for (let i = 0; i < 10000; i++) o = { o }; console.log(o); 1", "1");
     assert_string_equal(wh_output(h), "info { o: { o: { o: [Object] } } }\n");
+    /* depth: null still stops at 100 levels: the text of n levels grows as n²
+     * (two more spaces of indentation per level). The stack of durable's runtime
+     * (4 MiB, not QuickJS's default 256 KiB) holds far more than that. */
+    JS_SetMaxStackSize(h->rt, 4u * 1024u * 1024u);
+    wh_output_reset(h);
+    WH_EXPECT(h, "let d = {}; for (let i = 0; i < 100000; i++) d = { d }; console.dir(d, { depth: null }); 1",
+              "1");
+    const char *deep = wh_output(h);
+    assert_true(strncmp(deep, "info {\n  d: {\n    d: {", 22) == 0);
+    char want[512];
+    snprintf(want, sizeof want, "\n%*sd: [Object]\n%*s}", 202, "", 200, "");
+    assert_non_null(strstr(deep, want));
+    assert_null(strstr(deep, "Inspection interrupted"));
+    /* Out of stack while formatting (console called from the end of a recursion
+     * that used up the stack): the level that ran out prints Node's marker, the
+     * levels above it carry on, and console.dir does not throw. */
+    wh_output_reset(h);
+    WH_EXPECT(h, "let a = []; for (let i = 0; i < 1000; i++) a = [a];"
+                 "let logged = 0;"
+                 "function r() { try { r(); } catch { if (!logged) { console.dir(a, { depth: null }); logged = 1; } } }"
+                 "r(); logged", "1");
+    deep = wh_output(h);
+    assert_non_null(strstr(deep, "[Array: Inspection interrupted prematurely. Maximum call stack size exceeded.]"));
+    assert_true(strlen(deep) > 2 && strcmp(deep + strlen(deep) - 2, "]\n") == 0);
 }
 
 static void test_errors(void **state)

@@ -1,0 +1,318 @@
+/* Unit tests for what patches/quickjs changes in the engine and for the runtime's
+ * stack limit (js/rt.c): the regexp matcher stops at the CPU limit, deep values are
+ * a RangeError rather than a crash, one-line functions keep their line in stacks,
+ * eval and new Function are refused after startup, Date is UTC with the zone name,
+ * and the JS stack limit fits the thread's real stack. Each test fails (or crashes)
+ * on an unpatched engine. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "js/rt.h"
+#include "web/web.h"
+
+typedef struct fixture {
+    uv_loop_t loop;
+    js_rt *rt;
+    JSContext *ctx;
+} fixture;
+
+static int setup_cpu(void **state, uint32_t cpu_ms)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    js_rt_opts o = {.cpu_ms_max = cpu_ms, .memory_bytes_max = 64u * 1024u * 1024u,
+                    .install = web_install};
+    err e = {0};
+    f->rt = js_rt_new(&f->loop, &o, &e);
+    if (!f->rt)
+        fail_msg("runtime: %s", e.msg);
+    f->ctx = js_rt_context_new(f->rt, &e);
+    if (!f->ctx)
+        fail_msg("context: %s", e.msg);
+    *state = f;
+    return 0;
+}
+
+/* A short CPU limit for the tests that hit it, a long one for the others. */
+static int setup_short(void **state)
+{
+    return setup_cpu(state, 100);
+}
+
+static int setup(void **state)
+{
+    return setup_cpu(state, 10000);
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    js_context_free(f->ctx);
+    js_rt_free(f->rt);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    free(f);
+    return 0;
+}
+
+/* Evaluates `src` as one event and returns its value as a malloc'd string
+ * ("EXC: " and the exception's text on a throw). */
+static char *eval_str(fixture *f, const char *src)
+{
+    js_rt_event_begin(f->rt);
+    JSValue v = JS_Eval(f->ctx, src, strlen(src), "<test>", JS_EVAL_TYPE_GLOBAL);
+    js_rt_event_end(f->rt);
+    char *out;
+    if (JS_IsException(v)) {
+        char *t = js_exception_text(f->ctx, JS_UNDEFINED);
+        size_t n = strlen(t) + 6;
+        out = malloc(n);
+        snprintf(out, n, "EXC: %s", t);
+        free(t);
+    } else {
+        const char *s = JS_ToCString(f->ctx, v);
+        out = strdup(s ? s : "(null)");
+        JS_FreeCString(f->ctx, s);
+    }
+    JS_FreeValue(f->ctx, v);
+    js_rt_pump(f->rt);
+    return out;
+}
+
+static void expect(fixture *f, const char *src, const char *want)
+{
+    char *got = eval_str(f, src);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s\n  want: %s\n  got:  %s", src, want, got);
+    free(got);
+}
+
+static void expect_prefix(fixture *f, const char *src, const char *want)
+{
+    char *got = eval_str(f, src);
+    if (strncmp(got, want, strlen(want)) != 0)
+        fail_msg("%s\n  want: %s...\n  got:  %s", src, want, got);
+    free(got);
+}
+
+/* patch 0001: /(a+)+$/ on 26 a's and a b takes seconds of backtracking inside one
+ * bytecode; the matcher now asks the interrupt handler and stops at the limit,
+ * through both lre_exec callers (exec and the global-replace fast path). */
+static void test_regexp_interrupt(void **state)
+{
+    fixture *f = *state;
+    static const char *const srcs[] = {
+        "/(a+)+$/.test('a'.repeat(26) + 'b')",
+        "('a'.repeat(26) + 'b').replace(/(a+)+$/g, '')",
+        /* the abort cannot be caught */
+        "try { /(a+)+$/.exec('a'.repeat(26) + 'b'); 'finished' } catch (e) { 'caught' }",
+    };
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+        char *got = eval_str(f, srcs[i]);
+        if (strstr(got, "InternalError: interrupted") == NULL)
+            fail_msg("%s\n  want: InternalError: interrupted\n  got:  %s", srcs[i], got);
+        free(got);
+        assert_true(js_rt_take_cpu_exceeded(f->rt));
+    }
+    /* Ordinary patterns are unaffected, and the context still works. */
+    expect(f, "/(a+)+$/.test('a'.repeat(26)) + ',' + 'x-y-z'.replace(/-/g, '+')", "true,x+y+z");
+    assert_false(js_rt_take_cpu_exceeded(f->rt));
+}
+
+/* patch 0002: JSON.stringify recursed without a stack check (SIGSEGV at ~30,000
+ * levels); stack exhaustion anywhere is a RangeError with V8's message. */
+static void test_deep_json(void **state)
+{
+    fixture *f = *state;
+    const char *want = "RangeError: Maximum call stack size exceeded";
+    char src[512];
+    snprintf(src, sizeof src, "let o = []; for (let i = 0; i < 200000; i++) o = [o];"
+             "try { JSON.stringify(o); 'no error' } catch (e) { e.name + ': ' + e.message }");
+    expect(f, src, want);
+    expect(f, "let p = {}; for (let i = 0; i < 200000; i++) p = {p};"
+              "try { JSON.stringify(p); 'no error' } catch (e) { `${e.name}: ${e.message}` }",
+           want);
+    expect(f, "try { JSON.parse('['.repeat(1000000)); 'no error' } catch (e) { `${e.name}: ${e.message}` }",
+           want);
+    expect(f, "function r() { return r() + 1; } try { r() } catch (e) { `${e.name}: ${e.message}` }",
+           want);
+    /* Depths that fit still work both ways. */
+    expect(f, "const s = '['.repeat(5000) + ']'.repeat(5000); JSON.stringify(JSON.parse(s)) === s", "true");
+}
+
+/* patch 0003: a frame of a function written on one line had no line number. */
+static void test_stack_line_numbers(void **state)
+{
+    fixture *f = *state;
+    expect(f, "function mk() { return new Error('m'); } mk().stack.split('\\n')[0]",
+           "    at mk (<test>:1)");
+    expect(f, "\n\nfunction one() { throw new TypeError('x'); }\n"
+              "function two() {\n  one();\n}\n"
+              "try { two() } catch (e) { e.stack.split('\\n').slice(0, 2).join('|') }",
+           "    at one (<test>:3)|    at two (<test>:5)");
+    expect(f, "\nconst arrow = () => null.x;\ntry { arrow() } catch (e) { e.stack.split('\\n')[0] }",
+           "    at arrow (<test>:2)");
+}
+
+/* patch 0004: code generation from strings is refused in a runtime context. */
+static void test_codegen_refused(void **state)
+{
+    fixture *f = *state;
+    const char *want = "EvalError: Code generation from strings disallowed for this context";
+    static const char *const srcs[] = {
+        "eval('1 + 1')",
+        "(0, eval)('1 + 1')",
+        "globalThis.eval('1 + 1')",
+        "new Function('return 1')",
+        "Function('a', 'b', 'return a + b')",
+        "Function('')",
+        "(async function () {}).constructor('return 1')",
+        "(function* () {}).constructor('yield 1')",
+        "(async function* () {}).constructor('yield 1')",
+    };
+    char src[256];
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+        snprintf(src, sizeof src, "try { %s; 'allowed' } catch (e) { `${e.name}: ${e.message}` }",
+                 srcs[i]);
+        expect(f, src, want);
+    }
+    expect(f, "try { eval('1') } catch (e) { e instanceof EvalError }", "true");
+    /* What V8 still allows: eval of a non-string, new Function() with no argument. */
+    expect(f, "eval(42) + ',' + typeof new Function() + ',' + new Function()()", "42,function,undefined");
+    /* A timer with a string is refused too (never evaluated). */
+    expect_prefix(f, "globalThis.hit = 0; try { setTimeout('globalThis.hit = 1', 0); 'allowed' } "
+                     "catch (e) { `${e.name}: ${e.message}` }",
+                  "TypeError: setTimeout: parameter 1 is not of type 'Function'");
+    /* The startup window (the loader allows it while a Worker's top level runs). */
+    js_ctx_allow_codegen(f->ctx, true);
+    expect(f, "eval('1 + 1') + new Function('return 40')()", "42");
+    js_ctx_allow_codegen(f->ctx, false);
+    expect(f, "try { eval('1') } catch (e) { e.name }", "EvalError");
+}
+
+/* patch 0005: Date is UTC whatever TZ says (main sets TZ to New York), and the
+ * string forms end with the zone name, as workerd prints them. */
+static void test_date_utc(void **state)
+{
+    fixture *f = *state;
+    expect(f, "new Date(0).toString()", "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)");
+    expect(f, "new Date(0).toTimeString()", "00:00:00 GMT+0000 (Coordinated Universal Time)");
+    expect(f, "String(new Date(Date.UTC(2026, 6, 1, 12, 30)))",
+           "Wed Jul 01 2026 12:30:00 GMT+0000 (Coordinated Universal Time)");
+    expect(f, "new Date(2026, 6, 1, 12).getTimezoneOffset() + ',' + new Date(2026, 6, 1, 12).getUTCHours()",
+           "0,12");
+    expect(f, "new Date('2026-07-01T12:00:00').getTime() === Date.UTC(2026, 6, 1, 12)", "true");
+    /* The widest year fits the string buffer. */
+    expect(f, "new Date(-8.64e15).toString()",
+           "Tue Apr 20 -271821 00:00:00 GMT+0000 (Coordinated Universal Time)");
+    expect(f, "new Date(0).toUTCString() + '|' + new Date(0).toISOString()",
+           "Thu, 01 Jan 1970 00:00:00 GMT|1970-01-01T00:00:00.000Z");
+}
+
+/* ---- the JS stack limit against the thread's real stack ---- */
+
+typedef struct stack_case {
+    char *result;          /* malloc'd: the outcome, for the main thread to check */
+} stack_case;
+
+static void deep_recursion_on_thread(void *arg)
+{
+    stack_case *c = arg;
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        c->result = strdup("loop init failed");
+        return;
+    }
+    js_rt_opts o = {.cpu_ms_max = 5000, .install = web_install};
+    err e = {0};
+    js_rt *rt = js_rt_new(&loop, &o, &e);
+    if (!rt) {
+        c->result = strdup(e.msg);
+        uv_loop_close(&loop);
+        return;
+    }
+    JSContext *ctx = js_rt_context_new(rt, &e);
+    if (!ctx) {
+        c->result = strdup(e.msg);
+    } else {
+        /* JS recursion, then C recursion under it (JSON.stringify), both as deep as
+         * the stack allows: with a limit that did not fit the thread, this crashes.
+         * Then a structured clone of the deepest value it accepts, started where
+         * JS has used up its stack: its C frames must fit in the reserve. */
+        static const char src[] =
+            "function r(n) { return n === 0 ? 0 : r(n - 1) + 1; }"
+            "let a = 'none', b = 'none', c = 'none';"
+            "try { r(1e7) } catch (e) { a = e.name }"
+            "let o = []; for (let i = 0; i < 200000; i++) o = [o];"
+            "try { JSON.stringify(o) } catch (e) { b = e.name }"
+            "let d = {}; for (let i = 0; i < 1990; i++) d = {d};"
+            "function atLimit() { try { return atLimit(); } catch { structuredClone(d); return 'cloned'; } }"
+            "c = atLimit();"
+            "a + ',' + b + ',' + c";
+        js_rt_event_begin(rt);
+        JSValue v = JS_Eval(ctx, src, sizeof src - 1, "<thread>", JS_EVAL_TYPE_GLOBAL);
+        js_rt_event_end(rt);
+        const char *s = JS_IsException(v) ? NULL : JS_ToCString(ctx, v);
+        c->result = strdup(s ? s : "exception");
+        if (s)
+            JS_FreeCString(ctx, s);
+        JS_FreeValue(ctx, v);
+        js_context_free(ctx);
+    }
+    js_rt_free(rt);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+}
+
+static char *run_on_thread(size_t stack_bytes)
+{
+    stack_case c = {0};
+    uv_thread_t t;
+    uv_thread_options_t to = {.flags = UV_THREAD_HAS_STACK_SIZE, .stack_size = stack_bytes};
+    assert_int_equal(uv_thread_create_ex(&t, &to, deep_recursion_on_thread, &c), 0);
+    assert_int_equal(uv_thread_join(&t), 0);
+    assert_non_null(c.result);
+    return c.result;
+}
+
+static void test_stack_fits_thread(void **state)
+{
+    (void)state;
+    /* The shard stack: the whole JS limit fits. */
+    char *r = run_on_thread(JS_THREAD_STACK_BYTES);
+    assert_string_equal(r, "RangeError,RangeError,cloned");
+    free(r);
+    /* A smaller stack than the JS limit plus the C reserve: the limit shrinks. */
+    r = run_on_thread(3u * 1024u * 1024u);
+    assert_string_equal(r, "RangeError,RangeError,cloned");
+    free(r);
+    /* Too small to be safe at all: refused with a message that says so. */
+    r = run_on_thread(1024u * 1024u);
+    if (!strstr(r, "KiB of stack left"))
+        fail_msg("want a refusal naming the stack, got: %s", r);
+    free(r);
+}
+
+int main(void)
+{
+    /* Date must not follow the host's zone (patch 0005). */
+    setenv("TZ", "America/New_York", 1);
+    tzset();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_regexp_interrupt, setup_short, teardown),
+        cmocka_unit_test_setup_teardown(test_deep_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stack_line_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_codegen_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_date_utc, setup, teardown),
+        cmocka_unit_test(test_stack_fits_thread),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
