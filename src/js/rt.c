@@ -256,6 +256,11 @@ void js_rt_set_stop_flag(js_rt *rt, const _Atomic bool *flag)
     rt->stop = flag;
 }
 
+bool js_rt_stop_requested(js_rt *rt)
+{
+    return rt->stop && atomic_load_explicit(rt->stop, memory_order_relaxed);
+}
+
 bool js_rt_oom(js_rt *rt)
 {
     return rt->oom;

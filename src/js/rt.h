@@ -153,6 +153,9 @@ bool js_rt_take_cpu_exceeded(js_rt *rt);
 /* Shutdown: once *flag is true (set from any thread), every run of JS on this
  * runtime is interrupted at its next check. The flag must outlive the runtime. */
 void js_rt_set_stop_flag(js_rt *rt, const _Atomic bool *flag);
+/* True once that flag is set (for other long-running work on the shard to poll,
+ * e.g. an SQLite progress handler). */
+bool js_rt_stop_requested(js_rt *rt);
 
 /* Out of memory: true once an allocation was refused because the heap reached its
  * limit, until js_rt_clear_oom(). After such an error the context's state cannot be
