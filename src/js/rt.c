@@ -126,6 +126,11 @@ static int on_interrupt(JSRuntime *qrt, void *opaque)
     return 1;
 }
 
+bool js_rt_should_interrupt(js_rt *rt)
+{
+    return on_interrupt(rt->qrt, rt) != 0;
+}
+
 /* ---- the allocator: QuickJS's default accounting, plus the out-of-memory flag ---- */
 
 static void *rt_malloc(JSMallocState *s, size_t size)

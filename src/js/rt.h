@@ -149,6 +149,12 @@ void js_rt_event_begin(js_rt *rt);
 void js_rt_event_end(js_rt *rt);
 /* True (once) if the last interrupt came from the CPU limit, false for others. */
 bool js_rt_take_cpu_exceeded(js_rt *rt);
+/* The JS interrupt handler's decision, for other long work run on behalf of the
+ * current event (an SQLite progress handler, the regex engine): true if it is to
+ * stop now — the event went over its budget (it is then marked exceeded, as for
+ * JS), or the shard is stopping. Reads the thread CPU clock: call it every few
+ * thousand steps, not per step. */
+bool js_rt_should_interrupt(js_rt *rt);
 
 /* Shutdown: once *flag is true (set from any thread), every run of JS on this
  * runtime is interrupted at its next check. The flag must outlive the runtime. */

@@ -236,6 +236,26 @@ static void test_timers_belong_to_their_event(void **state)
     js_event_unref(owner);
 }
 
+/* Work outside JS (SQLite, regex) asks the same question and stops at the same
+ * point: the current event's budget, across its turns. */
+static void test_should_interrupt(void **state)
+{
+    fixture *f = *state;
+    js_event *ev = js_event_new(f->rt, NULL);
+    js_rt_enter(f->rt, ev);
+    assert_false(js_rt_should_interrupt(f->rt));
+    uint64_t start = uv_hrtime();
+    bool stopped = false;
+    while (!stopped && uv_hrtime() - start < 5000u * 1000000u)
+        for (int i = 0; i < 10000 && !stopped; i++)
+            stopped = (i == 9999) && js_rt_should_interrupt(f->rt);
+    assert_true(stopped);
+    assert_true(js_event_exceeded(ev));
+    js_rt_enter(f->rt, NULL);
+    js_rt_take_cpu_exceeded(f->rt);
+    js_event_unref(ev);
+}
+
 static void test_exception_text(void **state)
 {
     fixture *f = *state;
@@ -327,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cpu_per_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_jobs_follow_their_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timers_belong_to_their_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_should_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exception_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modules, setup, teardown),
