@@ -32,6 +32,7 @@
 #define SLOTS_MAX (1u << SLOT_BITS)
 #define GEN_MAX 1024u
 #define WORKER_URL_BYTES_MAX 16384u
+#define WORKER_WALL_MS_EXTRA 30000u
 
 typedef struct wreq {
     h1_conn *conn;            /* NULL when the slot is free */
@@ -768,8 +769,12 @@ worker *worker_new(js_rt *rt, const worker_opts *opts, err *e)
     }
     w->rt = rt;
     w->opts = *opts;
+    /* The wall limit catches promises that never settle. It is wider than the CPU
+     * budget: a request's CPU is counted across its turns (and a loaded machine gives
+     * a turn less CPU than wall time), so with the two equal the wall limit would
+     * usually fire first and turn the 503 of WRK-30 into a 500. */
     if (!w->opts.wall_ms_max)
-        w->opts.wall_ms_max = js_rt_cpu_ms(rt);
+        w->opts.wall_ms_max = js_rt_cpu_ms(rt) + WORKER_WALL_MS_EXTRA;
     w->free_head = UINT32_MAX;
     w->dispatch = JS_UNDEFINED;
     w->await_body = JS_UNDEFINED;

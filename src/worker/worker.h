@@ -32,7 +32,8 @@ int worker_js_install(JSContext *ctx, JSValueConst native);
 
 typedef struct worker_opts {
     const config *cfg;          /* borrowed; must outlive the worker */
-    uint32_t wall_ms_max;       /* a request whose handler has not settled by then: 500 */
+    uint32_t wall_ms_max;       /* a request whose handler has not settled by then: 500;
+                                   0 = the CPU limit plus 30 s */
     bool log_requests;          /* one line per request */
     int shard_index;
     const obj_registry *objects; /* Durable Object namespaces; NULL if none */

@@ -40,7 +40,7 @@ test("CPU is counted across the turns of a request: loops separated by awaits ge
       if (path === "/light") { for (let i = 0; i < 3; i++) { spin(50); await tick(); } return new Response("light"); }
       return new Response("alive");
     } };` });
-  const srv = await startDev(dir, ["--cpu-ms", "1000", "--request-timeout-ms", "60000"]);
+  const srv = await startDev(dir, ["--cpu-ms", "1000"]);
   try {
     let r = await fetch(srv.url + "/turns");
     assert.equal(r.status, 503);
@@ -154,7 +154,7 @@ test("objects: an RPC call's and an alarm's CPU are counted across turns; object
       }
       return new Response("?");
     } };` });
-  const srv = await startDev(dir, ["--cpu-ms", "1000", "--request-timeout-ms", "60000"]);
+  const srv = await startDev(dir, ["--cpu-ms", "1000"]);
   try {
     assert.equal(await (await fetch(srv.url + "/bump")).text(), "1");
     assert.equal(await (await fetch(srv.url + "/bump")).text(), "2");
