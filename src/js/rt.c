@@ -49,6 +49,7 @@ struct js_event {
     int holds;
     bool finished, closed, exceeded, told;
     uint64_t cpu_ns;          /* charged so far (not counting the current run) */
+    uint64_t finished_ns;     /* uv_hrtime() at js_event_finish */
     js_event_fn on_exceeded;
     void *on_exceeded_ud;
     js_event *next_exceeded;  /* in rt->exceeded (that list holds a reference) */
@@ -200,6 +201,8 @@ js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e)
         rt->opts.memory_bytes_max = JS_MEMORY_BYTES_DEFAULT;
     if (!rt->opts.cpu_ms_max)
         rt->opts.cpu_ms_max = JS_CPU_MS_DEFAULT;
+    if (!rt->opts.wait_until_ms_max)
+        rt->opts.wait_until_ms_max = JS_WAIT_UNTIL_MS_DEFAULT;
     rt->qrt = JS_NewRuntime2(&rt_malloc_fns, rt);
     if (!rt->qrt) {
         free(rt);
@@ -345,10 +348,8 @@ void js_event_on_exceeded(js_event *ev, js_event_fn fn, void *ud)
     ev->on_exceeded_ud = ud;
 }
 
-static void maybe_close(js_event *ev)
+static void close_now(js_event *ev)
 {
-    if (ev->closed || !ev->finished || ev->holds > 0)
-        return;
     ev->closed = true;
     /* A hook may drop the last reference another holder had; keep ours. */
     js_event_ref(ev);
@@ -356,6 +357,23 @@ static void maybe_close(js_event *ev)
     for (int i = 0; i < rt->close_hook_count; i++)
         rt->close_hooks[i].fn(ev, rt->close_hooks[i].ud);
     js_event_unref(ev);
+}
+
+static void maybe_close(js_event *ev)
+{
+    if (!ev->closed && ev->finished && ev->holds == 0)
+        close_now(ev);
+}
+
+bool js_event_close_if_overdue(js_event *ev)
+{
+    if (!ev->closed && ev->finished &&
+        uv_hrtime() - ev->finished_ns >= (uint64_t)ev->rt->opts.wait_until_ms_max * 1000000u) {
+        log_warn("waitUntil work had not settled %u ms after its response: its timers were "
+                 "cancelled", ev->rt->opts.wait_until_ms_max);
+        close_now(ev);
+    }
+    return ev->closed;
 }
 
 void js_event_hold(js_event *ev)
@@ -372,6 +390,8 @@ void js_event_release(js_event *ev)
 
 void js_event_finish(js_event *ev)
 {
+    if (!ev->finished)
+        ev->finished_ns = uv_hrtime();
     ev->finished = true;
     maybe_close(ev);
 }

@@ -23,6 +23,7 @@
 
 #define JS_MEMORY_BYTES_DEFAULT (128u * 1024u * 1024u)
 #define JS_CPU_MS_DEFAULT 30000u
+#define JS_WAIT_UNTIL_MS_DEFAULT 30000u   /* spec WRK-32: waitUntil work, 30 s after the response */
 
 typedef struct js_rt js_rt;
 
@@ -33,6 +34,7 @@ typedef int (*js_install_fn)(JSContext *ctx, JSValueConst native);
 typedef struct js_rt_opts {
     size_t memory_bytes_max;     /* 0 = JS_MEMORY_BYTES_DEFAULT */
     uint32_t cpu_ms_max;         /* per event; 0 = JS_CPU_MS_DEFAULT */
+    uint32_t wait_until_ms_max;  /* an event's work after it finished; 0 = JS_WAIT_UNTIL_MS_DEFAULT */
     js_install_fn install;       /* may be NULL (prelude only) */
 } js_rt_opts;
 
@@ -127,6 +129,10 @@ void js_event_hold(js_event *ev);
 void js_event_release(js_event *ev);
 void js_event_finish(js_event *ev);
 bool js_event_closed(const js_event *ev);
+/* Closes `ev` if it finished more than wait_until_ms_max ago and is still held
+ * (waitUntil work that never settles, WRK-32): its timers are then cancelled.
+ * Returns true if `ev` is closed. Checked by a timer of the event before it fires. */
+bool js_event_close_if_overdue(js_event *ev);
 /* A new JS wrapper object for `ev` (it takes a reference); JS_NULL for NULL. The
  * natives N.eventNew/eventCurrent/eventEnter/eventRun/eventExceeded/eventHold/
  * eventFinish take and return such wrappers (rt.c, "events seen from JS"). */

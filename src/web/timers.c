@@ -80,6 +80,10 @@ static void on_timer(uv_timer_t *h)
     JSContext *ctx = t->ctx;
     if (!ctx)
         return;
+    /* waitUntil work that outlived its 30 s (WRK-32): closing the event cancels
+     * this timer with the others. */
+    if (t->owner && js_event_close_if_overdue(t->owner))
+        return;
     js_rt *rt = js_rt_of(ctx);
     /* Hold the callback and arguments: the callback may clear its own timer. */
     int64_t id = t->id;

@@ -21,13 +21,21 @@ typedef struct fixture {
     JSContext *ctx;
 } fixture;
 
+static int setup_opts2(void **state, uint32_t cpu_ms, size_t mem, uint32_t wait_until_ms);
+
 static int setup_opts(void **state, uint32_t cpu_ms, size_t mem)
+{
+    return setup_opts2(state, cpu_ms, mem, 0);
+}
+
+static int setup_opts2(void **state, uint32_t cpu_ms, size_t mem, uint32_t wait_until_ms)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(uv_loop_init(&f->loop), 0);
     /* The embedded web JS needs its natives, so contexts get the web platform. */
-    js_rt_opts o = {.cpu_ms_max = cpu_ms, .memory_bytes_max = mem, .install = web_install};
+    js_rt_opts o = {.cpu_ms_max = cpu_ms, .memory_bytes_max = mem, .install = web_install,
+                    .wait_until_ms_max = wait_until_ms};
     err e = {0};
     f->rt = js_rt_new(&f->loop, &o, &e);
     assert_non_null(f->rt);
@@ -41,6 +49,11 @@ static int setup_opts(void **state, uint32_t cpu_ms, size_t mem)
 static int setup(void **state)
 {
     return setup_opts(state, 200, 32u * 1024u * 1024u);
+}
+
+static int setup_short_wait(void **state)
+{
+    return setup_opts2(state, 200, 32u * 1024u * 1024u, 100);
 }
 
 static int teardown(void **state)
@@ -256,6 +269,25 @@ static void test_should_interrupt(void **state)
     js_event_unref(ev);
 }
 
+/* WRK-32: work held open after the response (a waitUntil promise that never
+ * settles) is cut off after wait_until_ms_max (100 ms here), and its timers go. */
+static void test_wait_until_overdue(void **state)
+{
+    fixture *f = *state;
+    js_event *ev = js_event_new(f->rt, NULL);
+    char *got = turn(f, ev, "setInterval(() => {}, 5); 'set'");
+    free(got);
+    js_event_hold(ev);
+    js_event_finish(ev);
+    uint64_t start = uv_hrtime();
+    while (!js_event_closed(ev) && uv_hrtime() - start < 5000u * 1000000u)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_true(js_event_closed(ev));
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    js_event_release(ev);
+    js_event_unref(ev);
+}
+
 static void test_exception_text(void **state)
 {
     fixture *f = *state;
@@ -348,6 +380,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cpu_jobs_follow_their_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timers_belong_to_their_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_should_interrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_until_overdue, setup_short_wait, teardown),
         cmocka_unit_test_setup_teardown(test_exception_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modules, setup, teardown),
