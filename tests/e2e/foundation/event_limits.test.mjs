@@ -195,6 +195,33 @@ test("SIGTERM does not wait forever on a shard stuck in JavaScript", { timeout: 
   await pending;
 });
 
+test("SIGTERM does not wait forever on a shard stuck in SQLite", { timeout: 60000 }, async () => {
+  const dir = makeProject({ "wrangler.toml": objToml, "index.js": `
+    import { DurableObject } from "cloudflare:workers";
+    export class Obj extends DurableObject {
+      spin() {
+        console.log("querying");
+        return this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c").one().n;
+      }
+    }
+    export default { async fetch(req, env) { return new Response(String(await env.OBJ.get(env.OBJ.idFromName("a")).spin())); } };` });
+  const srv = await startDev(dir, ["--cpu-ms", "300000"]);
+  const pending = fetch(srv.url + "/").catch(() => null);
+  await srv.waitForLog(/querying/);
+  srv.proc.kill("SIGTERM");
+  const deadline = new Promise((r) => setTimeout(() => r("still running"), 40000));
+  const res = await Promise.race([srv.exited, deadline]);
+  if (res === "still running") srv.proc.kill("SIGKILL");
+  assert.notEqual(res, "still running", `durable did not exit after SIGTERM; stderr:\n${srv.logs()}`);
+  // Either the query was stopped (a progress handler that sees the stop) and the
+  // shard stopped, or it was abandoned with a line that says so (exit code 1).
+  if (res.code !== 0) {
+    assert.equal(res.code, 1);
+    assert.match(srv.logs(), /shard 0 is stuck and did not stop; exiting without it/);
+  }
+  await pending;
+});
+
 test("an uncaught non-Error is logged with one 'Uncaught'", async () => {
   const dir = makeProject({ "wrangler.toml": toml, "index.js": `
     export default { fetch(req) { throw "plain string"; } };` });
