@@ -36,7 +36,7 @@ static void dev_usage(FILE *f)
             "      --memory-mb N       memory limit of each shard's JS heap (default 128)\n"
             "      --request-timeout-ms N\n"
             "                          a handler that has not answered by then gets a 500\n"
-            "                          (default: the CPU limit)\n"
+            "                          (default: the CPU limit plus 30 s)\n"
             "      --max-body-mb N     largest request body accepted (default 100)\n"
             "      --header-timeout-ms N\n"
             "                          a client must send a request's head within this\n"

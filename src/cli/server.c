@@ -8,14 +8,21 @@
  * a semaphore, and the first failure stops the start. Stop: the main thread turns
  * SIGINT/SIGTERM into a uv_async wake-up per shard; a shard stops accepting, waits
  * for its in-flight requests (at most shutdown_grace_ms), answers the rest 503 and
- * closes everything. The only state shared across threads is written before the
- * threads start or passed through the semaphore and async handles. */
+ * closes everything. A shard that is stuck (in JavaScript, or in SQLite) never
+ * looks at its stop message, so the main thread watches: past the grace period it
+ * raises the shard's stop flag (every run of JS on it is interrupted; the storage
+ * layer may poll js_rt_stop_requested), and if the shard has still not stopped
+ * STOP_FORCE_MS later the process exits anyway, with a log line (exit code 1).
+ * The only state shared across threads is written before the threads start,
+ * passed through the semaphore and async handles, or atomic (stop_at_ns,
+ * interrupt, done). */
 #include "cli/server.h"
 
 #include <sys/resource.h>
 
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,9 @@
 
 #define SHARDS_MAX 256
 #define SHARD_STACK_BYTES JS_THREAD_STACK_BYTES   /* js/rt.h: what the JS stack limit assumes */
+/* After the grace period: how long an interrupted shard has to stop, then we exit. */
+#define STOP_INTERRUPT_AFTER_MS 1000u
+#define STOP_FORCE_MS 3000u
 
 typedef struct shard {
     int index;
@@ -50,6 +60,9 @@ typedef struct shard {
     worker *worker;
     h1_server *server;
     bool stopping;
+    _Atomic uint64_t stop_at_ns; /* when the signal came (uv_hrtime); set before stop_async */
+    _Atomic bool interrupt;      /* the main thread gave up waiting: interrupt all JS */
+    _Atomic bool done;           /* shard_main has returned */
 } shard;
 
 static void on_request(h1_conn *conn, const h1_request *req, void *ud)
@@ -98,7 +111,9 @@ static void on_stop(uv_async_t *a)
         return;
     s->stopping = true;
     h1_server_stop_accepting(s->server);
-    s->drain_deadline_ns = uv_hrtime() + (uint64_t)s->opts->shutdown_grace_ms * 1000000u;
+    /* The grace period runs from the signal, not from when a busy shard got here. */
+    uint64_t at = atomic_load(&s->stop_at_ns);
+    s->drain_deadline_ns = (at ? at : uv_hrtime()) + (uint64_t)s->opts->shutdown_grace_ms * 1000000u;
     uv_timer_start(&s->drain_timer, on_drain_tick, 0, 10);
 }
 
@@ -114,6 +129,7 @@ static int shard_setup(shard *s)
     s->rt = js_rt_new(&s->loop, &ro, &s->start_err);
     if (!s->rt)
         return -1;
+    js_rt_set_stop_flag(s->rt, &s->interrupt);
     s->obj = obj_shard_new(s->objects, s->index, &s->loop, &s->start_err);
     if (!s->obj)
         return -1;
@@ -166,6 +182,7 @@ static void shard_main(void *arg)
         js_rt_free(s->rt);
         s->rt = NULL;
         uv_loop_close(&s->loop);
+        atomic_store(&s->done, true);
         uv_sem_post(&s->started);
         return;
     }
@@ -178,6 +195,7 @@ static void shard_main(void *arg)
     s->rt = NULL;
     if (uv_loop_close(&s->loop) != 0)
         log_warn("shard %d: its loop still had handles at exit", s->index);
+    atomic_store(&s->done, true);
 }
 
 /* ---- main thread: signals ---- */
@@ -185,7 +203,43 @@ static void shard_main(void *arg)
 typedef struct stopper {
     shard *shards;
     int count;
+    uv_signal_t *signals[2];
+    uv_timer_t watchdog;
+    uint64_t interrupt_at_ns, force_at_ns;
+    bool interrupted;
 } stopper;
+
+/* Every 100 ms after the signal: done when every shard has stopped; past the grace
+ * period, stuck shards are interrupted, and later abandoned. */
+static void on_watchdog(uv_timer_t *t)
+{
+    stopper *st = t->data;
+    uint64_t now = uv_hrtime();
+    int running = 0;
+    for (int i = 0; i < st->count; i++)
+        running += !atomic_load(&st->shards[i].done);
+    if (running == 0) {
+        uv_close((uv_handle_t *)t, NULL);
+        return;
+    }
+    if (!st->interrupted && now >= st->interrupt_at_ns) {
+        st->interrupted = true;
+        for (int i = 0; i < st->count; i++)
+            if (!atomic_load(&st->shards[i].done)) {
+                log_warn("shard %d has not stopped within the grace period; interrupting its "
+                         "JavaScript", i);
+                atomic_store(&st->shards[i].interrupt, true);
+            }
+    }
+    if (now >= st->force_at_ns) {
+        for (int i = 0; i < st->count; i++)
+            if (!atomic_load(&st->shards[i].done))
+                log_error("shard %d is stuck and did not stop; exiting without it", i);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(1);
+    }
+}
 
 /* The first SIGINT/SIGTERM asks every shard to stop; both signal handles are then
  * closed, which restores the default action, so a second signal ends the process
@@ -194,9 +248,18 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     stopper *st = h->data;
     log_info("%s, stopping: finishing in-flight requests", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    for (int i = 0; i < st->count; i++)
+    uint64_t now = uv_hrtime();
+    for (int i = 0; i < st->count; i++) {
+        atomic_store(&st->shards[i].stop_at_ns, now);
         uv_async_send(&st->shards[i].stop_async);
-    uv_walk(h->loop, close_walk_cb, NULL);
+    }
+    for (int i = 0; i < 2; i++)
+        if (!uv_is_closing((uv_handle_t *)st->signals[i]))
+            uv_close((uv_handle_t *)st->signals[i], NULL);
+    uint64_t grace_ns = (uint64_t)st->shards[0].opts->shutdown_grace_ms * 1000000u;
+    st->interrupt_at_ns = now + grace_ns + (uint64_t)STOP_INTERRUPT_AFTER_MS * 1000000u;
+    st->force_at_ns = st->interrupt_at_ns + (uint64_t)STOP_FORCE_MS * 1000000u;
+    uv_timer_start(&st->watchdog, on_watchdog, 100, 100);
 }
 
 static int start_shard(shard *s)
@@ -340,9 +403,13 @@ int server_run(const server_opts *o, err *e)
     }
     uv_loop_t loop;
     uv_loop_init(&loop);
-    stopper st = {shards, started};
+    stopper st = {shards, started, {NULL, NULL}};
     uv_signal_t sigint, sigterm;
     if (rc == 0) {
+        st.signals[0] = &sigint;
+        st.signals[1] = &sigterm;
+        uv_timer_init(&loop, &st.watchdog);
+        st.watchdog.data = &st;
         uv_signal_init(&loop, &sigint);
         uv_signal_init(&loop, &sigterm);
         sigint.data = sigterm.data = &st;

@@ -283,11 +283,16 @@ static void on_wake(uv_async_t *a)
     int batch = 0;
     while ((n = mpsc_pop(&ib->q))) {
         obj_msg *m = (obj_msg *)n;
+        /* Each message is a turn of its own: a reply resumes the event that made
+         * the call (N.objSettle enters it), and the jobs it causes are drained
+         * here, charged to that event (js/rt.h "events"). */
+        js_rt_enter(rt, NULL);
         js_rt_event_begin(rt);
         deliver(s, m);
         js_rt_event_end(rt);
+        js_rt_drain(rt);
         free(m);
-        /* Let promise reactions run between batches so replies flow promptly. */
+        /* Let turns (object events, commits) run between batches. */
         if (++batch == 64) {
             js_rt_pump(rt);
             batch = 0;

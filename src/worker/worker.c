@@ -5,7 +5,18 @@
  * request that already timed out finds a stale generation and does nothing.
  * Hot path (the `hello` benchmark): build Request, call N.dispatchFetch, pump jobs,
  * N.fetchDone → web_response_parts_get → h1_conn_respond. No timer is armed for a
- * handler that settles within the first pump. */
+ * handler that settles within the first pump.
+ *
+ * Each request is an event (js/rt.h): its handler, every promise job that resumes
+ * it, its timers and its waitUntil work share one CPU budget (spec WRK-30). Past the
+ * budget the request gets 503 (at once if its handler has not answered). The event
+ * closes — and its timers are cancelled — once the response is sent and its
+ * waitUntil promises have settled.
+ *
+ * Out of memory (WRK-31): the error fails the request that met it, and then the
+ * whole context is re-created (module state is gone; Durable Objects in memory on
+ * this shard are reset, their callers get a reset error): a module-level value that
+ * filled the heap would otherwise fail every later request until a restart. */
 #include "worker/worker.h"
 
 #include <stdio.h>
@@ -21,6 +32,7 @@
 #define SLOTS_MAX (1u << SLOT_BITS)
 #define GEN_MAX 1024u
 #define WORKER_URL_BYTES_MAX 16384u
+#define WORKER_WALL_MS_EXTRA 30000u
 
 typedef struct wreq {
     h1_conn *conn;            /* NULL when the slot is free */
@@ -31,6 +43,7 @@ typedef struct wreq {
     uv_timer_t *timer;        /* wall limit, armed only if the first pump did not settle */
     web_response_parts parts; /* while waiting for a streamed body */
     bool parts_live;
+    js_event *ev;             /* referenced: the request's CPU budget and its timers */
 } wreq;
 
 struct worker {
@@ -43,6 +56,7 @@ struct worker {
     size_t inflight;
     JSValue dispatch;         /* N.dispatchFetch */
     JSValue await_body;       /* N.awaitBody */
+    uv_timer_t *reset_timer;  /* armed when the heap overflowed: re-create the context */
 };
 
 static worker *worker_of(JSContext *ctx)
@@ -119,6 +133,13 @@ static void slot_free(worker *w, uint32_t i)
         web_response_parts_fini(w->ctx, &r->parts);
         r->parts_live = false;
     }
+    if (r->ev) {
+        /* Answered: its timers go once its waitUntil work is done too. */
+        js_event_on_exceeded(r->ev, NULL, NULL);
+        js_event_finish(r->ev);
+        js_event_unref(r->ev);
+        r->ev = NULL;
+    }
     r->conn = NULL;
     r->req = NULL;
     r->gen = (r->gen + 1) % GEN_MAX;
@@ -175,6 +196,14 @@ static void fail_with(worker *w, uint32_t i, JSValueConst exc, bool cpu)
         respond_error(w, i, 500, "Internal Server Error");
 }
 
+/* True if the request's event went over its CPU budget (and forgets the runtime's
+ * flag of the last interrupt, which belonged to it or to nothing we answer for). */
+static bool over_budget(worker *w, const wreq *r)
+{
+    bool flag = js_rt_take_cpu_exceeded(w->rt);
+    return r->ev ? js_event_exceeded(r->ev) : flag;
+}
+
 static void take_response(worker *w, uint32_t i, JSValueConst v)
 {
     wreq *r = &w->slots[i];
@@ -187,7 +216,14 @@ static void take_response(worker *w, uint32_t i, JSValueConst v)
         return;
     }
     if (rc < 0) {
-        fail_with(w, i, JS_UNDEFINED, js_rt_take_cpu_exceeded(w->rt));
+        fail_with(w, i, JS_UNDEFINED, over_budget(w, r));
+        return;
+    }
+    if (over_budget(w, r)) {
+        /* The handler answered, but work of this request (an unawaited promise, a
+         * timer) ran past the budget meanwhile: the event was aborted (WRK-30). */
+        web_response_parts_fini(w->ctx, &r->parts);
+        fail_with(w, i, JS_UNDEFINED, true);
         return;
     }
     r->parts_live = true;
@@ -227,7 +263,7 @@ static JSValue js_fetch_failed(JSContext *ctx, JSValueConst this_val, int argc, 
         return JS_UNDEFINED;
     /* An async handler that ran past the CPU limit rejects its promise with the
      * interrupt; the flag says so (WRK-30: 503, not 500). */
-    fail_with(w, i, argv[1], js_rt_take_cpu_exceeded(w->rt));
+    fail_with(w, i, argv[1], over_budget(w, &w->slots[i]));
     return JS_UNDEFINED;
 }
 
@@ -305,6 +341,19 @@ static void arm_wall_limit(worker *w, uint32_t i)
     uv_timer_start(t, on_wall_timeout, w->opts.wall_ms_max, 0);
 }
 
+/* A request's event went over its CPU budget: if its handler has not answered
+ * yet (it awaits something, or the abort hit work it does not await), it gets 503
+ * now; its timers go with it (WRK-30). */
+static void on_request_exceeded(js_event *ev, void *ud)
+{
+    worker *w = ud;
+    for (uint32_t i = 0; i < w->slot_count; i++)
+        if (w->slots[i].conn && w->slots[i].ev == ev) {
+            fail_with(w, i, JS_NULL, true);
+            return;
+        }
+}
+
 /* ---- a request ---- */
 
 static int build_url(const h1_request *req, buf *url)
@@ -369,24 +418,34 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
         return;
     }
     JSContext *ctx = w->ctx;
+    r->ev = js_event_new(w->rt, NULL);
+    if (!r->ev) {
+        buf_fini(&url);
+        respond_error(w, i, 503, "Service Unavailable");
+        return;
+    }
+    js_event_on_exceeded(r->ev, on_request_exceeded, w);
     js_rt_take_cpu_exceeded(w->rt);   /* forget an earlier event's abort */
+    js_rt_enter(w->rt, r->ev);
     js_rt_event_begin(w->rt);
     JSValue jreq = web_request_new(ctx, req, u, ulen);
     buf_fini(&url);
     if (JS_IsException(jreq)) {
         js_rt_event_end(w->rt);
-        fail_with(w, i, JS_UNDEFINED, js_rt_take_cpu_exceeded(w->rt));
+        fail_with(w, i, JS_UNDEFINED, over_budget(w, r));
+        js_rt_pump(w->rt);
         return;
     }
-    JSValue args[2] = {JS_NewInt32(ctx, id), jreq};
-    JSValue res = JS_Call(ctx, w->dispatch, JS_UNDEFINED, 2, args);
+    JSValue args[3] = {JS_NewInt32(ctx, id), jreq, js_event_wrap(ctx, r->ev)};
+    JSValue res = JS_IsException(args[2]) ? JS_EXCEPTION
+                                          : JS_Call(ctx, w->dispatch, JS_UNDEFINED, 3, args);
     js_rt_event_end(w->rt);
     JS_FreeValue(ctx, jreq);
+    JS_FreeValue(ctx, args[2]);
     if (JS_IsException(res)) {
-        bool cpu = js_rt_take_cpu_exceeded(w->rt);
         uint32_t j;
         if (slot_find(w, id, &j))
-            fail_with(w, j, JS_UNDEFINED, cpu);
+            fail_with(w, j, JS_UNDEFINED, over_budget(w, &w->slots[j]));
         else
             js_log_exception(ctx, "Uncaught exception after the response");
     }
@@ -580,6 +639,131 @@ out:
     return rc;
 }
 
+/* Creates w->ctx, loads the main module into it and starts the objects layer on it.
+ * On failure w->ctx may be set (the caller frees it). */
+static int context_open(worker *w, err *e)
+{
+    w->ctx = js_rt_context_new(w->rt, e);
+    if (!w->ctx)
+        return -1;
+    js_ctx_set_slot(w->ctx, JS_SLOT_WORKER, w);
+    if (w->opts.obj_shard)
+        obj_shard_attach(w->opts.obj_shard, w->ctx);
+    JSValue native = js_native(w->ctx);
+    w->dispatch = JS_GetPropertyStr(w->ctx, native, "dispatchFetch");
+    w->await_body = JS_GetPropertyStr(w->ctx, native, "awaitBody");
+    if (load_main(w, e) < 0)
+        return -1;
+    if (w->opts.obj_shard)
+        obj_shard_start(w->opts.obj_shard);
+    return 0;
+}
+
+static void context_close(worker *w)
+{
+    if (!w->ctx)
+        return;
+    JS_FreeValue(w->ctx, w->dispatch);
+    JS_FreeValue(w->ctx, w->await_body);
+    w->dispatch = w->await_body = JS_UNDEFINED;
+    js_context_free(w->ctx);
+    w->ctx = NULL;
+}
+
+/* ---- out of memory: a new context ---- */
+
+/* The objects layer resets every instance of the context (its callers get the
+ * reset error, LIFE-7 / LIM-14). */
+static void objects_reset_all(worker *w, const char *message)
+{
+    JSContext *ctx = w->ctx;
+    JSValue fn = JS_GetPropertyStr(ctx, js_native(ctx), "objResetAll");
+    if (JS_IsFunction(ctx, fn)) {
+        js_rt_enter(w->rt, NULL);
+        js_rt_event_begin(w->rt);
+        JSValue arg = JS_NewString(ctx, message);
+        JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, 1, &arg);
+        js_rt_event_end(w->rt);
+        if (JS_IsException(r))
+            js_log_exception(ctx, "resetting the Durable Objects of the context");
+        JS_FreeValue(ctx, r);
+        JS_FreeValue(ctx, arg);
+        js_rt_drain(w->rt);
+    }
+    JS_FreeValue(ctx, fn);
+}
+
+/* The heap reached its limit: whatever filled it may be held by module state, so
+ * the context is re-created from the script (WRK-31, LIM-14). The new context is
+ * loaded before the old one is freed, with the limit lifted meanwhile, so a
+ * script that no longer loads leaves the old context serving (and says so). */
+static void worker_reset(worker *w)
+{
+    js_rt *rt = w->rt;
+    if (!js_rt_oom(rt) || !w->ctx)
+        return;
+    log_warn("shard %d: the Worker's JavaScript heap reached its limit of %zu MiB; resetting "
+             "its context (module state is lost; Durable Objects in memory on this shard are "
+             "reset)",
+             w->opts.shard_index, js_rt_memory_bytes_max(rt) / (1024u * 1024u));
+    js_rt_lift_memory_limit(rt, true);
+    for (uint32_t i = 0; i < w->slot_count; i++)
+        if (w->slots[i].conn) {
+            wreq *r = &w->slots[i];
+            log_error("%s %.*s: failed: the Worker's context was reset after running out of "
+                      "memory", r->req->method, (int)r->req->target_len, r->req->target);
+            respond_error(w, i, 500, "Internal Server Error");
+        }
+    objects_reset_all(w, "Durable Object was reset: the JavaScript heap of its shard ran out of "
+                         "memory.");
+    JSContext *old = w->ctx;
+    JSValue old_dispatch = w->dispatch, old_await = w->await_body;
+    w->ctx = NULL;
+    w->dispatch = w->await_body = JS_UNDEFINED;
+    err e = {0};
+    if (context_open(w, &e) < 0) {
+        log_error("shard %d: the Worker could not be loaded again (%s); the old context keeps "
+                  "serving", w->opts.shard_index, e.msg);
+        context_close(w);
+        w->ctx = old;
+        w->dispatch = old_dispatch;
+        w->await_body = old_await;
+        if (w->opts.obj_shard)
+            obj_shard_attach(w->opts.obj_shard, old);
+    } else {
+        JS_FreeValue(old, old_dispatch);
+        JS_FreeValue(old, old_await);
+        js_context_free(old);
+        log_info("shard %d: the Worker's context was re-created", w->opts.shard_index);
+    }
+    JS_RunGC(js_rt_quickjs(rt));
+    js_rt_clear_oom(rt);
+    js_rt_lift_memory_limit(rt, false);
+}
+
+static void on_reset_timer(uv_timer_t *t)
+{
+    worker_reset(t->data);
+}
+
+/* js_rt's out-of-memory hook, at the end of a pump: the reset runs from the loop,
+ * where no caller up the stack still holds the old context. */
+static void on_oom(js_rt *rt, void *ud)
+{
+    (void)rt;
+    worker *w = ud;
+    if (!w->reset_timer) {
+        uv_timer_t *t = malloc(sizeof *t);
+        if (!t || uv_timer_init(js_loop(w->ctx), t) != 0) {
+            free(t);
+            return;   /* tried again at the end of the next pump */
+        }
+        t->data = w;
+        w->reset_timer = t;
+    }
+    uv_timer_start(w->reset_timer, on_reset_timer, 0, 0);
+}
+
 worker *worker_new(js_rt *rt, const worker_opts *opts, err *e)
 {
     worker *w = calloc(1, sizeof *w);
@@ -589,28 +773,20 @@ worker *worker_new(js_rt *rt, const worker_opts *opts, err *e)
     }
     w->rt = rt;
     w->opts = *opts;
+    /* The wall limit catches promises that never settle. It is wider than the CPU
+     * budget: a request's CPU is counted across its turns (and a loaded machine gives
+     * a turn less CPU than wall time), so with the two equal the wall limit would
+     * usually fire first and turn the 503 of WRK-30 into a 500. */
     if (!w->opts.wall_ms_max)
-        w->opts.wall_ms_max = js_rt_cpu_ms(rt);
+        w->opts.wall_ms_max = js_rt_cpu_ms(rt) + WORKER_WALL_MS_EXTRA;
     w->free_head = UINT32_MAX;
     w->dispatch = JS_UNDEFINED;
     w->await_body = JS_UNDEFINED;
-    w->ctx = js_rt_context_new(rt, e);
-    if (!w->ctx) {
-        free(w);
-        return NULL;
-    }
-    js_ctx_set_slot(w->ctx, JS_SLOT_WORKER, w);
-    if (w->opts.obj_shard)
-        obj_shard_attach(w->opts.obj_shard, w->ctx);
-    JSValue native = js_native(w->ctx);
-    w->dispatch = JS_GetPropertyStr(w->ctx, native, "dispatchFetch");
-    w->await_body = JS_GetPropertyStr(w->ctx, native, "awaitBody");
-    if (load_main(w, e) < 0) {
+    if (context_open(w, e) < 0) {
         worker_free(w);
         return NULL;
     }
-    if (w->opts.obj_shard)
-        obj_shard_start(w->opts.obj_shard);
+    js_rt_set_oom_hook(rt, on_oom, w);
     return w;
 }
 
@@ -621,9 +797,12 @@ void worker_free(worker *w)
     for (uint32_t i = 0; i < w->slot_count; i++)
         if (w->slots[i].conn)
             respond_error(w, i, 503, "Service Unavailable");
-    JS_FreeValue(w->ctx, w->dispatch);
-    JS_FreeValue(w->ctx, w->await_body);
-    js_context_free(w->ctx);
+    if (w->reset_timer) {
+        uv_timer_stop(w->reset_timer);
+        uv_close((uv_handle_t *)w->reset_timer, on_timer_closed);
+    }
+    js_rt_set_oom_hook(w->rt, NULL, NULL);
+    context_close(w);
     free(w->slots);
     free(w);
 }

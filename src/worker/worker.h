@@ -10,7 +10,10 @@
  * job queue; when the handler's promise settles the Response is written to the
  * connection. A handler that throws, rejects, returns a non-Response, runs past
  * the CPU limit or never settles within the wall limit gets a 500 (503 for the CPU
- * limit) and a log line that says why. */
+ * limit) and a log line that says why. The CPU limit counts the request's every
+ * turn, its timers and its waitUntil work (one js_event per request); its timers
+ * are cancelled once it has answered and its waitUntil promises have settled.
+ * After an out-of-memory error the context is re-created (a warn line says so). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,7 +32,8 @@ int worker_js_install(JSContext *ctx, JSValueConst native);
 
 typedef struct worker_opts {
     const config *cfg;          /* borrowed; must outlive the worker */
-    uint32_t wall_ms_max;       /* a request whose handler has not settled by then: 500 */
+    uint32_t wall_ms_max;       /* a request whose handler has not settled by then: 500;
+                                   0 = the CPU limit plus 30 s */
     bool log_requests;          /* one line per request */
     int shard_index;
     const obj_registry *objects; /* Durable Object namespaces; NULL if none */

@@ -109,7 +109,9 @@
 
   // ---- calls and replies ----
   const pending = new Map();
-  let nextCallId = 0;
+  // Random start: a context re-created after an out-of-memory error (worker.c) must
+  // not match a late reply meant for a call of the context it replaced.
+  let nextCallId = Math.floor(Math.random() * 2 ** 40);
 
   const REMOTE_ERRORS = { Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError };
   const errorToWire = (e) => {
@@ -161,7 +163,7 @@
       if (!found) throw e;
       N.objSend(kind, core.ns, core.hex, [core.name, [body[0], { [REFS]: copy }]], callId);
     }
-    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle, owner }));
+    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle, owner, ev: N.eventCurrent() }));
   };
 
   // ---- RPC by reference (RPC-9): functions, RpcTarget instances and stubs ----
@@ -263,7 +265,7 @@
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core: null, settle: null, owner }));
+    return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core: null, settle: null, owner, ev: N.eventCurrent() }));
   };
   // stub.m is callable (an RPC call) and thenable (`await stub.m` reads the property
   // on the other side, RPC-5); args null on the wire means "read".
@@ -332,6 +334,7 @@
     if (!p) return;
     pending.delete(callId);
     if (p.owner) for (const id of p.owner) exported.delete(id);   // the call ended
+    N.eventEnter(p.ev);   // the caller resumes: charged to the event that called (LIM-13)
     if (status === ST_OK) {
       try { p.resolve(p.settle ? p.settle(payload) : unwrapRefs(payload)); } catch (e) { p.reject(e); }
       return;
@@ -483,6 +486,10 @@
       this.obj = null; this.state = null;
       this.queue = []; this.blocked = 0; this.running = 0; this.waiting = 0;
       this.dead = null; this.lastActive = Date.now();
+      // Events (LIM-13): `life` owns the instance's timers (cancelled when it is
+      // evicted or reset); each delivered event gets its own CPU budget (`ev.cpu`).
+      this.life = N.eventNew(null);
+      this.live = new Set();     // events delivered and not answered yet
       // storage (45_storage.js uses these through the host interface)
       this.backend = N.objBackends[ns];
       this.h = null;             // the store handle, opened on first use
@@ -559,6 +566,10 @@
       }
     }
     construct(ev) {
+      if (!ev.cpu) ev.cpu = N.eventNew(this.life);
+      return N.eventRun(ev.cpu, () => this.construct1(ev));
+    }
+    construct1(ev) {
       const cls = N.mainModule?.[N.objClassNames[this.ns]];
       try {
         if (typeof cls !== "function") throw new Error(`Durable Object class ${N.objClassNames[this.ns]} is not exported by the script`);
@@ -577,17 +588,34 @@
         return false;
       }
     }
+    // Runs the event and the promise jobs it starts, charged to its own CPU budget
+    // (N.eventRun); its later turns are charged to it too (js/rt.h "events").
     run(ev) {
+      if (!ev.cpu) ev.cpu = N.eventNew(this.life);
+      N.eventRun(ev.cpu, () => this.run1(ev));
+    }
+    // LIM-13 / LIFE-7: an event past its CPU budget resets the object.
+    overBudget(ev) {
+      if (!N.eventExceeded(ev.cpu)) return false;
+      if (!this.dead) {
+        const msg = `Durable Object ${N.objClassNames[this.ns]} exceeded its CPU time limit and was reset.`;
+        N.logError(`${msg} (${this.hex})`);
+        this.reset(new Error(msg));
+      }
+      return true;
+    }
+    run1(ev) {
       this.running++;
       this.touch();
-      if (ev.kind === KIND_ALARM) return this.runAlarm(ev.alarm);
+      if (ev.kind === KIND_ALARM) return this.runAlarm(ev);
+      this.live.add(ev);
       let p;
       try {
         p = ev.kind === KIND_FETCH ? this.doFetch(ev.body) : this.doRpc(ev.body);
       } catch (e) {
         p = Promise.reject(e);
       }
-      const done = () => { this.running--; this.touch(); };
+      const done = () => { this.running--; this.live.delete(ev); this.touch(); this.overBudget(ev); };
       if (!(p instanceof Promise)) {
         done();
         if (this.dead) return reply(ev, ST_RESET, wireError(this.dead));
@@ -640,6 +668,7 @@
     reset(e) {
       if (this.dead) return;
       this.dead = e;
+      N.eventFinish(this.life);   // its timers are cancelled
       if (instances.get(this.key) === this) instances.delete(this.key);
       ready.delete(this);
       dirty.delete(this);
@@ -656,8 +685,9 @@
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
       for (const q of this.queue.splice(0)) reply(q, ST_RESET, w);
     }
-    runAlarm(a) {
-      const done = () => { this.running--; this.touch(); a.running = false; rearm(); };
+    runAlarm(ev) {
+      const a = ev.alarm;
+      const done = () => { this.running--; this.touch(); a.running = false; rearm(); this.overBudget(ev); };
       let stored;
       try {
         stored = N.stAlarm(this.handle());
@@ -764,6 +794,7 @@
           !dirty.has(inst) && inst.held.length === 0 && inst.txnDepth === 0;
       if (quiet && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
+        N.eventFinish(inst.life);
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
       } else if (quiet && inst.h !== null && now - inst.lastActive >= HANDLE_IDLE_MS) {
         if (N.stIdle(inst.h)) closed++;
@@ -778,9 +809,22 @@
     if (inst === undefined) {
       inst = new Instance(ns, hex, hex);
       instances.set(hex, inst);
-      if (sweepTimer === null) sweepTimer = setInterval(sweep, Math.max(10, Math.min(N.objIdleMs() / 2, 5000)));
+      if (sweepTimer === null) sweepTimer = N.setIntervalUnowned(sweep, Math.max(10, Math.min(N.objIdleMs() / 2, 5000)));
     }
     return inst;
+  };
+
+  // The context is about to be re-created (worker.c, after an out-of-memory error):
+  // every instance is reset, and callers of events that have not answered get the
+  // reset error now (their promises will never settle in this context).
+  N.objResetAll = (message) => {
+    for (const inst of [...instances.values()]) {
+      const e = new Error(message);
+      const w = wireError(e);
+      for (const ev of inst.live) if (ev.kind !== KIND_ALARM) N.objReply(ev.from, ev.callId, ST_RESET, w);
+      inst.live.clear();
+      inst.reset(e);
+    }
   };
 
   N.objDeliver = (kind, ns, hex, payload, from, callId) => {
@@ -859,7 +903,7 @@
     if (min === alarmTimerAt) return;
     if (alarmTimer !== null) clearTimeout(alarmTimer);
     alarmTimerAt = min;
-    alarmTimer = min === Infinity ? null : setTimeout(fireAlarms, Math.max(0, Math.min(min - Date.now(), 0x7fffffff)));
+    alarmTimer = min === Infinity ? null : N.setTimeoutUnowned(fireAlarms, Math.max(0, Math.min(min - Date.now(), 0x7fffffff)));
   };
   const fireAlarms = () => {
     alarmTimer = null;

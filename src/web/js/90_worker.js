@@ -10,16 +10,22 @@
     N.logError(`${what}: ${text}`);
   };
 
-  const kId = Symbol("requestId");
+  const kId = Symbol("requestId"), kEvent = Symbol("event");
   class ExecutionContext {
-    constructor(id) {
+    constructor(id, ev) {
       this[kId] = id;
+      this[kEvent] = ev;
       this.props = {};
     }
+    // The request's event stays open (its timers alive, its CPU counted) until
+    // every waitUntil promise has settled (WRK-30, CTX-1).
     waitUntil(promise) {
       if (arguments.length < 1)
         throw new TypeError("Failed to execute 'waitUntil' on 'ExecutionContext': 1 argument required, but only 0 present.");
-      Promise.resolve(promise).then(undefined, (e) => logError("Uncaught (in waitUntil promise)", e));
+      const ev = this[kEvent];
+      N.eventHold(ev, 1);
+      Promise.resolve(promise).then(undefined, (e) => logError("Uncaught (in waitUntil promise)", e))
+        .finally(() => N.eventHold(ev, -1));
     }
     passThroughOnException() {
       // No origin is configured, so a later exception still gives a 500 (CTX-2).
@@ -120,8 +126,8 @@
     return ev[kResponse];
   };
   const done = N.fetchDone, failed = N.fetchFailed;
-  N.dispatchFetch = (id, request) => {
-    const ctx = new ExecutionContext(id);
+  N.dispatchFetch = (id, request, ev) => {
+    const ctx = new ExecutionContext(id, ev);
     let r;
     try {
       r = N.mode === 1 ? callModule(request, ctx) : callServiceWorker(request, ctx);

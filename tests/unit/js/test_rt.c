@@ -1,5 +1,6 @@
 /* Unit tests for js/rt.c and js/loader.c: contexts, prelude, CPU and memory
- * limits, the module loader's path rules. */
+ * limits (per event, across turns), timers owned by events, the module loader's
+ * path rules. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,13 +21,21 @@ typedef struct fixture {
     JSContext *ctx;
 } fixture;
 
+static int setup_opts2(void **state, uint32_t cpu_ms, size_t mem, uint32_t wait_until_ms);
+
 static int setup_opts(void **state, uint32_t cpu_ms, size_t mem)
+{
+    return setup_opts2(state, cpu_ms, mem, 0);
+}
+
+static int setup_opts2(void **state, uint32_t cpu_ms, size_t mem, uint32_t wait_until_ms)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     assert_int_equal(uv_loop_init(&f->loop), 0);
     /* The embedded web JS needs its natives, so contexts get the web platform. */
-    js_rt_opts o = {.cpu_ms_max = cpu_ms, .memory_bytes_max = mem, .install = web_install};
+    js_rt_opts o = {.cpu_ms_max = cpu_ms, .memory_bytes_max = mem, .install = web_install,
+                    .wait_until_ms_max = wait_until_ms};
     err e = {0};
     f->rt = js_rt_new(&f->loop, &o, &e);
     assert_non_null(f->rt);
@@ -40,6 +49,11 @@ static int setup_opts(void **state, uint32_t cpu_ms, size_t mem)
 static int setup(void **state)
 {
     return setup_opts(state, 200, 32u * 1024u * 1024u);
+}
+
+static int setup_short_wait(void **state)
+{
+    return setup_opts2(state, 200, 32u * 1024u * 1024u, 100);
 }
 
 static int teardown(void **state)
@@ -124,6 +138,163 @@ static void test_cpu_limit(void **state)
     expect(f, "1 + 1", "2");
 }
 
+/* Runs `src` as a turn of `ev` (NULL: no event): the call, then its jobs. */
+static char *turn(fixture *f, js_event *ev, const char *src)
+{
+    js_rt_enter(f->rt, ev);
+    return eval_str(f, src, JS_EVAL_TYPE_GLOBAL);
+}
+
+#define SPIN(ms) "{ const end = Date.now() + " #ms "; while (Date.now() < end) {} } 'done'"
+
+/* WRK-30: an event's budget (200 ms here) is spent across all its turns; JS that
+ * belongs to no event gets the budget per run. */
+static void test_cpu_per_event(void **state)
+{
+    fixture *f = *state;
+    const uint64_t budget = 200u * 1000000u;
+    js_event *ev = js_event_new(f->rt, NULL);
+    assert_non_null(ev);
+    char *got = turn(f, ev, SPIN(120));
+    assert_string_equal(got, "done");
+    free(got);
+    assert_false(js_event_exceeded(ev));
+    uint64_t first = js_event_cpu_ns(ev);   /* what the first turn really used */
+    assert_true(first > 0);
+    /* The second turn would spin for 5 s: it is stopped when the event's total,
+     * not the turn's own use, reaches the budget. */
+    got = turn(f, ev, SPIN(5000));
+    assert_non_null(strstr(got, "interrupted"));
+    free(got);
+    assert_true(js_event_exceeded(ev));
+    assert_true(js_rt_take_cpu_exceeded(f->rt));
+    uint64_t total = js_event_cpu_ns(ev);
+    assert_true(total >= budget);
+    if (total >= budget + first / 2)
+        fail_msg("the second turn got a budget of its own: %llu ms in all after a first turn "
+                 "of %llu ms", (unsigned long long)(total / 1000000u),
+                 (unsigned long long)(first / 1000000u));
+    /* What the exceeded event still runs is cut short after the grace period. */
+    got = turn(f, ev, SPIN(5000));
+    assert_non_null(strstr(got, "interrupted"));
+    free(got);
+    /* Another event, and JS of no event, have budgets of their own. */
+    js_event *other = js_event_new(f->rt, NULL);
+    got = turn(f, other, SPIN(120));
+    assert_string_equal(got, "done");
+    free(got);
+    for (int i = 0; i < 2; i++) {
+        got = turn(f, NULL, SPIN(120));
+        assert_string_equal(got, "done");
+        free(got);
+    }
+    js_event_unref(other);
+    js_event_unref(ev);
+}
+
+/* The jobs an entry causes are charged to the event of that entry, and a turn that
+ * resumes an event through N.eventEnter is charged to it. */
+static void test_cpu_jobs_follow_their_event(void **state)
+{
+    fixture *f = *state;
+    js_event *ev = js_event_new(f->rt, NULL);
+    char *got = turn(f, ev, "Promise.resolve().then(() => { const end = Date.now() + 5000; "
+                                 "while (Date.now() < end) {} }); 'queued'");
+    assert_string_equal(got, "queued");
+    free(got);
+    assert_true(js_event_exceeded(ev));   /* the job ran as ev, and was stopped */
+    uint64_t before = js_event_cpu_ns(ev);
+    got = turn(f, NULL, SPIN(50));
+    free(got);
+    assert_true(js_event_cpu_ns(ev) == before);
+    js_event_unref(ev);
+}
+
+static void test_timers_belong_to_their_event(void **state)
+{
+    fixture *f = *state;
+    js_event *ev = js_event_new(f->rt, NULL);
+    char *got = turn(f, ev, "globalThis.t = setInterval(() => {}, 5); 'set'");
+    assert_string_equal(got, "set");
+    free(got);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_true(uv_loop_alive(&f->loop));
+    /* Held (waitUntil): the timer stays. */
+    js_event_hold(ev);
+    js_event_finish(ev);
+    assert_false(js_event_closed(ev));
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_true(uv_loop_alive(&f->loop));
+    /* Released: the event closes, its timer is cancelled and the loop runs dry. */
+    js_event_release(ev);
+    assert_true(js_event_closed(ev));
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    /* A timer made for a closed event never fires. */
+    got = turn(f, ev, "setTimeout(() => { globalThis.fired = 1; }, 0); 'late'");
+    free(got);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    expect(f, "typeof globalThis.fired", "undefined");
+    js_event_unref(ev);
+    /* An event with an owner gives its timers to the owner. */
+    js_event *owner = js_event_new(f->rt, NULL);
+    js_event *child = js_event_new(f->rt, owner);
+    got = turn(f, child, "setInterval(() => {}, 5); 'set'");
+    free(got);
+    js_event_finish(child);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_true(uv_loop_alive(&f->loop));
+    js_event_finish(owner);
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    js_event_unref(child);
+    js_event_unref(owner);
+}
+
+/* Work outside JS (SQLite, regex) asks the same question and stops at the same
+ * point: the current event's budget, across its turns. */
+static void test_should_interrupt(void **state)
+{
+    fixture *f = *state;
+    js_event *ev = js_event_new(f->rt, NULL);
+    js_rt_enter(f->rt, ev);
+    assert_false(js_rt_should_interrupt(f->rt));
+    uint64_t start = uv_hrtime();
+    bool stopped = false;
+    while (!stopped && uv_hrtime() - start < 5000u * 1000000u)
+        for (int i = 0; i < 10000 && !stopped; i++)
+            stopped = (i == 9999) && js_rt_should_interrupt(f->rt);
+    assert_true(stopped);
+    assert_true(js_event_exceeded(ev));
+    js_rt_enter(f->rt, NULL);
+    js_rt_take_cpu_exceeded(f->rt);
+    js_event_unref(ev);
+}
+
+/* WRK-32: work held open after the response (a waitUntil promise that never
+ * settles) is cut off after wait_until_ms_max (100 ms here), and its timers go. */
+static void test_wait_until_overdue(void **state)
+{
+    fixture *f = *state;
+    js_event *ev = js_event_new(f->rt, NULL);
+    char *got = turn(f, ev, "setInterval(() => {}, 5); 'set'");
+    free(got);
+    js_event_hold(ev);
+    js_event_finish(ev);
+    uint64_t start = uv_hrtime();
+    while (!js_event_closed(ev) && uv_hrtime() - start < 5000u * 1000000u)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_true(js_event_closed(ev));
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    js_event_release(ev);
+    js_event_unref(ev);
+}
+
+static void test_exception_text(void **state)
+{
+    fixture *f = *state;
+    /* The callers' log lines say "Uncaught"; the text must not say it again. */
+    expect(f, "throw 'plain'", "EXC: plain");
+}
+
 static void test_memory_limit(void **state)
 {
     fixture *f = *state;
@@ -131,7 +302,10 @@ static void test_memory_limit(void **state)
                          JS_EVAL_TYPE_GLOBAL);
     assert_non_null(strstr(got, "out of memory"));
     free(got);
+    assert_true(js_rt_oom(f->rt));   /* the owner of the context is to re-create it */
+    js_rt_clear_oom(f->rt);
     expect(f, "globalThis.a = undefined; 'alive'", "alive");
+    assert_false(js_rt_oom(f->rt));
 }
 
 static void test_modules(void **state)
@@ -202,6 +376,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_prelude, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_per_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_jobs_follow_their_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timers_belong_to_their_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_should_interrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_until_overdue, setup_short_wait, teardown),
+        cmocka_unit_test_setup_teardown(test_exception_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throw_dom, setup, teardown),
