@@ -11,10 +11,13 @@
  *
  * The server writes Date, Content-Length or Transfer-Encoding: chunked, and
  * Connection; HEAD responses keep Content-Length and drop the body. Errors it
- * answers by itself (never reaching the handler): 400 malformed (then closes),
- * 413 body over body_bytes_max, 431 head over head_bytes_max, 408 head too slow,
- * 417 unknown Expect; `Expect: 100-continue` is answered with 100 before the body
- * is read. Error bodies are JSON: {"error":"..."}. */
+ * answers by itself (never reaching the handler): 400 malformed (a bad header name,
+ * obsolete line folding, a missing, repeated or invalid Host on HTTP/1.1, a target
+ * that is not origin-, absolute- or asterisk-form; then closes), 413 body over
+ * body_bytes_max, 431 head over head_bytes_max, 408 head or body too slow, 417
+ * unknown Expect, 505 an HTTP version other than 1.x; `Expect: 100-continue` is
+ * answered with 100 before the body is read. Error bodies are JSON:
+ * {"error":"..."}. Every request handed out has an absolute URL (h1_request.url). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,9 +27,10 @@
 #include "base/err.h"
 
 #define H1_HEAD_BYTES_MAX_DEFAULT (64u * 1024u)
-#define H1_BODY_BYTES_MAX_DEFAULT (100u * 1000u * 1000u)
+#define H1_BODY_BYTES_MAX_DEFAULT (100u * 1024u * 1024u) /* 100 MiB */
 #define H1_HEAD_TIMEOUT_MS_DEFAULT 10000u
 #define H1_IDLE_TIMEOUT_MS_DEFAULT 60000u
+#define H1_BODY_TIMEOUT_MS_DEFAULT 60000u
 #define H1_HEADERS_COUNT_MAX 200u
 
 typedef struct h1_header {
@@ -40,7 +44,10 @@ typedef struct h1_request {
     const char *method;      /* "GET", NUL-terminated */
     const char *target;      /* request target as received, "/a/b?c", NUL-terminated */
     size_t target_len;
-    const char *host;        /* value of Host, or NULL */
+    const char *url;         /* absolute URL, "http://host:port/a/b?c", NUL-terminated:
+                                see h1_target.c for how it is made */
+    size_t url_len;
+    const char *host;        /* value of the (one, valid) Host, or NULL (HTTP/1.0 only) */
     const h1_header *headers;
     size_t header_count;
     const char *body;        /* whole body (de-chunked), NUL-terminated; "" if none */
@@ -54,7 +61,10 @@ typedef struct h1_limits {
     size_t head_bytes_max;       /* request line + headers; over it: 431 */
     size_t body_bytes_max;       /* over it: 413 */
     uint32_t head_timeout_ms;    /* whole head must arrive within this; else 408 + close */
-    uint32_t idle_timeout_ms;    /* idle keep-alive connection closed after this */
+    uint32_t idle_timeout_ms;    /* idle keep-alive connection closed after this; a body
+                                    that makes no progress for this long: 408 + close */
+    uint32_t body_timeout_ms;    /* whole body must arrive within this from the end of
+                                    the head; else 408 + close */
 } h1_limits;
 
 typedef struct h1_conn h1_conn;
@@ -104,6 +114,12 @@ void h1_server_close(h1_server *s, void (*done)(void *arg), void *arg);
  * error instead and the connection closes (the request is finished all the same). */
 int h1_conn_respond(h1_conn *c, int status, const h1_header *hdrs, size_t n,
                     const void *body, size_t body_len);
+/* Sets the reason phrase of the response that the next h1_conn_respond or
+ * h1_conn_start sends (instead of the standard one for its status); `reason` is
+ * borrowed until that call. len 0: the standard phrase. Returns DUR_EINVAL (and
+ * changes nothing) if it has a byte a reason-phrase may not hold (a control
+ * character other than HTAB: CR, LF, NUL, DEL). */
+int h1_conn_reason(h1_conn *c, const char *reason, size_t len);
 /* Streaming: head now, then chunks, then end (chunked transfer encoding; to an
  * HTTP/1.0 client the body is sent raw and the connection closes at the end).
  * Writes are queued without limit: there is no backpressure signal yet. start

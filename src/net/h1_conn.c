@@ -13,8 +13,8 @@
  * answered synchronously) the loop just goes on, so pipelining never recurses.
  *
  * Timer modes: HEAD (from accept, or from the first byte of a later request, until
- * the head is complete: 408 + close), BODY (no body progress for idle_timeout_ms: 408
- * + close), IDLE (keep-alive wait, or a client that does not read our responses:
+ * the head is complete: 408 + close), BODY (no body progress for idle_timeout_ms, or
+ * the whole body not in within body_timeout_ms of the head's end: 408 + close), IDLE (keep-alive wait, or a client that does not read our responses:
  * close), LINGER (after the last response: shutdown, read and drop until EOF for at
  * most LINGER_MS, then close, so a client still sending does not get a RST that eats
  * the response).
@@ -61,6 +61,9 @@ struct h1_conn {
     int handles_open;        /* tcp + timer until their close callbacks ran */
     int timer_mode;
     int resp_mode; /* MODE_* of the streaming response */
+    uint64_t body_deadline; /* uv_now() by which the body must be in; 0: not set */
+    const char *reason;     /* h1_conn_reason: borrowed until the head is built */
+    size_t reason_len;
     unsigned pending_writes;
     bool closing; /* uv_close called */
     bool reading;
@@ -191,8 +194,12 @@ static void on_timer(uv_timer_t *t)
         send_error(c, 408, msg);
         break;
     case T_BODY:
-        snprintf(msg, sizeof msg, "request body stalled for more than %u ms",
-                 (unsigned)c->ps.lim.idle_timeout_ms);
+        if (uv_now(t->loop) >= c->body_deadline)
+            snprintf(msg, sizeof msg, "request body not received within %u ms",
+                     (unsigned)c->ps.lim.body_timeout_ms);
+        else
+            snprintf(msg, sizeof msg, "request body stalled for more than %u ms",
+                     (unsigned)c->ps.lim.idle_timeout_ms);
         send_error(c, 408, msg);
         break;
     default: /* idle keep-alive, or lingering close over */
@@ -216,6 +223,17 @@ static void timer_arm(h1_conn *c, int mode, bool restart)
     case T_LINGER:
         ms = LINGER_MS;
         break;
+    case T_BODY: { /* progress timeout, never past the whole-body deadline */
+        uint64_t now = uv_now(c->timer.loop);
+        if (c->body_deadline == 0)
+            c->body_deadline = now + c->ps.lim.body_timeout_ms;
+        ms = c->ps.lim.idle_timeout_ms;
+        if (c->body_deadline <= now)
+            ms = 0;
+        else if (c->body_deadline - now < ms)
+            ms = c->body_deadline - now;
+        break;
+    }
     default:
         ms = c->ps.lim.idle_timeout_ms;
         break;
@@ -426,8 +444,14 @@ static int build_head(h1_conn *c, int status, const h1_header *h, size_t n, int 
         return DUR_EINVAL;
     if (c->srv && c->srv->stopping)
         c->resp_keep_alive = false;
-    const char *reason = h1_status_text(status);
-    size_t reason_len = strlen(reason);
+    const char *reason = c->reason;
+    size_t reason_len = c->reason_len;
+    c->reason = NULL;
+    c->reason_len = 0;
+    if (!reason || reason_len == 0) {
+        reason = h1_status_text(status);
+        reason_len = strlen(reason);
+    }
     need += 16 + reason_len + 2 /* status line */
             + 6 + 29 + 2        /* Date */
             + 16 + 20 + 2       /* Content-Length */
@@ -476,6 +500,8 @@ static int build_head(h1_conn *c, int status, const h1_header *h, size_t n, int 
  * answers the server gives by itself and for handlers that gave a bad response. */
 static void send_error(h1_conn *c, int status, const char *msg)
 {
+    c->reason = NULL; /* the handler's phrase is not for this answer */
+    c->reason_len = 0;
     if (c->closing)
         return;
     char body[320];
@@ -580,6 +606,7 @@ static void dispatch(h1_conn *c)
     c->streaming = false;
     c->stream_dead = false;
     c->resp_keep_alive = c->ps.req.keep_alive && !s->stopping;
+    c->body_deadline = 0;
     s->inflight++;
     s->on_request(c, &c->ps.req, s->ud);
 }
@@ -685,7 +712,7 @@ void h1__conn_accept(h1_server *s)
     }
     uv_timer_init(s->loop, &c->timer); /* cannot fail */
     c->srv = s;
-    h1__parse_init(&c->ps, &s->lim);
+    h1__parse_init(&c->ps, &s->lim, s->authority);
     buf_init(&c->whead, RESP_HEAD_BYTES_MAX);
     c->tcp.data = c;
     c->timer.data = c;
@@ -731,6 +758,8 @@ static void finish(h1_conn *c)
     assert(c->req_active);
     c->req_active = false;
     c->streaming = false;
+    c->reason = NULL;
+    c->reason_len = 0;
     if (c->srv)
         c->srv->inflight--;
     h1__parse_next(&c->ps);
@@ -751,6 +780,20 @@ static void finish(h1_conn *c)
 static bool no_body_status(const h1_conn *c, int status)
 {
     return c->ps.req.is_head || status == 204 || status == 304;
+}
+
+/* reason-phrase = *( HTAB / SP / VCHAR / obs-text ) (RFC 9112 §4). */
+int h1_conn_reason(h1_conn *c, const char *reason, size_t len)
+{
+    assert(c->req_active);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)reason[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+            return DUR_EINVAL;
+    }
+    c->reason = len ? reason : NULL;
+    c->reason_len = len;
+    return 0;
 }
 
 int h1_conn_respond(h1_conn *c, int status, const h1_header *hdrs, size_t n, const void *body,

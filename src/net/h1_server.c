@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,15 @@ int h1_server_port_check(const char *ip, int port, int *bound, err *e)
     return 0;
 }
 
+/* "127.0.0.1:8787" or "[::1]:8787": what an HTTP/1.0 request without Host is
+ * taken to have asked for. */
+static void listen_authority(h1_server *s, const char *ip)
+{
+    bool v6 = strchr(ip, ':') != NULL;
+    snprintf(s->authority, sizeof s->authority, "%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "",
+             s->port);
+}
+
 int h1_server_open(uv_loop_t *loop, const char *ip, int port, const h1_limits *limits,
                    h1_request_cb on_request, void *ud, h1_server **out, err *e)
 {
@@ -136,10 +146,11 @@ int h1_server_open(uv_loop_t *loop, const char *ip, int port, const h1_limits *l
         lim = *limits;
     else
         h1_limits_default(&lim);
-    if (lim.head_bytes_max == 0 || lim.head_timeout_ms == 0 || lim.idle_timeout_ms == 0)
+    if (lim.head_bytes_max == 0 || lim.head_timeout_ms == 0 || lim.idle_timeout_ms == 0 ||
+        lim.body_timeout_ms == 0)
         return err_setf(e, DUR_EINVAL,
-                        "%s:%d: head_bytes_max, head_timeout_ms and "
-                        "idle_timeout_ms must be positive",
+                        "%s:%d: head_bytes_max, head_timeout_ms, idle_timeout_ms and "
+                        "body_timeout_ms must be positive",
                         ip, port);
 
     struct sockaddr_storage ss;
@@ -165,6 +176,7 @@ int h1_server_open(uv_loop_t *loop, const char *ip, int port, const h1_limits *l
     s->on_request = on_request;
     s->ud = ud;
     s->port = bound;
+    listen_authority(s, ip);
     int rc = uv_tcp_init(loop, &s->listener);
     if (rc < 0) {
         close(fd);

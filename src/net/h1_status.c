@@ -9,6 +9,7 @@ void h1_limits_default(h1_limits *l)
     l->body_bytes_max = H1_BODY_BYTES_MAX_DEFAULT;
     l->head_timeout_ms = H1_HEAD_TIMEOUT_MS_DEFAULT;
     l->idle_timeout_ms = H1_IDLE_TIMEOUT_MS_DEFAULT;
+    l->body_timeout_ms = H1_BODY_TIMEOUT_MS_DEFAULT;
 }
 
 /* A flat switch over every registered code we answer with; longer than usual by

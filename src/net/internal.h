@@ -1,8 +1,10 @@
 /* net/internal.h: what the files of the HTTP/1.1 server share (not for other layers).
  *
  * h1_parse.c  the request parser driver: http-parser glue that turns bytes into one
- *             h1_request at a time, enforcing head/body/header-count limits. It knows
- *             nothing of sockets, so unit tests feed it bytes directly.
+ *             h1_request at a time, enforcing head/body/header-count limits and the
+ *             header syntax http-parser lets through. It knows nothing of sockets, so
+ *             unit tests feed it bytes directly.
+ * h1_target.c Host and request-target checks; builds the request's absolute URL.
  * h1_conn.c   one accepted connection: reads, drives the parser, writes responses,
  *             timers (head, body, idle, linger) and the close sequence.
  * h1_server.c the listening socket (SO_REUSEPORT), accept, stop, close, Date cache.
@@ -25,7 +27,7 @@ typedef enum h1_parse_event {
                           consumed. Call h1__parse_next() once its response is done. */
     H1_PARSE_CONTINUE, /* head complete with `Expect: 100-continue` and a body within
                           limits: send "100 Continue", then feed the rest again */
-    H1_PARSE_ERROR,    /* ps->err_status (400/413/417/431/500) and ps->err_msg say
+    H1_PARSE_ERROR,    /* ps->err_status (400/413/414/417/431/500/505) and ps->err_msg say
                           why; the parser is dead, answer and close */
 } h1_parse_event;
 
@@ -34,19 +36,26 @@ typedef struct h1_hdr_off {
     size_t value_off, value_len; /* value_off == SIZE_MAX: no value bytes seen */
 } h1_hdr_off;
 
+/* Longest listen address as an authority: "[" IPv6 "]:" port. */
+#define H1_AUTHORITY_BYTES_MAX 64u
+
 typedef struct h1_parse {
     http_parser hp;
     h1_limits lim;
+    char authority[H1_AUTHORITY_BYTES_MAX]; /* listen address, for HTTP/1.0 without Host */
     buf arena;        /* target and header names/values, each NUL-terminated */
+    buf url;          /* the request's absolute URL, NUL-terminated */
     buf body;         /* de-chunked body, bounded by lim.body_bytes_max */
     h1_hdr_off *offs; /* offsets into arena while the head is arriving (it may move) */
     h1_header *hdrs;  /* pointers, filled once the head is complete */
     size_t hdr_count;
     size_t hdr_cap;
+    size_t host_count; /* Host headers of the current request */
     size_t url_off;
     size_t url_len;
     size_t head_seen; /* head bytes consumed so far for the current request */
     int piece;        /* which arena piece is open: PIECE_* in h1_parse.c */
+    int line_state;   /* LINE_* in h1_parse.c: where the head's lines stand */
     bool in_message;  /* first byte of a request seen */
     bool head_done;
     bool msg_done; /* H1_PARSE_REQUEST returned, h1__parse_next not yet called */
@@ -55,8 +64,10 @@ typedef struct h1_parse {
     h1_request req;
 } h1_parse;
 
-/* Prepares *ps for requests under *lim (copied). Allocates nothing yet. */
-void h1__parse_init(h1_parse *ps, const h1_limits *lim);
+/* Prepares *ps for requests under *lim (copied). `authority` ("127.0.0.1:8787",
+ * copied; NULL: "localhost") stands in for the Host an HTTP/1.0 request leaves out.
+ * Allocates nothing yet. */
+void h1__parse_init(h1_parse *ps, const h1_limits *lim, const char *authority);
 void h1__parse_fini(h1_parse *ps);
 /* Feeds len bytes; *consumed says how many were used (the rest belong to the next
  * request, or follow a CONTINUE). Must not be called between H1_PARSE_REQUEST and
@@ -66,6 +77,32 @@ h1_parse_event h1__parse_feed(h1_parse *ps, const char *data, size_t len, size_t
 void h1__parse_next(h1_parse *ps);
 /* True while bytes of a request have been seen but the request is not complete. */
 bool h1__parse_partial(const h1_parse *ps);
+
+/* ---- request URL (h1_target.c) ---- */
+
+typedef struct h1_authority {
+    const char *host; /* "example.com", "1.2.3.4" or "[::1]", as received */
+    size_t host_len;
+    int port;         /* -1: none (absent or empty) */
+} h1_authority;
+
+typedef struct h1_url_in {
+    const char *target;
+    size_t target_len;
+    const char *host; /* the one Host value when host_count == 1 */
+    size_t host_len;
+    size_t host_count;
+    int http_minor;   /* of HTTP/1.x */
+    bool is_options;
+    const char *default_authority; /* for HTTP/1.0 without Host */
+} h1_url_in;
+
+/* Parses `host [":" port]` (RFC 3986 syntax, narrowed as h1_target.c says).
+ * Returns 0 and fills *out, or -1 if s is not a valid authority. */
+int h1__authority_parse(const char *s, size_t n, h1_authority *out);
+/* Checks Host and the target and writes the absolute URL into *out (reset first;
+ * NUL-terminated). Returns 0, or the status to answer (400, 414, 500) with *why. */
+int h1__url_build(const h1_url_in *in, buf *out, const char **why);
 
 /* ---- server and connections ---- */
 
@@ -86,6 +123,7 @@ struct h1_server {
     size_t inflight;
     void (*done)(void *);
     void *done_arg;
+    char authority[H1_AUTHORITY_BYTES_MAX]; /* "127.0.0.1:8787": URL of Host-less HTTP/1.0 */
     time_t date_sec;
     char date[32]; /* "Sun, 06 Nov 1994 08:49:37 GMT", refreshed once a second */
 };

@@ -356,22 +356,6 @@ static void on_request_exceeded(js_event *ev, void *ud)
 
 /* ---- a request ---- */
 
-static int build_url(const h1_request *req, buf *url)
-{
-    if (req->target_len > 7 && (strncmp(req->target, "http://", 7) == 0 ||
-                                strncmp(req->target, "https://", 8) == 0))
-        return buf_append(url, req->target, req->target_len);
-    const char *host = req->host && *req->host ? req->host : "localhost";
-    int rc = buf_append_str(url, "http://");
-    if (rc == 0)
-        rc = buf_append_str(url, host);
-    if (rc == 0 && req->target[0] != '/')
-        rc = buf_append_str(url, "/");
-    if (rc == 0 && !(req->target_len == 1 && req->target[0] == '*'))
-        rc = buf_append(url, req->target, req->target_len);
-    return rc;
-}
-
 void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
 {
     uint32_t i;
@@ -396,31 +380,9 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
         return;
     }
 
-    char stack_url[2048];
-    buf url;
-    buf_init(&url, 1024 * 1024);
-    int rc = 0;
-    const char *host = req->host ? req->host : "localhost";
-    size_t need = 7 + strlen(host) + req->target_len + 2;
-    const char *u;
-    size_t ulen;
-    if (need < sizeof stack_url && req->target[0] == '/') {
-        ulen = (size_t)snprintf(stack_url, sizeof stack_url, "http://%s%s", host, req->target);
-        u = stack_url;
-    } else {
-        rc = build_url(req, &url);
-        u = url.ptr;
-        ulen = url.len;
-    }
-    if (rc < 0) {
-        buf_fini(&url);
-        respond_error(w, i, 414, "URI Too Long");
-        return;
-    }
     JSContext *ctx = w->ctx;
     r->ev = js_event_new(w->rt, NULL);
     if (!r->ev) {
-        buf_fini(&url);
         respond_error(w, i, 503, "Service Unavailable");
         return;
     }
@@ -428,8 +390,7 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
     js_rt_take_cpu_exceeded(w->rt);   /* forget an earlier event's abort */
     js_rt_enter(w->rt, r->ev);
     js_rt_event_begin(w->rt);
-    JSValue jreq = web_request_new(ctx, req, u, ulen);
-    buf_fini(&url);
+    JSValue jreq = web_request_new(ctx, req, req->url, req->url_len); /* made by net/h1_target.c */
     if (JS_IsException(jreq)) {
         js_rt_event_end(w->rt);
         fail_with(w, i, JS_UNDEFINED, over_budget(w, r));

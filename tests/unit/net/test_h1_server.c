@@ -51,6 +51,7 @@ struct tcase {
     h1_conn *held; /* /slow, /hang, /hold */
     int held_rc;
     int bad_rc;
+    int reason_rc; /* h1_conn_reason with a CR LF in it */
     size_t inflight_at_close;
     size_t requests;
     char failure[512];
@@ -151,6 +152,15 @@ static void on_request(h1_conn *c, const h1_request *req, void *ud)
     } else if (strcmp(p, "/stop") == 0) {
         h1_server_stop_accepting(t->srv);
         h1_conn_respond(c, 200, text_plain, 1, "bye", 3);
+    } else if (strncmp(p, "/url", 4) == 0) {
+        h1_conn_respond(c, 200, text_plain, 1, req->url, req->url_len);
+    } else if (strcmp(p, "/reason") == 0) {
+        t->reason_rc = h1_conn_reason(c, "Bad\r\nX-Injected: 1", 19);
+        assert_int_equal(h1_conn_reason(c, "Not Here", 8), 0);
+        h1_conn_respond(c, 404, text_plain, 1, "nope", 4);
+    } else if (strcmp(p, "/reason-refused") == 0) {
+        t->reason_rc = h1_conn_reason(c, "Bad\r\nX-Injected: 1", 19);
+        h1_conn_respond(c, 404, text_plain, 1, "nope", 4);
     } else if (strcmp(p, "/bad-header") == 0) {
         h1_header bad = {"X-Evil", 6, "a\r\nInjected: 1", 14};
         t->bad_rc = h1_conn_respond(c, 200, &bad, 1, "x", 1);
@@ -461,7 +471,7 @@ static int client_pipelining(tcase *t)
           "Content-Length");
     CHECK(t, !resp_header(&r, "connection", v, sizeof v), "keep-alive needs no header");
     /* Still open: one more on the same connection. */
-    if (cli_sends(&c, "GET /nope HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /nope HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 404, "{}", false) < 0)
         return -1;
     /* A long pipeline in one write: answered in order, no recursion, no loss. */
@@ -470,7 +480,7 @@ static int client_pipelining(tcase *t)
     size_t n = 0;
     for (int i = 0; i < DEEP; i++)
         n += (size_t)snprintf(deep + n, sizeof deep - n,
-                              "POST /echo HTTP/1.1\r\nContent-Length: 4\r\n\r\n%04d", i);
+                              "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n%04d", i);
     if (cli_send(&c, deep, n) < 0)
         return -1;
     for (int i = 0; i < DEEP; i++) {
@@ -550,16 +560,16 @@ static int client_big(tcase *t)
     resp r;
     char v[64];
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET /big HTTP/1.1\r\n\r\n") < 0 || expect_resp(&c, &r, 200, NULL, true) < 0)
+    if (cli_sends(&c, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n") < 0 || expect_resp(&c, &r, 200, NULL, true) < 0)
         return -1;
     CHECK(t, resp_header(&r, "content-length", v, sizeof v) && strtoul(v, NULL, 10) == BIG_BYTES,
           "big Content-Length %s", v);
     if (read_big(&c, false) < 0)
         return -1;
-    if (cli_sends(&c, "GET /bigstream HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /bigstream HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, NULL, true) < 0 || read_big(&c, true) < 0)
         return -1;
-    if (cli_sends(&c, "GET /hello HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, "hello", false) < 0)
         return -1;
     cli_close(&c);
@@ -581,16 +591,16 @@ static int client_head_continue_chunked(tcase *t)
     char v[64];
     CHECK(t, cli_open(&c, t) == 0, "connect");
     /* HEAD: Content-Length of the GET, no body (the next response would be garbled). */
-    if (cli_sends(&c, "HEAD /hello HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "HEAD /hello HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, NULL, true) < 0)
         return -1;
     CHECK(t, resp_header(&r, "content-length", v, sizeof v) && strcmp(v, "5") == 0,
           "HEAD Content-Length '%s'", v);
-    if (cli_sends(&c, "GET /hello HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, "hello", false) < 0)
         return -1;
     /* 100-continue: the interim answer comes before we send the body. */
-    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n") <
+    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n") <
         0)
         return -1;
     const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -601,21 +611,21 @@ static int client_head_continue_chunked(tcase *t)
     if (cli_sends(&c, "ping") < 0 || expect_resp(&c, &r, 200, "ping", false) < 0)
         return -1;
     /* Chunked request body, chunked response. */
-    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                       "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, "abcde", false) < 0)
         return -1;
-    if (cli_sends(&c, "GET /stream HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, "abcde", false) < 0)
         return -1;
     CHECK(t, resp_header(&r, "transfer-encoding", v, sizeof v), "stream not chunked");
     CHECK(t, !resp_header(&r, "content-length", v, sizeof v), "stream has a length");
     /* HEAD of a streamed response: head only, the connection stays usable. */
-    if (cli_sends(&c, "HEAD /stream HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "HEAD /stream HTTP/1.1\r\nHost: h\r\n\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, NULL, true) < 0 || expect_resp(&c, &r, 200, "hello", false) < 0)
         return -1;
     /* Over the body limit with Expect: 413 at once, the body is never sent. */
-    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\n"
+    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
                       "Content-Length: 1001\r\n\r\n") < 0 ||
         expect_json_error(&c, 413) < 0)
         return -1;
@@ -646,7 +656,7 @@ static int client_connection_close(tcase *t)
     resp r;
     char v[64];
     const char *reqs[] = {
-        "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
         "GET /hello HTTP/1.0\r\n\r\n",
     };
     for (int i = 0; i < 2; i++) {
@@ -672,12 +682,12 @@ static int client_connection_close(tcase *t)
     cli_close(&c);
     /* A handler's bad header becomes a 500, never an injected header. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET /bad-header HTTP/1.1\r\n\r\n") < 0 || expect_json_error(&c, 500) < 0)
+    if (cli_sends(&c, "GET /bad-header HTTP/1.1\r\nHost: h\r\n\r\n") < 0 || expect_json_error(&c, 500) < 0)
         return -1;
     cli_close(&c);
     /* stop_accepting: the in-flight response says close, then nobody is listening. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET /stop HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /stop HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, "bye", false) < 0)
         return -1;
     CHECK(t, resp_header(&r, "connection", v, sizeof v) && strcmp(v, "close") == 0,
@@ -700,7 +710,7 @@ static void test_connection_close(void **state)
 
 static int send_head_of(cli *c, size_t total)
 {
-    const char pre[] = "GET /hello HTTP/1.1\r\nX-Pad: ";
+    const char pre[] = "GET /hello HTTP/1.1\r\nHost: h\r\nX-Pad: ";
     size_t fixed = sizeof pre - 1 + 4;
     char *p = malloc(total);
     CHECK(c->t, p != NULL, "malloc");
@@ -727,7 +737,7 @@ static int client_limits(tcase *t)
     /* Too many headers. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
     char many[8192];
-    size_t n = (size_t)snprintf(many, sizeof many, "GET / HTTP/1.1\r\n");
+    size_t n = (size_t)snprintf(many, sizeof many, "GET / HTTP/1.1\r\nHost: h\r\n");
     for (unsigned i = 0; i <= H1_HEADERS_COUNT_MAX; i++)
         n += (size_t)snprintf(many + n, sizeof many - n, "h%u: v\r\n", i);
     n += (size_t)snprintf(many + n, sizeof many - n, "\r\n");
@@ -736,7 +746,7 @@ static int client_limits(tcase *t)
     cli_close(&c);
     /* Malformed: 400 and close. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET / HTTP/1.1\r\nBroken header\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET / HTTP/1.1\r\nHost: h\r\nBroken header\r\n\r\n") < 0 ||
         expect_json_error(&c, 400) < 0)
         return -1;
     cli_close(&c);
@@ -745,13 +755,13 @@ static int client_limits(tcase *t)
     CHECK(t, cli_open(&c, t) == 0, "connect");
     static char body[256 * 1024];
     memset(body, 'b', sizeof body);
-    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nContent-Length: 262144\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 262144\r\n\r\n") < 0 ||
         cli_send(&c, body, sizeof body) < 0 || expect_json_error(&c, 413) < 0)
         return -1;
     cli_close(&c);
     /* A chunked body that grows past the limit. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                       "3e9\r\n") < 0 ||
         cli_send(&c, body, 1001) < 0 || expect_json_error(&c, 413) < 0)
         return -1;
@@ -776,7 +786,7 @@ static int client_timeouts(tcase *t)
     resp r;
     /* Slowloris: part of a head, then nothing: 408 and close. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET /hello HTTP/1.1\r\nHo") < 0 || expect_json_error(&c, 408) < 0)
+    if (cli_sends(&c, "GET /hello HTTP/1.1\r\nHost: h\r\nHo") < 0 || expect_json_error(&c, 408) < 0)
         return -1;
     cli_close(&c);
     /* Connected, silent: the same. */
@@ -786,13 +796,13 @@ static int client_timeouts(tcase *t)
     cli_close(&c);
     /* A body that stops arriving. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc") < 0 ||
+    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc") < 0 ||
         expect_json_error(&c, 408) < 0)
         return -1;
     cli_close(&c);
     /* Idle keep-alive: closed quietly. */
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET /hello HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, "hello", false) < 0 || cli_expect_eof(&c) < 0)
         return -1;
     cli_close(&c);
@@ -810,11 +820,96 @@ static void test_timeouts(void **state)
     free(t);
 }
 
+/* A body trickled one byte at a time, never stalling for the progress timeout:
+ * the whole-body deadline still ends it with 408. */
+static int client_body_deadline(tcase *t)
+{
+    cli c;
+    resp r;
+    CHECK(t, cli_open(&c, t) == 0, "connect");
+    if (cli_sends(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n") < 0)
+        return -1;
+    bool answered = false;
+    for (int i = 0; i < 40 && !answered; i++) { /* 4 s of trickling at most */
+        char peek;
+        answered = recv(c.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+        if (!answered) {
+            if (cli_send(&c, "x", 1) < 0)
+                return -1;
+            usleep(100 * 1000);
+        }
+    }
+    CHECK(t, answered, "a body trickled for 4 s was not cut off");
+    if (cli_read(&c, &r, false) < 0)
+        return -1;
+    CHECK(t, r.status == 408, "status %d, wanted 408", r.status);
+    CHECK(t, strstr(r.body, "not received within 600 ms") != NULL, "408 body %.200s", r.body);
+    if (cli_expect_eof(&c) < 0)
+        return -1;
+    cli_close(&c);
+    return 0;
+}
+
+static void test_body_deadline(void **state)
+{
+    h1_limits lim;
+    h1_limits_default(&lim);
+    lim.idle_timeout_ms = 400;
+    lim.body_timeout_ms = 600;
+    tcase *t = calloc(1, sizeof *t);
+    run_case(t, "127.0.0.1", &lim, client_body_deadline, 0, true);
+    assert_int_equal(t->requests, 0);
+    free(t);
+}
+
+/* The URL handed to the handler, the reason phrase it sets, and Host refusals. */
+static int client_url_reason(tcase *t)
+{
+    cli c;
+    resp r;
+    char want[96];
+    CHECK(t, cli_open(&c, t) == 0, "connect");
+    snprintf(want, sizeof want, "http://%s:%d/url", t->family == AF_INET6 ? "[::1]" : "127.0.0.1",
+             t->port);
+    if (cli_sends(&c, "GET /url HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") < 0 ||
+        expect_resp(&c, &r, 200, want, false) < 0)
+        return -1;
+    if (cli_sends(&c, "GET /url?q=1 HTTP/1.1\r\nHost: Example.COM:80\r\n\r\n") < 0 ||
+        expect_resp(&c, &r, 200, "http://example.com/url?q=1", false) < 0)
+        return -1;
+    if (cli_sends(&c, "GET /reason HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
+        expect_resp(&c, &r, 404, "nope", false) < 0)
+        return -1;
+    CHECK(t, strncmp(r.head, "HTTP/1.1 404 Not Here\r\n", 23) == 0, "status line %.40s", r.head);
+    if (cli_sends(&c, "GET /reason-refused HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
+        expect_resp(&c, &r, 404, "nope", false) < 0)
+        return -1;
+    CHECK(t, strncmp(r.head, "HTTP/1.1 404 Not Found\r\n", 24) == 0, "status line %.40s", r.head);
+    CHECK(t, !strstr(r.head, "X-Injected"), "a refused reason reached the wire");
+    /* HTTP/1.1 without Host: 400 with a JSON body, and the handler never runs. */
+    if (cli_sends(&c, "GET /url HTTP/1.1\r\n\r\n") < 0 || expect_json_error(&c, 400) < 0)
+        return -1;
+    cli_close(&c);
+    return 0;
+}
+
+static void test_url_and_reason(void **state)
+{
+    const char *ips[] = {"127.0.0.1", "::1"};
+    for (size_t i = 0; i < 2; i++) {
+        tcase *t = calloc(1, sizeof *t);
+        run_case(t, ips[i], NULL, client_url_reason, 0, true);
+        assert_int_equal(t->requests, 4);
+        assert_int_equal(t->reason_rc, DUR_EINVAL);
+        free(t);
+    }
+}
+
 static int client_disconnect(tcase *t)
 {
     cli c;
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET /hang HTTP/1.1\r\n\r\n") < 0)
+    if (cli_sends(&c, "GET /hang HTTP/1.1\r\nHost: h\r\n\r\n") < 0)
         return -1;
     cli_close(&c); /* gone before the handler answers */
     return 0;
@@ -834,7 +929,7 @@ static int client_hold(tcase *t)
 {
     cli c;
     CHECK(t, cli_open(&c, t) == 0, "connect");
-    if (cli_sends(&c, "GET /hold HTTP/1.1\r\n\r\n") < 0)
+    if (cli_sends(&c, "GET /hold HTTP/1.1\r\nHost: h\r\n\r\n") < 0)
         return -1;
     /* The server is closed with the handler still holding the request. */
     int rc = cli_fill(&c);
@@ -860,7 +955,7 @@ static int client_ipv6(tcase *t)
     cli c;
     resp r;
     CHECK(t, cli_open(&c, t) == 0, "connect [::1]");
-    if (cli_sends(&c, "GET /hello HTTP/1.1\r\n\r\n") < 0 ||
+    if (cli_sends(&c, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") < 0 ||
         expect_resp(&c, &r, 200, "hello", false) < 0)
         return -1;
     cli_close(&c);
@@ -905,6 +1000,8 @@ int main(void)
         cmocka_unit_test(test_connection_close),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_body_deadline),
+        cmocka_unit_test(test_url_and_reason),
         cmocka_unit_test(test_disconnect_while_pending),
         cmocka_unit_test(test_server_close_abandons_inflight),
         cmocka_unit_test(test_open_addresses),
