@@ -37,7 +37,11 @@ static void dev_usage(FILE *f)
             "      --request-timeout-ms N\n"
             "                          a handler that has not answered by then gets a 500\n"
             "                          (default: the CPU limit plus 30 s)\n"
-            "      --max-body-mb N     largest request body accepted (default 100)\n"
+            "      --max-body-mb N     largest request body accepted, in MiB (1 MiB =\n"
+            "                          1,048,576 bytes; default 100); larger: 413\n"
+            "      --body-timeout-ms N a request's whole body must arrive within this of\n"
+            "                          its head (default 60000), else 408 and the\n"
+            "                          connection closes\n"
             "      --header-timeout-ms N\n"
             "                          a client must send a request's head within this\n"
             "                          (default 10000), else 408 and the connection closes\n"
@@ -67,7 +71,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long max, unsigne
 
 int cmd_dev(int argc, char **argv)
 {
-    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO, O_IDLE, O_DURABILITY };
+    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO, O_IDLE, O_DURABILITY, O_BODYTO };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"env", required_argument, NULL, 'e'},
@@ -79,6 +83,7 @@ int cmd_dev(int argc, char **argv)
         {"memory-mb", required_argument, NULL, O_MEM},
         {"request-timeout-ms", required_argument, NULL, O_TIMEOUT},
         {"max-body-mb", required_argument, NULL, O_BODY},
+        {"body-timeout-ms", required_argument, NULL, O_BODYTO},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
         {"header-timeout-ms", required_argument, NULL, O_HEADTO},
         {"idle-timeout-ms", required_argument, NULL, O_IDLE},
@@ -90,7 +95,8 @@ int cmd_dev(int argc, char **argv)
     const char *config_path = NULL, *env_name = NULL, *ip = "127.0.0.1";
     const char *persist = ".durable";
     unsigned long port = 8787, threads = 0, cpu_ms = 0, mem_mb = 128, timeout_ms = 0,
-                  body_mb = 100, head_ms = H1_HEAD_TIMEOUT_MS_DEFAULT, idle_ms = 70000;
+                  body_mb = 100, head_ms = H1_HEAD_TIMEOUT_MS_DEFAULT, idle_ms = 70000,
+                  body_ms = H1_BODY_TIMEOUT_MS_DEFAULT;
     log_level level = LOG_INFO;
     int durability = STORE_DURABILITY_PROCESS;
     int c;
@@ -119,6 +125,10 @@ int cmd_dev(int argc, char **argv)
                 return 2;
             break;
         case O_BODY: if (parse_uint("--max-body-mb", optarg, 1u << 20, &body_mb) < 0) return 2; break;
+        case O_BODYTO:
+            if (parse_uint("--body-timeout-ms", optarg, 3600000, &body_ms) < 0 || body_ms == 0)
+                return 2;
+            break;
         case O_HEADTO:
             if (parse_uint("--header-timeout-ms", optarg, 3600000, &head_ms) < 0 || head_ms == 0)
                 return 2;
@@ -212,7 +222,8 @@ int cmd_dev(int argc, char **argv)
         .durability = durability,
     };
     h1_limits_default(&so.limits);
-    so.limits.body_bytes_max = (size_t)body_mb * 1000u * 1000u;
+    so.limits.body_bytes_max = (size_t)body_mb * 1024u * 1024u; /* MiB, as --help says */
+    so.limits.body_timeout_ms = (uint32_t)body_ms;
     so.limits.head_timeout_ms = (uint32_t)head_ms;
     int rc = server_run(&so, &e);
     if (rc < 0)

@@ -4,7 +4,8 @@
  * Incoming: web_request_new hands method, URL, a flat header array and the body
  * bytes to N.makeIncomingRequest, which builds the Request without re-validating
  * what our own parser produced. Outgoing: N.responseParts returns [status, flat
- * headers, body]; the body bytes are copied once into a C buffer. */
+ * headers, body, statusText]; the body bytes are copied once into a C buffer, a
+ * custom statusText becomes the reason phrase. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,6 +229,38 @@ static int take_body(JSContext *ctx, web_response_parts *p, JSValueConst body)
     return 0;
 }
 
+/* The custom statusText as the bytes of its ByteString (each char 0..255 one byte:
+ * QuickJS gives U+0080..U+00FF as two UTF-8 bytes). NULL for "" (standard phrase). */
+static int take_reason(JSContext *ctx, web_response_parts *p, JSValueConst st)
+{
+    if (!JS_IsString(st))
+        return 0;
+    size_t len;
+    const char *s = JS_ToCStringLen(ctx, &len, st);
+    if (!s)
+        return -1;
+    if (len > 0) {
+        p->reason = malloc(len);
+        if (!p->reason) {
+            JS_FreeCString(ctx, s);
+            JS_ThrowOutOfMemory(ctx);
+            return -1;
+        }
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = (unsigned char)s[i];
+            if ((ch == 0xC2 || ch == 0xC3) && i + 1 < len) { /* U+0080..U+00FF */
+                p->reason[o++] = (char)(((ch & 0x03) << 6) | ((unsigned char)s[++i] & 0x3F));
+                continue;
+            }
+            p->reason[o++] = (char)ch; /* Response allows nothing else above 0x7F */
+        }
+        p->reason_len = o;
+    }
+    JS_FreeCString(ctx, s);
+    return 0;
+}
+
 int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *out, err *e)
 {
     memset(out, 0, sizeof *out);
@@ -248,12 +281,15 @@ int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *o
     JSValue st = JS_GetPropertyUint32(ctx, r, 0);
     JSValue flat = JS_GetPropertyUint32(ctx, r, 1);
     JSValue body = JS_GetPropertyUint32(ctx, r, 2);
+    JSValue reason = JS_GetPropertyUint32(ctx, r, 3);
     JS_FreeValue(ctx, r);
+    int reason_rc = take_reason(ctx, out, reason);
+    JS_FreeValue(ctx, reason);
     int rc = -1;
     int32_t status = 500;
     uint32_t n = 0;
     JSValue lenv = JS_GetPropertyStr(ctx, flat, "length");
-    if (JS_ToInt32(ctx, &status, st) < 0 || JS_ToUint32(ctx, &n, lenv) < 0)
+    if (reason_rc < 0 || JS_ToInt32(ctx, &status, st) < 0 || JS_ToUint32(ctx, &n, lenv) < 0)
         goto done;
     out->status = status;
     size_t count = n / 2;
@@ -309,6 +345,11 @@ int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *o
     }
     rc = take_body(ctx, out, body);
 done:
+    if (rc < 0) {
+        free(out->reason);
+        out->reason = NULL;
+        out->reason_len = 0;
+    }
     JS_FreeValue(ctx, lenv);
     JS_FreeValue(ctx, st);
     JS_FreeValue(ctx, flat);
@@ -326,6 +367,7 @@ int web_response_parts_set_body(JSContext *ctx, web_response_parts *p, JSValueCo
 
 void web_response_parts_fini(JSContext *ctx, web_response_parts *p)
 {
+    free(p->reason);
     free(p->headers);
     free(p->strings);
     free(p->body_owned);

@@ -52,6 +52,8 @@ JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *url, 
 /* What a Response becomes on the wire. */
 typedef struct web_response_parts {
     int status;
+    char *reason;             /* owned custom statusText as Latin-1 bytes; NULL: standard */
+    size_t reason_len;
     h1_header *headers;       /* owned (names/values point into `strings`) */
     size_t header_count;
     char *strings;            /* owned storage for header names and values */

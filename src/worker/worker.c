@@ -173,6 +173,8 @@ static void respond_parts(worker *w, uint32_t i, web_response_parts *p)
 {
     wreq *r = &w->slots[i];
     log_request(w, r, p->status);
+    if (p->reason)
+        (void)h1_conn_reason(r->conn, p->reason, p->reason_len); /* Response checked it */
     h1_conn_respond(r->conn, p->status, p->headers, p->header_count, p->body, p->body_len);
     slot_free(w, i);
 }

@@ -7,13 +7,19 @@
   const BAD_VALUE = /[\0\r\n]/;
   const trim = (v) => v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
   const kList = Symbol("list"), kGuard = Symbol("guard");
+  // Web IDL ByteString: ToString, which throws a TypeError for a Symbol (String()
+  // would send "Symbol(x)"); workerd throws too.
+  const toStr = (v, api) => {
+    if (typeof v === "symbol") throw new TypeError(`Headers.${api}: Cannot convert a Symbol value to a string.`);
+    return `${v}`;
+  };
   const checkName = (name, api) => {
-    name = String(name);
+    name = toStr(name, api);
     if (!TOKEN.test(name)) throw new TypeError(`Headers.${api}: Invalid header name "${name}"`);
     return name.toLowerCase();
   };
   const checkValue = (value, api, name) => {
-    value = trim(String(value));
+    value = trim(toStr(value, api));
     if (BAD_VALUE.test(value)) throw new TypeError(`Headers.${api}: Invalid header value for "${name}"`);
     return value;
   };

@@ -6,6 +6,12 @@
   const kStatus = Symbol("status"), kStatusText = Symbol("statusText"), kHeaders = Symbol("headers");
   const NULL_BODY = [101, 204, 205, 304];
   const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+  // Web IDL ByteString conversion: ToString, which throws for a Symbol (String()
+  // would turn it into "Symbol(x)").
+  const byteString = (v, what) => {
+    if (typeof v === "symbol") throw new TypeError(`Failed to construct 'Response': Cannot convert a Symbol value to a string (${what}).`);
+    return `${v}`;
+  };
 
   class Response {
     constructor(body = null, init = {}) {
@@ -14,7 +20,7 @@
       const ws = init.webSocket ?? null;
       if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && ws)))
         throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
-      const statusText = init.statusText === undefined ? "" : String(init.statusText);
+      const statusText = init.statusText === undefined ? "" : byteString(init.statusText, "statusText");
       if (statusText !== "" && !REASON.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");
       this[kStatus] = status;
       this[kStatusText] = statusText;
@@ -116,8 +122,9 @@
     return undefined;
   };
   N.responseHead = (r) => [r[kStatus], r[kStatusText], N.headersFlat(r[kHeaders])];
-  // web_response_parts_get: [status, flatHeaders, body] where body is null, a
-  // string, a Uint8Array or a Promise of one; or a string saying what v was instead.
+  // web_response_parts_get: [status, flatHeaders, body, statusText] where body is
+  // null, a string, a Uint8Array or a Promise of one, and a non-empty statusText is
+  // sent as the reason phrase; or a string saying what v was instead.
   N.responseParts = (v) => {
     if (!(v instanceof Response)) return `the handler returned ${describe(v)}, not a Response`;
     if (v[kStatus] === 0) return [500, [], null];
@@ -131,6 +138,6 @@
       v[kUsed] = true;
       body = v[kBody];
     }
-    return [v[kStatus], N.headersFlat(v[kHeaders]), body];
+    return [v[kStatus], N.headersFlat(v[kHeaders]), body, v[kStatusText]];
   };
 })();
