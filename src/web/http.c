@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "js/bytes.h"
 #include "js/rt.h"
+#include "web/url_parse.h"
 #include "web/web.h"
 
 
@@ -163,7 +164,7 @@ int web_http_install(JSContext *ctx, JSValueConst native)
 
 /* ---- incoming requests ---- */
 
-JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *url, size_t url_len)
+JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *href, size_t href_len)
 {
     JSValue native = js_native(ctx);
     JSValue make = JS_GetPropertyStr(ctx, native, "makeIncomingRequest");
@@ -184,12 +185,21 @@ JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *url, 
         JS_FreeValue(ctx, u8c);
         JS_FreeValue(ctx, ab);
     }
-    JSValue args[4] = {JS_NewString(ctx, req->method), JS_NewStringLen(ctx, url, url_len), flat, body};
+    JSValue args[4] = {JS_NewString(ctx, req->method), JS_NewStringLen(ctx, href, href_len), flat, body};
     JSValue r = JS_IsException(body) ? JS_EXCEPTION : JS_Call(ctx, make, JS_UNDEFINED, 4, args);
     for (int i = 0; i < 4; i++)
         JS_FreeValue(ctx, args[i]);
     JS_FreeValue(ctx, make);
     return r;
+}
+
+bool web_url_parses(const char *s, size_t len)
+{
+    url u;
+    url_init(&u);
+    int rc = url_parse(&u, s, len, NULL, NULL);
+    url_fini(&u);
+    return rc == 0;
 }
 
 /* ---- outgoing responses ---- */

@@ -48,6 +48,10 @@ JSValue web_utf8_decode(JSContext *ctx, const uint8_t *s, size_t len, bool fatal
  * ("http://host/path?q"). Headers and body are copied. Returns a new reference or
  * JS_EXCEPTION. */
 JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *url, size_t url_len);
+/* True if `s` parses as a WHATWG URL (what `new URL(s)` accepts). The HTTP server
+ * checks Host by RFC 3986 syntax only; an "xn--" label that is not valid Punycode
+ * passes that but not this. */
+bool web_url_parses(const char *s, size_t len);
 
 /* What a Response becomes on the wire. */
 typedef struct web_response_parts {

@@ -358,6 +358,19 @@ static void on_request_exceeded(js_event *ev, void *ud)
 
 /* ---- a request ---- */
 
+/* net/h1_target.c made req->url and checked its host by RFC 3986 syntax; an "xn--"
+ * label (the URL's host is lower case there) must also be valid Punycode, or
+ * `new URL(request.url)` would throw in the Worker. Only then is it parsed here. */
+static bool url_host_ok(const h1_request *req)
+{
+    const char *host = strstr(req->url, "://") + 3;
+    size_t n = strcspn(host, "/?#");
+    for (size_t k = 0; k + 4 <= n; k++)
+        if (memcmp(host + k, "xn--", 4) == 0)
+            return web_url_parses(req->url, req->url_len);
+    return true;
+}
+
 void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
 {
     uint32_t i;
@@ -382,6 +395,15 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
         return;
     }
 
+    if (!url_host_ok(req)) {
+        log_request(w, r, 400);
+        h1_header hdrs[2] = {{"content-type", 12, "application/json", 16},
+                             {"connection", 10, "close", 5}};
+        const char *body = "{\"error\":\"invalid Host: an xn-- label that is not valid Punycode\"}";
+        h1_conn_respond(conn, 400, hdrs, 2, body, strlen(body));
+        slot_free(w, i);
+        return;
+    }
     JSContext *ctx = w->ctx;
     r->ev = js_event_new(w->rt, NULL);
     if (!r->ev) {

@@ -93,6 +93,15 @@ test("a valid Host makes request.url; HTTP/1.0 without Host gets the listen addr
   assert.equal(j.host, null);
 });
 
+test("an xn-- Host label must be valid Punycode, so that new URL(request.url) works", async () => {
+  let r = await first("GET /url HTTP/1.1\r\nHost: xn--bcher-kva.example\r\nConnection: close\r\n\r\n");
+  assert.equal(JSON.parse(r.body).url, "http://xn--bcher-kva.example/url");
+  for (const host of ["xn--a", "XN--.example", "a.xn--zz-"]) {
+    r = await first(`GET /url HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    assertJsonError(r, 400, /Punycode/);
+  }
+});
+
 test("absolute-form target: its authority wins, Host is still required", async () => {
   let r = await first("GET http://other.example/y?z HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
   assert.equal(JSON.parse(r.body).url, "http://other.example/y?z");
