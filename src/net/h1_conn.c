@@ -14,10 +14,10 @@
  *
  * Timer modes: HEAD (from accept, or from the first byte of a later request, until
  * the head is complete: 408 + close), BODY (no body progress for idle_timeout_ms, or
- * the whole body not in within body_timeout_ms of the head's end: 408 + close), IDLE (keep-alive wait, or a client that does not read our responses:
- * close), LINGER (after the last response: shutdown, read and drop until EOF for at
- * most LINGER_MS, then close, so a client still sending does not get a RST that eats
- * the response).
+ * the whole body not in within body_timeout_ms of the head's end: 408 + close), IDLE
+ * (keep-alive wait, or a client that does not read our responses: close), LINGER
+ * (after the last response: shutdown, read and drop until EOF for at most LINGER_MS,
+ * then close, so a client still sending does not get a RST that eats the response).
  *
  * Lifetime: the struct is freed when both handles are closed AND no request is with
  * the handler. A client that disconnects while its handler works gets its handles
