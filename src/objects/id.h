@@ -49,6 +49,9 @@ int obj_id_unique(const uint8_t ns_key[OBJ_KEY_BYTES], obj_jurisdiction j, obj_i
 int obj_id_parse(const uint8_t ns_key[OBJ_KEY_BYTES], const char *hex, size_t len, obj_id *out);
 /* True if the check half matches ns_key. */
 bool obj_id_valid(const uint8_t ns_key[OBJ_KEY_BYTES], const obj_id *id);
+/* How many check halves this thread has verified (obj_id_valid, obj_id_parse): for
+ * tests that a path does not re-check ids it already holds. */
+uint64_t obj_id_checks(void);
 /* Writes 64 lowercase hex digits and a NUL into out[65]. */
 void obj_id_hex(const obj_id *id, char out[OBJ_ID_HEX_LEN + 1]);
 /* The jurisdiction recorded in the id's base. */

@@ -391,11 +391,47 @@ static int get_ns(JSContext *ctx, obj_shard *s, JSValueConst v, uint32_t *ns)
     return 0;
 }
 
-static JSValue id_value(JSContext *ctx, const obj_id *id)
+/* Ids as JS holds them: the binary id, its namespace and its shard, checked once
+ * when the id is made or parsed; a stub sends through it without parsing or
+ * re-checking anything. Immutable, so one target is shared by every id and stub of
+ * the same object in a context. */
+static JSClassID target_class_id;
+
+typedef struct obj_target {
+    obj_id id;
+    uint32_t ns;
+    int32_t shard;
+} obj_target;
+
+static void target_finalizer(JSRuntime *rt, JSValue v)
 {
-    char hex[OBJ_ID_HEX_LEN + 1];
-    obj_id_hex(id, hex);
-    return JS_NewStringLen(ctx, hex, OBJ_ID_HEX_LEN);
+    (void)rt;
+    free(JS_GetOpaque(v, target_class_id));
+}
+
+static JSValue target_new(JSContext *ctx, obj_shard *s, uint32_t ns, const obj_id *id)
+{
+    obj_target *t = malloc(sizeof *t);
+    if (!t)
+        return JS_ThrowOutOfMemory(ctx);
+    JSValue v = JS_NewObjectClass(ctx, (int)target_class_id);
+    if (JS_IsException(v)) {
+        free(t);
+        return v;
+    }
+    t->id = *id;
+    t->ns = ns;
+    t->shard = shard_of(s->reg, id);
+    JS_SetOpaque(v, t);
+    return v;
+}
+
+static obj_target *target_get(JSContext *ctx, JSValueConst v)
+{
+    obj_target *t = JS_GetOpaque(v, target_class_id);
+    if (!t)
+        JS_ThrowInternalError(ctx, "internal error: not a Durable Object id target");
+    return t;
 }
 
 static int get_jur(JSContext *ctx, JSValueConst v, obj_jurisdiction *j)
@@ -419,6 +455,7 @@ static int get_jur(JSContext *ctx, JSValueConst v, obj_jurisdiction *j)
     return 0;
 }
 
+/* objIdFromName(ns, name, jurisdiction) → target */
 static JSValue js_id_from_name(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = shard_of_ctx(ctx);
@@ -433,9 +470,10 @@ static JSValue js_id_from_name(JSContext *ctx, JSValueConst this_val, int argc, 
     obj_id id;
     obj_id_from_name(s->reg->ns[ns].key, j, name, len, &id);
     JS_FreeCString(ctx, name);
-    return id_value(ctx, &id);
+    return target_new(ctx, s, ns, &id);
 }
 
+/* objIdUnique(ns, jurisdiction) → target */
 static JSValue js_id_unique(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = shard_of_ctx(ctx);
@@ -446,10 +484,10 @@ static JSValue js_id_unique(JSContext *ctx, JSValueConst this_val, int argc, JSV
     obj_id id;
     if (obj_id_unique(s->reg->ns[ns].key, j, &id) < 0)
         return JS_ThrowInternalError(ctx, "newUniqueId: no random bytes available");
-    return id_value(ctx, &id);
+    return target_new(ctx, s, ns, &id);
 }
 
-/* objIdParse(ns, string) → normalised hex, or throws the spec's TypeErrors. */
+/* objIdParse(ns, string) → target, or throws the spec's TypeErrors. */
 static JSValue js_id_parse(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = shard_of_ctx(ctx);
@@ -467,22 +505,28 @@ static JSValue js_id_parse(JSContext *ctx, JSValueConst this_val, int argc, JSVa
         return JS_ThrowTypeError(ctx, "Invalid Durable Object ID: must be 64 hex digits");
     if (rc < 0)
         return JS_ThrowTypeError(ctx, "Durable Object ID is not valid for this namespace.");
-    return id_value(ctx, &id);
+    return target_new(ctx, s, ns, &id);
 }
 
-/* objIdJurisdiction(hex) → "eu" | … | undefined (hex already validated). */
+/* objIdHex(target) → 64 lowercase hex digits */
+static JSValue js_id_hex(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_target *t = target_get(ctx, argv[0]);
+    if (!t)
+        return JS_EXCEPTION;
+    char hex[OBJ_ID_HEX_LEN + 1];
+    obj_id_hex(&t->id, hex);
+    return JS_NewStringLen(ctx, hex, OBJ_ID_HEX_LEN);
+}
+
+/* objIdJurisdiction(target) → "eu" | … | undefined */
 static JSValue js_id_jurisdiction(JSContext *ctx, JSValueConst this_val, int argc,
                                   JSValueConst *argv)
 {
-    size_t len;
-    const char *hex = JS_ToCStringLen(ctx, &len, argv[0]);
-    if (!hex)
+    obj_target *t = target_get(ctx, argv[0]);
+    if (!t)
         return JS_EXCEPTION;
-    unsigned b0 = 0;
-    bool ok = len >= 2 && sscanf(hex, "%2x", &b0) == 1;
-    JS_FreeCString(ctx, hex);
-    obj_id id = {{(uint8_t)b0}};
-    const char *name = ok ? obj_jurisdiction_name(obj_id_jurisdiction(&id)) : NULL;
+    const char *name = obj_jurisdiction_name(obj_id_jurisdiction(&t->id));
     return name ? JS_NewString(ctx, name) : JS_UNDEFINED;
 }
 
@@ -508,34 +552,27 @@ static obj_msg *msg_new(JSContext *ctx, obj_shard *s, JSValueConst payload)
     return m;
 }
 
-/* objSend(kind, ns, idHex, payload, callId): a call to an object. */
+/* objSend(kind, target, payload, callId): a call to an object. The target holds
+ * the checked binary id and its shard: nothing is parsed or verified here. */
 static JSValue js_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = shard_of_ctx(ctx);
-    uint32_t ns;
     int32_t kind;
     double call_id;
-    if (get_ns(ctx, s, argv[1], &ns) < 0 || JS_ToInt32(ctx, &kind, argv[0]) < 0 ||
-        JS_ToFloat64(ctx, &call_id, argv[4]) < 0)
+    if (!s)
+        return JS_ThrowInternalError(ctx, "Durable Objects are not available here");
+    obj_target *t = target_get(ctx, argv[1]);
+    if (!t || JS_ToInt32(ctx, &kind, argv[0]) < 0 || JS_ToFloat64(ctx, &call_id, argv[3]) < 0)
         return JS_EXCEPTION;
-    size_t len;
-    const char *hex = JS_ToCStringLen(ctx, &len, argv[2]);
-    if (!hex)
-        return JS_EXCEPTION;
-    obj_id id;
-    int rc = obj_id_parse(s->reg->ns[ns].key, hex, len, &id);
-    JS_FreeCString(ctx, hex);
-    if (rc < 0)
-        return JS_ThrowTypeError(ctx, "Durable Object ID is not valid for this namespace.");
-    obj_msg *m = msg_new(ctx, s, argv[3]);
+    obj_msg *m = msg_new(ctx, s, argv[2]);
     if (!m)
         return JS_EXCEPTION;
     m->kind = (uint8_t)kind;
-    m->ns = ns;
-    m->id = id;
+    m->ns = t->ns;
+    m->id = t->id;
     m->from_shard = s->index;
     m->call_id = call_id;
-    msg_push(s->reg, shard_of(s->reg, &id), m);
+    msg_push(s->reg, t->shard, m);
     return JS_UNDEFINED;
 }
 
@@ -664,11 +701,13 @@ void obj_classes_init(void)
 {
     if (!held_class_id)
         JS_NewClassID(&held_class_id);
+    if (!target_class_id)
+        JS_NewClassID(&target_class_id);
 }
 
 int obj_install(JSContext *ctx, JSValueConst native)
 {
-    if (!held_class_id) {
+    if (!held_class_id || !target_class_id) {
         JS_ThrowInternalError(ctx, "objects: obj_classes_init() was not called before the "
                                    "first runtime (server_classes_init does it)");
         return -1;
@@ -679,14 +718,20 @@ int obj_install(JSContext *ctx, JSValueConst native)
         if (JS_NewClass(rt, held_class_id, &d) < 0)
             return -1;
     }
+    if (!JS_IsRegisteredClass(rt, target_class_id)) {
+        JSClassDef d = {.class_name = "DurableObjectTarget", .finalizer = target_finalizer};
+        if (JS_NewClass(rt, target_class_id, &d) < 0)
+            return -1;
+    }
     if (obj_persist_install(ctx, native) < 0)
         return -1;
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("objIdFromName", 3, js_id_from_name),
         JS_CFUNC_DEF("objIdUnique", 2, js_id_unique),
         JS_CFUNC_DEF("objIdParse", 2, js_id_parse),
+        JS_CFUNC_DEF("objIdHex", 1, js_id_hex),
         JS_CFUNC_DEF("objIdJurisdiction", 1, js_id_jurisdiction),
-        JS_CFUNC_DEF("objSend", 5, js_send),
+        JS_CFUNC_DEF("objSend", 4, js_send),
         JS_CFUNC_DEF("objReply", 5, js_reply),
         JS_CFUNC_DEF("objPost", 1, js_post),
         JS_CFUNC_DEF("objSendShard", 3, js_send_shard),

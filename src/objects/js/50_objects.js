@@ -13,25 +13,31 @@
   const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"];
 
   // ---- ids ----
-  const kHex = Symbol("hex"), kNsIndex = Symbol("ns"), kName = Symbol("name");
+  // An id holds its target (the checked binary id and its shard, made in C; what a
+  // stub sends through) and its hex form; either is made from the other on first
+  // use. Ids minted here come with a target, ids read from a message with hex.
+  const kHex = Symbol("hex"), kNsIndex = Symbol("ns"), kName = Symbol("name"), kTarget = Symbol("target");
   const kConstruct = [Symbol("construct")];
   class DurableObjectId {
-    constructor(token, nsIndex, hex, name) {
+    constructor(token, nsIndex, target, hex, name) {
       if (token !== kConstruct[0]) throw new TypeError("Illegal constructor");
       this[kNsIndex] = nsIndex;
+      this[kTarget] = target;
       this[kHex] = hex;
       this[kName] = name;
     }
-    toString() { return this[kHex]; }
-    toJSON() { return this[kHex]; }
+    toString() { return idHex(this); }
+    toJSON() { return idHex(this); }
     equals(other) {
-      return other instanceof DurableObjectId && other[kHex] === this[kHex];
+      return other instanceof DurableObjectId && idHex(other) === idHex(this);
     }
     get name() { return this[kName]; }
-    get jurisdiction() { return N.objIdJurisdiction(this[kHex]); }
+    get jurisdiction() { return N.objIdJurisdiction(idTarget(this)); }
   }
   Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: "DurableObjectId" });
-  const makeId = (nsIndex, hex, name) => new DurableObjectId(kConstruct[0], nsIndex, hex, name);
+  const makeId = (nsIndex, target, hex, name) => new DurableObjectId(kConstruct[0], nsIndex, target, hex, name);
+  const idHex = (id) => id[kHex] ?? (id[kHex] = N.objIdHex(id[kTarget]));
+  const idTarget = (id) => id[kTarget] ?? (id[kTarget] = N.objIdParse(id[kNsIndex], id[kHex]));
 
   const checkJurisdiction = (j, api) => {
     if (j === undefined) return undefined;
@@ -63,25 +69,24 @@
         if (typeof options !== "object") throw new TypeError("newUniqueId: options must be an object");
         if (options.jurisdiction !== undefined) j = checkJurisdiction(options.jurisdiction, "newUniqueId");
       }
-      return makeId(this.#ns, N.objIdUnique(this.#ns, j), undefined);
+      return makeId(this.#ns, N.objIdUnique(this.#ns, j), undefined, undefined);
     }
     idFromName(name) {
       if (arguments.length < 1)
         throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': 1 argument required, but only 0 present.");
       name = String(name);
-      let hex = this.#names.get(name);
-      if (hex === undefined) {
-        hex = N.objIdFromName(this.#ns, name, this.#jur);
+      let target = this.#names.get(name);
+      if (target === undefined) {
+        target = N.objIdFromName(this.#ns, name, this.#jur);
         if (this.#names.size >= NAME_CACHE_MAX) this.#names.clear();
-        this.#names.set(name, hex);
+        this.#names.set(name, target);
       }
-      return makeId(this.#ns, hex, name);
+      return makeId(this.#ns, target, undefined, name);
     }
     idFromString(hex) {
       if (arguments.length < 1)
         throw new TypeError("Failed to execute 'idFromString' on 'DurableObjectNamespace': 1 argument required, but only 0 present.");
-      const norm = N.objIdParse(this.#ns, String(hex));
-      return makeId(this.#ns, norm, undefined);
+      return makeId(this.#ns, N.objIdParse(this.#ns, String(hex)), undefined, undefined);
     }
     get(id, options) {
       if (!(id instanceof DurableObjectId))
@@ -141,7 +146,8 @@
   class StubCore {
     constructor(ns, id) {
       this.ns = ns;
-      this.hex = id[kHex];
+      this.id = id;
+      this.target = idTarget(id);   // checked once; every send goes through it
       this.name = id[kName];
       this.broken = null;
       this.chain = null;   // a promise while an earlier call is still being prepared
@@ -155,13 +161,13 @@
     const callId = ++nextCallId;
     const owner = [];
     try {
-      N.objSend(kind, core.ns, core.hex, [core.name, body], callId);
+      N.objSend(kind, core.target, [core.name, body], callId);
     } catch (e) {
       // RPC-9: what cannot be cloned may still go by reference.
       if (kind !== KIND_RPC || !isCloneError(e)) throw e;
       const [copy, found] = encodeRefs(body[1], owner);
       if (!found) throw e;
-      N.objSend(kind, core.ns, core.hex, [core.name, [body[0], { [REFS]: copy }]], callId);
+      N.objSend(kind, core.target, [core.name, [body[0], { [REFS]: copy }]], callId);
     }
     return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle, owner, ev: N.eventCurrent() }));
   };
@@ -198,7 +204,7 @@
       if (x instanceof DurableObjectStub) {
         found = true;
         const c = x[kCore];
-        return { [REF]: [2, c.ns, c.hex, c.name === undefined ? null : c.name] };
+        return { [REF]: [2, c.ns, idHex(c.id), c.name === undefined ? null : c.name] };
       }
       if (seen.has(x)) return seen.get(x);
       if (Array.isArray(x)) {
@@ -238,7 +244,7 @@
       seen.add(x);
       if (!Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype && hasOwn(x, REF)) {
         const r = x[REF];
-        if (r[0] === 2) return makeStub(r[1], makeId(r[1], r[2], r[3] === null ? undefined : r[3]));
+        if (r[0] === 2) return makeStub(r[1], makeId(r[1], undefined, r[2], r[3] === null ? undefined : r[3]));
         return r[0] === 0 ? refFunction(r[1], r[2]) : refTarget(r[1], r[2]);
       }
       if (Array.isArray(x)) { for (let i = 0; i < x.length; i++) x[i] = walk(x[i]); return x; }
@@ -446,7 +452,7 @@
     constructor(token, inst) {
       if (token !== kConstruct[0]) throw new TypeError("Illegal constructor");
       this.#inst = inst;
-      Object.defineProperty(this, "id", { value: makeId(inst.ns, inst.hex, inst.name), enumerable: true });
+      Object.defineProperty(this, "id", { value: makeId(inst.ns, undefined, inst.hex, inst.name), enumerable: true });
       Object.defineProperty(this, "storage", { value: N.makeStorage(inst), enumerable: true });
     }
     waitUntil(promise) {
