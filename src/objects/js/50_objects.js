@@ -118,18 +118,33 @@
   // not match a late reply meant for a call of the context it replaced.
   let nextCallId = Math.floor(Math.random() * 2 ** 40);
 
+  // RPC-14/15: an error crosses as its standard constructor's name and its
+  // message; an error of any other class (a user subclass, AggregateError) as a
+  // plain Error whose message is prefixed with the class name; a thrown non-Error
+  // as an Error with String(value). No stack, no own properties.
   const REMOTE_ERRORS = { Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError };
+  const STANDARD_PROTOS = new Map(Object.entries(REMOTE_ERRORS).map(([n, C]) => [C.prototype, n]));
   const errorToWire = (e) => {
-    if (e !== null && typeof e === "object" && typeof e.message === "string" && typeof e.name === "string")
-      return { name: e.name, message: e.message };
-    return { name: "Error", message: String(e) };
+    try { return describeError(e); } catch { return { name: "Error", message: "the thrown value could not be described" }; }
+  };
+  const describeError = (e) => {
+    if (!(e instanceof Error)) return { name: "Error", message: String(e) };
+    const proto = Object.getPrototypeOf(e);
+    const std = STANDARD_PROTOS.get(proto);
+    const message = String(e.message);
+    if (std !== undefined) return { name: std, message };
+    if (typeof DOMException === "function" && proto === DOMException.prototype)
+      return { name: String(e.name), message, dom: true };
+    let cls = proto?.constructor?.name;
+    if (typeof cls !== "string" || cls === "") cls = typeof e.name === "string" && e.name !== "" ? e.name : "Error";
+    return { name: "Error", message: `${cls}: ${message}` };
   };
   const errorFromWire = (w, reset) => {
     let e;
     if (w && w.dom && typeof DOMException === "function") {
       e = new DOMException(w.message, w.name);
     } else {
-      const C = (w && REMOTE_ERRORS[w.name]) || Error;
+      const C = (w && hasOwn(REMOTE_ERRORS, w.name) && REMOTE_ERRORS[w.name]) || Error;
       e = new C(w ? w.message : "unknown error");
     }
     if (w && w.overloaded) e.overloaded = true;
@@ -137,11 +152,7 @@
     if (reset) e.durableObjectReset = true;
     return e;
   };
-  const wireError = (e) => {
-    const w = errorToWire(e);
-    if (typeof DOMException === "function" && e instanceof DOMException) w.dom = true;
-    return w;
-  };
+  const wireError = errorToWire;
 
   class StubCore {
     constructor(ns, id) {
