@@ -18,6 +18,7 @@ typedef struct obj_msg {
     uint32_t ns;
     int32_t from_shard;
     double call_id;
+    uint64_t sent_ns;          /* calls: uv_hrtime() when sent (LIM-31 queue time) */
     obj_id id;
     size_t len;
     uint8_t data[];

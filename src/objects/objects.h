@@ -24,13 +24,21 @@
 typedef struct obj_registry obj_registry;
 typedef struct obj_shard obj_shard;
 
+/* 0 in any field means its default. The queue bounds (LIM-31, ERR-4) count the
+ * events that reached the object's shard and have not started yet. */
 typedef struct obj_opts {
     uint32_t idle_ms;          /* evict an idle instance after this (LIFE-14) */
     uint32_t call_bytes_max;   /* one call's serialized arguments or result (RPC-11) */
+    uint32_t queue_max;        /* events waiting at one object */
+    uint32_t queue_bytes_max;  /* their serialized bytes */
+    uint32_t queue_wait_ms;    /* the oldest one's wait, since it was sent */
 } obj_opts;
 
 #define OBJ_IDLE_MS_DEFAULT 70000u
 #define OBJ_CALL_BYTES_MAX (32u * 1024u * 1024u)
+#define OBJ_QUEUE_MAX_DEFAULT 1000u
+#define OBJ_QUEUE_BYTES_MAX_DEFAULT (32u * 1024u * 1024u)
+#define OBJ_QUEUE_WAIT_MS_DEFAULT 30000u
 
 /* Builds the namespaces from cfg (bindings and migrations) and reads the
  * deployment's id secret under persist_dir (created on first start). Main thread,

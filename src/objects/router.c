@@ -164,6 +164,12 @@ obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int s
         r->opts.idle_ms = OBJ_IDLE_MS_DEFAULT;
     if (!r->opts.call_bytes_max)
         r->opts.call_bytes_max = OBJ_CALL_BYTES_MAX;
+    if (!r->opts.queue_max)
+        r->opts.queue_max = OBJ_QUEUE_MAX_DEFAULT;
+    if (!r->opts.queue_bytes_max)
+        r->opts.queue_bytes_max = OBJ_QUEUE_BYTES_MAX_DEFAULT;
+    if (!r->opts.queue_wait_ms)
+        r->opts.queue_wait_ms = OBJ_QUEUE_WAIT_MS_DEFAULT;
     r->shard_count = shard_count;
     r->inboxes = calloc((size_t)shard_count, sizeof *r->inboxes);
     if (!r->inboxes) {
@@ -259,10 +265,12 @@ static void deliver(obj_shard *s, obj_msg *m)
         char hex[OBJ_ID_HEX_LEN + 1];
         obj_id_hex(&m->id, hex);
         fn = JS_GetPropertyStr(ctx, native, "objDeliver");
-        JSValue args[6] = {JS_NewInt32(ctx, m->kind), JS_NewInt32(ctx, (int32_t)m->ns),
+        JSValue args[8] = {JS_NewInt32(ctx, m->kind), JS_NewInt32(ctx, (int32_t)m->ns),
                            JS_NewStringLen(ctx, hex, OBJ_ID_HEX_LEN), payload,
-                           JS_NewInt32(ctx, m->from_shard), JS_NewFloat64(ctx, m->call_id)};
-        r = JS_Call(ctx, fn, JS_UNDEFINED, 6, args);
+                           JS_NewInt32(ctx, m->from_shard), JS_NewFloat64(ctx, m->call_id),
+                           JS_NewFloat64(ctx, (double)m->sent_ns / 1e6),
+                           JS_NewFloat64(ctx, (double)m->len)};
+        r = JS_Call(ctx, fn, JS_UNDEFINED, 8, args);
         JS_FreeValue(ctx, args[2]);
     }
     if (JS_IsException(r))
@@ -272,6 +280,14 @@ static void deliver(obj_shard *s, obj_msg *m)
     JS_FreeValue(ctx, payload);
 }
 
+/* Messages handed to JS per wake-up before the job queue runs; more come at the
+ * next loop iteration, after the loop's other work. */
+#define INBOX_BATCH_MAX 4096
+
+/* Every message of the batch is queued at its object before any promise reaction
+ * or turn runs: an object's queue then holds what is really waiting for it, so the
+ * overload bounds (LIM-31) see a backlog that would otherwise sit unseen in the
+ * inbox while the turns started events 64 at a time. */
 static void on_wake(uv_async_t *a)
 {
     obj_shard *s = a->data;
@@ -279,9 +295,9 @@ static void on_wake(uv_async_t *a)
     if (!s->ctx)
         return;   /* not attached yet: obj_shard_attach drains */
     js_rt *rt = js_rt_of(s->ctx);
-    mpsc_node *n;
+    mpsc_node *n = NULL;
     int batch = 0;
-    while ((n = mpsc_pop(&ib->q))) {
+    while (batch < INBOX_BATCH_MAX && (n = mpsc_pop(&ib->q))) {
         obj_msg *m = (obj_msg *)n;
         /* Each message is a turn of its own: a reply resumes the event that made
          * the call (N.objSettle enters it), and the jobs it causes are drained
@@ -292,12 +308,10 @@ static void on_wake(uv_async_t *a)
         js_rt_event_end(rt);
         js_rt_drain(rt);
         free(m);
-        /* Let turns (object events, commits) run between batches. */
-        if (++batch == 64) {
-            js_rt_pump(rt);
-            batch = 0;
-        }
+        batch++;
     }
+    if (batch == INBOX_BATCH_MAX)
+        uv_async_send(&s->async);
     js_rt_pump(rt);
 }
 
@@ -572,6 +586,7 @@ static JSValue js_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     m->id = t->id;
     m->from_shard = s->index;
     m->call_id = call_id;
+    m->sent_ns = uv_hrtime();
     msg_push(s->reg, t->shard, m);
     return JS_UNDEFINED;
 }
@@ -697,6 +712,26 @@ static JSValue js_idle_ms(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     return JS_NewInt64(ctx, s ? s->reg->opts.idle_ms : OBJ_IDLE_MS_DEFAULT);
 }
 
+/* objQueueLimits() → [events, bytes, wait ms] (LIM-31) */
+static JSValue js_queue_limits(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    const obj_opts *o = s ? &s->reg->opts : NULL;
+    JSValue a = JS_NewArray(ctx);
+    JS_SetPropertyUint32(ctx, a, 0, JS_NewUint32(ctx, o ? o->queue_max : OBJ_QUEUE_MAX_DEFAULT));
+    JS_SetPropertyUint32(ctx, a, 1, JS_NewUint32(ctx, o ? o->queue_bytes_max
+                                                        : OBJ_QUEUE_BYTES_MAX_DEFAULT));
+    JS_SetPropertyUint32(ctx, a, 2, JS_NewUint32(ctx, o ? o->queue_wait_ms
+                                                        : OBJ_QUEUE_WAIT_MS_DEFAULT));
+    return a;
+}
+
+/* objClockMs() → the monotonic clock of message send times, in ms */
+static JSValue js_clock_ms(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    return JS_NewFloat64(ctx, (double)uv_hrtime() / 1e6);
+}
+
 void obj_classes_init(void)
 {
     if (!held_class_id)
@@ -738,6 +773,8 @@ int obj_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("objShardIndex", 0, js_shard_index),
         JS_CFUNC_DEF("objWantTurn", 0, js_want_turn),
         JS_CFUNC_DEF("objIdleMs", 0, js_idle_ms),
+        JS_CFUNC_DEF("objQueueLimits", 0, js_queue_limits),
+        JS_CFUNC_DEF("objClockMs", 0, js_clock_ms),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
     return 0;

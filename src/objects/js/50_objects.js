@@ -454,7 +454,10 @@
   const ready = new Set();    // instances with an event to deliver at the next turn
   const dirty = new Set();    // instances with uncommitted writes
   let bookmarkSeq = 0;
-  const QUEUE_MAX = 1000;
+  // LIM-31 / ERR-4: bounds on the events waiting at one object (not started yet),
+  // their bytes, and how long the oldest of them has waited since it was sent.
+  // Read at the first event: the shard is attached after this file runs.
+  let queueLimits = null;
   const RESERVED = new Set(["fetch", "connect", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"]);
   let sweepTimer = null;
 
@@ -501,7 +504,7 @@
     constructor(ns, hex, key) {
       this.ns = ns; this.hex = hex; this.key = key; this.name = undefined;
       this.obj = null; this.state = null;
-      this.queue = []; this.blocked = 0; this.running = 0; this.waiting = 0;
+      this.queue = []; this.queuedBytes = 0; this.blocked = 0; this.running = 0; this.waiting = 0;
       this.dead = null; this.lastActive = Date.now();
       // Events (LIM-13): `life` owns the instance's timers (cancelled when it is
       // evicted or reset); each delivered event gets its own CPU budget (`ev.cpu`).
@@ -566,12 +569,36 @@
     }
     touch() { this.lastActive = Date.now(); }
     enqueue(ev) {
-      // LIM-31 / ERR-4: a bounded queue; callers must not retry these.
-      if (this.queue.length >= QUEUE_MAX)
-        return reply(ev, ST_ERROR, { name: "Error", message: "Durable Object is overloaded. Too many requests queued.", overloaded: true });
+      // LIM-31 / ERR-4: a bounded queue; callers must not retry these. Alarms are
+      // the object's own events and always wait their turn.
+      if (ev.kind !== KIND_ALARM) {
+        const q = this.queue;
+        const [max, bytesMax, waitMs] = queueLimits ?? (queueLimits = N.objQueueLimits());
+        let why = null;
+        if (q.length >= max) why = "Too many requests queued.";
+        else if (this.queuedBytes + ev.bytes > bytesMax) why = "Too much data queued.";
+        else if (q.length && q[0].at > 0 && N.objClockMs() - q[0].at > waitMs) why = "Requests queued for too long.";
+        if (why !== null) return reply(ev, ST_ERROR, { name: "Error", message: `Durable Object is overloaded. ${why}`, overloaded: true });
+        this.queuedBytes += ev.bytes;
+      }
       ev.inst = this;
       this.queue.push(ev);
       this.drain();
+    }
+    // The next event to run, out of the queue.
+    dequeue() {
+      const ev = this.queue.shift();
+      if (ev.kind !== KIND_ALARM) this.queuedBytes -= ev.bytes;
+      return ev;
+    }
+    requeue(ev) {
+      if (ev.kind !== KIND_ALARM) this.queuedBytes += ev.bytes;
+      this.queue.unshift(ev);
+    }
+    // Every queued event, out of the queue (reset, failed constructor).
+    takeQueue() {
+      this.queuedBytes = 0;
+      return this.queue.splice(0);
     }
     // Events are delivered one per turn (see N.objTurn): an event's promise
     // reactions — its storage reads included — run before the next event starts,
@@ -600,7 +627,7 @@
         instances.delete(this.key);
         const w = wireError(e);
         reply(ev, ST_ERROR, w);
-        for (const q of this.queue.splice(0)) reply(q, ST_ERROR, w);
+        for (const q of this.takeQueue()) reply(q, ST_ERROR, w);
         this.dead = e;
         return false;
       }
@@ -700,7 +727,7 @@
       const w = wireError(e);
       for (const [ev] of this.held.splice(0)) N.objReply(ev.from, ev.callId, ST_RESET, w);
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
-      for (const q of this.queue.splice(0)) reply(q, ST_RESET, w);
+      for (const q of this.takeQueue()) reply(q, ST_RESET, w);
     }
     runAlarm(ev) {
       const a = ev.alarm;
@@ -844,8 +871,8 @@
     }
   };
 
-  N.objDeliver = (kind, ns, hex, payload, from, callId) => {
-    instanceFor(ns, hex).enqueue({ kind, name: payload[0], body: payload[1], from, callId });
+  N.objDeliver = (kind, ns, hex, payload, from, callId, at, bytes) => {
+    instanceFor(ns, hex).enqueue({ kind, name: payload[0], body: payload[1], from, callId, at, bytes });
   };
 
   // ---- turns: event delivery and commits ----
@@ -892,9 +919,9 @@
       ready.clear();
       for (const inst of list) {
         if (inst.blocked || inst.dead || inst.queue.length === 0) continue;
-        const ev = inst.queue.shift();
+        const ev = inst.dequeue();
         if (inst.obj === null && !inst.construct(ev)) continue;
-        if (inst.blocked) { inst.queue.unshift(ev); continue; }   // the constructor blocked
+        if (inst.blocked) { inst.requeue(ev); continue; }   // the constructor blocked
         inst.run(ev);
         delivered++;
         if (inst.queue.length && !inst.blocked) ready.add(inst);

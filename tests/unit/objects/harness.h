@@ -31,7 +31,7 @@ typedef struct obj_fx {
     worker *w;
 } obj_fx;
 
-static void obj_fx_write(const char *dir, const char *name, const char *text)
+static inline void obj_fx_write(const char *dir, const char *name, const char *text)
 {
     char p[256];
     snprintf(p, sizeof p, "%s/%s", dir, name);
@@ -43,7 +43,7 @@ static void obj_fx_write(const char *dir, const char *name, const char *text)
 
 /* `module` is the main module; `classes` the class names (space separated), each
  * bound as env.<NAME> where NAME is the class name upper-cased. */
-static obj_fx *obj_fx_new(const char *module, const char *cls)
+static inline obj_fx *obj_fx_new_opts(const char *module, const char *cls, const obj_opts *opts)
 {
     obj_fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -68,8 +68,7 @@ static obj_fx *obj_fx_new(const char *module, const char *cls)
     storage_configure(0, 64);
     char persist[128];
     snprintf(persist, sizeof persist, "%s/.durable", f->dir);
-    obj_opts oo = {0};
-    f->reg = obj_registry_new(&f->cfg, persist, 1, &oo, &e);
+    f->reg = obj_registry_new(&f->cfg, persist, 1, opts, &e);
     if (!f->reg)
         fail_msg("registry: %s", e.msg);
     assert_int_equal(uv_loop_init(&f->loop), 0);
@@ -86,7 +85,13 @@ static obj_fx *obj_fx_new(const char *module, const char *cls)
     return f;
 }
 
-static void obj_fx_free(obj_fx *f)
+static inline obj_fx *obj_fx_new(const char *module, const char *cls)
+{
+    obj_opts o = {0};
+    return obj_fx_new_opts(module, cls, &o);
+}
+
+static inline void obj_fx_free(obj_fx *f)
 {
     worker_free(f->w);
     obj_shard_close(f->shard);
@@ -105,7 +110,7 @@ static void obj_fx_free(obj_fx *f)
 /* Evaluates `src` (an expression giving a promise or a value), runs the loop until
  * globalThis.__done is set by the promise's settling, and returns the result as a
  * malloc'd string ("EXC: …" for a rejection). */
-static char *obj_fx_eval(obj_fx *f, const char *src)
+static inline char *obj_fx_eval(obj_fx *f, const char *src)
 {
     JSContext *ctx = worker_context(f->w);
     char wrapped[4096];
