@@ -1,0 +1,399 @@
+/* gate.c: the output gate and commit state machine (see gate.h), and the natives
+ * through which the JS half of the objects layer drives it (N.gate*).
+ *
+ * Tuned for do-kv-put: one object writing on every event, committed once per turn
+ * of the loop. A write is an increment and, the first time after a commit, a list
+ * append; an output with nothing held is posted at once, as before the gate
+ * existed. Held outputs cost one small allocation each (the message itself was
+ * serialized when the output was made, so later changes to the value cannot leak
+ * into it). */
+#include "objects/gate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "js/clone.h"
+#include "js/rt.h"
+#include "objects/internal.h"
+
+/* On in every build: see "Invariants" in gate.h for why a violation aborts. */
+#define OBJ_GATE_CHECK(cond, g)                                                               \
+    do {                                                                                      \
+        if (!(cond))                                                                          \
+            gate_violation(#cond, (g), __FILE__, __LINE__);                                   \
+    } while (0)
+
+typedef struct held_out {
+    struct held_out *next;
+    obj_msg *m;
+    int to;
+    uint64_t seq;              /* the write this output waits for */
+} held_out;
+
+struct obj_gates {
+    obj_gate_post_fn post;
+    void *ud;
+    obj_gate *dirty_head, *dirty_tail;   /* in the order they became dirty */
+    size_t dirty_count;
+    size_t refs;               /* the shard's, plus one per live gate */
+};
+
+struct obj_gate {
+    obj_gates *gs;
+    void *owner;
+    obj_gate_state state;
+    bool on_list;
+    obj_gate *prev, *next;     /* the dirty list */
+    int txn_depth;
+    uint64_t write_seq;        /* writes made */
+    uint64_t hold_seq;         /* the last confirmed write */
+    uint64_t commit_seq;       /* what the commit in flight covers */
+    uint64_t committed_seq;    /* what the last successful commit covered */
+    held_out *held_head, *held_tail;
+    size_t held_count;
+    uint8_t *err_payload;      /* broken: the reset error's bytes */
+    size_t err_len;
+};
+
+static const char *state_name(obj_gate_state s)
+{
+    switch (s) {
+    case OBJ_GATE_CLEAN: return "clean";
+    case OBJ_GATE_DIRTY: return "dirty";
+    case OBJ_GATE_COMMITTING: return "committing";
+    case OBJ_GATE_BROKEN: return "broken";
+    }
+    return "?";
+}
+
+static void gate_violation(const char *what, const obj_gate *g, const char *file, int line)
+{
+    log_error("internal error: output gate invariant violated at %s:%d: %s (state %s, writes "
+              "%llu, confirmed %llu, committing %llu, committed %llu, held %zu, transaction "
+              "depth %d); stopping the process so that nothing uncommitted is acknowledged",
+              file, line, what, state_name(g->state), (unsigned long long)g->write_seq,
+              (unsigned long long)g->hold_seq, (unsigned long long)g->commit_seq,
+              (unsigned long long)g->committed_seq, g->held_count, g->txn_depth);
+    abort();
+}
+
+/* The invariants of gate.h, after every state change. */
+static void check(const obj_gate *g)
+{
+    uint64_t covered = g->state == OBJ_GATE_COMMITTING ? g->commit_seq : g->committed_seq;
+    OBJ_GATE_CHECK(g->committed_seq <= g->commit_seq, g);
+    OBJ_GATE_CHECK(g->commit_seq <= g->write_seq, g);
+    OBJ_GATE_CHECK(g->hold_seq <= g->write_seq, g);
+    OBJ_GATE_CHECK(g->txn_depth >= 0, g);
+    OBJ_GATE_CHECK((g->held_count == 0) == (g->held_head == NULL), g);
+    if (g->state == OBJ_GATE_BROKEN) {
+        OBJ_GATE_CHECK(!g->on_list, g);
+        OBJ_GATE_CHECK(g->held_count == 0, g);
+        return;
+    }
+    OBJ_GATE_CHECK(g->on_list == (g->write_seq > covered), g);
+    OBJ_GATE_CHECK(g->state != OBJ_GATE_CLEAN || g->write_seq == g->committed_seq, g);
+    OBJ_GATE_CHECK(g->state != OBJ_GATE_DIRTY || g->on_list, g);
+    OBJ_GATE_CHECK(g->held_count == 0 || g->hold_seq > g->committed_seq, g);
+    OBJ_GATE_CHECK(g->held_count == 0 || g->held_tail->seq <= g->hold_seq, g);
+}
+
+/* ---- the shard's gates ---- */
+
+obj_gates *obj_gates_new(obj_gate_post_fn post, void *ud)
+{
+    obj_gates *gs = calloc(1, sizeof *gs);
+    if (!gs)
+        return NULL;
+    gs->post = post;
+    gs->ud = ud;
+    gs->refs = 1;
+    return gs;
+}
+
+static void gates_unref(obj_gates *gs)
+{
+    if (--gs->refs == 0)
+        free(gs);
+}
+
+void obj_gates_free(obj_gates *gs)
+{
+    if (!gs)
+        return;
+    /* Gates still alive (their JS wrappers not yet collected) may not post any more. */
+    gs->post = NULL;
+    gates_unref(gs);
+}
+
+size_t obj_gates_dirty_count(const obj_gates *gs)
+{
+    return gs->dirty_count;
+}
+
+static void list_add(obj_gate *g)
+{
+    obj_gates *gs = g->gs;
+    g->prev = gs->dirty_tail;
+    g->next = NULL;
+    if (gs->dirty_tail)
+        gs->dirty_tail->next = g;
+    else
+        gs->dirty_head = g;
+    gs->dirty_tail = g;
+    gs->dirty_count++;
+    g->on_list = true;
+}
+
+static void list_remove(obj_gate *g)
+{
+    obj_gates *gs = g->gs;
+    if (!g->on_list)
+        return;
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        gs->dirty_head = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    else
+        gs->dirty_tail = g->prev;
+    g->prev = g->next = NULL;
+    gs->dirty_count--;
+    g->on_list = false;
+}
+
+obj_gate *obj_gates_next(obj_gates *gs)
+{
+    for (obj_gate *g = gs->dirty_head; g; g = g->next)
+        if (g->state == OBJ_GATE_DIRTY && g->txn_depth == 0)
+            return g;
+    return NULL;
+}
+
+/* ---- one gate ---- */
+
+obj_gate *obj_gate_new(obj_gates *gs, void *owner)
+{
+    obj_gate *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->gs = gs;
+    g->owner = owner;
+    gs->refs++;
+    return g;
+}
+
+static void held_drop_all(obj_gate *g)
+{
+    held_out *h = g->held_head;
+    while (h) {
+        held_out *n = h->next;
+        free(h->m);
+        free(h);
+        h = n;
+    }
+    g->held_head = g->held_tail = NULL;
+    g->held_count = 0;
+}
+
+void obj_gate_free(obj_gate *g)
+{
+    if (!g)
+        return;
+    list_remove(g);
+    held_drop_all(g);
+    free(g->err_payload);
+    gates_unref(g->gs);
+    free(g);
+}
+
+void *obj_gate_owner(const obj_gate *g)
+{
+    return g->owner;
+}
+
+obj_gate_state obj_gate_get_state(const obj_gate *g)
+{
+    return g->state;
+}
+
+bool obj_gate_pending(const obj_gate *g)
+{
+    return g->state == OBJ_GATE_DIRTY || g->state == OBJ_GATE_COMMITTING;
+}
+
+size_t obj_gate_held_count(const obj_gate *g)
+{
+    return g->held_count;
+}
+
+int obj_gate_wrote(obj_gate *g, bool unconfirmed)
+{
+    if (g->state == OBJ_GATE_BROKEN)
+        return DUR_ECLOSED;
+    g->write_seq++;
+    if (!unconfirmed)
+        g->hold_seq = g->write_seq;
+    if (!g->on_list)
+        list_add(g);   /* a write during a commit joins the next one */
+    if (g->state == OBJ_GATE_CLEAN)
+        g->state = OBJ_GATE_DIRTY;
+    check(g);
+    return 0;
+}
+
+void obj_gate_txn_enter(obj_gate *g)
+{
+    g->txn_depth++;
+    check(g);
+}
+
+void obj_gate_txn_exit(obj_gate *g)
+{
+    OBJ_GATE_CHECK(g->txn_depth > 0, g);
+    g->txn_depth--;
+    check(g);
+}
+
+int obj_gate_txn_depth(const obj_gate *g)
+{
+    return g->txn_depth;
+}
+
+static void post(obj_gate *g, int to, obj_msg *m)
+{
+    if (g->gs->post)
+        g->gs->post(g->gs->ud, to, m);
+    else
+        free(m);
+}
+
+/* A reply that answers the same call with the break's error instead. */
+static obj_msg *error_reply(const obj_gate *g, const obj_msg *m)
+{
+    obj_msg *e = malloc(sizeof *e + g->err_len);
+    if (!e)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->kind = MSG_REPLY;
+    e->status = 2;   /* reset (ERR-5) */
+    e->call_id = m->call_id;
+    e->from_shard = m->from_shard;
+    e->len = g->err_len;
+    if (g->err_len)
+        memcpy(e->data, g->err_payload, g->err_len);
+    return e;
+}
+
+/* An output of a broken gate. `held`: it was made after the lost writes, so even an
+ * error reply may tell of them: every reply becomes the reset error. Otherwise (made
+ * after the reset) error replies go as they are and results become the error. */
+static void output_broken(obj_gate *g, int to, obj_msg *m, bool held)
+{
+    if (m->kind != MSG_REPLY) {
+        free(m);
+        return;
+    }
+    if (!held && m->status != 0) {
+        post(g, to, m);
+        return;
+    }
+    obj_msg *e = error_reply(g, m);
+    free(m);
+    if (e)
+        post(g, to, e);
+    else
+        log_error("out of memory: a reply to a reset Durable Object's caller was lost");
+}
+
+void obj_gate_output(obj_gate *g, int to, obj_msg *m)
+{
+    if (g->state == OBJ_GATE_BROKEN) {
+        output_broken(g, to, m, false);
+        return;
+    }
+    /* GATE-6: behind a confirmed uncommitted write, or behind anything held (the
+     * order of outputs is kept). */
+    if (g->held_count == 0 && g->hold_seq <= g->committed_seq) {
+        post(g, to, m);
+        return;
+    }
+    held_out *h = malloc(sizeof *h);
+    if (!h) {
+        /* Cannot hold it, must not post it: the caller gets nothing, as if the
+         * reply were lost with the connection. */
+        log_error("out of memory: a Durable Object reply held by the output gate was lost");
+        free(m);
+        return;
+    }
+    h->next = NULL;
+    h->m = m;
+    h->to = to;
+    h->seq = g->hold_seq;
+    if (g->held_tail)
+        g->held_tail->next = h;
+    else
+        g->held_head = h;
+    g->held_tail = h;
+    g->held_count++;
+    check(g);
+}
+
+void obj_gate_commit_begin(obj_gate *g)
+{
+    OBJ_GATE_CHECK(g->state == OBJ_GATE_DIRTY, g);
+    OBJ_GATE_CHECK(g->txn_depth == 0, g);
+    list_remove(g);
+    g->commit_seq = g->write_seq;
+    g->state = OBJ_GATE_COMMITTING;
+    check(g);
+}
+
+void obj_gate_commit_done(obj_gate *g)
+{
+    OBJ_GATE_CHECK(g->state == OBJ_GATE_COMMITTING, g);
+    g->committed_seq = g->commit_seq;
+    g->state = g->on_list ? OBJ_GATE_DIRTY : OBJ_GATE_CLEAN;
+    /* In order, up to the first output that waits for a later write. */
+    while (g->held_head && g->held_head->seq <= g->committed_seq) {
+        held_out *h = g->held_head;
+        OBJ_GATE_CHECK(h->seq <= g->committed_seq, g);
+        g->held_head = h->next;
+        if (!g->held_head)
+            g->held_tail = NULL;
+        g->held_count--;
+        post(g, h->to, h->m);
+        free(h);
+    }
+    check(g);
+}
+
+void obj_gate_break(obj_gate *g, const uint8_t *err_payload, size_t err_len)
+{
+    if (g->state == OBJ_GATE_BROKEN)
+        return;
+    list_remove(g);
+    g->state = OBJ_GATE_BROKEN;
+    g->err_payload = err_len ? malloc(err_len) : NULL;
+    if (g->err_payload) {
+        memcpy(g->err_payload, err_payload, err_len);
+        g->err_len = err_len;
+    } else if (err_len) {
+        log_error("out of memory: the callers of a reset Durable Object get an unreadable error");
+    }
+    /* GATE-8: every caller waiting on a held reply gets the reset error. */
+    held_out *h = g->held_head;
+    g->held_head = g->held_tail = NULL;
+    g->held_count = 0;
+    while (h) {
+        held_out *n = h->next;
+        output_broken(g, h->to, h->m, true);
+        free(h);
+        h = n;
+    }
+    check(g);
+}
