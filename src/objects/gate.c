@@ -397,3 +397,225 @@ void obj_gate_break(obj_gate *g, const uint8_t *err_payload, size_t err_len)
     }
     check(g);
 }
+
+/* ---- natives: how the JS half drives the gate (N.gate*; docs/objects.md "Inside:
+ * the gate") ----
+ *
+ * Each instance holds a gate object (class ObjectGate, opaque obj_gate*). The gate
+ * points back at its wrapper without a reference (g->owner is the wrapper's object
+ * pointer): the wrapper's finalizer frees the gate, so while the gate exists the
+ * pointer is valid. */
+static JSClassID gate_class_id;
+
+void obj__gate_classes_init(void)
+{
+    if (!gate_class_id)
+        JS_NewClassID(&gate_class_id);
+}
+
+static void gate_finalizer(JSRuntime *rt, JSValue v)
+{
+    (void)rt;
+    obj_gate_free(JS_GetOpaque(v, gate_class_id));
+}
+
+static obj_gate *gate_get(JSContext *ctx, JSValueConst v)
+{
+    obj_gate *g = JS_GetOpaque(v, gate_class_id);
+    if (!g)
+        JS_ThrowInternalError(ctx, "internal error: not an output gate");
+    return g;
+}
+
+static obj_shard *gate_shard(JSContext *ctx)
+{
+    obj_shard *s = js_ctx_slot(ctx, JS_SLOT_OBJECTS);
+    if (!s || !s->gates)
+        JS_ThrowInternalError(ctx, "Durable Objects are not available here");
+    return s;
+}
+
+static void gate_post(void *ud, int to, obj_msg *m)
+{
+    obj_shard *s = ud;
+    obj__msg_push(s->reg, to, m);
+}
+
+int obj__gates_open(obj_shard *s)
+{
+    s->gates = obj_gates_new(gate_post, s);
+    return s->gates ? 0 : DUR_ENOMEM;
+}
+
+/* gateNew() → a new gate for an instance */
+static JSValue js_gate_new(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = gate_shard(ctx);
+    if (!s)
+        return JS_EXCEPTION;
+    JSValue v = JS_NewObjectClass(ctx, (int)gate_class_id);
+    if (JS_IsException(v))
+        return v;
+    obj_gate *g = obj_gate_new(s->gates, JS_VALUE_GET_PTR(v));
+    if (!g) {
+        JS_FreeValue(ctx, v);
+        return JS_ThrowOutOfMemory(ctx);
+    }
+    JS_SetOpaque(v, g);
+    return v;
+}
+
+/* gateWrote(gate, unconfirmed): a write joined the implicit transaction; asks for
+ * the turn that will commit it. */
+static JSValue js_gate_wrote(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_gate *g = gate_get(ctx, argv[0]);
+    if (!g)
+        return JS_EXCEPTION;
+    if (obj_gate_wrote(g, JS_ToBool(ctx, argv[1])) < 0)
+        return JS_ThrowInternalError(ctx, "internal error: a write after the Durable Object was reset");
+    js_rt_want_turn(js_rt_of(ctx));
+    return JS_UNDEFINED;
+}
+
+/* gateTxnDepth(gate) → depth; gateTxnSet(gate, depth) moves it by one. */
+static JSValue js_gate_txn_depth(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv)
+{
+    obj_gate *g = gate_get(ctx, argv[0]);
+    return g ? JS_NewInt32(ctx, obj_gate_txn_depth(g)) : JS_EXCEPTION;
+}
+
+static JSValue js_gate_txn_set(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_gate *g = gate_get(ctx, argv[0]);
+    int32_t d;
+    if (!g || JS_ToInt32(ctx, &d, argv[1]) < 0)
+        return JS_EXCEPTION;
+    int cur = obj_gate_txn_depth(g);
+    if (d == cur + 1)
+        obj_gate_txn_enter(g);
+    else if (d == cur - 1)
+        obj_gate_txn_exit(g);
+    else if (d != cur)
+        return JS_ThrowInternalError(ctx, "internal error: transaction depth %d -> %d", cur, d);
+    return JS_UNDEFINED;
+}
+
+/* gatePending(gate) → true while writes are uncommitted */
+static JSValue js_gate_pending(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_gate *g = gate_get(ctx, argv[0]);
+    return g ? JS_NewBool(ctx, obj_gate_pending(g)) : JS_EXCEPTION;
+}
+
+/* gateReply(gate, toShard, callId, status, payload): the object's answer to a call,
+ * serialized now (a DataCloneError is thrown before anything else happens), then
+ * posted or held by the gate. */
+static JSValue js_gate_reply(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = gate_shard(ctx);
+    obj_gate *g = s ? gate_get(ctx, argv[0]) : NULL;
+    int32_t to, status;
+    double call_id;
+    if (!g || JS_ToInt32(ctx, &to, argv[1]) < 0 || JS_ToFloat64(ctx, &call_id, argv[2]) < 0 ||
+        JS_ToInt32(ctx, &status, argv[3]) < 0)
+        return JS_EXCEPTION;
+    if (to < 0 || to >= s->reg->shard_count)
+        return JS_ThrowInternalError(ctx, "gateReply: no shard %d", to);
+    obj_msg *m = obj__msg_new(ctx, s, argv[4]);
+    if (!m)
+        return JS_EXCEPTION;
+    m->kind = MSG_REPLY;
+    m->status = (uint8_t)status;
+    m->call_id = call_id;
+    m->from_shard = s->index;
+    obj_gate_output(g, to, m);
+    return JS_UNDEFINED;
+}
+
+/* gateCommitNext() → the gate whose commit begins now (the caller commits its
+ * storage, then calls gateCommitted or gateBreak), or null */
+static JSValue js_gate_commit_next(JSContext *ctx, JSValueConst this_val, int argc,
+                                   JSValueConst *argv)
+{
+    obj_shard *s = gate_shard(ctx);
+    if (!s)
+        return JS_EXCEPTION;
+    obj_gate *g = obj_gates_next(s->gates);
+    if (!g)
+        return JS_NULL;
+    obj_gate_commit_begin(g);
+    return JS_DupValue(ctx, JS_MKPTR(JS_TAG_OBJECT, obj_gate_owner(g)));
+}
+
+/* gateCommitted(gate): its storage committed; held outputs the commit covered go. */
+static JSValue js_gate_committed(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv)
+{
+    obj_gate *g = gate_get(ctx, argv[0]);
+    if (!g)
+        return JS_EXCEPTION;
+    obj_gate_commit_done(g);
+    return JS_UNDEFINED;
+}
+
+/* gateBreak(gate, wireError): the instance was reset; held replies (and later
+ * results) become this error for their callers. */
+static JSValue js_gate_break(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = gate_shard(ctx);
+    obj_gate *g = s ? gate_get(ctx, argv[0]) : NULL;
+    if (!g)
+        return JS_EXCEPTION;
+    buf b;
+    buf_init(&b, s->reg->opts.call_bytes_max);
+    if (js_clone_write(ctx, argv[1], JS_CLONE_REJECT_CLASS_INSTANCES, &b) < 0) {
+        /* The gate breaks regardless: holding outputs of a reset object is not an
+         * option. Its callers then get an error they cannot read. */
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        buf_fini(&b);
+        obj_gate_break(g, NULL, 0);
+        return JS_ThrowInternalError(ctx, "internal error: the reset error could not be serialized");
+    }
+    obj_gate_break(g, (const uint8_t *)b.ptr, b.len);
+    buf_fini(&b);
+    return JS_UNDEFINED;
+}
+
+/* gateDirtyCount() → gates of this shard with uncommitted writes */
+static JSValue js_gate_dirty_count(JSContext *ctx, JSValueConst this_val, int argc,
+                                   JSValueConst *argv)
+{
+    obj_shard *s = gate_shard(ctx);
+    return s ? JS_NewInt64(ctx, (int64_t)obj_gates_dirty_count(s->gates)) : JS_EXCEPTION;
+}
+
+int obj__gate_install(JSContext *ctx, JSValueConst native)
+{
+    if (!gate_class_id) {
+        JS_ThrowInternalError(ctx, "objects: obj_classes_init() was not called before the "
+                                   "first runtime");
+        return -1;
+    }
+    JSRuntime *rt = JS_GetRuntime(ctx);
+    if (!JS_IsRegisteredClass(rt, gate_class_id)) {
+        JSClassDef d = {.class_name = "ObjectGate", .finalizer = gate_finalizer};
+        if (JS_NewClass(rt, gate_class_id, &d) < 0)
+            return -1;
+    }
+    static const JSCFunctionListEntry fns[] = {
+        JS_CFUNC_DEF("gateNew", 0, js_gate_new),
+        JS_CFUNC_DEF("gateWrote", 2, js_gate_wrote),
+        JS_CFUNC_DEF("gateTxnDepth", 1, js_gate_txn_depth),
+        JS_CFUNC_DEF("gateTxnSet", 2, js_gate_txn_set),
+        JS_CFUNC_DEF("gatePending", 1, js_gate_pending),
+        JS_CFUNC_DEF("gateReply", 5, js_gate_reply),
+        JS_CFUNC_DEF("gateCommitNext", 0, js_gate_commit_next),
+        JS_CFUNC_DEF("gateCommitted", 1, js_gate_committed),
+        JS_CFUNC_DEF("gateBreak", 2, js_gate_break),
+        JS_CFUNC_DEF("gateDirtyCount", 0, js_gate_dirty_count),
+    };
+    JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
+    return 0;
+}

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "base/mpsc.h"
+#include "objects/gate.h"
 #include "objects/objects.h"
 
 /* MSG_REFCALL: a call on something passed by reference over RPC (a function or an
@@ -61,7 +62,19 @@ struct obj_shard {
     JSContext *ctx;            /* set by obj_shard_start: messages are delivered into it */
     JSContext *pending_ctx;    /* set by obj_shard_attach */
     sqlite3 *meta;             /* this shard's connection to durable.sqlite (alarm index) */
+    obj_gates *gates;          /* the output gates of this shard's instances (gate.c) */
 };
+
+/* router.c: a message with `payload` serialized (header zeroed), or NULL with a JS
+ * exception; and the push onto a shard's inbox (takes ownership). */
+obj_msg *obj__msg_new(JSContext *ctx, obj_shard *s, JSValueConst payload);
+void obj__msg_push(obj_registry *r, int shard, obj_msg *m);
+
+/* gate.c: the shard's gates (obj_shard_new), the class id (obj_classes_init), the
+ * N.gate* natives (obj_install). */
+int obj__gates_open(obj_shard *s);
+void obj__gate_classes_init(void);
+int obj__gate_install(JSContext *ctx, JSValueConst native);
 
 /* persist.c: the folder of a namespace's objects, migrations applied to data, the
  * alarm index. */

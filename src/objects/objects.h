@@ -10,7 +10,8 @@
  * arguments serialized by the structured-clone serializer, pushed on the target
  * shard's inbox (an MPSC queue plus a uv_async wake-up). Replies come back the same
  * way. Values always cross as bytes, so every path has the same semantics, and
- * E-order falls out of FIFO inboxes. The JS half (namespaces, ids, stubs, the
+ * E-order falls out of FIFO inboxes. The output gate and commit state machine of
+ * each instance is gate.c (gate.h). The JS half (namespaces, ids, stubs, the
  * instance table, the event queue per instance) is src/objects/js. */
 #pragma once
 #include <quickjs.h>

@@ -228,7 +228,7 @@ static int shard_of(const obj_registry *r, const obj_id *id)
     return (int)(obj_id_hash(id) % (uint64_t)r->shard_count);
 }
 
-static void msg_push(obj_registry *r, int shard, obj_msg *m)
+void obj__msg_push(obj_registry *r, int shard, obj_msg *m)
 {
     inbox *ib = &r->inboxes[shard];
     mpsc_push(&ib->q, &m->node);
@@ -324,7 +324,13 @@ obj_shard *obj_shard_new(obj_registry *reg, int index, uv_loop_t *loop, err *e)
     }
     s->reg = reg;
     s->index = index;
+    if (obj__gates_open(s) < 0) {
+        free(s);
+        err_setf(e, DUR_ENOMEM, "out of memory");
+        return NULL;
+    }
     if (uv_async_init(loop, &s->async, on_wake) != 0) {
+        obj_gates_free(s->gates);
         free(s);
         err_setf(e, DUR_ENOMEM, "could not create the shard's inbox wake-up");
         return NULL;
@@ -387,6 +393,8 @@ void obj_shard_close(obj_shard *s)
         return;
     atomic_store_explicit(&s->reg->inboxes[s->index].wake, NULL, memory_order_release);
     obj_persist_shard_close(s);
+    obj_gates_free(s->gates);
+    s->gates = NULL;
     s->ctx = NULL;
     s->pending_ctx = NULL;
     uv_close((uv_handle_t *)&s->async, on_async_closed);
@@ -544,7 +552,7 @@ static JSValue js_id_jurisdiction(JSContext *ctx, JSValueConst this_val, int arg
     return name ? JS_NewString(ctx, name) : JS_UNDEFINED;
 }
 
-static obj_msg *msg_new(JSContext *ctx, obj_shard *s, JSValueConst payload)
+obj_msg *obj__msg_new(JSContext *ctx, obj_shard *s, JSValueConst payload)
 {
     buf b;
     buf_init(&b, s->reg->opts.call_bytes_max);
@@ -578,7 +586,7 @@ static JSValue js_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     obj_target *t = target_get(ctx, argv[1]);
     if (!t || JS_ToInt32(ctx, &kind, argv[0]) < 0 || JS_ToFloat64(ctx, &call_id, argv[3]) < 0)
         return JS_EXCEPTION;
-    obj_msg *m = msg_new(ctx, s, argv[2]);
+    obj_msg *m = obj__msg_new(ctx, s, argv[2]);
     if (!m)
         return JS_EXCEPTION;
     m->kind = (uint8_t)kind;
@@ -587,7 +595,7 @@ static JSValue js_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     m->from_shard = s->index;
     m->call_id = call_id;
     m->sent_ns = uv_hrtime();
-    msg_push(s->reg, t->shard, m);
+    obj__msg_push(s->reg, t->shard, m);
     return JS_UNDEFINED;
 }
 
@@ -606,46 +614,13 @@ static JSValue js_send_shard(JSContext *ctx, JSValueConst this_val, int argc, JS
         return JS_EXCEPTION;
     if (to < 0 || to >= s->reg->shard_count)
         return JS_ThrowInternalError(ctx, "objSendShard: no shard %d", to);
-    obj_msg *m = msg_new(ctx, s, argv[1]);
+    obj_msg *m = obj__msg_new(ctx, s, argv[1]);
     if (!m)
         return JS_EXCEPTION;
     m->kind = MSG_REFCALL;
     m->from_shard = s->index;
     m->call_id = call_id;
-    msg_push(s->reg, to, m);
-    return JS_UNDEFINED;
-}
-
-/* A reply made but held back by the output gate (GATE-6): serialized when made,
- * so later changes to the value do not leak into it; posted or dropped later. */
-static JSClassID held_class_id;
-
-typedef struct held_reply {
-    obj_msg *m;
-    int to;
-} held_reply;
-
-static void held_finalizer(JSRuntime *rt, JSValue v)
-{
-    (void)rt;
-    held_reply *h = JS_GetOpaque(v, held_class_id);
-    if (h) {
-        free(h->m);
-        free(h);
-    }
-}
-
-/* objPost(held): sends a held reply (once). */
-static JSValue js_post(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
-{
-    (void)this_val;
-    (void)argc;
-    obj_shard *s = shard_of_ctx(ctx);
-    held_reply *h = JS_GetOpaque(argv[0], held_class_id);
-    if (!s || !h || !h->m)
-        return JS_ThrowInternalError(ctx, "objPost: not a held reply");
-    msg_push(s->reg, h->to, h->m);
-    h->m = NULL;
+    obj__msg_push(s->reg, to, m);
     return JS_UNDEFINED;
 }
 
@@ -668,8 +643,8 @@ static JSValue js_want_turn(JSContext *ctx, JSValueConst this_val, int argc, JSV
     return JS_UNDEFINED;
 }
 
-/* objReply(fromShard, callId, status, payload, hold): the answer to a call; with
- * `hold`, returned as a held reply for objPost instead of sent. */
+/* objReply(fromShard, callId, status, payload): the answer to a call on a reference
+ * (RPC-9). An object's replies go through its gate instead (gateReply, gate.c). */
 static JSValue js_reply(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = shard_of_ctx(ctx);
@@ -682,27 +657,14 @@ static JSValue js_reply(JSContext *ctx, JSValueConst this_val, int argc, JSValue
         return JS_EXCEPTION;
     if (to < 0 || to >= s->reg->shard_count)
         return JS_ThrowInternalError(ctx, "objReply: no shard %d", to);
-    obj_msg *m = msg_new(ctx, s, argv[3]);
+    obj_msg *m = obj__msg_new(ctx, s, argv[3]);
     if (!m)
         return JS_EXCEPTION;
     m->kind = MSG_REPLY;
     m->status = (uint8_t)status;
     m->call_id = call_id;
     m->from_shard = s->index;
-    if (argc > 4 && JS_ToBool(ctx, argv[4])) {
-        held_reply *h = malloc(sizeof *h);
-        JSValue obj = h ? JS_NewObjectClass(ctx, (int)held_class_id) : JS_EXCEPTION;
-        if (JS_IsException(obj)) {
-            free(h);
-            free(m);
-            return h ? obj : JS_ThrowOutOfMemory(ctx);
-        }
-        h->m = m;
-        h->to = to;
-        JS_SetOpaque(obj, h);
-        return obj;
-    }
-    msg_push(s->reg, to, m);
+    obj__msg_push(s->reg, to, m);
     return JS_UNDEFINED;
 }
 
@@ -734,31 +696,25 @@ static JSValue js_clock_ms(JSContext *ctx, JSValueConst this_val, int argc, JSVa
 
 void obj_classes_init(void)
 {
-    if (!held_class_id)
-        JS_NewClassID(&held_class_id);
     if (!target_class_id)
         JS_NewClassID(&target_class_id);
+    obj__gate_classes_init();
 }
 
 int obj_install(JSContext *ctx, JSValueConst native)
 {
-    if (!held_class_id || !target_class_id) {
+    if (!target_class_id) {
         JS_ThrowInternalError(ctx, "objects: obj_classes_init() was not called before the "
                                    "first runtime (server_classes_init does it)");
         return -1;
     }
     JSRuntime *rt = JS_GetRuntime(ctx);
-    if (!JS_IsRegisteredClass(rt, held_class_id)) {
-        JSClassDef d = {.class_name = "HeldReply", .finalizer = held_finalizer};
-        if (JS_NewClass(rt, held_class_id, &d) < 0)
-            return -1;
-    }
     if (!JS_IsRegisteredClass(rt, target_class_id)) {
         JSClassDef d = {.class_name = "DurableObjectTarget", .finalizer = target_finalizer};
         if (JS_NewClass(rt, target_class_id, &d) < 0)
             return -1;
     }
-    if (obj_persist_install(ctx, native) < 0)
+    if (obj_persist_install(ctx, native) < 0 || obj__gate_install(ctx, native) < 0)
         return -1;
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("objIdFromName", 3, js_id_from_name),
@@ -767,8 +723,7 @@ int obj_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("objIdHex", 1, js_id_hex),
         JS_CFUNC_DEF("objIdJurisdiction", 1, js_id_jurisdiction),
         JS_CFUNC_DEF("objSend", 4, js_send),
-        JS_CFUNC_DEF("objReply", 5, js_reply),
-        JS_CFUNC_DEF("objPost", 1, js_post),
+        JS_CFUNC_DEF("objReply", 4, js_reply),
         JS_CFUNC_DEF("objSendShard", 3, js_send_shard),
         JS_CFUNC_DEF("objShardIndex", 0, js_shard_index),
         JS_CFUNC_DEF("objWantTurn", 0, js_want_turn),

@@ -1,7 +1,9 @@
 // Durable Objects, the JS half: ids, namespaces, stubs (fetch and RPC), and on the
 // object's shard the instance table with each instance's event queue.
-// The C half (src/objects/router.c) mints and checks ids and carries messages
-// between shards; everything crosses as structured-clone bytes.
+// The C half mints and checks ids and carries messages between shards
+// (src/objects/router.c; everything crosses as structured-clone bytes) and keeps
+// each instance's output gate and commit state (src/objects/gate.c, N.gate*:
+// docs/objects.md "Inside: the gate").
 // spec: objects.md NS-*, ID-*, STUB-*, FETCH-*, RPC-*, ORDER-1, ERR-*, LIFE-*, UNIQ-1
 (() => {
   "use strict";
@@ -452,7 +454,6 @@
   // ---- the object side ----
   const instances = new Map();
   const ready = new Set();    // instances with an event to deliver at the next turn
-  const dirty = new Set();    // instances with uncommitted writes
   let bookmarkSeq = 0;
   // LIM-31 / ERR-4: bounds on the events waiting at one object (not started yet),
   // their bytes, and how long the oldest of them has waited since it was sent.
@@ -513,14 +514,17 @@
       // storage (45_storage.js uses these through the host interface)
       this.backend = N.objBackends[ns];
       this.h = null;             // the store handle, opened on first use
-      this.txnDepth = 0;         // transaction()/transactionSync() nesting
-      this.outHold = false;      // a confirmed write is not committed yet: hold outputs
-      this.held = [];            // [event, held reply] in the order they were made
-      this.syncWaiters = [];
+      // The output gate and commit state (src/objects/gate.c): uncommitted writes,
+      // held replies, transaction depth. gate.inst leads back here at commit time.
+      this.gate = N.gateNew();
+      this.gate.inst = this;
+      this.syncWaiters = [];     // storage.sync() promises, settled by the next commit
       this.alarmTouched = false; // setAlarm/deleteAlarm since the last commit
       this.alarmRunning = null;  // the time of the alarm whose handler is running
     }
     // ---- the host interface of 45_storage.js ----
+    get txnDepth() { return N.gateTxnDepth(this.gate); }
+    set txnDepth(d) { N.gateTxnSet(this.gate, d); }
     handle() {
       if (this.h === null) this.h = N.stOpen(N.objStorePath(this.ns, this.hex), this.backend);
       return this.h;
@@ -528,9 +532,7 @@
     checkAlive() { if (this.dead) throw this.dead; }
     isDead() { return this.dead !== null; }
     wrote(unconfirmed) {
-      if (!unconfirmed) this.outHold = true;
-      dirty.add(this);
-      N.objWantTurn();
+      N.gateWrote(this.gate, unconfirmed);
     }
     hold(d) {
       this.blocked += d;
@@ -538,7 +540,7 @@
     }
     rolledBack() { this.alarmTouched = true; N.storageCacheClear(this); }
     sync() {
-      if (!dirty.has(this)) return undefined;
+      if (!N.gatePending(this.gate)) return undefined;
       return new Promise((resolve, reject) => this.syncWaiters.push([resolve, reject]));
     }
     alarmGet() {
@@ -561,11 +563,6 @@
       const t = Date.now(), seq = ++bookmarkSeq;
       const hex = (n, w) => n.toString(16).padStart(w, "0");
       return `${hex(Math.floor(t / 0x100000000), 8)}-${hex(t % 0x100000000, 8)}-${hex(seq % 0x100000000, 8)}-${this.hex.slice(0, 32)}`;
-    }
-    // Posts the replies the output gate held, in order.
-    release() {
-      if (this.held.length === 0) return;
-      for (const [, m] of this.held.splice(0)) N.objPost(m);
     }
     touch() { this.lastActive = Date.now(); }
     enqueue(ev) {
@@ -715,7 +712,6 @@
       N.eventFinish(this.life);   // its timers are cancelled
       if (instances.get(this.key) === this) instances.delete(this.key);
       ready.delete(this);
-      dirty.delete(this);
       // GATE-8: what was not committed is dropped, and so is every output that
       // waited for it; their callers get the reset error instead.
       if (this.h !== null) {
@@ -725,7 +721,7 @@
         this.h = null;
       }
       const w = wireError(e);
-      for (const [ev] of this.held.splice(0)) N.objReply(ev.from, ev.callId, ST_RESET, w);
+      N.gateBreak(this.gate, w);   // held replies become this error; no more writes
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
       for (const q of this.takeQueue()) reply(q, ST_RESET, w);
     }
@@ -793,16 +789,14 @@
     return c && c !== "Object" ? `an instance of ${c}` : "a plain object";
   };
 
-  // The output gate (GATE-6): while a confirmed write is uncommitted, replies are
-  // made (serialized) at once but posted only after the commit, in order.
+  // The output gate (GATE-6): an object's replies are made (serialized) at once
+  // and go through its gate, which holds them while a confirmed write is
+  // uncommitted and posts them, in order, after the commit.
   const reply = (ev, status, payload) => {
-    const inst = ev.inst;
     if (ev.kind === KIND_ALARM) return;
-    if (inst !== undefined && (inst.outHold || inst.held.length)) {
-      inst.held.push([ev, N.objReply(ev.from, ev.callId, status, payload, true)]);
-      return;
-    }
-    N.objReply(ev.from, ev.callId, status, payload);
+    const inst = ev.inst;
+    if (inst !== undefined) N.gateReply(inst.gate, ev.from, ev.callId, status, payload);
+    else N.objReply(ev.from, ev.callId, status, payload);
   };
   const replyValue = (ev, v) => {
     if (v instanceof Promise) {   // a fetch body still being read
@@ -835,7 +829,7 @@
     let closed = 0;
     for (const [key, inst] of instances) {
       const quiet = inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 &&
-          !dirty.has(inst) && inst.held.length === 0 && inst.txnDepth === 0;
+          !N.gatePending(inst.gate) && inst.txnDepth === 0;
       if (quiet && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
         N.eventFinish(inst.life);
@@ -879,13 +873,16 @@
   const COMMIT_EVERY = 64;   // events delivered between commits under load
   let sinceCommit = 0;
 
-  // Commits what each object wrote (its implicit transaction, GATE-10), then
-  // lets its held outputs go. A failed commit resets the object (GATE-8).
+  // Commits what each object wrote (its implicit transaction, GATE-10), in the
+  // order the gates choose (oldest dirty first, none inside a transaction), then
+  // the gate lets its held outputs go. A failed commit resets the object (GATE-8).
   const commitAll = () => {
-    for (const inst of dirty) {
-      if (inst.txnDepth > 0) continue;   // a transaction() spans turns: commit after it
-      dirty.delete(inst);
-      if (inst.dead || inst.h === null) continue;
+    for (let g; (g = N.gateCommitNext()) !== null;) {
+      const inst = g.inst;
+      if (inst.h === null) {   // writes without a database: never expected; fail closed
+        inst.reset(new Error("Durable Object storage commit failed: internal error: no database"));
+        continue;
+      }
       let alarm = null;
       try {
         if (inst.alarmTouched) {
@@ -903,8 +900,7 @@
         if (alarm === null) { try { N.objAlarmIndex(inst.ns, inst.hex, -1); } catch {} }
         scheduleAlarm(inst.ns, inst.hex, alarm, inst.name);
       }
-      inst.outHold = false;
-      inst.release();
+      N.gateCommitted(g);
       for (const [resolve] of inst.syncWaiters.splice(0)) resolve();
     }
   };
@@ -933,7 +929,7 @@
       return;
     }
     sinceCommit = 0;
-    if (dirty.size) commitAll();
+    if (N.gateDirtyCount()) commitAll();
     if (ready.size) N.objWantTurn();
   };
 
