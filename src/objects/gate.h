@@ -1,5 +1,6 @@
 /* gate: the output gate and commit state machine of Durable Objects (spec:
- * objects.md GATE-6..10, storage.md KV-24/25; DESIGN.md "An object's life").
+ * objects.md GATE-6..10, storage.md KV-24/25; docs/architecture.md "Storage and
+ * commits", docs/objects.md "Inside: the gate").
  *
  * One obj_gate per object instance, one obj_gates per shard. The gate knows
  * whether the object has uncommitted writes (dirty) and whether any of them was a
