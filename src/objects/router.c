@@ -9,7 +9,6 @@
 #include "objects/objects.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
