@@ -102,7 +102,7 @@ void h1_server_close(h1_server *s, void (*done)(void *arg), void *arg);
 /* Every request handed to the callback is finished by exactly one h1_conn_respond
  * or h1_conn_end call, whatever any call before it returned; the conn may be freed
  * inside that call, so it must not be used afterwards. Status must be 200..999
- * (1xx and protocol upgrades are not supported here).
+ * (1xx is not supported; a 101 for a WebSocket goes through h1_conn_upgrade).
  *
  * Whole response with a known body. `hdrs` and `body` are borrowed for the call
  * only (they are sent or copied before it returns). The server adds Date,
@@ -128,6 +128,29 @@ int h1_conn_reason(h1_conn *c, const char *reason, size_t len);
 int h1_conn_start(h1_conn *c, int status, const h1_header *hdrs, size_t n);
 int h1_conn_write(h1_conn *c, const void *data, size_t len);
 int h1_conn_end(h1_conn *c);
+/* Protocol upgrade (a WebSocket handshake answered with 101). Instead of
+ * respond/end: sends `101 Switching Protocols` with `hdrs` (checked as for
+ * respond; Date and Connection are added by the server, so hdrs carry Upgrade,
+ * Connection: Upgrade and the rest), finishes the request (it no longer counts as
+ * in flight, and no HTTP timer runs for c any more) and from then on hands every
+ * byte received to on_data(ud, bytes, len) (bytes borrowed for the call; the
+ * first call may come from inside h1_conn_upgrade, with what arrived behind the
+ * request). on_gone(ud) runs once when the connection is closed, whoever closed
+ * it; c is freed right after and must not be used then. Returns 0, or
+ * DUR_ECLOSED/DUR_EINVAL like respond (then no callback ever runs). */
+typedef void (*h1_upgrade_data_cb)(void *ud, const char *bytes, size_t len);
+typedef void (*h1_upgrade_gone_cb)(void *ud);
+int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data_cb on_data,
+                    h1_upgrade_gone_cb on_gone, void *ud);
+/* After an upgrade: queues bytes (copied if the kernel does not take them now).
+ * 0 or DUR_ECLOSED. */
+int h1_conn_raw_send(h1_conn *c, const void *data, size_t len);
+/* Bytes queued in libuv that the peer has not taken yet. */
+size_t h1_conn_queued_bytes(const h1_conn *c);
+/* After an upgrade: closes c, after the queued bytes went out if `flush` (a peer
+ * that never reads is dropped after the idle timeout). on_gone follows. */
+void h1_conn_raw_close(h1_conn *c, bool flush);
+
 /* True once the peer has gone away or the server is closing. */
 bool h1_conn_closed(const h1_conn *c);
 /* Remote address as text ("127.0.0.1"), for logs and CF-Connecting-IP. */

@@ -75,6 +75,10 @@ struct h1_conn {
     bool close_after_write; /* no more requests: close once writes drained */
     bool lingering;
     bool wait_drain; /* parsing waits for the write queue to shrink */
+    bool upgraded;   /* h1_conn_upgrade: raw bytes to up_data, no more HTTP */
+    h1_upgrade_data_cb up_data;
+    h1_upgrade_gone_cb up_gone;
+    void *up_ud;
     char peer[64];
 };
 
@@ -146,6 +150,8 @@ static void on_handle_closed(uv_handle_t *h)
     h1_conn *c = h->data;
     if (--c->handles_open > 0)
         return;
+    if (c->upgraded && c->up_gone)
+        c->up_gone(c->up_ud); /* last word to the upgrade's owner; c is freed next */
     if (!c->req_active) {
         conn_free(c);
         return;
@@ -266,6 +272,8 @@ static void on_write(uv_write_t *req, int status)
     }
     if (c->timer_mode == T_IDLE)
         timer_arm(c, T_IDLE, true); /* the client is reading: not idle */
+    if (c->upgraded && !c->close_after_write)
+        return;
     if (c->close_after_write) {
         if (c->pending_writes == 0 && !c->lingering)
             start_linger(c);
@@ -672,6 +680,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         c->roff = c->rlen = 0;
         return;
     }
+    if (c->upgraded) {
+        c->roff = c->rlen = 0; /* the owner copies what it keeps */
+        c->up_data(c->up_ud, b->base, (size_t)nread);
+        return;
+    }
     c->rlen += (size_t)nread;
     if (c->req_active || c->close_after_write || c->wait_drain) {
         /* Buffered for later; stop reading once the buffer cannot take more. */
@@ -732,6 +745,8 @@ void h1__conn_accept(h1_server *s)
 
 void h1__conn_stop(h1_conn *c)
 {
+    if (c->upgraded)
+        return; /* its owner closes it (or h1_server_close does) */
     if (c->closing || c->req_active || c->close_after_write)
         return; /* its response will say Connection: close */
     if (h1__parse_partial(&c->ps) || c->roff < c->rlen)
@@ -888,4 +903,77 @@ int h1_conn_end(h1_conn *c)
     }
     finish(c);
     return rc < 0 ? DUR_ECLOSED : 0;
+}
+
+/* ---- protocol upgrade (WebSocket) ---- */
+
+int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data_cb on_data,
+                    h1_upgrade_gone_cb on_gone, void *ud)
+{
+    assert(c->req_active && !c->streaming && on_data && on_gone);
+    if (h1_conn_closed(c)) {
+        finish(c);
+        return DUR_ECLOSED;
+    }
+    const char *why = NULL;
+    int rc = build_head(c, 200, hdrs, n, MODE_NONE, 0, &why); /* checked as a 200 ... */
+    if (rc < 0) {
+        log_warn("h1: %s (status 101) for %s", why, c->peer);
+        send_error(c, 500, why);
+        finish(c);
+        return rc;
+    }
+    /* ... then sent as the 101 it is: only the status line differs. */
+    static const char line[] = "HTTP/1.1 101 Switching Protocols\r\n";
+    char *eol = memchr(c->whead.ptr, '\n', c->whead.len);
+    size_t old = (size_t)(eol - c->whead.ptr) + 1;
+    uv_buf_t bufs[2] = {uv_buf_init((char *)line, sizeof line - 1),
+                        uv_buf_init(c->whead.ptr + old, (unsigned)(c->whead.len - old))};
+    rc = conn_send(c, bufs, 2);
+    /* The request is over for the server: no longer in flight, no HTTP timers. */
+    c->req_active = false;
+    c->reason = NULL;
+    c->reason_len = 0;
+    if (c->srv)
+        c->srv->inflight--;
+    buf_reset(&c->whead);
+    timer_stop(c);
+    if (rc < 0 || c->closing) {
+        if (c->closing && c->handles_open == 0)
+            conn_free(c);
+        return DUR_ECLOSED;
+    }
+    c->upgraded = true;
+    c->up_data = on_data;
+    c->up_gone = on_gone;
+    c->up_ud = ud;
+    if (c->roff < c->rlen) { /* frames that came with the handshake */
+        size_t off = c->roff, len = c->rlen - c->roff;
+        c->roff = c->rlen = 0;
+        on_data(ud, c->rbuf + off, len);
+    }
+    read_start(c);
+    return 0;
+}
+
+int h1_conn_raw_send(h1_conn *c, const void *data, size_t len)
+{
+    assert(c->upgraded);
+    uv_buf_t b = uv_buf_init((char *)data, 0);
+    b.len = len;
+    return conn_send(c, &b, 1) < 0 ? DUR_ECLOSED : 0;
+}
+
+size_t h1_conn_queued_bytes(const h1_conn *c)
+{
+    return c->closing ? 0 : c->tcp.write_queue_size;
+}
+
+void h1_conn_raw_close(h1_conn *c, bool flush)
+{
+    assert(c->upgraded);
+    if (flush)
+        close_when_flushed(c);
+    else
+        conn_close(c);
 }

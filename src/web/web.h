@@ -10,6 +10,7 @@
  *   25_crypto.js   crypto, crypto.subtle
  *   30_url.js      URL, URLSearchParams
  *   40_headers.js, 41_body.js, 42_request.js, 43_response.js
+ *   50_websocket.js WebSocket, WebSocketPair, MessageEvent, CloseEvent
  *   90_worker.js   FetchEvent, addEventListener, the fetch dispatch
  * (timers are C natives, web/timers.c, installed by web_timers_install).
  *
@@ -37,6 +38,16 @@ int web_crypto_install(JSContext *ctx, JSValueConst native);
 int web_console_install(JSContext *ctx, JSValueConst native);
 int web_http_install(JSContext *ctx, JSValueConst native);
 int web_timers_install(JSContext *ctx, JSValueConst native);
+int web_websocket_install(JSContext *ctx, JSValueConst native);
+
+/* A Worker answered a WebSocket upgrade with the 101 `response` (websocket.c):
+ * takes its client end (TypeError if it was accepted or used before), sends the
+ * 101 with Sec-WebSocket-Accept `accept` and the response's headers `hdrs`, and
+ * binds the server end the Worker kept to the connection. Finishes the request
+ * either way once past the JS checks. Returns 0; -1 with a JS exception pending
+ * (the request is not finished then); DUR_ECLOSED if the client went away. */
+int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueConst response,
+                   const h1_header *hdrs, size_t n);
 
 /* A JS string from UTF-8 bytes; invalid sequences become U+FFFD, or JS_NULL is
  * returned when `fatal` (http.c). */

@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "net/ws.h"
 #include "storage/natives.h"
 #include "web/web.h"
 
@@ -44,6 +45,8 @@ typedef struct wreq {
     web_response_parts parts; /* while waiting for a streamed body */
     bool parts_live;
     js_event *ev;             /* referenced: the request's CPU budget and its timers */
+    bool ws;                  /* a valid WebSocket handshake: a 101 may answer it */
+    char ws_accept[WS_ACCEPT_LEN + 1];
 } wreq;
 
 struct worker {
@@ -206,6 +209,28 @@ static bool over_budget(worker *w, const wreq *r)
     return r->ev ? js_event_exceeded(r->ev) : flag;
 }
 
+/* The handler answered with a 101 (spec WS-3): only an upgrade request may get
+ * one, and the Response must carry a WebSocketPair end nobody accepted. */
+static void upgrade(worker *w, uint32_t i, JSValueConst v)
+{
+    wreq *r = &w->slots[i];
+    if (!r->ws) {
+        log_error("%s %.*s: TypeError: the handler returned a 101 response to a request that "
+                  "is not a WebSocket upgrade",
+                  r->req->method, (int)r->req->target_len, r->req->target);
+        respond_error(w, i, 500, "Internal Server Error");
+        return;
+    }
+    log_request(w, r, 101);
+    int rc = web_ws_upgrade(w->ctx, r->conn, r->ws_accept, v, r->parts.headers,
+                            r->parts.header_count);
+    if (rc == -1) {
+        fail_with(w, i, JS_UNDEFINED, false);
+        return;
+    }
+    slot_free(w, i);
+}
+
 static void take_response(worker *w, uint32_t i, JSValueConst v)
 {
     wreq *r = &w->slots[i];
@@ -229,6 +254,10 @@ static void take_response(worker *w, uint32_t i, JSValueConst v)
         return;
     }
     r->parts_live = true;
+    if (r->parts.status == 101) {
+        upgrade(w, i, v);
+        return;
+    }
     if (!r->parts.body_pending) {
         respond_parts(w, i, &r->parts);
         return;
@@ -401,6 +430,18 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
                              {"connection", 10, "close", 5}};
         const char *body = "{\"error\":\"invalid Host: an xn-- label that is not valid Punycode\"}";
         h1_conn_respond(conn, 400, hdrs, 2, body, strlen(body));
+        slot_free(w, i);
+        return;
+    }
+    const char *why = NULL;
+    int hs = ws_handshake_check(req, r->ws_accept, &why);
+    r->ws = hs == 1;
+    if (hs < 0) { /* spec WS-2: the Worker never sees a malformed handshake */
+        log_request(w, r, 400);
+        h1_header hdr = {"content-type", 12, "application/json", 16};
+        char body[160];
+        snprintf(body, sizeof body, "{\"error\":\"%s\"}", why);
+        h1_conn_respond(conn, 400, &hdr, 1, body, strlen(body));
         slot_free(w, i);
         return;
     }

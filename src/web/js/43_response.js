@@ -18,7 +18,13 @@
       if (init === null || typeof init !== "object") init = {};
       const status = init.status === undefined ? 200 : Number(init.status);
       const ws = init.webSocket ?? null;
-      if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && ws)))
+      if (ws !== null && status !== 101) // spec WS-4
+        throw new RangeError("Responses with a WebSocket must have status code 101.");
+      if (status === 101 && ws === null)
+        throw new RangeError("Responses may only be constructed with status codes in the range 200 to 599, inclusive.");
+      if (ws !== null && !N.isWebSocket(ws))
+        throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
+      if (!Number.isInteger(status) || ((status < 200 || status > 599) && status !== 101))
         throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
       const statusText = init.statusText === undefined ? "" : byteString(init.statusText, "statusText");
       if (statusText !== "" && !REASON.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");

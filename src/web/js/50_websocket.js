@@ -1,0 +1,191 @@
+// WebSocket, WebSocketPair, MessageEvent, CloseEvent, ErrorEvent (spec
+// websockets.md WS-1..14). The wire side is C (web/websocket.c over net/ws.c): when
+// a Worker returns `new Response(null, {status: 101, webSocket: client})`, C calls
+// N.wsTake(response) and from then on the client end's peer (the server end the
+// Worker kept) sends through N.wsSend/N.wsClose, and C delivers what arrives with
+// N.wsDeliver. Two ends that never touched the wire talk to each other in memory.
+(() => {
+  "use strict";
+  const N = globalThis.__durable;
+  const enc = new TextEncoder();
+
+  class MessageEvent extends Event {
+    constructor(type, init = {}) {
+      super(type, init);
+      this.data = init?.data ?? null;
+    }
+  }
+  class CloseEvent extends Event {
+    constructor(type, init = {}) {
+      super(type, init);
+      this.code = init?.code ?? 0;
+      this.reason = init?.reason ?? "";
+      this.wasClean = !!init?.wasClean;
+    }
+  }
+  class ErrorEvent extends Event {
+    constructor(type, init = {}) {
+      super(type, init);
+      this.message = init?.message ?? "";
+      this.error = init?.error ?? null;
+    }
+  }
+
+  const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
+  const kS = Symbol("ws");
+  let making = false;
+
+  const state = (ws) => {
+    const s = ws?.[kS];
+    if (!s) throw new TypeError("Illegal invocation: not a WebSocket");
+    return s;
+  };
+
+  // Events before accept() wait in s.queue; accept() replays them in a microtask
+  // (after the caller has added its listeners).
+  const deliver = (ws, ev) => {
+    const s = ws[kS];
+    if (!s.accepted) { s.queue.push(ev); return; }
+    fire(ws, ev);
+  };
+  const fire = (ws, ev) => {
+    if (ev.type === "close") ws[kS].readyState = CLOSED;
+    ws.dispatchEvent(ev);
+  };
+
+  class WebSocket extends EventTarget {
+    constructor(url) {
+      if (!making)
+        throw new TypeError("new WebSocket(url): outbound WebSockets are not supported yet; a Worker makes server-side sockets with new WebSocketPair()");
+      super();
+      this[kS] = { readyState: OPEN, accepted: false, closedByMe: false, used: false,
+                   peer: null, wire: null, queue: [], handlers: {} };
+    }
+    get readyState() { return state(this).readyState; }
+    get url() { return null; }
+    get protocol() { return ""; }
+    get extensions() { return ""; }
+    get binaryType() { return "arraybuffer"; }
+    set binaryType(v) {
+      if (v !== "arraybuffer") throw new TypeError(`WebSocket.binaryType: only "arraybuffer" is supported, not ${JSON.stringify(v)}`);
+    }
+    accept() {
+      const s = state(this);
+      if (s.hibernatable) throw new TypeError("Can't accept() WebSocket after enabling hibernation.");
+      if (s.used) throw new TypeError("Can't accept() a WebSocket that was returned in a Response.");
+      if (s.accepted) return;
+      s.accepted = true;
+      if (s.queue.length) {
+        const q = s.queue.splice(0);
+        queueMicrotask(() => { for (const ev of q) fire(this, ev); });
+      }
+    }
+    send(data) {
+      const s = state(this);
+      if (arguments.length < 1) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
+      if (!s.accepted)
+        throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
+      if (s.closedByMe) throw new TypeError("Can't call WebSocket send() after close().");
+      if (s.readyState === CLOSED) return; // the peer is gone (WS-9)
+      let msg;
+      if (typeof data === "string") msg = data;
+      else if (data instanceof ArrayBuffer) msg = data.slice(0);
+      else if (ArrayBuffer.isView(data)) msg = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+      else msg = String(data);
+      if (s.wire !== null) { N.wsSend(s.wire, msg); return; }
+      const p = s.peer;
+      if (p && p[kS].readyState !== CLOSED) deliver(p, new MessageEvent("message", { data: msg }));
+    }
+    close(code, reason) {
+      const s = state(this);
+      if (code === undefined && reason !== undefined)
+        throw new DOMException("If close() is called with a reason, it must also be given a code.", "InvalidAccessError");
+      if (code !== undefined) {
+        code = Number(code);
+        if (!Number.isInteger(code) || code < 1000 || code > 4999 || [1004, 1005, 1006, 1015].includes(code))
+          throw new DOMException(`The close code must be 1000 or in the range 1007..4999 and not 1015; ${code} is not allowed.`, "InvalidAccessError");
+      }
+      reason = reason === undefined ? "" : String(reason);
+      if (enc.encode(reason).length > 123)
+        throw new DOMException("The close reason may be at most 123 bytes of UTF-8.", "SyntaxError");
+      if (s.closedByMe || s.readyState === CLOSED) return;
+      s.closedByMe = true;
+      s.readyState = CLOSING;
+      if (s.wire !== null) { N.wsClose(s.wire, code ?? 0, reason); return; }
+      const p = s.peer;
+      if (p && p[kS].readyState !== CLOSED)
+        deliver(p, new CloseEvent("close", { code: code ?? 1005, reason, wasClean: true }));
+    }
+    get [Symbol.toStringTag]() { return "WebSocket"; }
+  }
+  for (const [k, v] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
+    for (const t of [WebSocket, WebSocket.prototype]) {
+      Object.defineProperty(t, k, { value: v, enumerable: true });
+      Object.defineProperty(t, `READY_STATE_${k}`, { value: v, enumerable: true });
+    }
+  }
+  // onmessage/onclose/onerror/onopen: one listener each, replaced on assignment.
+  for (const type of ["message", "close", "error", "open"]) {
+    Object.defineProperty(WebSocket.prototype, `on${type}`, {
+      get() { return state(this).handlers[type]?.fn ?? null; },
+      set(fn) {
+        const h = state(this).handlers;
+        if (h[type]) this.removeEventListener(type, h[type].listener);
+        h[type] = null;
+        if (typeof fn === "function") {
+          const listener = (e) => fn.call(this, e);
+          h[type] = { fn, listener };
+          this.addEventListener(type, listener);
+        }
+      },
+      configurable: true,
+    });
+  }
+
+  class WebSocketPair {
+    constructor() {
+      making = true;
+      let a, b;
+      try { a = new WebSocket(); b = new WebSocket(); } finally { making = false; }
+      a[kS].peer = b;
+      b[kS].peer = a;
+      Object.defineProperty(this, 0, { value: a, enumerable: true });
+      Object.defineProperty(this, 1, { value: b, enumerable: true });
+    }
+    get [Symbol.toStringTag]() { return "WebSocketPair"; }
+  }
+
+  // ---- the wire (web/websocket.c) ----
+
+  // The Worker returned a 101: check its client end and hand C the server end,
+  // which C keeps (as the target of N.wsDeliver) and names with `wire`.
+  N.wsTake = (response) => {
+    const ws = response?.webSocket;
+    if (!(ws instanceof WebSocket)) throw new TypeError("A 101 Response needs a webSocket (the client end of a WebSocketPair).");
+    const s = ws[kS];
+    if (s.accepted) throw new TypeError("Can't return WebSocket in a Response after calling accept().");
+    if (s.used) throw new TypeError("This WebSocket was already returned in another Response.");
+    if (!s.peer || s.peer[kS].wire !== null) throw new TypeError("This WebSocket's other end is already connected elsewhere.");
+    s.used = true;
+    return s.peer;
+  };
+  N.wsBind = (server, wire) => { server[kS].wire = wire; };
+  // kind 0: a message (data a string or an ArrayBuffer); kind 1: the end (code,
+  // reason, wasClean, and `error` text when the connection failed).
+  N.wsDeliver = (ws, kind, data, code, reason, clean, error) => {
+    const s = ws[kS];
+    if (kind === 0) { deliver(ws, new MessageEvent("message", { data })); return; }
+    s.wire = null;
+    if (s.readyState === CLOSED) return;
+    if (error) deliver(ws, new ErrorEvent("error", { message: error, error: new Error(error) }));
+    deliver(ws, new CloseEvent("close", { code, reason, wasClean: clean }));
+    if (!s.accepted) s.readyState = CLOSED;
+  };
+  N.isWebSocket = (v) => v instanceof WebSocket;
+
+  globalThis.WebSocket = WebSocket;
+  globalThis.WebSocketPair = WebSocketPair;
+  globalThis.MessageEvent = MessageEvent;
+  globalThis.CloseEvent = CloseEvent;
+  globalThis.ErrorEvent = globalThis.ErrorEvent ?? ErrorEvent;
+})();
