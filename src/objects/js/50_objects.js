@@ -679,6 +679,8 @@
       const toWire = (resp) => {
         if (!(resp instanceof Response))
           throw new TypeError(`The Durable Object's fetch() returned ${describe(resp)}, not a Response.`);
+        if (resp.webSocket) // issue 9: frames do not cross between a Worker and an object yet
+          throw new TypeError("A Durable Object cannot answer with a WebSocket yet: durable supports WebSockets accepted by a Worker only (docs/websockets.md).");
         const head = N.responseHead(resp);
         const direct = N.bodyPeek(resp);
         if (direct !== undefined) return [...head, direct];
