@@ -306,19 +306,22 @@ int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueCon
     }
     js_event_hold(owner);
     *e = (ws_entry){.st = st, .sock = server, .owner = owner, .gen = e->gen, .live = true};
-    JSValue args[2] = {server, JS_NewInt32(ctx, entry_id(st, e))};
-    JSValue r = JS_Call(ctx, st->bind, JS_UNDEFINED, 2, args);
-    JS_FreeValue(ctx, r);
     st->in_js++;
     int rc = ws_conn_open(conn, accept, hdrs, n, &cbs, e, &e->conn);
-    st->in_js--;
     if (rc < 0) {
         e->conn = NULL;
         deliver(e, 1, false, NULL, 0, 1006, "", 0, false,
                 "the client went away before the WebSocket handshake completed");
-        return DUR_ECLOSED;
     }
-    return 0;
+    /* Bound now (after the 101 went out), so what the server end sent before it
+     * was returned follows the 101 in order. */
+    JSValue args[2] = {server, JS_NewInt32(ctx, entry_id(st, e))};
+    JSValue r = JS_Call(ctx, st->bind, JS_UNDEFINED, 2, args);
+    if (JS_IsException(r))
+        js_log_exception(ctx, "WebSocket bind");
+    JS_FreeValue(ctx, r);
+    st->in_js--;
+    return rc < 0 ? DUR_ECLOSED : 0;
 }
 
 /* ---- install and cleanup ---- */

@@ -169,7 +169,17 @@
     s.used = true;
     return s.peer;
   };
-  N.wsBind = (server, wire) => { server[kS].wire = wire; };
+  // What the server end sent before the upgrade waits in the client end's queue:
+  // it goes out now, after the 101, in order.
+  N.wsBind = (server, wire) => {
+    const s = server[kS];
+    s.wire = wire;
+    const early = s.peer[kS].queue.splice(0);
+    for (const ev of early) {
+      if (ev.type === "message") N.wsSend(wire, ev.data);
+      else if (ev.type === "close") N.wsClose(wire, ev.code === 1005 ? 0 : ev.code, ev.reason);
+    }
+  };
   // kind 0: a message (data a string or an ArrayBuffer); kind 1: the end (code,
   // reason, wasClean, and `error` text when the connection failed).
   N.wsDeliver = (ws, kind, data, code, reason, clean, error) => {
