@@ -534,6 +534,27 @@ static JSValue js_gate_reply(JSContext *ctx, JSValueConst this_val, int argc, JS
     return JS_UNDEFINED;
 }
 
+/* gateWsSend(gate, toShard, payload): a WebSocket send or close by the object
+ * (spec WS-16): an output like a reply, held while a confirmed write is
+ * uncommitted, dropped if the gate is broken (the socket is closed then). */
+static JSValue js_gate_ws_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = gate_shard(ctx);
+    obj_gate *g = s ? gate_get(ctx, argv[0]) : NULL;
+    int32_t to;
+    if (!g || JS_ToInt32(ctx, &to, argv[1]) < 0)
+        return JS_EXCEPTION;
+    if (to < 0 || to >= s->reg->shard_count)
+        return JS_ThrowInternalError(ctx, "gateWsSend: no shard %d", to);
+    obj_msg *m = obj__msg_new(ctx, s, argv[2]);
+    if (!m)
+        return JS_EXCEPTION;
+    m->kind = MSG_WS;
+    m->from_shard = s->index;
+    obj_gate_output(g, to, m);
+    return JS_UNDEFINED;
+}
+
 /* gateCommitNext() → the gate whose commit begins now (the caller commits its
  * storage, then calls gateCommitted or gateBreak), or null */
 static JSValue js_gate_commit_next(JSContext *ctx, JSValueConst this_val, int argc,
@@ -611,6 +632,7 @@ int obj__gate_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("gateTxnSet", 2, js_gate_txn_set),
         JS_CFUNC_DEF("gatePending", 1, js_gate_pending),
         JS_CFUNC_DEF("gateReply", 5, js_gate_reply),
+        JS_CFUNC_DEF("gateWsSend", 3, js_gate_ws_send),
         JS_CFUNC_DEF("gateCommitNext", 0, js_gate_commit_next),
         JS_CFUNC_DEF("gateCommitted", 1, js_gate_committed),
         JS_CFUNC_DEF("gateBreak", 2, js_gate_break),

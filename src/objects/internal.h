@@ -10,7 +10,9 @@
 
 /* MSG_REFCALL: a call on something passed by reference over RPC (a function or an
  * RpcTarget), addressed to the shard that exported it. */
-enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3, MSG_REFCALL = 4 };
+/* MSG_WS: a WebSocket frame or event crossing between the shard that holds the
+ * connection and the shard of the object that holds its server end (docs/websockets.md). */
+enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3, MSG_REFCALL = 4, MSG_WS = 5 };
 
 typedef struct obj_msg {
     mpsc_node node;

@@ -256,6 +256,10 @@ static void deliver(obj_shard *s, obj_msg *m)
         JSValue args[4] = {JS_NewFloat64(ctx, m->call_id), JS_NewInt32(ctx, m->status), payload,
                            JS_NewInt32(ctx, m->from_shard)};
         r = JS_Call(ctx, fn, JS_UNDEFINED, 4, args);
+    } else if (m->kind == MSG_WS) {
+        fn = JS_GetPropertyStr(ctx, native, "objWsDeliver");
+        JSValue args[2] = {payload, JS_NewInt32(ctx, m->from_shard)};
+        r = JS_Call(ctx, fn, JS_UNDEFINED, 2, args);
     } else if (m->kind == MSG_REFCALL) {
         fn = JS_GetPropertyStr(ctx, native, "objRefCall");
         JSValue args[3] = {payload, JS_NewInt32(ctx, m->from_shard), JS_NewFloat64(ctx, m->call_id)};
@@ -623,6 +627,28 @@ static JSValue js_send_shard(JSContext *ctx, JSValueConst this_val, int argc, JS
     return JS_UNDEFINED;
 }
 
+/* objWsSend(shard, payload): a WebSocket frame or event for that shard (MSG_WS),
+ * not gated: the connection's side forwards what the client sent, and a reset
+ * object's sockets are closed this way. An object's sends go through gateWsSend. */
+static JSValue js_ws_send(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    obj_shard *s = shard_of_ctx(ctx);
+    int32_t to;
+    if (!s)
+        return JS_ThrowInternalError(ctx, "Durable Objects are not available here");
+    if (JS_ToInt32(ctx, &to, argv[0]) < 0)
+        return JS_EXCEPTION;
+    if (to < 0 || to >= s->reg->shard_count)
+        return JS_ThrowInternalError(ctx, "objWsSend: no shard %d", to);
+    obj_msg *m = obj__msg_new(ctx, s, argv[1]);
+    if (!m)
+        return JS_EXCEPTION;
+    m->kind = MSG_WS;
+    m->from_shard = s->index;
+    obj__msg_push(s->reg, to, m);
+    return JS_UNDEFINED;
+}
+
 static JSValue js_shard_index(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
@@ -724,6 +750,7 @@ int obj_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("objSend", 4, js_send),
         JS_CFUNC_DEF("objReply", 4, js_reply),
         JS_CFUNC_DEF("objSendShard", 3, js_send_shard),
+        JS_CFUNC_DEF("objWsSend", 2, js_ws_send),
         JS_CFUNC_DEF("objShardIndex", 0, js_shard_index),
         JS_CFUNC_DEF("objWantTurn", 0, js_want_turn),
         JS_CFUNC_DEF("objIdleMs", 0, js_idle_ms),

@@ -9,7 +9,7 @@
   "use strict";
   const N = globalThis.__durable;
   const { DurableObject, RpcTarget } = N.cloudflareWorkers;
-  const KIND_FETCH = 1, KIND_RPC = 2, KIND_ALARM = 3;
+  const KIND_FETCH = 1, KIND_RPC = 2, KIND_ALARM = 3, KIND_WS = 4;
   const ST_OK = 0, ST_ERROR = 1, ST_RESET = 2;
   const JURISDICTIONS = ["eu", "fedramp", "fedramp-high", "us"];
   const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"];
@@ -363,8 +363,70 @@
     p.reject(e);
   };
 
-  const responseFromWire = ([status, statusText, flat, body]) =>
-    N.makeResponse(status, statusText, flat, status === 204 || status === 205 || status === 304 ? null : body);
+  const responseFromWire = ([status, statusText, flat, body]) => {
+    if (status === 101 && body !== null && typeof body === "object" && "wsId" in body) {
+      const r = N.makeResponse(101, statusText, flat, null);
+      r.webSocket = wsRemoteClient(body.wsShard, body.wsId);
+      return r;
+    }
+    return N.makeResponse(status, statusText, flat, status === 204 || status === 205 || status === 304 ? null : body);
+  };
+
+  // ---- WebSockets through an object (docs/websockets.md) ----
+  // The connection stays on the shard that accepted it (its Worker's); the server
+  // end lives in the object. MSG_WS messages cross between them: ["o", id, kind,
+  // ...] toward the object (kind -1 binds the connection's wire id; 0 a message;
+  // 1 the end), and ["w", wire, op, ...] toward the connection (op 0 send, 1 close),
+  // the latter through the object's output gate (WS-16).
+  const wsRecs = new Map();   // id → { id, server, inst, dest, early }
+  let wsNextId = 1;
+  const wsRemoteClient = (shard, id) => N.wsRemoteClient({
+    bind: (wire) => N.objWsSend(shard, ["o", id, -1, wire]),
+    deliver: (kind, data, code, reason, clean, error) =>
+      N.objWsSend(shard, ["o", id, kind, data, code, reason, clean, error ?? null]),
+  });
+  const wsOut = (rec, msg) => {
+    if (rec.dest === null) { rec.early.push(msg); return; }
+    N.gateWsSend(rec.inst.gate, rec.dest.shard, ["w", rec.dest.wire, ...msg]);
+  };
+  const wsAttach = (inst, resp) => {
+    const rec = { id: wsNextId++, server: null, inst, dest: null, early: [] };
+    rec.server = N.wsTakeForObject(resp, {
+      send: (m) => wsOut(rec, [0, m]),
+      close: (code, reason) => wsOut(rec, [1, code, reason]),
+    });
+    wsRecs.set(rec.id, rec);
+    inst.wsCount++;
+    return { wsId: rec.id, wsShard: N.objShardIndex() };
+  };
+  const wsDetach = (rec) => {
+    if (wsRecs.delete(rec.id)) rec.inst.wsCount--;
+  };
+  N.objWsDeliver = (p, from) => {
+    if (p[0] === "w") {
+      const [, wire, op, a, b] = p;
+      if (op === 0) N.wsSend(wire, a); else N.wsClose(wire, a, b);
+      return;
+    }
+    const [, id, kind] = p;
+    const rec = wsRecs.get(id);
+    if (rec === undefined) return;   // the object was reset: its sockets are closed
+    if (kind === -1) {
+      rec.dest = { shard: from, wire: p[3] };
+      for (const m of rec.early.splice(0)) wsOut(rec, m);
+      return;
+    }
+    if (kind === 1) wsDetach(rec);
+    rec.inst.enqueue({ kind: KIND_WS, rec, args: p.slice(2), bytes: 0, at: 0 });
+  };
+  // WS-22: an object that is reset closes its sockets (1011, clients reconnect).
+  const wsCloseAll = (inst, why) => {
+    for (const rec of [...wsRecs.values()]) {
+      if (rec.inst !== inst) continue;
+      wsDetach(rec);
+      if (rec.dest !== null) N.objWsSend(rec.dest.shard, ["w", rec.dest.wire, 1, 1011, why]);
+    }
+  };
 
   const stubFetch = (core, input, init) => {
     if (typeof input === "string" && !URL.canParse(input))
@@ -521,6 +583,7 @@
       this.syncWaiters = [];     // storage.sync() promises, settled by the next commit
       this.alarmTouched = false; // setAlarm/deleteAlarm since the last commit
       this.alarmRunning = null;  // the time of the alarm whose handler is running
+      this.wsCount = 0;          // WebSockets whose server end is here (keep it in memory)
     }
     // ---- the host interface of 45_storage.js ----
     get txnDepth() { return N.gateTxnDepth(this.gate); }
@@ -568,7 +631,7 @@
     enqueue(ev) {
       // LIM-31 / ERR-4: a bounded queue; callers must not retry these. Alarms are
       // the object's own events and always wait their turn.
-      if (ev.kind !== KIND_ALARM) {
+      if (ev.kind !== KIND_ALARM && ev.kind !== KIND_WS) {
         const q = this.queue;
         const [max, bytesMax, waitMs] = queueLimits ?? (queueLimits = N.objQueueLimits());
         let why = null;
@@ -585,11 +648,11 @@
     // The next event to run, out of the queue.
     dequeue() {
       const ev = this.queue.shift();
-      if (ev.kind !== KIND_ALARM) this.queuedBytes -= ev.bytes;
+      if (ev.kind !== KIND_ALARM && ev.kind !== KIND_WS) this.queuedBytes -= ev.bytes;
       return ev;
     }
     requeue(ev) {
-      if (ev.kind !== KIND_ALARM) this.queuedBytes += ev.bytes;
+      if (ev.kind !== KIND_ALARM && ev.kind !== KIND_WS) this.queuedBytes += ev.bytes;
       this.queue.unshift(ev);
     }
     // Every queued event, out of the queue (reset, failed constructor).
@@ -649,6 +712,7 @@
       this.running++;
       this.touch();
       if (ev.kind === KIND_ALARM) return this.runAlarm(ev);
+      if (ev.kind === KIND_WS) return this.runWs(ev);
       this.live.add(ev);
       let p;
       try {
@@ -679,9 +743,8 @@
       const toWire = (resp) => {
         if (!(resp instanceof Response))
           throw new TypeError(`The Durable Object's fetch() returned ${describe(resp)}, not a Response.`);
-        if (resp.webSocket) // issue 9: frames do not cross between a Worker and an object yet
-          throw new TypeError("A Durable Object cannot answer with a WebSocket yet: durable supports WebSockets accepted by a Worker only (docs/websockets.md).");
         const head = N.responseHead(resp);
+        if (resp.webSocket) return [...head, wsAttach(this, resp)];
         const direct = N.bodyPeek(resp);
         if (direct !== undefined) return [...head, direct];
         return resp.arrayBuffer().then((ab) => [...head, ab]);
@@ -724,8 +787,22 @@
       }
       const w = wireError(e);
       N.gateBreak(this.gate, w);   // held replies become this error; no more writes
+      wsCloseAll(this, "Durable Object connection closed because the object was reset");
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
       for (const q of this.takeQueue()) reply(q, ST_RESET, w);
+    }
+    // A WebSocket message or close for a server end held here, delivered as an
+    // event of the object (one at a time, like every event: the input gate).
+    runWs(ev) {
+      const [kind, data, code, reason, clean, error] = ev.args;
+      try {
+        N.wsDeliver(ev.rec.server, kind, data, code, reason, clean, error ?? undefined);
+      } catch (e) {
+        N.logError(`Durable Object ${N.objClassNames[this.ns]}: WebSocket event failed: ${e instanceof Error ? e.name + ": " + e.message : e}`);
+      }
+      this.running--;
+      this.touch();
+      this.overBudget(ev);
     }
     runAlarm(ev) {
       const a = ev.alarm;
@@ -795,7 +872,7 @@
   // and go through its gate, which holds them while a confirmed write is
   // uncommitted and posts them, in order, after the commit.
   const reply = (ev, status, payload) => {
-    if (ev.kind === KIND_ALARM) return;
+    if (ev.kind === KIND_ALARM || ev.kind === KIND_WS) return;
     const inst = ev.inst;
     if (inst !== undefined) N.gateReply(inst.gate, ev.from, ev.callId, status, payload);
     else N.objReply(ev.from, ev.callId, status, payload);
@@ -831,7 +908,7 @@
     let closed = 0;
     for (const [key, inst] of instances) {
       const quiet = inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 &&
-          !N.gatePending(inst.gate) && inst.txnDepth === 0;
+          !N.gatePending(inst.gate) && inst.txnDepth === 0 && inst.wsCount === 0;
       if (quiet && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
         N.eventFinish(inst.life);

@@ -92,7 +92,7 @@
       else if (data instanceof ArrayBuffer) msg = data.slice(0);
       else if (ArrayBuffer.isView(data)) msg = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
       else msg = String(data);
-      if (s.wire !== null) { N.wsSend(s.wire, msg); return; }
+      if (s.wire !== null) { typeof s.wire === "number" ? N.wsSend(s.wire, msg) : s.wire.send(msg); return; }
       const p = s.peer;
       if (p && p[kS].readyState !== CLOSED) deliver(p, new MessageEvent("message", { data: msg }));
     }
@@ -111,7 +111,7 @@
       if (s.closedByMe || s.readyState === CLOSED) return;
       s.closedByMe = true;
       s.readyState = CLOSING;
-      if (s.wire !== null) { N.wsClose(s.wire, code ?? 0, reason); return; }
+      if (s.wire !== null) { typeof s.wire === "number" ? N.wsClose(s.wire, code ?? 0, reason) : s.wire.close(code ?? 0, reason); return; }
       const p = s.peer;
       if (p && p[kS].readyState !== CLOSED)
         deliver(p, new CloseEvent("close", { code: code ?? 1005, reason, wasClean: true }));
@@ -159,37 +159,61 @@
 
   // The Worker returned a 101: check its client end and hand C the server end,
   // which C keeps (as the target of N.wsDeliver) and names with `wire`.
-  N.wsTake = (response) => {
-    const ws = response?.webSocket;
+  // The client end of a 101: checked and marked used; returns the end C keeps.
+  const takeClient = (ws) => {
     if (!(ws instanceof WebSocket)) throw new TypeError("A 101 Response needs a webSocket (the client end of a WebSocketPair).");
     const s = ws[kS];
     if (s.accepted) throw new TypeError("Can't return WebSocket in a Response after calling accept().");
     if (s.used) throw new TypeError("This WebSocket was already returned in another Response.");
+    if (s.remote) { s.used = true; return ws; } // a Durable Object holds the server end
     if (!s.peer || s.peer[kS].wire !== null) throw new TypeError("This WebSocket's other end is already connected elsewhere.");
     s.used = true;
     return s.peer;
   };
+  N.wsTake = (response) => takeClient(response?.webSocket);
   // What the server end sent before the upgrade waits in the client end's queue:
   // it goes out now, after the 101, in order.
+  const sendEarly = (server, send, close) => {
+    for (const ev of server[kS].peer[kS].queue.splice(0)) {
+      if (ev.type === "message") send(ev.data);
+      else if (ev.type === "close") close(ev.code === 1005 ? 0 : ev.code, ev.reason);
+    }
+  };
   N.wsBind = (server, wire) => {
     const s = server[kS];
+    if (s.remote) { s.remote.bind(wire); return; }
     s.wire = wire;
-    const early = s.peer[kS].queue.splice(0);
-    for (const ev of early) {
-      if (ev.type === "message") N.wsSend(wire, ev.data);
-      else if (ev.type === "close") N.wsClose(wire, ev.code === 1005 ? 0 : ev.code, ev.reason);
-    }
+    sendEarly(server, (m) => N.wsSend(wire, m), (c, r) => N.wsClose(wire, c, r));
   };
   // kind 0: a message (data a string or an ArrayBuffer); kind 1: the end (code,
   // reason, wasClean, and `error` text when the connection failed).
   N.wsDeliver = (ws, kind, data, code, reason, clean, error) => {
     const s = ws[kS];
+    if (s.remote) { s.remote.deliver(kind, data, code, reason, clean, error); return; }
     if (kind === 0) { deliver(ws, new MessageEvent("message", { data })); return; }
     s.wire = null;
     if (s.readyState === CLOSED) return;
     if (error) deliver(ws, new ErrorEvent("error", { message: error, error: new Error(error) }));
     deliver(ws, new CloseEvent("close", { code, reason, wasClean: clean }));
     if (!s.accepted) s.readyState = CLOSED;
+  };
+  // ---- for Durable Objects (objects/js/50_objects.js) ----
+  // The object side: the server end of the pair whose client end `response` returns;
+  // its sends go to `wire` ({ send(msg), close(code, reason) }).
+  N.wsTakeForObject = (response, wire) => {
+    const server = takeClient(response.webSocket);
+    server[kS].wire = wire;
+    sendEarly(server, wire.send, wire.close);
+    return server;
+  };
+  // The Worker side: a client end standing for a server end in an object;
+  // remote = { bind(wireId), deliver(kind, data, code, reason, clean, error) }.
+  N.wsRemoteClient = (remote) => {
+    making = true;
+    let ws;
+    try { ws = new WebSocket(); } finally { making = false; }
+    ws[kS].remote = remote;
+    return ws;
   };
   N.isWebSocket = (v) => v instanceof WebSocket;
 

@@ -230,32 +230,3 @@ test("a client that never reads: the server stops at 16 MiB queued and drops it;
   ok.destroy();
 });
 
-test("an object that answers with a WebSocket gets a clear error (not supported yet)", async () => {
-  const d = makeProject({
-    "wrangler.toml": 'name = "wsobj"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n' +
-      '[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Room"]\n',
-    "src/index.js": `
-import { DurableObject } from "cloudflare:workers";
-export class Room extends DurableObject {
-  fetch() {
-    const [client, server] = Object.values(new WebSocketPair());
-    server.accept();
-    return new Response(null, { status: 101, webSocket: client });
-  }
-}
-export default {
-  async fetch(req, env) {
-    try { return await env.ROOM.get(env.ROOM.idFromName("a")).fetch(req); }
-    catch (e) { return new Response(e.message, { status: 501 }); }
-  },
-};`,
-  });
-  const s = await startDev(d);
-  try {
-    await assert.rejects(connect(s.port, "/"),
-      (e) => e.status === 501 && /cannot answer with a WebSocket yet/.test(e.body));
-  } finally {
-    await s.stop();
-    fs.rmSync(d, { recursive: true, force: true });
-  }
-});
