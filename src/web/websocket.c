@@ -178,7 +178,8 @@ static void deliver(ws_entry *e, int kind, bool text, const void *data, size_t l
                     const char *reason, size_t reason_len, bool clean, const char *error)
 {
     ws_state *st = e->st;
-    pending *p = malloc(sizeof *p + len + reason_len + 1 + (error ? strlen(error) + 1 : 0));
+    size_t error_len = error ? strlen(error) + 1 : 0;
+    pending *p = malloc(sizeof *p + len + reason_len + 1 + error_len);
     if (!p) {
         log_error("ws: out of memory delivering a %zu-byte message; message dropped", len);
         return;
@@ -194,7 +195,7 @@ static void deliver(ws_entry *e, int kind, bool text, const void *data, size_t l
     p->error = NULL;
     if (error) {
         p->error = p->reason + reason_len + 1;
-        strcpy(p->error, error);
+        memcpy(p->error, error, error_len);
     }
     if (st->tail)
         st->tail->next = p;
