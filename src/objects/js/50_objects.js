@@ -378,7 +378,8 @@
   // ...] toward the object (kind -1 binds the connection's wire id; 0 a message;
   // 1 the end), and ["w", wire, op, ...] toward the connection (op 0 send, 1 close),
   // the latter through the object's output gate (WS-16).
-  const wsRecs = new Map();   // id → { id, server, inst, dest, early }
+  const wsRecs = new Map();   // id → { id, server, inst, dest, early, autoAt }
+  const wsRecOf = new WeakMap();   // server end → its record
   let wsNextId = 1;
   const wsRemoteClient = (shard, id) => N.wsRemoteClient({
     bind: (wire) => N.objWsSend(shard, ["o", id, -1, wire]),
@@ -396,6 +397,7 @@
       close: (code, reason) => wsOut(rec, [1, code, reason]),
     });
     wsRecs.set(rec.id, rec);
+    wsRecOf.set(rec.server, rec);
     inst.wsCount++;
     return { wsId: rec.id, wsShard: N.objShardIndex() };
   };
@@ -414,6 +416,14 @@
     if (kind === -1) {
       rec.dest = { shard: from, wire: p[3] };
       for (const m of rec.early.splice(0)) wsOut(rec, m);
+      return;
+    }
+    const inst = rec.inst, ar = inst.autoResponse;
+    // HIB-15/19: answered by the runtime, the object's handlers never see it.
+    if (kind === 0 && ar !== null && typeof p[3] === "string" && p[3] === ar.request &&
+        N.wsIsHibernatable(rec.server)) {
+      rec.autoAt = Date.now();
+      wsOut(rec, [0, ar.response]);
       return;
     }
     if (kind === 1) wsDetach(rec);
@@ -558,7 +568,48 @@
       this.#inst.reset(e);
       throw e;
     }
-    getWebSockets() { return []; }
+    // ---- the Hibernation API (HIB-1..16; eviction with open sockets: not yet) ----
+    acceptWebSocket(ws, tags = []) {
+      const inst = this.#inst;
+      if (tags === undefined || tags === null) tags = [];
+      if (!Array.isArray(tags)) throw new TypeError("acceptWebSocket: tags must be an array of strings");
+      const set = [];
+      for (const t of tags) {
+        if (typeof t !== "string") throw new TypeError("acceptWebSocket: tags must be an array of strings");
+        if (t.length > 256) throw new Error(`The tag "${t}" is longer than the limit of 256 characters.`);
+        if (!set.includes(t)) set.push(t);
+      }
+      if (set.length > 10) throw new Error("a Hibernatable WebSocket cannot have more than 10 tags");
+      if (inst.hib.length >= 32768) throw new Error("a Durable Object cannot have more than 32768 hibernatable WebSockets");
+      N.wsHibernate(ws, set);
+      if (!inst.hib.includes(ws)) inst.hib.push(ws);
+    }
+    getWebSockets(tag) {
+      const all = this.#inst.hib.filter((ws) => ws.readyState !== WebSocket.CLOSED);
+      return tag === undefined ? all : all.filter((ws) => N.wsTags(ws).includes(String(tag)));
+    }
+    getTags(ws) {
+      if (!N.wsIsHibernatable(ws)) throw new Error("only hibernatable websockets can have tags.");
+      return [...N.wsTags(ws)];
+    }
+    setWebSocketAutoResponse(pair) {
+      if (pair !== undefined && !(pair instanceof WebSocketRequestResponsePair))
+        throw new TypeError("setWebSocketAutoResponse: the argument must be a WebSocketRequestResponsePair");
+      this.#inst.autoResponse = pair ?? null;
+    }
+    getWebSocketAutoResponse() { return this.#inst.autoResponse; }
+    getWebSocketAutoResponseTimestamp(ws) {
+      const rec = wsRecOf.get(ws);
+      return rec?.autoAt ? new Date(rec.autoAt) : null;
+    }
+    setHibernatableWebSocketEventTimeout(ms) {
+      if (ms === undefined || ms === 0) { this.#inst.hibTimeout = null; return; }
+      ms = Number(ms);
+      if (!(ms >= 0)) throw new TypeError("setHibernatableWebSocketEventTimeout: the timeout must be a number of milliseconds");
+      if (ms > 604800000) throw new Error("Event timeout should not exceed 604800000 ms.");
+      this.#inst.hibTimeout = ms;
+    }
+    getHibernatableWebSocketEventTimeout() { return this.#inst.hibTimeout; }
   }
   Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState" });
   globalThis.DurableObjectState = DurableObjectState;
@@ -584,6 +635,9 @@
       this.alarmTouched = false; // setAlarm/deleteAlarm since the last commit
       this.alarmRunning = null;  // the time of the alarm whose handler is running
       this.wsCount = 0;          // WebSockets whose server end is here (keep it in memory)
+      this.hib = [];             // ctx.acceptWebSocket()ed sockets, in acceptance order
+      this.autoResponse = null;  // a WebSocketRequestResponsePair
+      this.hibTimeout = null;
     }
     // ---- the host interface of 45_storage.js ----
     get txnDepth() { return N.gateTxnDepth(this.gate); }
@@ -795,6 +849,8 @@
     // event of the object (one at a time, like every event: the input gate).
     runWs(ev) {
       const [kind, data, code, reason, clean, error] = ev.args;
+      const ws = ev.rec.server;
+      if (N.wsIsHibernatable(ws)) return this.runHibernatable(ev, ws, kind, data, code, reason, clean, error);
       try {
         N.wsDeliver(ev.rec.server, kind, data, code, reason, clean, error ?? undefined);
       } catch (e) {
@@ -803,6 +859,32 @@
       this.running--;
       this.touch();
       this.overBudget(ev);
+    }
+    // HIB-7..10: webSocketMessage / webSocketError + webSocketClose; async handlers
+    // hold the object's turn until they settle; a throw is logged, nothing closes.
+    runHibernatable(ev, ws, kind, data, code, reason, clean, error) {
+      const obj = this.obj, cls = N.objClassNames[this.ns];
+      const calls = [];
+      if (kind === 0) calls.push(["webSocketMessage", [ws, data]]);
+      else {
+        N.wsMarkClosed(ws);
+        const i = this.hib.indexOf(ws);
+        if (i >= 0) this.hib.splice(i, 1);
+        if (error) calls.push(["webSocketError", [ws, new Error(error)]]);
+        calls.push(["webSocketClose", [ws, code, reason, clean]]);
+      }
+      const run = async () => {
+        for (const [name, args] of calls) {
+          if (typeof obj?.[name] !== "function") {
+            N.logError(`Durable Object ${cls} has no ${name}() handler; the WebSocket event was dropped`);
+            continue;
+          }
+          try { await obj[name](...args); } catch (e) {
+            N.logError(`Durable Object ${cls} ${name}() threw: ${e instanceof Error ? e.name + ": " + e.message : e}`);
+          }
+        }
+      };
+      run().finally(() => { this.running--; this.touch(); this.overBudget(ev); });
     }
     runAlarm(ev) {
       const a = ev.alarm;

@@ -116,8 +116,21 @@
       if (p && p[kS].readyState !== CLOSED)
         deliver(p, new CloseEvent("close", { code: code ?? 1005, reason, wasClean: true }));
     }
+    // HIB-12..14: a structured-clone copy kept with the socket.
+    serializeAttachment(value) {
+      const s = state(this);
+      const bytes = N.cloneWrite(value, 0, 0);
+      if (bytes.byteLength > ATTACHMENT_BYTES_MAX)
+        throw new Error(`A WebSocket 'attachment' cannot be larger than ${ATTACHMENT_BYTES_MAX} bytes. 'attachment' was ${bytes.byteLength} bytes.`);
+      s.attachment = bytes;
+    }
+    deserializeAttachment() {
+      const s = state(this);
+      return s.attachment ? N.cloneRead(s.attachment) : null;
+    }
     get [Symbol.toStringTag]() { return "WebSocket"; }
   }
+  const ATTACHMENT_BYTES_MAX = 16384;
   for (const [k, v] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
     for (const t of [WebSocket, WebSocket.prototype]) {
       Object.defineProperty(t, k, { value: v, enumerable: true });
@@ -216,7 +229,41 @@
     return ws;
   };
   N.isWebSocket = (v) => v instanceof WebSocket;
+  // ---- the Hibernation API's side of a socket (50_objects.js) ----
+  // ctx.acceptWebSocket(ws, tags): checks (HIB-2) and marks the server end; its
+  // events then go to the object's handlers, never to listeners (HIB-1).
+  N.wsHibernate = (ws, tags) => {
+    if (!(ws instanceof WebSocket)) throw new TypeError("acceptWebSocket: the first argument must be a WebSocket");
+    const s = ws[kS];
+    if (s.hibernatable) return;
+    if (s.accepted) throw new Error("Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`");
+    if (s.used || s.remote || (s.peer && s.peer[kS].accepted))
+      throw new Error("acceptWebSocket: this WebSocket's other end was already accepted, or this end was returned in a Response");
+    s.hibernatable = true;
+    s.accepted = true;
+    s.tags = tags;
+  };
+  N.wsIsHibernatable = (ws) => ws instanceof WebSocket && !!ws[kS].hibernatable;
+  N.wsTags = (ws) => ws[kS].tags;
+  N.wsMarkClosed = (ws) => { ws[kS].readyState = CLOSED; ws[kS].wire = null; };
 
+  // HIB-15: ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(req, resp)).
+  class WebSocketRequestResponsePair {
+    #request; #response;
+    constructor(request, response) {
+      request = String(request);
+      response = String(response);
+      if (enc.encode(request).length > 2048) throw new RangeError("Request cannot be larger than 2048 bytes.");
+      if (enc.encode(response).length > 2048) throw new RangeError("Response cannot be larger than 2048 bytes.");
+      this.#request = request;
+      this.#response = response;
+    }
+    get request() { return this.#request; }
+    get response() { return this.#response; }
+    getRequest() { return this.#request; }
+    getResponse() { return this.#response; }
+  }
+  globalThis.WebSocketRequestResponsePair = WebSocketRequestResponsePair;
   globalThis.WebSocket = WebSocket;
   globalThis.WebSocketPair = WebSocketPair;
   globalThis.MessageEvent = MessageEvent;
