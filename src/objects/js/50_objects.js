@@ -380,6 +380,25 @@
   // the latter through the object's output gate (WS-16).
   const wsRecs = new Map();   // id → { id, server, inst, dest, early, autoAt }
   const wsRecOf = new WeakMap();   // server end → its record
+  const hibState = new Map();      // object key → { hib, autoResponse, timeout }
+  // A record's instance may have been evicted (its sockets all hibernatable) and
+  // rebuilt since: sends and events go to the instance in memory now.
+  const recInst = (rec, construct) => {
+    let cur = instances.get(rec.hex);
+    if (cur === undefined && construct && !rec.inst.dead) cur = instanceFor(rec.ns, rec.hex);
+    if (cur !== undefined && cur !== rec.inst && wsRecs.has(rec.id)) {
+      rec.inst.wsCount--;
+      cur.wsCount++;
+    }
+    if (cur !== undefined) rec.inst = cur;
+    return rec.inst;
+  };
+  // WS-22 / HIB-17: a standard WebSocket keeps its object in memory.
+  const holdsStandardSocket = (inst) => {
+    if (inst.wsCount === 0) return false;
+    for (const rec of wsRecs.values()) if (rec.inst === inst && !N.wsIsHibernatable(rec.server)) return true;
+    return false;
+  };
   let wsNextId = 1;
   const wsRemoteClient = (shard, id) => N.wsRemoteClient({
     bind: (wire) => N.objWsSend(shard, ["o", id, -1, wire]),
@@ -388,10 +407,10 @@
   });
   const wsOut = (rec, msg) => {
     if (rec.dest === null) { rec.early.push(msg); return; }
-    N.gateWsSend(rec.inst.gate, rec.dest.shard, ["w", rec.dest.wire, ...msg]);
+    N.gateWsSend(recInst(rec, false).gate, rec.dest.shard, ["w", rec.dest.wire, ...msg]);
   };
   const wsAttach = (inst, resp) => {
-    const rec = { id: wsNextId++, server: null, inst, dest: null, early: [] };
+    const rec = { id: wsNextId++, server: null, inst, dest: null, early: [], ns: inst.ns, hex: inst.hex, name: inst.name };
     rec.server = N.wsTakeForObject(resp, {
       send: (m) => wsOut(rec, [0, m]),
       close: (code, reason) => wsOut(rec, [1, code, reason]),
@@ -418,7 +437,7 @@
       for (const m of rec.early.splice(0)) wsOut(rec, m);
       return;
     }
-    const inst = rec.inst, ar = inst.autoResponse;
+    const ar = hibState.get(rec.hex)?.autoResponse ?? null;
     // HIB-15/19: answered by the runtime, the object's handlers never see it.
     if (kind === 0 && ar !== null && typeof p[3] === "string" && p[3] === ar.request &&
         N.wsIsHibernatable(rec.server)) {
@@ -426,8 +445,9 @@
       wsOut(rec, [0, ar.response]);
       return;
     }
+    const inst = recInst(rec, true);   // HIB-18: a hibernated object is built again
     if (kind === 1) wsDetach(rec);
-    rec.inst.enqueue({ kind: KIND_WS, rec, args: p.slice(2), bytes: 0, at: 0 });
+    inst.enqueue({ kind: KIND_WS, rec, name: rec.name, args: p.slice(2), bytes: 0, at: 0 });
   };
   // WS-22: an object that is reset closes its sockets (1011, clients reconnect).
   const wsCloseAll = (inst, why) => {
@@ -580,12 +600,12 @@
         if (!set.includes(t)) set.push(t);
       }
       if (set.length > 10) throw new Error("a Hibernatable WebSocket cannot have more than 10 tags");
-      if (inst.hib.length >= 32768) throw new Error("a Durable Object cannot have more than 32768 hibernatable WebSockets");
+      if (inst.hs.hib.length >= 32768) throw new Error("a Durable Object cannot have more than 32768 hibernatable WebSockets");
       N.wsHibernate(ws, set);
-      if (!inst.hib.includes(ws)) inst.hib.push(ws);
+      if (!inst.hs.hib.includes(ws)) inst.hs.hib.push(ws);
     }
     getWebSockets(tag) {
-      const all = this.#inst.hib.filter((ws) => ws.readyState !== WebSocket.CLOSED);
+      const all = this.#inst.hs.hib.filter((ws) => ws.readyState !== WebSocket.CLOSED);
       return tag === undefined ? all : all.filter((ws) => N.wsTags(ws).includes(String(tag)));
     }
     getTags(ws) {
@@ -595,21 +615,21 @@
     setWebSocketAutoResponse(pair) {
       if (pair !== undefined && !(pair instanceof WebSocketRequestResponsePair))
         throw new TypeError("setWebSocketAutoResponse: the argument must be a WebSocketRequestResponsePair");
-      this.#inst.autoResponse = pair ?? null;
+      this.#inst.hs.autoResponse = pair ?? null;
     }
-    getWebSocketAutoResponse() { return this.#inst.autoResponse; }
+    getWebSocketAutoResponse() { return this.#inst.hs.autoResponse; }
     getWebSocketAutoResponseTimestamp(ws) {
       const rec = wsRecOf.get(ws);
       return rec?.autoAt ? new Date(rec.autoAt) : null;
     }
     setHibernatableWebSocketEventTimeout(ms) {
-      if (ms === undefined || ms === 0) { this.#inst.hibTimeout = null; return; }
+      if (ms === undefined || ms === 0) { this.#inst.hs.timeout = null; return; }
       ms = Number(ms);
       if (!(ms >= 0)) throw new TypeError("setHibernatableWebSocketEventTimeout: the timeout must be a number of milliseconds");
       if (ms > 604800000) throw new Error("Event timeout should not exceed 604800000 ms.");
-      this.#inst.hibTimeout = ms;
+      this.#inst.hs.timeout = ms;
     }
-    getHibernatableWebSocketEventTimeout() { return this.#inst.hibTimeout; }
+    getHibernatableWebSocketEventTimeout() { return this.#inst.hs.timeout; }
   }
   Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState" });
   globalThis.DurableObjectState = DurableObjectState;
@@ -635,9 +655,10 @@
       this.alarmTouched = false; // setAlarm/deleteAlarm since the last commit
       this.alarmRunning = null;  // the time of the alarm whose handler is running
       this.wsCount = 0;          // WebSockets whose server end is here (keep it in memory)
-      this.hib = [];             // ctx.acceptWebSocket()ed sockets, in acceptance order
-      this.autoResponse = null;  // a WebSocketRequestResponsePair
-      this.hibTimeout = null;
+      // The Hibernation API's state outlives the instance (HIB-17/18): kept by key.
+      // hs.hib: ctx.acceptWebSocket()ed sockets, in acceptance order.
+      this.hs = hibState.get(key) ?? { hib: [], autoResponse: null, timeout: null };
+      hibState.set(key, this.hs);
     }
     // ---- the host interface of 45_storage.js ----
     get txnDepth() { return N.gateTxnDepth(this.gate); }
@@ -842,6 +863,7 @@
       const w = wireError(e);
       N.gateBreak(this.gate, w);   // held replies become this error; no more writes
       wsCloseAll(this, "Durable Object connection closed because the object was reset");
+      if (hibState.get(this.key) === this.hs) hibState.delete(this.key);
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
       for (const q of this.takeQueue()) reply(q, ST_RESET, w);
     }
@@ -868,8 +890,8 @@
       if (kind === 0) calls.push(["webSocketMessage", [ws, data]]);
       else {
         N.wsMarkClosed(ws);
-        const i = this.hib.indexOf(ws);
-        if (i >= 0) this.hib.splice(i, 1);
+        const i = this.hs.hib.indexOf(ws);
+        if (i >= 0) this.hs.hib.splice(i, 1);
         if (error) calls.push(["webSocketError", [ws, new Error(error)]]);
         calls.push(["webSocketClose", [ws, code, reason, clean]]);
       }
@@ -990,9 +1012,10 @@
     let closed = 0;
     for (const [key, inst] of instances) {
       const quiet = inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 &&
-          !N.gatePending(inst.gate) && inst.txnDepth === 0 && inst.wsCount === 0;
+          !N.gatePending(inst.gate) && inst.txnDepth === 0 && !holdsStandardSocket(inst);
       if (quiet && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
+        if (inst.hs.hib.length === 0) hibState.delete(key);
         N.eventFinish(inst.life);
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
       } else if (quiet && inst.h !== null && now - inst.lastActive >= HANDLE_IDLE_MS) {

@@ -144,3 +144,72 @@ test("argument errors (HIB-2, HIB-3, HIB-6, HIB-11, HIB-14, HIB-15)", async () =
   assert.equal(j.timeoutUnset, null);
   a.destroy();
 });
+
+test("eviction while hibernatable sockets stay open (HIB-17, HIB-18): rebuilt on the next message, attachments and tags intact", async () => {
+  const d = makeProject({
+    "wrangler.toml": 'name = "hib2"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n' +
+      '[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Room"]\n',
+    "src/index.js": `
+import { DurableObject } from "cloudflare:workers";
+let built = 0;
+export class Room extends DurableObject {
+  constructor(ctx, env) { super(ctx, env); built++; this.mark = Math.random(); }
+  fetch(req) {
+    const name = new URL(req.url).searchParams.get("name");
+    const [client, server] = Object.values(new WebSocketPair());
+    if (name === "std") { // a standard socket: keeps the object in memory (WS-22)
+      server.accept();
+      server.addEventListener("message", () => server.send(String(built) + " " + this.mark));
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    this.ctx.acceptWebSocket(server, ["t-" + name]);
+    server.serializeAttachment({ name });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  webSocketMessage(ws, msg) {
+    if (msg === "auto-on") { this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("hb", "ok")); ws.send("on"); return; }
+    const all = this.ctx.getWebSockets().map((w) => w.deserializeAttachment().name + ":" + this.ctx.getTags(w).join(","));
+    ws.send(JSON.stringify({ built, all, me: ws.deserializeAttachment().name }));
+    for (const w of this.ctx.getWebSockets()) if (w !== ws) w.send("poke from " + ws.deserializeAttachment().name);
+  }
+}
+export default { fetch(req, env) { return env.ROOM.get(env.ROOM.idFromName("one")).fetch(req); } };`,
+  });
+  const s = await startDev(d, ["--idle-timeout-ms", "200"]);
+  try {
+    const a = await connect(s.port, "/?name=a");
+    const b = await connect(s.port, "/?name=b");
+    a.send("auto-on");
+    assert.equal(await a.message(), "on");
+    a.send("x");
+    assert.deepEqual(JSON.parse(await a.message()), { built: 1, all: ["a:t-a", "b:t-b"], me: "a" });
+    assert.equal(await b.message(), "poke from a");
+    // Wait until the instance has left memory: the next message builds a new one.
+    let r;
+    for (let i = 0; i < 60; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      b.send("hb"); // the auto-response never wakes the object
+      assert.equal(await b.message(), "ok");
+      b.send("y");
+      r = JSON.parse(await b.message());
+      await a.message(); // the poke
+      if (r.built > 1) break;
+    }
+    assert.ok(r.built > 1, "the object was evicted and rebuilt while its sockets stayed open");
+    assert.deepEqual(r.all, ["a:t-a", "b:t-b"]);
+    assert.equal(r.me, "b");
+    a.destroy();
+    b.destroy();
+    // A standard socket keeps its instance: same instance after many idle periods.
+    const c = await connect(s.port, "/?name=std");
+    c.send("?");
+    const first = await c.message();
+    await new Promise((res) => setTimeout(res, 1500));
+    c.send("?");
+    assert.equal(await c.message(), first);
+    c.destroy();
+  } finally {
+    assert.equal((await s.stop()).code, 0);
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
