@@ -452,7 +452,8 @@
   // WS-22: an object that is reset closes its sockets (1011, clients reconnect).
   const wsCloseAll = (inst, why) => {
     for (const rec of [...wsRecs.values()]) {
-      if (rec.inst !== inst) continue;
+      // By key: a record not yet moved from an evicted instance belongs here too.
+      if (rec.hex !== inst.hex) continue;
       wsDetach(rec);
       if (rec.dest !== null) N.objWsSend(rec.dest.shard, ["w", rec.dest.wire, 1, 1011, why]);
     }

@@ -1,6 +1,6 @@
 // A chat room held by a Worker on one shard (module state): three clients join,
 // every message is broadcast to all, a leaving client is announced to the rest.
-// Rooms in a Durable Object come with issue 9's object path (docs/websockets.md).
+// The same room in a Durable Object: object.test.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
