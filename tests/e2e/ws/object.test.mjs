@@ -110,3 +110,42 @@ test("an object that is reset closes its sockets with 1011", async () => {
   assert.equal(await again.message(), "y joined (1)");
   again.destroy();
 });
+
+test("the object's sends are outputs of its gate (WS-16): a send after a write whose commit fails never arrives", async () => {
+  const d = makeProject({
+    "wrangler.toml": 'name = "wsgate"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n' +
+      '[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Room"]\n',
+    "src/index.js": `
+import { DurableObject } from "cloudflare:workers";
+export class Room extends DurableObject {
+  fetch() {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener("message", (e) => {
+      // The write of this key makes the commit fail (DURABLE_TEST_HOOKS=1).
+      if (e.data === "fail") { this.ctx.storage.put("__durable_fail_commit__", 1); server.send("must never arrive"); }
+      if (e.data === "unconfirmed") { this.ctx.storage.put("__durable_fail_commit__", 1, { allowUnconfirmed: true }); server.send("sent before the commit"); }
+    });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+}
+export default { fetch(req, env) { return env.ROOM.get(env.ROOM.idFromName(new URL(req.url).pathname)).fetch(req); } };`,
+  });
+  const s = await startDev(d, ["--threads", "2"], { env: { DURABLE_TEST_HOOKS: "1" } });
+  try {
+    const a = await connect(s.port, "/a");
+    a.send("fail");
+    const ev = await a.next();
+    assert.equal(ev.type, "close", `expected the reset's close, got ${JSON.stringify(ev)}`);
+    assert.equal(ev.code, 1011);
+    a.destroy();
+    const b = await connect(s.port, "/b");
+    b.send("unconfirmed");
+    assert.equal(await b.message(), "sent before the commit");
+    assert.equal((await b.closed()).code, 1011);
+    b.destroy();
+  } finally {
+    await s.stop();
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
