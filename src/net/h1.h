@@ -147,6 +147,9 @@ int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data
 int h1_conn_raw_send(h1_conn *c, const void *data, size_t len);
 /* Bytes queued in libuv that the peer has not taken yet. */
 size_t h1_conn_queued_bytes(const h1_conn *c);
+/* After an upgrade: closes c if it is still open in `ms` (a deadline, not an idle
+ * timeout; a later call replaces it). on_gone follows. */
+void h1_conn_raw_timeout(h1_conn *c, uint32_t ms);
 /* After an upgrade: closes c, after the queued bytes went out if `flush` (a peer
  * that never reads is dropped after the idle timeout). on_gone follows. */
 void h1_conn_raw_close(h1_conn *c, bool flush);

@@ -45,7 +45,7 @@
 #define WRITE_QUEUE_HIGH (1024u * 1024u)
 #define LINGER_MS 2000u
 
-enum { T_NONE, T_HEAD, T_BODY, T_IDLE, T_LINGER };
+enum { T_NONE, T_HEAD, T_BODY, T_IDLE, T_LINGER, T_RAW };
 enum { MODE_LENGTH, MODE_CHUNKED, MODE_RAW, MODE_NONE };
 
 struct h1_conn {
@@ -78,6 +78,7 @@ struct h1_conn {
     bool upgraded;   /* h1_conn_upgrade: raw bytes to up_data, no more HTTP */
     h1_upgrade_data_cb up_data;
     h1_upgrade_gone_cb up_gone;
+    uint32_t raw_ms;  /* h1_conn_raw_timeout */
     void *up_ud;
     char peer[64];
 };
@@ -228,6 +229,9 @@ static void timer_arm(h1_conn *c, int mode, bool restart)
         break;
     case T_LINGER:
         ms = LINGER_MS;
+        break;
+    case T_RAW:
+        ms = c->raw_ms;
         break;
     case T_BODY: { /* progress timeout, never past the whole-body deadline */
         uint64_t now = uv_now(c->timer.loop);
@@ -976,4 +980,11 @@ void h1_conn_raw_close(h1_conn *c, bool flush)
         close_when_flushed(c);
     else
         conn_close(c);
+}
+
+void h1_conn_raw_timeout(h1_conn *c, uint32_t ms)
+{
+    assert(c->upgraded);
+    c->raw_ms = ms;
+    timer_arm(c, T_RAW, true);
 }

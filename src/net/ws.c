@@ -317,6 +317,8 @@ int ws_conn_close(ws_conn *w, int code, const char *reason, size_t reason_len)
                                 code ? reason_len : 0) != 0)
         return DUR_ECLOSED; /* a Close is queued already */
     pump_out(w);
+    if (w->conn && !w->hanging_up)
+        h1_conn_raw_timeout(w->conn, WS_CLOSE_TIMEOUT_MS); /* a peer that never answers */
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #define WS_SEND_QUEUE_BYTES_MAX (16u * 1024u * 1024u) /* unsent bytes to a slow peer */
 #define WS_CLOSE_REASON_BYTES_MAX 123u
 #define WS_ACCEPT_LEN 28u
+#define WS_CLOSE_TIMEOUT_MS 5000u /* our Close unanswered this long: the connection drops */
 
 typedef struct ws_conn ws_conn;
 
@@ -61,7 +62,8 @@ int ws_conn_open(h1_conn *c, const char *accept, const h1_header *extra, size_t 
 int ws_conn_send(ws_conn *w, bool text, const void *data, size_t len);
 /* Starts the close handshake: sends Close with code (0: none) and reason (at most
  * WS_CLOSE_REASON_BYTES_MAX bytes, checked by the caller). on_close runs when the
- * peer answers. A second call does nothing. */
+ * peer answers, or with 1006 when it has not within WS_CLOSE_TIMEOUT_MS (the
+ * connection is dropped then). A second call does nothing. */
 int ws_conn_close(ws_conn *w, int code, const char *reason, size_t reason_len);
 /* The owner goes away (its context is freed): the connection is dropped and no
  * callback runs any more. */

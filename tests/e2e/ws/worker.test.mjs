@@ -123,6 +123,15 @@ test("close codes: the server's close(code, reason) reaches the client; the clie
   assert.equal(c2.code, 4321, "the runtime answers the Close frame with the same code");
 });
 
+test("a client that never answers the server's Close frame is dropped (after 5 s)", async () => {
+  const a = await connect(srv.port);
+  a.send("close:4002:answer me");
+  const c = await a.next();
+  assert.deepEqual([c.type, c.code], ["close", 4002]);
+  // No answer: the server drops the connection itself.
+  assert.equal((await a.next(20000)).type, "end");
+});
+
 test("the Worker's close event has the client's code, reason and wasClean", async () => {
   const b = await connect(srv.port);
   b.close(4100, "why not");
