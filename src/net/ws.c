@@ -325,6 +325,18 @@ int ws_conn_close(ws_conn *w, int code, const char *reason, size_t reason_len)
 void ws_conn_detach(ws_conn *w)
 {
     w->cbs = NULL;
+    if (!w->conn || w->hanging_up)
+        return;
+    /* 1001 Going Away, if the Close can still be said; then close once it is out
+     * (the server's close follows soon in any case). */
+    static const char why[] = "server going away";
+    if (!wslay_event_get_close_sent(w->wctx) &&
+        wslay_event_queue_close(w->wctx, 1001, (const uint8_t *)why, sizeof why - 1) == 0 &&
+        wslay_event_send(w->wctx) == 0 && w->conn && !w->hanging_up) {
+        w->hanging_up = true;
+        h1_conn_raw_close(w->conn, true);
+        return;
+    }
     if (w->conn && !w->hanging_up) {
         w->hanging_up = true;
         h1_conn_raw_close(w->conn, false);

@@ -65,8 +65,9 @@ int ws_conn_send(ws_conn *w, bool text, const void *data, size_t len);
  * peer answers, or with 1006 when it has not within WS_CLOSE_TIMEOUT_MS (the
  * connection is dropped then). A second call does nothing. */
 int ws_conn_close(ws_conn *w, int code, const char *reason, size_t reason_len);
-/* The owner goes away (its context is freed): the connection is dropped and no
- * callback runs any more. */
+/* The owner goes away (its context is freed: shutdown, or a re-created context):
+ * the peer gets Close 1001 "server going away" if it can still be sent, then the
+ * connection closes; no callback runs any more. */
 void ws_conn_detach(ws_conn *w);
 /* Bytes queued toward the peer and not yet taken by it. */
 size_t ws_conn_queued_bytes(const ws_conn *w);

@@ -55,3 +55,23 @@ test("three clients: join, broadcast, leave", async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("at shutdown an open socket gets Close 1001", async () => {
+  const dir = makeProject({
+    "wrangler.toml": 'name = "chat"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n',
+    "src/index.js": worker,
+  });
+  const srv = await startDev(dir);
+  try {
+    const a = await connect(srv.port, "/?name=ann");
+    assert.equal(await a.message(), "ann joined (1)");
+    const stopped = srv.stop();
+    const c = await a.closed(15000);
+    assert.deepEqual([c.type, c.code, c.reason], ["close", 1001, "server going away"]);
+    assert.equal((await stopped).code, 0);
+    a.destroy();
+  } finally {
+    await srv.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
