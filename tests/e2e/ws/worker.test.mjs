@@ -141,6 +141,14 @@ test("the Worker's close event has the client's code, reason and wasClean", asyn
   q.send("lastclose");
   assert.deepEqual(JSON.parse(await q.message()), { code: 4100, reason: "why not", wasClean: true });
   q.destroy();
+  // A Close frame without a code: 1005 (HIB-8's decision, RFC 6455 §7.1.5).
+  const n = await connect(srv.port);
+  n.close();
+  assert.equal((await n.closed()).type, "close");
+  const q2 = await connect(srv.port);
+  q2.send("lastclose");
+  assert.deepEqual(JSON.parse(await q2.message()), { code: 1005, reason: "", wasClean: true });
+  q2.destroy();
   // A client that vanishes without a Close frame: 1006, not clean.
   const v = await connect(srv.port);
   v.send("state");
