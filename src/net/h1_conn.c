@@ -889,3 +889,16 @@ int h1_conn_end(h1_conn *c)
     finish(c);
     return rc < 0 ? DUR_ECLOSED : 0;
 }
+
+void h1_conn_abort(h1_conn *c)
+{
+    assert(c->req_active && c->streaming);
+    if (!c->closing)
+        conn_close(c);
+    finish(c);
+}
+
+size_t h1_conn_queued(const h1_conn *c)
+{
+    return c->closing ? 0 : c->tcp.write_queue_size;
+}

@@ -65,7 +65,7 @@ typedef struct web_response_parts {
     size_t body_len;
     char *body_owned;         /* owned, may be NULL */
     JSValue hold;             /* keeps the JS value behind `body` alive; JS_UNDEFINED if none */
-    bool body_pending;        /* body is a stream: await body_promise (→ ArrayBuffer) */
+    bool body_pending;        /* body is a stream: body_promise is the ReadableStream */
     JSValue body_promise;     /* JS_UNDEFINED unless body_pending */
 } web_response_parts;
 
@@ -73,6 +73,6 @@ typedef struct web_response_parts {
  * `v` is not a Response ("handler returned a string, not a Response"); -1 with a JS
  * exception pending on other failures. Marks the body used. */
 int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *out, err *e);
-/* After a pending body settled: take the bytes of the ArrayBuffer `ab`. */
+/* Takes the bytes of `ab` as the body (for a caller that read a stream itself). */
 int web_response_parts_set_body(JSContext *ctx, web_response_parts *p, JSValueConst ab);
 void web_response_parts_fini(JSContext *ctx, web_response_parts *p);
