@@ -9,7 +9,9 @@
  *   20_encoding.js TextEncoder/TextDecoder, atob/btoa wrappers
  *   25_crypto.js   crypto, crypto.subtle
  *   30_url.js      URL, URLSearchParams
+ *   35_streams.js  ReadableStream, WritableStream, TransformStream
  *   40_headers.js, 41_body.js, 42_request.js, 43_response.js
+ *   45_fetch.js    fetch() over the natives of fetch.c (net/outbound.c)
  *   90_worker.js   FetchEvent, addEventListener, the fetch dispatch
  * (timers are C natives, web/timers.c, installed by web_timers_install).
  *
@@ -37,6 +39,7 @@ int web_crypto_install(JSContext *ctx, JSValueConst native);
 int web_console_install(JSContext *ctx, JSValueConst native);
 int web_http_install(JSContext *ctx, JSValueConst native);
 int web_timers_install(JSContext *ctx, JSValueConst native);
+int web_fetch_install(JSContext *ctx, JSValueConst native);
 
 /* A JS string from UTF-8 bytes; invalid sequences become U+FFFD, or JS_NULL is
  * returned when `fatal` (http.c). */
