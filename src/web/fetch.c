@@ -119,6 +119,15 @@ static void evrec_release(fstate *st, evrec *er)
     er->active--;
 }
 
+/* Throws a plain Error (QuickJS has no JS_ThrowError). */
+static JSValue throw_error(JSContext *ctx, const char *msg)
+{
+    JSValue ex = JS_NewError(ctx);
+    JS_DefinePropertyValueStr(ctx, ex, "message", JS_NewString(ctx, msg),
+                              JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+    return JS_Throw(ctx, ex);
+}
+
 static JSValue js_fetch_admit(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     fstate *st = state_of(ctx);
@@ -126,20 +135,15 @@ static JSValue js_fetch_admit(JSContext *ctx, JSValueConst this_val, int argc, J
     if (!st)
         return JS_ThrowInternalError(ctx, "fetch is not available here");
     if (!ev)
-        return JS_ThrowTypeError(ctx,
-                                 "Disallowed operation called within global scope. Asynchronous I/O "
-                                 "(ex: fetch() or connect()), setting a timeout, and generating random "
-                                 "values are not allowed within global scope. To fix this error, "
-                                 "perform this operation within a handler.");
+        return throw_error(ctx, "Disallowed operation called within global scope. Asynchronous "
+                                "I/O (ex: fetch() or connect()), setting a timeout, and "
+                                "generating random values are not allowed within global scope. "
+                                "To fix this error, perform this operation within a handler.");
     evrec *er = evrec_get(st, ev);
     if (!er)
         return JS_ThrowOutOfMemory(ctx);
-    if (er->count >= FETCH_SUBREQUESTS_MAX) {
-        JSValue ex = JS_NewError(ctx);
-        JS_DefinePropertyValueStr(ctx, ex, "message", JS_NewString(ctx, "Too many subrequests."),
-                                  JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
-        return JS_Throw(ctx, ex);
-    }
+    if (er->count >= FETCH_SUBREQUESTS_MAX)
+        return throw_error(ctx, "Too many subrequests.");
     er->count++;
     if (er->active < FETCH_CONNECTIONS_MAX) {
         er->active++;

@@ -68,6 +68,8 @@ before(async () => {
     "wrangler.toml": `name = "fetch"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\n[vars]\nUP = "${upUrl}"\n`,
     "index.js": `
 const err = (e) => ({ name: e?.name, message: e?.message, ctor: e?.constructor?.name });
+let topLevel = "pending";
+fetch("http://127.0.0.1:1/").then(() => { topLevel = "resolved"; }, (e) => { topLevel = e.message; });
 export default { async fetch(req, env) {
   const u = new URL(req.url);
   const UP = env.UP;
@@ -125,6 +127,7 @@ export default { async fetch(req, env) {
       catch (e) { return out({ n, error: err(e) }); }
     }
     case "/big": return fetch(UP + "/big");
+    case "/toplevel": return out({ topLevel });
     case "/big-piped": {
       const r = await fetch(UP + "/big");
       const { readable, writable } = new TransformStream();
@@ -229,6 +232,11 @@ test("the 1001st subrequest of one request fails with Too many subrequests.", as
   const r = await j("/many");
   assert.equal(r.n, 1000);
   assert.deepEqual(r.error, { name: "Error", message: "Too many subrequests.", ctor: "Error" });
+});
+
+test("fetch() at the top level of the module is refused (WRK-7)", async () => {
+  const r = await j("/toplevel");
+  assert.match(r.topLevel, /^Disallowed operation called within global scope/);
 });
 
 const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
