@@ -189,19 +189,48 @@ static void rec_free(fstate *st, frec *f)
     free(f);
 }
 
-/* Calls cbs[name](args…) charged to the fetch's event; returns its result. */
+/* Runs JS charged to the fetch's event. Called from the loop (no event current),
+ * the event stays current so that the promise jobs the callback queued run under
+ * it when after_curl pumps them (if fetches of two events finish in one batch of
+ * curl's callbacks, the first one's jobs are charged to the second). Called from
+ * JS of another event (a resume that made curl deliver at once), that event is
+ * put back. */
+static js_event *charge_begin(frec *f)
+{
+    js_rt *rt = f->st->rt;
+    js_event *prev = js_rt_current(rt);
+    if (prev == f->ev)
+        return NULL;
+    if (prev)
+        js_event_ref(prev);
+    js_rt_enter(rt, f->ev);
+    return prev;
+}
+
+static void charge_end(fstate *st, js_event *prev)
+{
+    if (!prev)
+        return;
+    js_rt_enter(st->rt, prev);
+    js_event_unref(prev);
+}
+
+/* Calls cbs[name](args…); returns its result. */
 static JSValue call_cb(frec *f, const char *name, int argc, JSValue *argv)
 {
     fstate *st = f->st;
     JSContext *ctx = st->ctx;
-    js_rt_enter(st->rt, f->ev);
+    js_event *prev = charge_begin(f);
+    js_rt_event_begin(st->rt);
     JSValue fn = JS_GetPropertyStr(ctx, f->cbs, name);
     JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, argc, (JSValueConst *)argv);
     JS_FreeValue(ctx, fn);
+    js_rt_event_end(st->rt);
     for (int i = 0; i < argc; i++)
         JS_FreeValue(ctx, argv[i]);
     if (JS_IsException(r))
         js_log_exception(ctx, "fetch");
+    charge_end(st, prev);
     return r;
 }
 
@@ -252,13 +281,16 @@ static void on_done(outbound_req *r, void *ud, int rc, const char *msg)
     JSContext *ctx = st->ctx;
     f->r = NULL; /* outbound frees it */
     JSValue arg = rc == 0 ? JS_UNDEFINED : JS_NewString(ctx, msg ? msg : "network error");
-    js_event *ev = f->ev;
-    js_event_ref(ev);
     JSValue res = call_cb(f, "done", 1, &arg);
     JS_FreeValue(ctx, res);
-    js_rt_enter(st->rt, ev);
+    /* The freed connection may go to a waiting fetch of the same event. */
+    js_event *prev = charge_begin(f);
+    js_event *ev = f->ev;
+    if (ev)
+        js_event_ref(ev);
     rec_free(st, f);
     js_event_unref(ev);
+    charge_end(st, prev);
 }
 
 static void after_curl(void *ud)
