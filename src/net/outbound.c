@@ -506,13 +506,14 @@ size_t outbound_active(const outbound *o)
 static int add_header(outbound_req *r, const char *name, const char *value)
 {
     size_t nl = strlen(name), vl = strlen(value);
-    char *line = malloc(nl + vl + 3);
+    size_t cap = nl + vl + 3;
+    char *line = malloc(cap);
     if (!line)
         return -1;
     if (vl)
-        sprintf(line, "%s: %s", name, value);
+        snprintf(line, cap, "%s: %s", name, value);
     else
-        sprintf(line, "%s;", name);
+        snprintf(line, cap, "%s;", name);
     struct curl_slist *n = curl_slist_append(r->hdrs, line);
     free(line);
     if (!n)

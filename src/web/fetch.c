@@ -116,7 +116,8 @@ static void evrec_release(fstate *st, evrec *er)
         JS_FreeValue(st->ctx, fn);
         return; /* the slot passes to the waiter */
     }
-    er->active--;
+    if (er->active > 0)
+        er->active--;
 }
 
 /* Throws a plain Error (QuickJS has no JS_ThrowError). */
