@@ -154,6 +154,13 @@ void h1_conn_raw_timeout(h1_conn *c, uint32_t ms);
  * that never reads is dropped after the idle timeout). on_gone follows. */
 void h1_conn_raw_close(h1_conn *c, bool flush);
 
+/* Ends a streamed response without its end marker and closes the connection, so
+ * the client sees a broken body rather than a complete short one (the body's
+ * source failed). Finishes the request like h1_conn_end. */
+void h1_conn_abort(h1_conn *c);
+/* Bytes queued for the client and not yet taken by the kernel: a streaming
+ * writer waits while this is high (the backpressure h1_conn_write lacks). */
+size_t h1_conn_queued(const h1_conn *c);
 /* True once the peer has gone away or the server is closing. */
 bool h1_conn_closed(const h1_conn *c);
 /* Remote address as text ("127.0.0.1"), for logs and CF-Connecting-IP. */

@@ -988,3 +988,16 @@ void h1_conn_raw_timeout(h1_conn *c, uint32_t ms)
     c->raw_ms = ms;
     timer_arm(c, T_RAW, true);
 }
+
+void h1_conn_abort(h1_conn *c)
+{
+    assert(c->req_active && c->streaming);
+    if (!c->closing)
+        conn_close(c);
+    finish(c);
+}
+
+size_t h1_conn_queued(const h1_conn *c)
+{
+    return h1_conn_queued_bytes(c);
+}

@@ -5,7 +5,8 @@
  * bytes to N.makeIncomingRequest, which builds the Request without re-validating
  * what our own parser produced. Outgoing: N.responseParts returns [status, flat
  * headers, body, statusText]; the body bytes are copied once into a C buffer, a
- * custom statusText becomes the reason phrase. */
+ * custom statusText becomes the reason phrase; a stream body is handed back as the
+ * stream, which worker.c sends chunk by chunk. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,10 +344,10 @@ int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *o
         goto done;
     }
     if (JS_IsObject(body) && !JS_IsArray(ctx, body)) {
-        JSValue then = JS_GetPropertyStr(ctx, body, "then");
-        bool is_promise = JS_IsFunction(ctx, then);
-        JS_FreeValue(ctx, then);
-        if (is_promise) {
+        JSValue get_reader = JS_GetPropertyStr(ctx, body, "getReader");
+        bool is_stream = JS_IsFunction(ctx, get_reader);
+        JS_FreeValue(ctx, get_reader);
+        if (is_stream) {
             out->body_pending = true;
             out->body_promise = JS_DupValue(ctx, body);
             rc = 0;

@@ -9,7 +9,9 @@
  *   20_encoding.js TextEncoder/TextDecoder, atob/btoa wrappers
  *   25_crypto.js   crypto, crypto.subtle
  *   30_url.js      URL, URLSearchParams
+ *   35_streams.js  ReadableStream, WritableStream, TransformStream
  *   40_headers.js, 41_body.js, 42_request.js, 43_response.js
+ *   45_fetch.js    fetch() over the natives of fetch.c (net/outbound.c)
  *   50_websocket.js WebSocket, WebSocketPair, MessageEvent, CloseEvent
  *   90_worker.js   FetchEvent, addEventListener, the fetch dispatch
  * (timers are C natives, web/timers.c, installed by web_timers_install).
@@ -48,6 +50,7 @@ int web_websocket_install(JSContext *ctx, JSValueConst native);
  * (the request is not finished then); DUR_ECLOSED if the client went away. */
 int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueConst response,
                    const h1_header *hdrs, size_t n);
+int web_fetch_install(JSContext *ctx, JSValueConst native);
 
 /* A JS string from UTF-8 bytes; invalid sequences become U+FFFD, or JS_NULL is
  * returned when `fatal` (http.c). */
@@ -76,7 +79,7 @@ typedef struct web_response_parts {
     size_t body_len;
     char *body_owned;         /* owned, may be NULL */
     JSValue hold;             /* keeps the JS value behind `body` alive; JS_UNDEFINED if none */
-    bool body_pending;        /* body is a stream: await body_promise (→ ArrayBuffer) */
+    bool body_pending;        /* body is a stream: body_promise is the ReadableStream */
     JSValue body_promise;     /* JS_UNDEFINED unless body_pending */
 } web_response_parts;
 
@@ -84,6 +87,6 @@ typedef struct web_response_parts {
  * `v` is not a Response ("handler returned a string, not a Response"); -1 with a JS
  * exception pending on other failures. Marks the body used. */
 int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *out, err *e);
-/* After a pending body settled: take the bytes of the ArrayBuffer `ab`. */
+/* Takes the bytes of `ab` as the body (for a caller that read a stream itself). */
 int web_response_parts_set_body(JSContext *ctx, web_response_parts *p, JSValueConst ab);
 void web_response_parts_fini(JSContext *ctx, web_response_parts *p);

@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "js/bytes.h"
 #include "net/ws.h"
 #include "storage/natives.h"
 #include "web/web.h"
@@ -44,6 +45,7 @@ typedef struct wreq {
     uv_timer_t *timer;        /* wall limit, armed only if the first pump did not settle */
     web_response_parts parts; /* while waiting for a streamed body */
     bool parts_live;
+    bool streaming;           /* the head is out; the body follows (N.streamBody) */
     js_event *ev;             /* referenced: the request's CPU budget and its timers */
     bool ws;                  /* a valid WebSocket handshake: a 101 may answer it */
     char ws_accept[WS_ACCEPT_LEN + 1];
@@ -58,7 +60,7 @@ struct worker {
     uint32_t free_head;       /* UINT32_MAX = none */
     size_t inflight;
     JSValue dispatch;         /* N.dispatchFetch */
-    JSValue await_body;       /* N.awaitBody */
+    JSValue await_body;       /* N.streamBody */
     uv_timer_t *reset_timer;  /* armed when the heap overflowed: re-create the context */
 };
 
@@ -145,6 +147,7 @@ static void slot_free(worker *w, uint32_t i)
     }
     r->conn = NULL;
     r->req = NULL;
+    r->streaming = false;
     r->gen = (r->gen + 1) % GEN_MAX;
     r->next_free = w->free_head;
     w->free_head = i;
@@ -166,6 +169,12 @@ static void log_request(worker *w, const wreq *r, int status)
 static void respond_error(worker *w, uint32_t i, int status, const char *body)
 {
     wreq *r = &w->slots[i];
+    if (r->streaming) {
+        /* The head went out already: all that is left is to break the body. */
+        h1_conn_abort(r->conn);
+        slot_free(w, i);
+        return;
+    }
     log_request(w, r, status);
     h1_header hdr = {"content-type", 12, "text/plain;charset=UTF-8", 24};
     h1_conn_respond(r->conn, status, &hdr, 1, body, strlen(body));
@@ -262,8 +271,19 @@ static void take_response(worker *w, uint32_t i, JSValueConst v)
         respond_parts(w, i, &r->parts);
         return;
     }
-    /* A streamed body: collect it, then answer (true streaming comes with streams
-     * on the wire; until then the length is known when we write). */
+    /* A stream body: send the head now, then each chunk as the stream gives it
+     * (N.streamBody → bodyChunk … bodyEnd). The handler has answered, so the wall
+     * limit no longer applies (WRK-32: unlimited while the client is connected). */
+    log_request(w, r, r->parts.status);
+    if (r->parts.reason)
+        (void)h1_conn_reason(r->conn, r->parts.reason, r->parts.reason_len);
+    r->streaming = true;
+    if (r->timer) {
+        uv_timer_stop(r->timer);
+        uv_close((uv_handle_t *)r->timer, on_timer_closed);
+        r->timer = NULL;
+    }
+    h1_conn_start(r->conn, r->parts.status, r->parts.headers, r->parts.header_count);
     JSValue args[2] = {JS_NewInt32(w->ctx, slot_id(w, i)), JS_DupValue(w->ctx, r->parts.body_promise)};
     JSValue res = JS_Call(w->ctx, w->await_body, JS_UNDEFINED, 2, args);
     JS_FreeValue(w->ctx, args[1]);
@@ -298,19 +318,63 @@ static JSValue js_fetch_failed(JSContext *ctx, JSValueConst this_val, int argc, 
     return JS_UNDEFINED;
 }
 
-static JSValue js_body_done(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+/* N.bodyChunk(id, bytes) → bytes queued for the client, or -1 once the client is
+ * gone (the stream is then cancelled by the caller). */
+static JSValue js_body_chunk(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     worker *w = worker_of(ctx);
     int32_t id;
     uint32_t i;
-    if (!w || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i))
+    if (!w || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i) ||
+        !w->slots[i].streaming)
+        return JS_NewInt32(ctx, -1);
+    wreq *r = &w->slots[i];
+    size_t len;
+    JSValue hold;
+    const uint8_t *p = js_bytes_of(ctx, argv[1], &len, &hold);
+    if (!p)
+        return JS_EXCEPTION;
+    int rc = h1_conn_write(r->conn, p, len);
+    JS_FreeValue(ctx, hold);
+    if (rc < 0 || h1_conn_closed(r->conn))
+        return JS_NewInt32(ctx, -1);
+    return JS_NewFloat64(ctx, (double)h1_conn_queued(r->conn));
+}
+
+/* N.bodyQueued(id) → bytes queued for the client, -1 once it is gone. */
+static JSValue js_body_queued(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    worker *w = worker_of(ctx);
+    int32_t id;
+    uint32_t i;
+    if (!w || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i) ||
+        !w->slots[i].streaming || h1_conn_closed(w->slots[i].conn))
+        return JS_NewInt32(ctx, -1);
+    return JS_NewFloat64(ctx, (double)h1_conn_queued(w->slots[i].conn));
+}
+
+/* N.bodyEnd(id, error): the stream ended (error undefined) or failed (the error is
+ * logged and the connection broken, so the client cannot take a short body for a
+ * whole one). */
+static JSValue js_body_end(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    worker *w = worker_of(ctx);
+    int32_t id;
+    uint32_t i;
+    if (!w || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i) ||
+        !w->slots[i].streaming)
         return JS_UNDEFINED;
     wreq *r = &w->slots[i];
-    if (web_response_parts_set_body(ctx, &r->parts, argv[1]) < 0) {
-        fail_with(w, i, JS_UNDEFINED, false);
-        return JS_UNDEFINED;
+    if (argc > 1 && !JS_IsUndefined(argv[1])) {
+        char *text = js_exception_text(ctx, argv[1]);
+        log_error("%s %.*s: the response body stream failed: %s", r->req->method,
+                  (int)r->req->target_len, r->req->target, text ? text : "(out of memory)");
+        free(text);
+        h1_conn_abort(r->conn);
+    } else {
+        h1_conn_end(r->conn);
     }
-    respond_parts(w, i, &r->parts);
+    slot_free(w, i);
     return JS_UNDEFINED;
 }
 
@@ -334,7 +398,9 @@ int worker_js_install(JSContext *ctx, JSValueConst native)
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("fetchDone", 2, js_fetch_done),
         JS_CFUNC_DEF("fetchFailed", 2, js_fetch_failed),
-        JS_CFUNC_DEF("bodyDone", 2, js_body_done),
+        JS_CFUNC_DEF("bodyChunk", 2, js_body_chunk),
+        JS_CFUNC_DEF("bodyQueued", 1, js_body_queued),
+        JS_CFUNC_DEF("bodyEnd", 2, js_body_end),
         JS_CFUNC_DEF("logError", 1, js_log_error),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
@@ -677,7 +743,7 @@ static int context_open(worker *w, err *e)
         obj_shard_attach(w->opts.obj_shard, w->ctx);
     JSValue native = js_native(w->ctx);
     w->dispatch = JS_GetPropertyStr(w->ctx, native, "dispatchFetch");
-    w->await_body = JS_GetPropertyStr(w->ctx, native, "awaitBody");
+    w->await_body = JS_GetPropertyStr(w->ctx, native, "streamBody");
     if (load_main(w, e) < 0)
         return -1;
     if (w->opts.obj_shard)

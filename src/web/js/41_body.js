@@ -1,5 +1,5 @@
-// Bodies: a small ReadableStream, Blob, FormData, and the body mixin shared by
-// Request and Response (spec WEB-1, WEB-2, WEB-7, WEB-17). A body is kept as its
+// Bodies: Blob, FormData, and the body mixin shared by Request and Response
+// (spec WEB-1, WEB-2, WEB-17; streams are 35_streams.js). A body is kept as its
 // source (string, bytes, Blob, FormData, URLSearchParams or stream) and converted
 // only when read, so the common cases never build a stream.
 (() => {
@@ -8,140 +8,6 @@
   const enc = (s) => N.bodyUtf8Encode(s);
   const dec = (u8) => N.bodyUtf8Decode(u8);
 
-  // ---- ReadableStream (default reader, underlying source start/pull/cancel) ----
-  const kState = Symbol("state");
-  class ReadableStreamDefaultController {
-    constructor(s) { this[kState] = s; }
-    enqueue(chunk) {
-      const s = this[kState];
-      if (s.closed || s.errored) throw new TypeError("Cannot enqueue to a closed or errored stream");
-      if (s.waiters.length) s.waiters.shift().resolve({ value: chunk, done: false });
-      else s.queue.push(chunk);
-    }
-    close() {
-      const s = this[kState];
-      if (s.closed) throw new TypeError("The stream is already closed");
-      s.closed = true;
-      if (s.queue.length === 0) for (const w of s.waiters.splice(0)) w.resolve({ value: undefined, done: true });
-      s.resolveClosed?.();
-    }
-    error(e) {
-      const s = this[kState];
-      s.errored = true; s.error = e;
-      for (const w of s.waiters.splice(0)) w.reject(e);
-      s.rejectClosed?.(e);
-    }
-    get desiredSize() { const s = this[kState]; return s.closed ? 0 : 1 - s.queue.length; }
-  }
-  class ReadableStreamDefaultReader {
-    constructor(stream) {
-      if (stream.locked) throw new TypeError("ReadableStream is locked");
-      stream[kState].locked = true;
-      this[kState] = stream[kState];
-      this.closed = new Promise((res, rej) => { this[kState].resolveClosed = res; this[kState].rejectClosed = rej; });
-      this.closed.catch(() => {});
-    }
-    read() {
-      const s = this[kState];
-      if (!s) return Promise.reject(new TypeError("This reader has been released"));
-      if (s.queue.length) {
-        const value = s.queue.shift();
-        if (s.queue.length === 0 && !s.closed) pull(s);
-        return Promise.resolve({ value, done: false });
-      }
-      if (s.errored) return Promise.reject(s.error);
-      if (s.closed) return Promise.resolve({ value: undefined, done: true });
-      const p = new Promise((resolve, reject) => s.waiters.push({ resolve, reject }));
-      pull(s);
-      return p;
-    }
-    releaseLock() { if (this[kState]) { this[kState].locked = false; this[kState] = null; } }
-    cancel(reason) { const s = this[kState]; return s ? cancel(s, reason) : Promise.resolve(); }
-  }
-  const pull = (s) => {
-    if (!s.source || typeof s.source.pull !== "function" || s.pulling || s.closed || s.errored) return;
-    s.pulling = true;
-    Promise.resolve().then(() => s.source.pull(s.controller)).then(
-      () => { s.pulling = false; if (s.waiters.length && !s.queue.length) pull(s); },
-      (e) => { s.pulling = false; s.controller.error(e); });
-  };
-  const cancel = (s, reason) => {
-    s.closed = true; s.queue.length = 0;
-    for (const w of s.waiters.splice(0)) w.resolve({ value: undefined, done: true });
-    return Promise.resolve(s.source && typeof s.source.cancel === "function" ? s.source.cancel(reason) : undefined).then(() => undefined);
-  };
-  class ReadableStream {
-    constructor(source = {}, strategy) {
-      const s = { source, queue: [], waiters: [], closed: false, errored: false, locked: false, pulling: false };
-      this[kState] = s;
-      s.controller = new ReadableStreamDefaultController(s);
-      if (typeof source.start === "function") {
-        Promise.resolve(source.start(s.controller)).then(() => pull(s), (e) => s.controller.error(e));
-      }
-    }
-    get locked() { return this[kState].locked; }
-    getReader(options) {
-      if (options && options.mode === "byob") throw new TypeError("BYOB readers are not supported by durable yet");
-      return new ReadableStreamDefaultReader(this);
-    }
-    cancel(reason) {
-      if (this.locked) return Promise.reject(new TypeError("Cannot cancel a locked stream"));
-      return cancel(this[kState], reason);
-    }
-    tee() {
-      const reader = this.getReader();
-      const branches = [];
-      let reading = null;
-      const pullBoth = () => reading || (reading = reader.read().then(({ value, done }) => {
-        reading = null;
-        for (const c of branches) { if (done) c.close(); else c.enqueue(value); }
-      }));
-      const mk = () => new ReadableStream({ start: (c) => { branches.push(c); }, pull: () => pullBoth() });
-      return [mk(), mk()];
-    }
-    async *[Symbol.asyncIterator]() {
-      const r = this.getReader();
-      try {
-        for (;;) { const { value, done } = await r.read(); if (done) return; yield value; }
-      } finally { r.releaseLock(); }
-    }
-    async pipeTo(dest) {
-      const w = dest.getWriter();
-      for await (const chunk of this) await w.write(chunk);
-      await w.close();
-    }
-    pipeThrough(t) { this.pipeTo(t.writable); return t.readable; }
-    get [Symbol.toStringTag]() { return "ReadableStream"; }
-  }
-  class WritableStream {
-    constructor(sink = {}) { this._sink = sink; this._locked = false; if (sink.start) sink.start({ error() {} }); }
-    get locked() { return this._locked; }
-    getWriter() {
-      if (this._locked) throw new TypeError("WritableStream is locked");
-      this._locked = true;
-      const sink = this._sink;
-      return {
-        write: (c) => Promise.resolve(sink.write ? sink.write(c, { error() {} }) : undefined),
-        close: () => Promise.resolve(sink.close ? sink.close() : undefined),
-        abort: (r) => Promise.resolve(sink.abort ? sink.abort(r) : undefined),
-        releaseLock: () => { this._locked = false; },
-        get ready() { return Promise.resolve(); },
-        get closed() { return Promise.resolve(); },
-      };
-    }
-  }
-  class TransformStream {
-    constructor(transformer = {}) {
-      let ctl;
-      this.readable = new ReadableStream({ start: (c) => { ctl = c; } });
-      const tctl = { enqueue: (c) => ctl.enqueue(c), error: (e) => ctl.error(e), terminate: () => ctl.close() };
-      this.writable = new WritableStream({
-        write: (chunk) => transformer.transform ? transformer.transform(chunk, tctl) : tctl.enqueue(chunk),
-        close: async () => { if (transformer.flush) await transformer.flush(tctl); ctl.close(); },
-      });
-    }
-  }
-  Object.assign(globalThis, { ReadableStream, WritableStream, TransformStream, ReadableStreamDefaultReader });
 
   const toBytes = (chunk) => {
     if (typeof chunk === "string") return enc(chunk);
@@ -291,6 +157,8 @@
   const used = () => new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
   const bytesOf = (self) => {
     if (self[kUsed]) return Promise.reject(used());
+    const st = self[kStream] || (self[kBody] instanceof ReadableStream ? self[kBody] : null);
+    if (st && (N.streamLocked(st) || N.streamDisturbed(st))) return Promise.reject(used());
     const b = self[kBody];
     self[kUsed] = b !== null;
     if (self[kStream]) return readAll(self[kStream]);
@@ -308,7 +176,7 @@
       const self = this;
       return (this[kStream] = new ReadableStream({ start(c) { c.enqueue(typeof b === "string" ? enc(b) : b.slice()); c.close(); } }));
     },
-    get bodyUsed() { return this[kUsed]; },
+    get bodyUsed() { return this[kUsed] || (this[kStream] !== null && this[kStream] !== undefined && N.streamDisturbed(this[kStream])); },
     text() {
       if (!this[kUsed] && typeof this[kBody] === "string" && !this[kStream]) { this[kUsed] = true; return Promise.resolve(this[kBody]); }
       return bytesOf(this).then(dec);

@@ -129,7 +129,7 @@
   };
   N.responseHead = (r) => [r[kStatus], r[kStatusText], N.headersFlat(r[kHeaders])];
   // web_response_parts_get: [status, flatHeaders, body, statusText] where body is
-  // null, a string, a Uint8Array or a Promise of one, and a non-empty statusText is
+  // null, a string, a Uint8Array or a ReadableStream, and a non-empty statusText is
   // sent as the reason phrase; or a string saying what v was instead.
   N.responseParts = (v) => {
     if (!(v instanceof Response)) return `the handler returned ${describe(v)}, not a Response`;
@@ -138,7 +138,8 @@
     if (v[kStream] || v[kBody] instanceof ReadableStream) {
       if (v[kUsed]) throw new TypeError("The Response body has already been used.");
       v[kUsed] = true;
-      body = N.readAll(v[kStream] || v[kBody]);
+      body = v[kStream] || v[kBody];
+      if (body.locked) throw new TypeError("The Response body stream is locked to a reader.");
     } else if (v[kBody] !== null) {
       if (v[kUsed]) throw new TypeError("The Response body has already been used.");
       v[kUsed] = true;

@@ -140,7 +140,28 @@
     else
       done(id, r);
   };
-  N.awaitBody = (id, p) => {
-    p.then((ab) => N.bodyDone(id, ab), (e) => failed(id, e));
+  // A Response whose body is a stream: worker.c has sent the head; each chunk goes
+  // to the client as it comes. While more than HIGH bytes wait for the client the
+  // stream is not read (so a fast source behind a slow client is paused, not
+  // buffered), checking again every millisecond until the queue is under LOW.
+  const HIGH = 1 << 20, LOW = 256 << 10;
+  const notBytes = () => new TypeError("This ReadableStream did not return bytes.");
+  N.streamBody = (id, stream) => {
+    const reader = stream.getReader();
+    const fail = (e) => { N.bodyEnd(id, e); reader.cancel(e).catch(() => {}); };
+    const drain = () => new Promise((resolve) => {
+      const check = () => { const q = N.bodyQueued(id); if (q < 0 || q < LOW) resolve(); else setTimeout(check, 1); };
+      setTimeout(check, 1);
+    });
+    const step = () => {
+      reader.read().then(({ value, done }) => {
+        if (done) { N.bodyEnd(id); return; }
+        if (!(value instanceof Uint8Array || value instanceof ArrayBuffer || ArrayBuffer.isView(value))) { fail(notBytes()); return; }
+        const q = N.bodyChunk(id, value);
+        if (q < 0) { N.bodyEnd(id); reader.cancel(new Error("The client went away.")).catch(() => {}); return; }
+        if (q > HIGH) drain().then(step); else step();
+      }, fail);
+    };
+    step();
   };
 })();
