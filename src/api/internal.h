@@ -1,0 +1,49 @@
+/* api/internal.h: what the files of src/api share. */
+#pragma once
+#include <sqlite3.h>
+
+#include "api/api.h"
+#include "base/buf.h"
+
+struct deploy_store {
+    sqlite3 *db;
+    char path[4096];        /* <data>/durable.sqlite, for messages */
+    char account[33];
+};
+
+/* ---- multipart.c ---- */
+
+#define API_BOUNDARY_MAX 70
+#define API_PARTS_MAX 256
+
+typedef struct api_part {
+    char name[256];          /* form field name */
+    char filename[256];      /* "" when the part has none */
+    char content_type[128];  /* "" when the part has none */
+    const char *data;        /* borrowed from the body */
+    size_t data_len;
+} api_part;
+
+/* Splits a multipart/form-data body into parts (borrowing the body). Returns 0
+ * with *count parts, or DUR_EPARSE / DUR_ETOOBIG with *e naming the problem. */
+int api_multipart_parse(const char *content_type, const char *body, size_t len,
+                        api_part *parts, size_t parts_max, size_t *count, err *e);
+int api__header_param(const char *v, size_t len, const char *name, char *out, size_t cap);
+
+/* ---- deploy_store.c: shared SQL helpers ---- */
+
+/* Fills e with "<path>: <what>: <sqlite message>" and returns -1. */
+int deploy__fail(const deploy_store *s, const char *what, err *e);
+/* Column readers that check the stored type: a value durable would not have
+ * written is an error naming the file, table and column ("changed by something
+ * else"), never a crash or a silent default. */
+int deploy__col_text(const deploy_store *s, sqlite3_stmt *st, int col, const char *table,
+                     const char **out, err *e);
+int deploy__col_int(const deploy_store *s, sqlite3_stmt *st, int col, const char *table,
+                    int64_t *out, err *e);
+/* Like deploy__col_text, but NULL is allowed (*out = NULL). */
+int deploy__col_text_or_null(const deploy_store *s, sqlite3_stmt *st, int col,
+                             const char *table, const char **out, err *e);
+int64_t deploy__now_ms(void);
+/* Lowercase hex of n bytes into out (2n + 1 bytes). */
+void api__hex(const uint8_t *b, size_t n, char *out);
