@@ -47,9 +47,20 @@ int api_token_check(deploy_store *s, const char *token, size_t len, err *e);
 
 /* ---- the REST API (routes.c) ---- */
 
-typedef struct api_server api_server;
-/* Serves the REST API for store `s` (borrowed). Handles one request; answers it. */
-void api_handle(deploy_store *s, h1_conn *conn, const h1_request *req);
+#define API_UPLOAD_BYTES_MAX (10u * 1024u * 1024u)  /* larger uploads: 413 (envelope) */
+
+typedef struct api_ctx {
+    deploy_store *store;       /* borrowed */
+    const char *data_dir;      /* borrowed: <data>, whose objects/ the listing reads */
+    size_t upload_bytes_max;
+    /* Called after a commit that changed what a script serves (deploy, delete). */
+    void (*on_change)(void *ud, const char *script);
+    void *ud;
+} api_ctx;
+
+/* Answers one request of the REST API listener (spec api.md), with the
+ * Cloudflare envelope on every JSON answer. */
+void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req);
 
 /* ---- scripts, versions, modules (deploy_scripts.c) ---- */
 
@@ -135,6 +146,9 @@ typedef struct deploy_ns {
     char class_name[256];
     bool use_sqlite;
     int64_t created_ms;
+    char identity[DEPLOY_NAME_MAX + 258]; /* "<script>/<class at creation>": names the
+                                             objects' folder (objects/persist.c); kept
+                                             through renames */
 } deploy_ns;
 
 int deploy_ns_create(deploy_store *s, const char *name, const char *script,
@@ -153,3 +167,14 @@ int deploy_ns_list(deploy_store *s, int64_t offset, int64_t limit, deploy_ns *ou
                    int64_t *total, err *e);
 /* Records that migration `tag` of `script` was applied. */
 int deploy_migration_record(deploy_store *s, const char *script, const char *tag, err *e);
+
+/* ---- serving what was deployed (materialise.c) ---- */
+
+#include "config/config.h"
+
+bool deploy_module_name_valid(const char *name);
+/* Fills *c for the live version of script `want` (NULL: the script deployed most
+ * recently) after writing its modules under <data>/scripts/<name>/<version>/.
+ * Returns 1 filled (config_fini it), 0 nothing deployed, <0 error. */
+int deploy_config_build(deploy_store *s, const char *data_dir, const char *want, config *c,
+                        err *e);

@@ -4,24 +4,26 @@
  * made it, as wrangler names them). */
 #include "api/internal.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <openssl/rand.h>
 
-#define NS_COLS "SELECT id, name, script, class, use_sqlite, created_ms FROM deploy_namespaces "
+#define NS_COLS "SELECT id, name, script, class, use_sqlite, created_ms, identity FROM deploy_namespaces "
 
 static int ns_row(deploy_store *s, sqlite3_stmt *st, deploy_ns *o, err *e)
 {
     static const char *t = "deploy_namespaces";
-    const char *id, *name, *script, *cls;
+    const char *id, *name, *script, *cls, *ident;
     int64_t sq;
     memset(o, 0, sizeof *o);
     if (deploy__col_text(s, st, 0, t, &id, e) < 0 || deploy__col_text(s, st, 1, t, &name, e) < 0 ||
         deploy__col_text(s, st, 2, t, &script, e) < 0 ||
         deploy__col_text(s, st, 3, t, &cls, e) < 0 || deploy__col_int(s, st, 4, t, &sq, e) < 0 ||
-        deploy__col_int(s, st, 5, t, &o->created_ms, e) < 0)
+        deploy__col_int(s, st, 5, t, &o->created_ms, e) < 0 ||
+        deploy__col_text(s, st, 6, t, &ident, e) < 0)
         return -1;
     if (strlen(id) != 32 || strlen(name) >= sizeof o->name || strlen(script) >= sizeof o->script ||
-        strlen(cls) >= sizeof o->class_name || (sq != 0 && sq != 1))
+        strlen(cls) >= sizeof o->class_name || strlen(ident) >= sizeof o->identity || (sq != 0 && sq != 1))
         return err_setf(e, DUR_EINVAL, "%s: table deploy_namespaces holds a row durable would "
                         "not write (id '%.40s'): the file was changed by something else",
                         s->path, id), -1;
@@ -29,6 +31,7 @@ static int ns_row(deploy_store *s, sqlite3_stmt *st, deploy_ns *o, err *e)
     memcpy(o->name, name, strlen(name) + 1);
     memcpy(o->script, script, strlen(script) + 1);
     memcpy(o->class_name, cls, strlen(cls) + 1);
+    memcpy(o->identity, ident, strlen(ident) + 1);
     o->use_sqlite = sq == 1;
     return 0;
 }
@@ -83,8 +86,9 @@ int deploy_ns_create(deploy_store *s, const char *name, const char *script,
     memcpy(out->class_name, class_name, strlen(class_name) + 1);
     out->use_sqlite = use_sqlite;
     out->created_ms = deploy__now_ms();
+    snprintf(out->identity, sizeof out->identity, "%s/%s", script, class_name);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO deploy_namespaces VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO deploy_namespaces VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                            -1, &st, NULL) != SQLITE_OK)
         return deploy__fail(s, "cannot store the namespace", e);
     sqlite3_bind_text(st, 1, out->id, -1, SQLITE_STATIC);
@@ -93,6 +97,7 @@ int deploy_ns_create(deploy_store *s, const char *name, const char *script,
     sqlite3_bind_text(st, 4, class_name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, use_sqlite);
     sqlite3_bind_int64(st, 6, out->created_ms);
+    sqlite3_bind_text(st, 7, out->identity, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : deploy__fail(s, "cannot store the namespace", e);

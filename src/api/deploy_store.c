@@ -39,7 +39,7 @@ static const char schema[] =
     "  PRIMARY KEY (script, version, name));"
     "CREATE TABLE IF NOT EXISTS deploy_namespaces (id TEXT PRIMARY KEY, name TEXT NOT NULL "
     "  UNIQUE, script TEXT NOT NULL, class TEXT NOT NULL, use_sqlite INTEGER NOT NULL, "
-    "  created_ms INTEGER NOT NULL);"
+    "  created_ms INTEGER NOT NULL, identity TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS deploy_migrations (script TEXT NOT NULL, tag TEXT NOT NULL, "
     "  applied_ms INTEGER NOT NULL, PRIMARY KEY (script, tag));"
     "CREATE TABLE IF NOT EXISTS deploy_tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
@@ -60,7 +60,7 @@ static const table_shape shapes[] = {
     {"deploy_modules", "script TEXT, version INTEGER, name TEXT, content_type TEXT, content BLOB"},
     {"deploy_bindings", "script TEXT, version INTEGER, name TEXT, type TEXT, json TEXT"},
     {"deploy_namespaces", "id TEXT, name TEXT, script TEXT, class TEXT, use_sqlite INTEGER, "
-                          "created_ms INTEGER"},
+                          "created_ms INTEGER, identity TEXT"},
     {"deploy_migrations", "script TEXT, tag TEXT, applied_ms INTEGER"},
     {"deploy_tokens", "id TEXT, name TEXT, hash BLOB, created_ms INTEGER, revoked_ms INTEGER"},
 };

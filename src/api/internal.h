@@ -47,3 +47,36 @@ int deploy__col_text_or_null(const deploy_store *s, sqlite3_stmt *st, int col,
 int64_t deploy__now_ms(void);
 /* Lowercase hex of n bytes into out (2n + 1 bytes). */
 void api__hex(const uint8_t *b, size_t n, char *out);
+
+/* ---- json_out.c ---- */
+int api__json_str(buf *b, const char *s, size_t len);
+int api__json_cstr(buf *b, const char *s);   /* NULL writes null */
+int api__json_time(buf *b, int64_t ms);      /* RFC 3339 UTC, microseconds (API-7) */
+
+/* ---- routes.c ---- */
+#include "config/config.h"
+
+typedef struct api_req {
+    h1_conn *conn;
+    const h1_request *req;
+    const char *query;        /* after '?', or NULL */
+    char pointer[128];        /* JSON pointer of the offending input, for errors */
+    bool log;
+} api_req;
+
+/* Answers with the envelope: result is JSON text (NULL: null). */
+void api__reply(api_req *r, int status, const char *result, size_t result_len,
+                const char *result_info);
+void api__reply_err(api_req *r, int status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void api__store_error(api_req *r, const err *e);
+bool api__query(const api_req *r, const char *key, char *out, size_t cap);
+int api__query_int(api_req *r, const char *key, long def, long min, long max, bool clamp,
+                   long *out);
+int api__script_json(buf *b, const deploy_script_info *s);
+void api__sha256(const void *p, size_t n, unsigned char out[32]);
+
+/* ---- upload.c ---- */
+/* The JSON body of the request as a tree, or NULL after answering 400. */
+cfg_value *api__json_body(api_req *r);
+void api__script_put(api_ctx *a, api_req *r, const char *name);

@@ -131,9 +131,9 @@ static int part_headers(const char *p, size_t len, api_part *part, size_t index,
                 return err_setf(e, DUR_EPARSE, "multipart part %zu: Content-Disposition is not "
                                 "form-data", index + 1);
             int r = api__header_param(val, vlen, "name", part->name, sizeof part->name);
-            if (r <= 0)
+            if (r <= 0 || part->name[0] == '\0')
                 return err_setf(e, DUR_EPARSE, "multipart part %zu: Content-Disposition has %s",
-                                index + 1, r == 0 ? "no name" : "a malformed or too long name");
+                                index + 1, r < 0 ? "a malformed or too long name" : "no name");
             r = api__header_param(val, vlen, "filename", part->filename, sizeof part->filename);
             if (r < 0)
                 return err_setf(e, DUR_EPARSE, "multipart part '%s': malformed or too long "

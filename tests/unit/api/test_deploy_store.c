@@ -208,6 +208,8 @@ static void test_namespaces(void **state)
     assert_int_equal(deploy_ns_rename(s, "w", "C3", "D3", &e), 0);
     assert_int_equal(deploy_ns_find(s, "w", "D3", &got, &e), 1);
     assert_int_equal(deploy_ns_find(s, "w", "C3", &got, &e), 0);
+    assert_int_equal(deploy_ns_find(s, "w", "D3", &got, &e), 1);
+    assert_string_equal(got.identity, "w/C3");   /* the objects' folder stays */
     deploy_store_close(s);
 }
 

@@ -90,6 +90,11 @@ static void test_errors(void **state)
     assert_int_equal(parse(CT, "--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--", p,
                            &n, &e), DUR_EPARSE);
     assert_non_null(strstr(e.msg, "no name"));
+    /* An empty name (found by fuzz_multipart). */
+    assert_int_equal(parse(CT, "--XyZ\r\nContent-Disposition: form-data; name=;a\r\n\r\nx\r\n"
+                               "--XyZ--", p, &n, &e), DUR_EPARSE);
+    assert_int_equal(parse(CT, "--XyZ\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nx\r\n"
+                               "--XyZ--", p, &n, &e), DUR_EPARSE);
     assert_int_equal(parse(CT, "--XyZ\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n"
                                "--XyZ--", p, &n, &e), DUR_EPARSE);
     /* Unterminated quote in a parameter. */
