@@ -297,7 +297,10 @@ static int cmp_str(const void *x, const void *y)
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* hasStoredData (API-22): a KV key, a user table, or an alarm (_cf_METADATA row). */
+/* hasStoredData (API-22): a KV key, a user table, or an alarm (_cf_METADATA row).
+ * An object live in a shard holds its database exclusively (storage/db.c), so it
+ * cannot be read from here: its file exists only because something was written
+ * (storage creates it on the first write), and it counts as having data. */
 static bool has_stored_data(const char *path)
 {
     sqlite3 *db = NULL;
@@ -311,10 +314,14 @@ static bool has_stored_data(const char *path)
         };
         for (size_t i = 0; i < 3 && !any; i++) {
             sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v2(db, checks[i], -1, &st, NULL) == SQLITE_OK)
-                any = sqlite3_step(st) == SQLITE_ROW;
+            int rc = sqlite3_prepare_v2(db, checks[i], -1, &st, NULL);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+            any = rc == SQLITE_ROW || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
             sqlite3_finalize(st);
         }
+    } else {
+        any = true;   /* cannot be opened: held, as above */
     }
     sqlite3_close(db);
     return any;

@@ -318,7 +318,8 @@ int cmd_serve(int argc, char **argv)
     err e = {0};
     int lock_fd = -1, bound;
     /* Ports first (as durable dev), then the folder, held for the process's life. */
-    if ((port != 0 && h1_server_port_check(ip, port, &bound, &e) < 0) ||
+    /* --port 0: a free port picked once here, so restarts keep serving on it. */
+    if (h1_server_port_check(ip, port, &port, &e) < 0 ||
         (api_port != 0 && h1_server_port_check(ip, api_port, &bound, &e) < 0) ||
         fs_mkdir_p(data, &e) < 0 || fs_lock_dir(data, &lock_fd, &e) < 0) {
         fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
