@@ -149,6 +149,33 @@ test("atomic deploys: a refused upload changes nothing and the old version keeps
   assert.deepEqual(ns.body.result.filter((n) => n.script === "counter").map((n) => n.class), ["Counter"]);
 });
 
+test("objects: limit and cursor page through every object once", async () => {
+  for (let i = 0; i < 13; i++)
+    assert.equal((await fetch(srv.url + `/?name=page${i}`)).status, 200);
+  const ns = (await call(srv, token, "GET", NS)).body.result.find((n) => n.script === "counter");
+  const seen = [];
+  let cursor = "", pages = 0;
+  do {
+    const r = await call(srv, token, "GET", `${NS}/${ns.id}/objects?limit=10${cursor ? "&cursor=" + cursor : ""}`);
+    assert.equal(r.status, 200);
+    assert.ok(r.body.result.length <= 10);
+    assert.equal(r.body.result_info.count, r.body.result.length);
+    seen.push(...r.body.result.map((o) => o.id));
+    cursor = r.body.result_info.cursor;
+    assert.equal(cursor || undefined, r.body.result_info.cursors.after);
+    pages++;
+  } while (cursor);
+  assert.equal(pages, 2);
+  assert.ok(seen.length >= 15);   // flow, atomic, page0..12
+  assert.deepEqual(seen, [...seen].sort());
+  assert.equal(new Set(seen).size, seen.length);
+  // limit below 10 is clamped (API-20), a bad limit or cursor refused.
+  const small = await call(srv, token, "GET", `${NS}/${ns.id}/objects?limit=1`);
+  assert.equal(small.body.result.length, 10);
+  assertError(await call(srv, token, "GET", `${NS}/${ns.id}/objects?limit=abc`), 400, 10001);
+  assertError(await call(srv, token, "GET", `${NS}/${ns.id}/objects?cursor=zzz`), 400, 10001);
+});
+
 test("multipart and metadata errors: 400 10021 naming the problem", async () => {
   const mod = { "w.mjs": ["application/javascript+module", "export default {}"] };
   const cases = [
@@ -229,33 +256,6 @@ test("namespaces: the beta POST form, pagination edges, bad values refused", asy
     assertError(r, 400, 10001);
     assert.match(r.body.errors[0].message, /whole number/);
   }
-});
-
-test("objects: limit and cursor page through every object once", async () => {
-  for (let i = 0; i < 13; i++)
-    assert.equal((await fetch(srv.url + `/?name=page${i}`)).status, 200);
-  const ns = (await call(srv, token, "GET", NS + "?per_page=100")).body.result.find((n) => n.script === "counter");
-  const seen = [];
-  let cursor = "", pages = 0;
-  do {
-    const r = await call(srv, token, "GET", `${NS}/${ns.id}/objects?limit=10${cursor ? "&cursor=" + cursor : ""}`);
-    assert.equal(r.status, 200);
-    assert.ok(r.body.result.length <= 10);
-    assert.equal(r.body.result_info.count, r.body.result.length);
-    seen.push(...r.body.result.map((o) => o.id));
-    cursor = r.body.result_info.cursor;
-    assert.equal(cursor || undefined, r.body.result_info.cursors.after);
-    pages++;
-  } while (cursor);
-  assert.equal(pages, 2);
-  assert.ok(seen.length >= 15);   // flow, atomic, page0..12
-  assert.deepEqual(seen, [...seen].sort());
-  assert.equal(new Set(seen).size, seen.length);
-  // limit below 10 is clamped (API-20), a bad limit or cursor refused.
-  const small = await call(srv, token, "GET", `${NS}/${ns.id}/objects?limit=1`);
-  assert.equal(small.body.result.length, 10);
-  assertError(await call(srv, token, "GET", `${NS}/${ns.id}/objects?limit=abc`), 400, 10001);
-  assertError(await call(srv, token, "GET", `${NS}/${ns.id}/objects?cursor=zzz`), 400, 10001);
 });
 
 test("a namespace made by POST is bound by namespace_id", async () => {
