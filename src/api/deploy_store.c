@@ -1,4 +1,4 @@
-/* deploy_store.c: the deployment store (DESIGN.md "Storage on disk"): scripts,
+/* deploy_store.c: the deployment store (docs/api.md): scripts,
  * their versions, modules and bindings, Durable Object namespaces, migrations
  * applied and API tokens, in tables of <data>/durable.sqlite next to the ones
  * objects/persist.c keeps there (the id secret, alarms).
