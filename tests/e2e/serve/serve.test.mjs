@@ -176,6 +176,26 @@ test("objects: limit and cursor page through every object once", async () => {
   assertError(await call(srv, token, "GET", `${NS}/${ns.id}/objects?cursor=zzz`), 400, 10001);
 });
 
+test("a redeploy with renamed_classes keeps the objects' data (steps form, old_tag)", async () => {
+  const src = COUNTER.replace("export class Counter", "export class Counter2");
+  const meta = {
+    main_module: "worker.mjs",
+    bindings: [
+      { type: "durable_object_namespace", name: "COUNTER", class_name: "Counter2" },
+      { type: "plain_text", name: "PREFIX", text: "m=" },
+    ],
+    migrations: { old_tag: "v1", new_tag: "v2", steps: [{ renamed_classes: [{ from: "Counter", to: "Counter2" }] }] },
+  };
+  const r = await call(srv, token, "PUT", S + "/counter", form(meta, { "worker.mjs": ["application/javascript+module", src] }));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.result.migration_tag, "v2");
+  await waitServes(srv, "/?name=renamepoll", (x) => x.startsWith("200 m="));
+  // "flow" counted to 2 under the old class; the renamed class sees the same storage.
+  assert.equal(await (await fetch(srv.url + "/?name=flow")).text(), "m=3");
+  const ns = (await call(srv, token, "GET", NS)).body.result.filter((n) => n.script === "counter");
+  assert.deepEqual(ns.map((n) => [n.name, n.class]), [["counter_Counter", "Counter2"]]);
+});
+
 test("multipart and metadata errors: 400 10021 naming the problem", async () => {
   const mod = { "w.mjs": ["application/javascript+module", "export default {}"] };
   const cases = [
