@@ -75,6 +75,8 @@ int api__query_int(api_req *r, const char *key, long def, long min, long max, bo
                    long *out);
 int api__script_json(buf *b, const deploy_script_info *s);
 void api__sha256(const void *p, size_t n, unsigned char out[32]);
+/* "<data>/objects/<32 hex of SHA-256(identity)>" (objects/persist.c's name). */
+void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap);
 
 /* ---- upload.c ---- */
 /* The JSON body of the request as a tree, or NULL after answering 400. */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fs.h"
 #include "base/log.h"
 
 #define RESULT_BYTES_MAX (64u * 1024u * 1024u)
@@ -350,11 +351,7 @@ static void objects_list(api_ctx *a, api_req *r, const char *ns_id)
     if (got == 0)
         return api__reply_err(r, 404, 10064, "namespace %s not found", ns_id);
     char dir[4096];
-    unsigned char h[32];
-    api__sha256(ns.identity, strlen(ns.identity), h);
-    char hex[33];
-    api__hex(h, 16, hex);
-    snprintf(dir, sizeof dir, "%s/objects/%s", a->data_dir, hex);
+    api__ns_dir(a, &ns, dir, sizeof dir);
     /* Ids after the cursor, sorted; only limit + 1 are kept (to know if more follow). */
     size_t cap = (size_t)limit + 1, n = 0;
     char **ids = calloc(cap + 1, sizeof *ids);
@@ -520,6 +517,32 @@ static void script_get(api_ctx *a, api_req *r, const char *name)
     buf_fini(&b);
 }
 
+/* The objects folder of a namespace (objects/persist.c names it by identity). */
+void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap)
+{
+    unsigned char h[32];
+    char hex[33];
+    api__sha256(ns->identity, strlen(ns->identity), h);
+    api__hex(h, 16, hex);
+    snprintf(out, cap, "%s/objects/%s", a->data_dir, hex);
+}
+
+static bool dir_has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    bool any = false;
+    while (d && !any && (de = readdir(d)))
+        any = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    if (d)
+        closedir(d);
+    return any;
+}
+
+/* DELETE (API-38): without force=true, a script whose namespaces hold objects is
+ * kept (400 10066, naming them); with it, their objects' files go too, after the
+ * commit. A namespace's folder is named by "<script>/<class>", so files left
+ * behind would reappear in a namespace made later for the same name. */
 static void script_delete(api_ctx *a, api_req *r, const char *name)
 {
     deploy_script_info info;
@@ -530,11 +553,46 @@ static void script_delete(api_ctx *a, api_req *r, const char *name)
     if (got == 0)
         return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
                               "(script '%s' not found)", name);
+    char force[8] = "";
+    api__query(r, "force", force, sizeof force);
+    deploy_ns *all = calloc(1000, sizeof *all);
+    size_t n = 0;
+    int64_t total;
+    if (!all)
+        return api__reply_err(r, 500, 10000, "out of memory");
+    if (deploy_ns_list(a->store, 0, 1000, all, &n, &total, &e) < 0) {
+        free(all);
+        return api__store_error(r, &e);
+    }
+    char dir[4200], held[600] = "";
+    size_t mine = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(all[i].script, name) != 0)
+            continue;
+        all[mine++] = all[i];
+        api__ns_dir(a, &all[i], dir, sizeof dir);
+        if (dir_has_entries(dir) && strlen(held) + strlen(all[i].name) + 3 < sizeof held)
+            snprintf(held + strlen(held), sizeof held - strlen(held), "%s%s", held[0] ? ", " : "",
+                     all[i].name);
+    }
+    if (held[0] && strcmp(force, "true") != 0) {
+        free(all);
+        return api__reply_err(r, 400, 10066, "script '%s' still has Durable Object data in the "
+                              "namespaces %s; delete with ?force=true to delete it too", name,
+                              held);
+    }
     if (deploy_tx_begin(a->store, &e) < 0 || deploy_script_delete(a->store, name, &e) < 0 ||
         deploy_tx_commit(a->store, &e) < 0) {
         deploy_tx_rollback(a->store);
+        free(all);
         return api__store_error(r, &e);
     }
+    for (size_t i = 0; i < mine; i++) {
+        api__ns_dir(a, &all[i], dir, sizeof dir);
+        if (fs_rm_rf(dir, &e) < 0)
+            log_warn("api: deleting the objects of %s: %s", all[i].name, e.msg);
+    }
+    free(all);
     api__reply(r, 200, NULL, 0, NULL);
     if (a->on_change)
         a->on_change(a->ud, name);

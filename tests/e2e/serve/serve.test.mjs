@@ -290,12 +290,33 @@ export default { fetch(req, env) { return env.B.get(env.B.idFromName("x")).fetch
   await waitServes(srv, "/", (t) => t === "200 box");
 });
 
-test("delete: the script and its namespaces go; then 404 10007", async () => {
+test("delete: refused while objects hold data unless force=true; then 404 10007", async () => {
   assert.equal((await call(srv, token, "DELETE", S + "/pager")).status, 200);
   assertError(await call(srv, token, "DELETE", S + "/pager"), 404, 10007);
   assertError(await call(srv, token, "GET", S + "/pager"), 404, 10007);
-  const ns = await call(srv, token, "GET", NS + "?per_page=100");
+  let ns = await call(srv, token, "GET", NS + "?per_page=100");
   assert.equal(ns.body.result.filter((n) => n.script === "pager").length, 0);
+  // counter's objects hold data: kept without force.
+  const r = await call(srv, token, "DELETE", S + "/counter");
+  assertError(r, 400, 10066);
+  assert.match(r.body.errors[0].message, /counter_Counter/);
+  assert.ok((await call(srv, token, "GET", S)).body.result.some((s) => s.id === "counter"));
+  // With force, the objects' data goes too: a namespace made again later is empty.
+  const meta = { main_module: "w.mjs", bindings: [{ type: "durable_object_namespace", name: "COUNTER", class_name: "Counter" }], migrations: { new_tag: "v1", new_sqlite_classes: ["Counter"] } };
+  const up = () => call(srv, token, "PUT", S + "/gone", form(meta, { "w.mjs": ["application/javascript+module", COUNTER] }));
+  assert.equal((await up()).status, 200);
+  await waitServes(srv, "/?name=g", (t) => t === "200 1");
+  const objects = async () => {
+    ns = await call(srv, token, "GET", NS + "?per_page=100");
+    const id = ns.body.result.find((n) => n.script === "gone").id;
+    return (await call(srv, token, "GET", `${NS}/${id}/objects`)).body.result;
+  };
+  assert.equal((await objects()).length, 1);
+  assertError(await call(srv, token, "DELETE", S + "/gone"), 400, 10066);
+  assert.equal((await call(srv, token, "DELETE", S + "/gone?force=true")).status, 200);
+  assert.equal((await up()).status, 200);
+  assert.deepEqual(await objects(), []);
+  assert.equal((await call(srv, token, "DELETE", S + "/gone")).status, 200);
 });
 
 test("serve refuses a busy port and a data folder another process holds", async () => {
