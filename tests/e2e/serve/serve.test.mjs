@@ -343,10 +343,16 @@ test("serve refuses a busy port and a data folder another process holds", async 
   assert.equal(r.code, 2);
 });
 
-test("a restart serves the same deployment", async () => {
-  await srv.stop();
+test("after a crash (SIGKILL) and a restart it serves the same deployment", async () => {
+  srv.proc.kill("SIGKILL");
+  await srv.exited;
   srv = await startServe(data);
   await waitServes(srv, "/", (t) => t === "200 box");
   const l = await call(srv, token, "GET", S);
   assert.deepEqual(l.body.result.map((s) => s.id).sort(), ["boxes", "counter"]);
+  // --worker picks the script; the counter's object kept its count (2, then 3).
+  srv.proc.kill("SIGKILL");
+  await srv.exited;
+  srv = await startServe(data, ["--worker", "counter"]);
+  assert.equal(await (await fetch(srv.url + "/?name=flow")).text(), "m=4");
 });
