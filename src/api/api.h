@@ -178,3 +178,23 @@ bool deploy_module_name_valid(const char *name);
  * Returns 1 filled (config_fini it), 0 nothing deployed, <0 error. */
 int deploy_config_build(deploy_store *s, const char *data_dir, const char *want, config *c,
                         err *e);
+
+/* ---- versions (deploy_scripts.c) ---- */
+
+typedef struct deploy_version_info {
+    int64_t number;
+    char id[37];
+    int64_t created_ms;
+    char main_module[256];
+    char compat_date[32];
+    char compat_flags[1024];
+} deploy_version_info;
+
+/* A script row without a version (the Workers API's "create a Worker"). */
+int deploy_script_create(deploy_store *s, const char *name, err *e);
+/* Version by number (id NULL) or by id: 1 found, 0 not, <0 error. */
+int deploy_version_get(deploy_store *s, const char *script, int64_t number, const char *id,
+                       deploy_version_info *out, err *e);
+/* Versions of a script, newest first, from offset; *total counts them all. */
+int deploy_version_list(deploy_store *s, const char *script, int64_t offset, int64_t limit,
+                        deploy_version_info *out, size_t *n, int64_t *total, err *e);

@@ -349,3 +349,92 @@ int deploy_binding_each(deploy_store *s, const char *script, int64_t number,
     sqlite3_finalize(st);
     return r;
 }
+
+int deploy_script_create(deploy_store *s, const char *name, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO deploy_scripts VALUES (?1, ?2, ?2, NULL, NULL)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return deploy__fail(s, "cannot store the script", e);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, deploy__now_ms());
+    return step_done(s, st, "cannot store the script", e);
+}
+
+static int version_row(deploy_store *s, sqlite3_stmt *st, deploy_version_info *o, err *e)
+{
+    static const char *t = "deploy_versions";
+    const char *id, *main, *date, *flags;
+    memset(o, 0, sizeof *o);
+    if (deploy__col_int(s, st, 0, t, &o->number, e) < 0 ||
+        deploy__col_text(s, st, 1, t, &id, e) < 0 ||
+        deploy__col_int(s, st, 2, t, &o->created_ms, e) < 0 ||
+        deploy__col_text(s, st, 3, t, &main, e) < 0 ||
+        deploy__col_text(s, st, 4, t, &date, e) < 0 ||
+        deploy__col_text(s, st, 5, t, &flags, e) < 0 ||
+        copy_text(o->id, sizeof o->id, id, s, "a version id", e) < 0 ||
+        copy_text(o->main_module, sizeof o->main_module, main, s, "a module name", e) < 0 ||
+        copy_text(o->compat_date, sizeof o->compat_date, date, s, "a compatibility date", e) < 0 ||
+        copy_text(o->compat_flags, sizeof o->compat_flags, flags, s, "the compatibility flags",
+                  e) < 0)
+        return -1;
+    return 0;
+}
+
+#define VERSION_COLS "SELECT number, id, created_ms, main_module, compat_date, compat_flags " \
+                     "FROM deploy_versions "
+
+int deploy_version_get(deploy_store *s, const char *script, int64_t number, const char *id,
+                       deploy_version_info *out, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, id ? VERSION_COLS "WHERE script = ?1 AND id = ?3"
+                                     : VERSION_COLS "WHERE script = ?1 AND number = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return deploy__fail(s, "cannot read the version", e);
+    sqlite3_bind_text(st, 1, script, -1, SQLITE_STATIC);
+    if (id)
+        sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, number);
+    int rc = sqlite3_step(st), r;
+    if (rc == SQLITE_ROW)
+        r = version_row(s, st, out, e) < 0 ? -1 : 1;
+    else
+        r = rc == SQLITE_DONE ? 0 : deploy__fail(s, "cannot read the version", e);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int deploy_version_list(deploy_store *s, const char *script, int64_t offset, int64_t limit,
+                        deploy_version_info *out, size_t *n, int64_t *total, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM deploy_versions WHERE script = ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return deploy__fail(s, "cannot count the versions", e);
+    sqlite3_bind_text(st, 1, script, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return deploy__fail(s, "cannot count the versions", e);
+    }
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db, VERSION_COLS "WHERE script = ?1 ORDER BY number DESC "
+                           "LIMIT ?2 OFFSET ?3", -1, &st, NULL) != SQLITE_OK)
+        return deploy__fail(s, "cannot list the versions", e);
+    sqlite3_bind_text(st, 1, script, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 3, offset);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < (size_t)limit) {
+        if (version_row(s, st, &out[*n], e) < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : deploy__fail(s, "cannot list the versions", e);
+}

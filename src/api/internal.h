@@ -82,3 +82,10 @@ void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap);
 /* The JSON body of the request as a tree, or NULL after answering 400. */
 cfg_value *api__json_body(api_req *r);
 void api__script_put(api_ctx *a, api_req *r, const char *name);
+void api__version_create(api_ctx *a, api_req *r, const char *name);
+
+/* ---- workers.c: the Workers and Versions API (API-40..44) ---- */
+/* Answers a Version (API-42) of script `name`, number `number`. */
+void api__version_reply(api_ctx *a, api_req *r, const char *name, int64_t number);
+/* Routes /workers/workers[/...] after authentication; seg[0] is "workers". */
+void api__workers_route(api_ctx *a, api_req *r, char **seg, int n);

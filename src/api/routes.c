@@ -454,6 +454,8 @@ int api__script_json(buf *b, const deploy_script_info *s)
 static void on_script(const deploy_script_info *s, void *ud)
 {
     list_ctx *l = ud;
+    if (!s->live_version)
+        return;   /* a Worker made by the Workers API with no version yet */
     if (l->rc == 0 && !l->first)
         l->rc = buf_append_str(l->b, ",");
     l->first = false;
@@ -657,6 +659,8 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                  ((n == 4 && strcmp(seg[3], "scripts") == 0) ||
                   (n == 5 && strcmp(seg[3], "scripts") == 0) ||
                   (n == 5 && strcmp(seg[3], "services") == 0) ||
+                  (n >= 4 && n <= 7 && strcmp(seg[3], "workers") == 0 &&
+                   (n < 6 || strcmp(seg[5], "versions") == 0)) ||
                   (n == 5 && strcmp(seg[3], "durable_objects") == 0 &&
                    strcmp(seg[4], "namespaces") == 0) ||
                   (n == 7 && strcmp(seg[3], "durable_objects") == 0 &&
@@ -672,6 +676,8 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
     if (strcmp(seg[1], deploy_store_account(a->store)) != 0)
         return api__reply_err(&r, 403, 10000, "Authentication error: the token is not valid "
                               "for account %s", seg[1]);
+    if (strcmp(seg[3], "workers") == 0)
+        return api__workers_route(a, &r, seg + 3, n - 3);
     if (strcmp(seg[3], "scripts") == 0 && n == 4) {
         if (!is(&r, "GET"))
             return method_not_allowed(&r, "GET");

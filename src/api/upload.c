@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "base/fs.h"
@@ -444,6 +445,58 @@ static int upload_read(upload *u, const char **main, bool *sw)
     return read_modules(u, *main, *sw) < 0 || read_bindings(u) < 0 ? -1 : 0;
 }
 
+/* The transaction of a deploy: migrations (when the version goes live), bindings
+ * checked, the version stored and, if `live`, made live. Returns 0, or -1 after
+ * answering (and rolling back). */
+static int upload_commit(upload *u, const char *main, bool sw, bool live, int64_t *number,
+                         char vid[37])
+{
+    api_ctx *a = u->a;
+    err e = {0};
+    deploy_script_info cur;
+    if (deploy_tx_begin(a->store, &e) < 0)
+        return api__store_error(u->r, &e), -1;
+    int exists = deploy_script_get(a->store, u->script, &cur, &e);
+    if (exists < 0) {
+        api__store_error(u->r, &e);
+        goto fail;
+    }
+    if (!live && cfg_table_get(u->meta, "migrations")) {
+        bad(u, 10021, "/migrations", "a version with migrations must be deployed at once "
+            "(deploy=true); stored versions with migrations are not supported yet");
+        goto fail;
+    }
+    if (apply_migrations(u, &cur, exists == 1) < 0 || check_do_bindings(u) < 0)
+        goto fail;
+    const char *date = str_of(u->meta, "compatibility_date");
+    deploy_version_in v = {
+        .script = u->script, .main_module = main, .service_worker = sw,
+        .compat_date = date ? date : "2021-11-02", .compat_flags_json = u->flags_json,
+        .modules = u->mods, .modules_count = u->mods_count,
+        .bindings = u->binds, .bindings_count = u->binds_count,
+    };
+    if (deploy_version_add(a->store, &v, number, vid, &e) < 0 ||
+        (live && deploy_script_set_live(a->store, u->script, *number, u->new_tag, &e) < 0) ||
+        (u->new_tag && deploy_migration_record(a->store, u->script, u->new_tag, &e) < 0) ||
+        deploy_tx_commit(a->store, &e) < 0) {
+        api__store_error(u->r, &e);
+        goto fail;
+    }
+    /* Committed: the data of deleted classes goes now (MIG-6). */
+    for (size_t i = 0; i < u->deleted_count; i++) {
+        deploy_ns gone = {0};
+        memcpy(gone.identity, u->deleted[i], sizeof gone.identity);
+        char dir[4096];
+        api__ns_dir(a, &gone, dir, sizeof dir);
+        if (fs_rm_rf(dir, &e) < 0)
+            log_warn("api: deleting the data of class %s: %s", u->deleted[i], e.msg);
+    }
+    return 0;
+fail:
+    deploy_tx_rollback(a->store);
+    return -1;
+}
+
 void api__script_put(api_ctx *a, api_req *r, const char *name)
 {
     if (!deploy_name_valid(name))
@@ -456,46 +509,11 @@ void api__script_put(api_ctx *a, api_req *r, const char *name)
     const char *main = NULL;
     bool sw = false;
     err e = {0};
-    deploy_script_info cur;
-    if (upload_read(&u, &main, &sw) < 0)
-        return upload_fini(&u);
-    if (deploy_tx_begin(a->store, &e) < 0) {
-        api__store_error(r, &e);
-        return upload_fini(&u);
-    }
-    int exists = deploy_script_get(a->store, name, &cur, &e);
-    if (exists < 0) {
-        api__store_error(r, &e);
-        goto fail;
-    }
-    if (apply_migrations(&u, &cur, exists == 1) < 0 || check_do_bindings(&u) < 0)
-        goto fail;
-    const char *date = str_of(u.meta, "compatibility_date");
-    deploy_version_in v = {
-        .script = name, .main_module = main, .service_worker = sw,
-        .compat_date = date ? date : "2021-11-02", .compat_flags_json = u.flags_json,
-        .modules = u.mods, .modules_count = u.mods_count,
-        .bindings = u.binds, .bindings_count = u.binds_count,
-    };
     int64_t number;
     char vid[37];
-    if (deploy_version_add(a->store, &v, &number, vid, &e) < 0 ||
-        deploy_script_set_live(a->store, name, number, u.new_tag, &e) < 0 ||
-        (u.new_tag && deploy_migration_record(a->store, name, u.new_tag, &e) < 0) ||
-        deploy_tx_commit(a->store, &e) < 0) {
-        api__store_error(r, &e);
-        goto fail;
-    }
-    /* Committed: the data of deleted classes goes now (MIG-6). */
-    for (size_t i = 0; i < u.deleted_count; i++) {
-        unsigned char h[32];
-        char hex[33], dir[4200];
-        api__sha256(u.deleted[i], strlen(u.deleted[i]), h);
-        api__hex(h, 16, hex);
-        snprintf(dir, sizeof dir, "%s/objects/%s", a->data_dir, hex);
-        if (fs_rm_rf(dir, &e) < 0)
-            log_warn("api: deleting the data of class %s: %s", u.deleted[i], e.msg);
-    }
+    deploy_script_info cur;
+    if (upload_read(&u, &main, &sw) < 0 || upload_commit(&u, main, sw, true, &number, vid) < 0)
+        return upload_fini(&u);
     if (deploy_script_get(a->store, name, &cur, &e) != 1) {
         api__store_error(r, &e);
         return upload_fini(&u);
@@ -510,8 +528,104 @@ void api__script_put(api_ctx *a, api_req *r, const char *name)
     upload_fini(&u);
     if (a->on_change)
         a->on_change(a->ud, name);
-    return;
-fail:
-    deploy_tx_rollback(a->store);
+}
+
+/* POST /workers/workers/{id}/versions (API-41..43): the JSON form of an upload,
+ * modules as {name, content_type, content_base64}. */
+void api__version_create(api_ctx *a, api_req *r, const char *name)
+{
+    if (r->req->body_len > a->upload_bytes_max * 2)
+        return api__reply_err(r, 413, 10021, "the upload is %zu bytes; at most %zu are accepted",
+                              r->req->body_len, a->upload_bytes_max * 2);
+    upload u = {.a = a, .r = r, .script = name};
+    char msg[600], ptr[64];
+    err e = {0};
+    deploy_script_info cur;
+    int got = deploy_script_get(a->store, name, &cur, &e);
+    if (got < 0)
+        return api__store_error(r, &e);
+    if (got == 0)
+        return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
+                              "(worker '%s' not found)", name);
+    u.meta = api__json_body(r);
+    if (!u.meta)
+        return;
+    const char *main = str_of(u.meta, "main_module");
+    const cfg_value *mods = cfg_table_get(u.meta, "modules");
+    if (!main) {
+        bad(&u, 10021, "/main_module", "main_module must name the entry module");
+        return upload_fini(&u);
+    }
+    if (!mods || mods->type != CFG_ARRAY || mods->count == 0 || mods->count > API_PARTS_MAX) {
+        bad(&u, 10021, "/modules", "modules must be an array of 1 to 256 {name, content_type, "
+            "content_base64}");
+        return upload_fini(&u);
+    }
+    /* Decoded module bytes live in parts[i].data (owned here, freed below). */
+    u.parts = calloc(mods->count, sizeof *u.parts);
+    char **bytes = calloc(mods->count, sizeof *bytes);
+    int rc = u.parts && bytes ? 0 : bad(&u, 10021, NULL, "out of memory");
+    size_t total = 0;
+    for (size_t i = 0; rc == 0 && i < mods->count; i++) {
+        const cfg_value *m = mods->items[i];
+        const char *mn = str_of(m, "name"), *ct = str_of(m, "content_type");
+        const char *b64 = str_of(m, "content_base64");
+        snprintf(ptr, sizeof ptr, "/modules/%zu", i);
+        if (m->type != CFG_TABLE || !mn || !ct || !b64 || strlen(mn) >= sizeof u.parts[i].name ||
+            strlen(ct) >= sizeof u.parts[i].content_type) {
+            rc = bad(&u, 10021, ptr, "a module is {name, content_type, content_base64} (strings)");
+            break;
+        }
+        size_t blen = strlen(b64);
+        bytes[i] = malloc(blen / 4 * 3 + 4);
+        int n = bytes[i] && blen % 4 == 0
+                    ? EVP_DecodeBlock((unsigned char *)bytes[i], (const unsigned char *)b64, (int)blen)
+                    : -1;
+        if (n < 0) {
+            snprintf(msg, sizeof msg, "module '%s': content_base64 is not base64", mn);
+            rc = bad(&u, 10021, ptr, msg);
+            break;
+        }
+        /* EVP_DecodeBlock counts the padding's zero bytes; drop them. */
+        if (blen >= 1 && b64[blen - 1] == '=')
+            n--;
+        if (blen >= 2 && b64[blen - 2] == '=')
+            n--;
+        total += (size_t)n;
+        memcpy(u.parts[i].name, mn, strlen(mn) + 1);
+        memcpy(u.parts[i].content_type, ct, strlen(ct) + 1);
+        u.parts[i].data = bytes[i];
+        u.parts[i].data_len = (size_t)n;
+        u.parts_count++;
+    }
+    if (rc == 0 && total > a->upload_bytes_max) {
+        api__reply_err(r, 413, 10021, "the modules are %zu bytes; at most %zu are accepted",
+                       total, a->upload_bytes_max);
+        rc = -1;
+    }
+    if (rc == 0 && cfg_table_get(u.meta, "compatibility_flags")) {
+        const cfg_value *flags = cfg_table_get(u.meta, "compatibility_flags");
+        bool ok = flags->type == CFG_ARRAY;
+        for (size_t i = 0; ok && i < flags->count; i++)
+            ok = flags->items[i]->type == CFG_STRING;
+        u.flags_json = ok ? cfg_value_to_json(flags) : NULL;
+        if (!u.flags_json || strlen(u.flags_json) >= 1024)
+            rc = bad(&u, 10021, "/compatibility_flags", "compatibility_flags must be an array of "
+                     "strings");
+    }
+    char deploy[8] = "";
+    api__query(r, "deploy", deploy, sizeof deploy);
+    bool live = strcmp(deploy, "true") == 0 || cur.live_version == 0;
+    int64_t number = 0;
+    char vid[37];
+    if (rc == 0 && read_modules(&u, main, false) == 0 && read_bindings(&u) == 0 &&
+        upload_commit(&u, main, false, live, &number, vid) == 0) {
+        api__version_reply(a, r, name, number);
+        if (live && a->on_change)
+            a->on_change(a->ud, name);
+    }
+    for (size_t i = 0; bytes && i < mods->count; i++)
+        free(bytes[i]);
+    free(bytes);
     upload_fini(&u);
 }

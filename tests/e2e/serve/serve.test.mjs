@@ -196,6 +196,69 @@ test("a redeploy with renamed_classes keeps the objects' data (steps form, old_t
   assert.deepEqual(ns.map((n) => [n.name, n.class]), [["counter_Counter", "Counter2"]]);
 });
 
+test("the Workers and Versions API: create a Worker, upload versions as JSON, list them", async () => {
+  const W = "/client/v4/accounts/:acct/workers/workers";
+  const json = (b) => [JSON.stringify(b), { "content-type": "application/json" }];
+  const c = await call(srv, token, "POST", W, ...json({ name: "sdk-counter" }));
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  assert.match(c.body.result.id, /^[0-9a-f]{32}$/);
+  assert.equal(c.body.result.name, "sdk-counter");
+  assertError(await call(srv, token, "POST", W, ...json({ name: "sdk-counter" })), 400, 10065);
+  assertError(await call(srv, token, "POST", W, ...json({ name: "Bad Name" })), 400, 10021);
+  // Not in the script list until it has a version.
+  assert.ok(!(await call(srv, token, "GET", S)).body.result.some((s) => s.id === "sdk-counter"));
+  const b64 = (t) => Buffer.from(t).toString("base64");
+  const version = (src, extra = {}) => ({
+    main_module: "index.mjs", compatibility_date: "2025-01-01",
+    modules: [{ name: "index.mjs", content_type: "application/javascript+module", content_base64: b64(src) }],
+    ...extra,
+  });
+  const v1 = await call(srv, token, "POST", `${W}/${c.body.result.id}/versions`, ...json(version(COUNTER, {
+    bindings: [{ type: "durable_object_namespace", name: "COUNTER", class_name: "Counter" }, { type: "plain_text", name: "PREFIX", text: "sdk=" }],
+    migrations: { new_tag: "v1", new_sqlite_classes: ["Counter"] },
+  })));
+  assert.equal(v1.status, 200, JSON.stringify(v1.body));
+  assert.equal(v1.body.result.number, 1);
+  assert.match(v1.body.result.id, /^[0-9a-f-]{36}$/);
+  assert.equal(v1.body.result.main_module, "index.mjs");
+  assert.deepEqual(v1.body.result.bindings.map((b) => b.name), ["COUNTER", "PREFIX"]);
+  // The first version goes live by itself (API-43).
+  await waitServes(srv, "/?name=sdk", (t) => t === "200 sdk=1");
+  // A stored version (deploy absent) does not serve; one with deploy=true does.
+  const v2 = await call(srv, token, "POST", `${W}/sdk-counter/versions`, ...json(version(COUNTER.replace('(env.PREFIX || "")', '"two="'), {
+    bindings: [{ type: "durable_object_namespace", name: "COUNTER", class_name: "Counter" }],
+  })));
+  assert.equal(v2.status, 200, JSON.stringify(v2.body));
+  assert.equal(v2.body.result.number, 2);
+  assert.equal(await (await fetch(srv.url + "/?name=sdk")).text(), "sdk=2");
+  const v3 = await call(srv, token, "POST", `${W}/sdk-counter/versions?deploy=true`, ...json(version(COUNTER.replace('(env.PREFIX || "")', '"three="'), {
+    bindings: [{ type: "durable_object_namespace", name: "COUNTER", class_name: "Counter" }],
+  })));
+  assert.equal(v3.body.result.number, 3);
+  await waitServes(srv, "/?name=sdk", (t) => t.startsWith("200 three="));
+  const list = await call(srv, token, "GET", `${W}/sdk-counter/versions`);
+  assert.deepEqual(list.body.result.map((v) => v.number), [3, 2, 1]);
+  assert.equal(list.body.result_info.total_count, 3);
+  const one = await call(srv, token, "GET", `${W}/sdk-counter/versions/${v2.body.result.id}`);
+  assert.equal(one.body.result.number, 2);
+  assertError(await call(srv, token, "GET", `${W}/sdk-counter/versions/nope`), 404, 10007);
+  const w = await call(srv, token, "GET", `${W}/${c.body.result.id}`);
+  assert.equal(w.body.result.name, "sdk-counter");
+  const ws = await call(srv, token, "GET", W);
+  assert.ok(ws.body.result.some((x) => x.name === "sdk-counter"));
+  assert.equal(ws.body.result_info.page, 1);
+  // Errors: unknown Worker, bad base64, migrations in a version not deployed.
+  assertError(await call(srv, token, "POST", `${W}/nosuch/versions`, ...json(version("x"))), 404, 10007);
+  assertError(await call(srv, token, "GET", `${W}/${"0".repeat(32)}`), 404, 10007);
+  const badB64 = version("x");
+  badB64.modules[0].content_base64 = "!!!";
+  assertError(await call(srv, token, "POST", `${W}/sdk-counter/versions`, ...json(badB64)), 400, 10021);
+  assertError(await call(srv, token, "POST", `${W}/sdk-counter/versions`, ...json(version(COUNTER, { migrations: { new_tag: "v2", new_classes: ["X"] } }))), 400, 10021);
+  assertError(await call(srv, token, "PUT", `${W}/sdk-counter`), 405, 10000);
+  // Leave the Worker served before this test as it was: delete this one.
+  assert.equal((await call(srv, token, "DELETE", S + "/sdk-counter?force=true")).status, 200);
+});
+
 test("multipart and metadata errors: 400 10021 naming the problem", async () => {
   const mod = { "w.mjs": ["application/javascript+module", "export default {}"] };
   const cases = [
