@@ -83,6 +83,14 @@ void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap);
 cfg_value *api__json_body(api_req *r);
 void api__script_put(api_ctx *a, api_req *r, const char *name);
 void api__version_create(api_ctx *a, api_req *r, const char *name);
+void api__script_version_upload(api_ctx *a, api_req *r, const char *name);
+
+/* ---- deployments.c ---- */
+/* /scripts/{name}/{what}: deployments, versions, settings, script-settings,
+ * secrets, subdomain. */
+void api__script_sub(api_ctx *a, api_req *r, const char *name, const char *what);
+/* GET /workers/subdomain. */
+void api__subdomain(api_ctx *a, api_req *r);
 
 /* ---- workers.c: the Workers and Versions API (API-40..44) ---- */
 /* Answers a Version (API-42) of script `name`, number `number`. */

@@ -659,6 +659,11 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                  ((n == 4 && strcmp(seg[3], "scripts") == 0) ||
                   (n == 5 && strcmp(seg[3], "scripts") == 0) ||
                   (n == 5 && strcmp(seg[3], "services") == 0) ||
+                  (n == 4 && strcmp(seg[3], "subdomain") == 0) ||
+                  (n == 6 && strcmp(seg[3], "scripts") == 0 &&
+                   (strcmp(seg[5], "deployments") == 0 || strcmp(seg[5], "versions") == 0 ||
+                    strcmp(seg[5], "settings") == 0 || strcmp(seg[5], "script-settings") == 0 ||
+                    strcmp(seg[5], "secrets") == 0 || strcmp(seg[5], "subdomain") == 0)) ||
                   (n >= 4 && n <= 7 && strcmp(seg[3], "workers") == 0 &&
                    (n < 6 || strcmp(seg[5], "versions") == 0)) ||
                   (n == 5 && strcmp(seg[3], "durable_objects") == 0 &&
@@ -678,6 +683,10 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                               "for account %s", seg[1]);
     if (strcmp(seg[3], "workers") == 0)
         return api__workers_route(a, &r, seg + 3, n - 3);
+    if (strcmp(seg[3], "subdomain") == 0)
+        return api__subdomain(a, &r);
+    if (strcmp(seg[3], "scripts") == 0 && n == 6)
+        return api__script_sub(a, &r, seg[4], seg[5]);
     if (strcmp(seg[3], "scripts") == 0 && n == 4) {
         if (!is(&r, "GET"))
             return method_not_allowed(&r, "GET");

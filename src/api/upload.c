@@ -629,3 +629,43 @@ void api__version_create(api_ctx *a, api_req *r, const char *name)
     free(bytes);
     upload_fini(&u);
 }
+
+/* POST /scripts/{name}/versions (multipart, as PUT): a stored version that is
+ * not live, unless the script has none yet. wrangler's path for a redeploy
+ * without migrations (spec clients.md §3b); it reads result.id and
+ * result.resources.script.etag. */
+void api__script_version_upload(api_ctx *a, api_req *r, const char *name)
+{
+    if (r->req->body_len > a->upload_bytes_max)
+        return api__reply_err(r, 413, 10021, "the upload is %zu bytes; at most %zu are accepted",
+                              r->req->body_len, a->upload_bytes_max);
+    upload u = {.a = a, .r = r, .script = name};
+    const char *main = NULL;
+    bool sw = false;
+    err e = {0};
+    deploy_script_info cur;
+    int got = deploy_name_valid(name) ? deploy_script_get(a->store, name, &cur, &e) : 0;
+    if (got < 0)
+        return api__store_error(r, &e);
+    if (got == 0)
+        return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
+                              "(script '%.80s' not found)", name);
+    int64_t number;
+    char vid[37];
+    bool live = cur.live_version == 0;
+    if (upload_read(&u, &main, &sw) < 0 || upload_commit(&u, main, sw, live, &number, vid) < 0)
+        return upload_fini(&u);
+    buf b;
+    buf_init(&b, 4096);
+    int rc = buf_printf(&b, "{\"id\":\"%s\",\"number\":%lld,\"startup_time_ms\":0,"
+                            "\"resources\":{\"script\":{\"etag\":\"%s\",\"handlers\":[\"fetch\"]}}}",
+                        vid, (long long)number, vid);
+    if (rc)
+        api__reply_err(r, 500, 10000, "out of memory");
+    else
+        api__reply(r, 200, b.ptr, b.len, NULL);
+    buf_fini(&b);
+    upload_fini(&u);
+    if (live && a->on_change)
+        a->on_change(a->ud, name);
+}

@@ -259,6 +259,47 @@ test("the Workers and Versions API: create a Worker, upload versions as JSON, li
   assert.equal((await call(srv, token, "DELETE", S + "/sdk-counter?force=true")).status, 200);
 });
 
+test("wrangler's redeploy path: versions upload (multipart), deployments, and the calls around it", async () => {
+  const D = S + "/counter/deployments";
+  // The previous test deleted the Worker it made: counter is served again.
+  await waitServes(srv, "/?name=wr", (t) => t.startsWith("200 m="));
+  const before = await call(srv, token, "GET", D);
+  assert.equal(before.status, 200);
+  const oldId = before.body.result.deployments[0].versions[0].version_id;
+  assert.equal(before.body.result.deployments[0].versions[0].percentage, 100);
+  const meta = {
+    main_module: "worker.mjs",
+    bindings: [{ type: "durable_object_namespace", name: "COUNTER", class_name: "Counter2" }, { type: "plain_text", name: "PREFIX", text: "w=" }],
+    compatibility_date: "2025-01-01", compatibility_flags: [], keep_bindings: ["secret_text"],
+  };
+  const src = COUNTER.replace("export class Counter", "export class Counter2");
+  const v = await call(srv, token, "POST", S + "/counter/versions?bindings_inherit=strict", form(meta, { "worker.mjs": ["application/javascript+module", src] }));
+  assert.equal(v.status, 200, JSON.stringify(v.body));
+  assert.match(v.body.result.id, /^[0-9a-f-]{36}$/);
+  assert.equal(v.body.result.resources.script.etag, v.body.result.id);
+  // Stored, not live yet.
+  assert.match(await (await fetch(srv.url + "/?name=wr")).text(), /^m=/);
+  const post = (b) => call(srv, token, "POST", D, JSON.stringify(b), { "content-type": "application/json" });
+  assertError(await post({ strategy: "percentage", versions: [{ version_id: v.body.result.id, percentage: 50 }, { version_id: oldId, percentage: 50 }] }), 400, 10021);
+  assertError(await post({ strategy: "percentage", versions: [{ version_id: "nope", percentage: 100 }] }), 404, 10007);
+  const d = await post({ strategy: "percentage", versions: [{ version_id: v.body.result.id, percentage: 100 }], annotations: {} });
+  assert.equal(d.status, 200, JSON.stringify(d.body));
+  await waitServes(srv, "/?name=wr", (t) => t.startsWith("200 w="));
+  assert.equal((await call(srv, token, "GET", D)).body.result.deployments[0].versions[0].version_id, v.body.result.id);
+  // Back to the version before, by id.
+  assert.equal((await post({ strategy: "percentage", versions: [{ version_id: oldId, percentage: 100 }] })).status, 200);
+  await waitServes(srv, "/?name=wr", (t) => t.startsWith("200 m="));
+  // The small answers wrangler needs.
+  assert.deepEqual((await call(srv, token, "GET", S + "/counter/secrets")).body.result, []);
+  assert.equal((await call(srv, token, "GET", S + "/counter/settings")).status, 200);
+  assert.equal((await call(srv, token, "PATCH", S + "/counter/script-settings", "{}", { "content-type": "application/json" })).status, 200);
+  assert.deepEqual((await call(srv, token, "POST", S + "/counter/subdomain", '{"enabled":true}', { "content-type": "application/json" })).body.result, { enabled: false, previews_enabled: false });
+  assert.equal((await call(srv, token, "GET", "/client/v4/accounts/:acct/workers/subdomain")).body.result.subdomain, "durable");
+  assertError(await call(srv, token, "GET", S + "/nosuch/deployments"), 404, 10007);
+  assertError(await call(srv, token, "GET", S + "/nosuch/secrets"), 404, 10007);
+  assertError(await call(srv, token, "DELETE", D), 405, 10000);
+});
+
 test("multipart and metadata errors: 400 10021 naming the problem", async () => {
   const mod = { "w.mjs": ["application/javascript+module", "export default {}"] };
   const cases = [
