@@ -97,3 +97,8 @@ void api__subdomain(api_ctx *a, api_req *r);
 void api__version_reply(api_ctx *a, api_req *r, const char *name, int64_t number);
 /* Routes /workers/workers[/...] after authentication; seg[0] is "workers". */
 void api__workers_route(api_ctx *a, api_req *r, char **seg, int n);
+
+/* ---- form_meta.c ---- */
+bool api__is_flat_meta(const char *name);   /* "metadata[...]" */
+/* The flattened metadata fields of a form as JSON text (malloc'd), or NULL with *e. */
+char *api__flat_meta_json(const api_part *parts, size_t count, err *e);

@@ -97,7 +97,7 @@ static int read_modules(upload *u, const char *main, bool sw)
     bool main_found = false;
     for (size_t i = 0; i < u->parts_count; i++) {
         api_part *p = &u->parts[i];
-        if (strcmp(p->name, "metadata") == 0)
+        if (strcmp(p->name, "metadata") == 0 || api__is_flat_meta(p->name))
             continue;
         const char *name = p->filename[0] ? p->filename : p->name;
         if (!deploy_module_name_valid(name)) {
@@ -403,17 +403,45 @@ static int upload_read(upload *u, const char **main, bool *sw)
     u->parts = calloc(API_PARTS_MAX, sizeof *u->parts);
     if (!u->parts)
         return bad(u, 10021, NULL, "out of memory");
-    if (api_multipart_parse(content_type(u->r->req), u->r->req->body, u->r->req->body_len,
-                            u->parts, API_PARTS_MAX, &u->parts_count, &e) < 0)
+    /* SDK 7.x sends a multipart body under Content-Type: application/javascript
+     * (cloudflare-typescript #2799): a body that opens with a delimiter line is
+     * read with that boundary. */
+    const char *ct = content_type(u->r->req);
+    char sniffed[API_BOUNDARY_MAX + 64];
+    const char *body = u->r->req->body;
+    size_t blen = u->r->req->body_len;
+    if ((!ct || strncasecmp(ct, "multipart/", 10) != 0) && blen > 4 && body[0] == '-' &&
+        body[1] == '-') {
+        size_t n = strcspn(body + 2, "\r\n");
+        if (n >= 1 && n <= API_BOUNDARY_MAX && strspn(body + 2, "-'()+_,./:=?0123456789"
+                                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                                                     "opqrstuvwxyz") >= n) {
+            snprintf(sniffed, sizeof sniffed, "multipart/form-data; boundary=%.*s", (int)n,
+                     body + 2);
+            ct = sniffed;
+        }
+    }
+    if (api_multipart_parse(ct, body, blen, u->parts, API_PARTS_MAX, &u->parts_count, &e) < 0)
         return bad(u, 10021, NULL, e.msg);
     const api_part *meta = NULL;
-    for (size_t i = 0; i < u->parts_count; i++)
+    bool flat = false;
+    for (size_t i = 0; i < u->parts_count; i++) {
         if (strcmp(u->parts[i].name, "metadata") == 0)
             meta = &u->parts[i];
-    if (!meta)
+        flat = flat || api__is_flat_meta(u->parts[i].name);
+    }
+    if (!meta && flat) {
+        char *json = api__flat_meta_json(u->parts, u->parts_count, &e);
+        if (!json)
+            return bad(u, 10021, "/metadata", e.msg);
+        u->meta = jsonc_parse("metadata", json, strlen(json), &e);
+        free(json);
+    } else if (!meta) {
         return bad(u, 10021, "/metadata", "could not read content for part metadata: the form "
                    "has no part named 'metadata'");
-    u->meta = jsonc_parse("metadata", meta->data, meta->data_len, &e);
+    } else {
+        u->meta = jsonc_parse("metadata", meta->data, meta->data_len, &e);
+    }
     if (!u->meta || u->meta->type != CFG_TABLE) {
         snprintf(msg, sizeof msg, "could not read content for part metadata: %s",
                  u->meta ? "it is not a JSON object" : e.msg);
