@@ -23,7 +23,7 @@ static void reply_buf(api_req *r, buf *b, int rc)
 static int deployment_json(buf *b, const char *version_id, int64_t ms)
 {
     int rc = buf_printf(b, "{\"id\":\"%s\",\"source\":\"api\",\"strategy\":\"percentage\","
-                           "\"created_on\":", version_id);
+                           "\"author_email\":\"\",\"created_on\":", version_id);
     rc = rc ? rc : api__json_time(b, ms);
     return rc ? rc : buf_printf(b, ",\"annotations\":{},\"versions\":[{\"version_id\":\"%s\","
                                    "\"percentage\":100}]}", version_id);
@@ -78,6 +78,91 @@ static void deployments_post(api_ctx *a, api_req *r, const deploy_script_info *i
     cfg_value_free(body);
 }
 
+/* A version in the shape wrangler reads from /scripts/{name}/versions (clients.md
+ * §4): id, number, metadata.created_on, annotations, resources. */
+typedef struct wv_bind {
+    buf *b;
+    int rc;
+    bool first;
+} wv_bind;
+
+static int on_wv_binding(const deploy_binding *bd, void *ud)
+{
+    wv_bind *x = ud;
+    if (!x->rc && !x->first)
+        x->rc = buf_append_str(x->b, ",");
+    x->first = false;
+    if (!x->rc && strcmp(bd->type, "secret_text") == 0) {
+        x->rc = buf_append_str(x->b, "{\"type\":\"secret_text\",\"name\":");
+        x->rc = x->rc ? x->rc : api__json_cstr(x->b, bd->name);
+        x->rc = x->rc ? x->rc : buf_append_str(x->b, "}");
+    } else if (!x->rc) {
+        x->rc = buf_append_str(x->b, bd->json);
+    }
+    return 0;
+}
+
+static int wrangler_version_json(api_ctx *a, buf *b, const char *name,
+                                 const deploy_version_info *v, err *e)
+{
+    int rc = buf_printf(b, "{\"id\":\"%s\",\"number\":%lld,\"metadata\":{\"created_on\":",
+                        v->id, (long long)v->number);
+    rc = rc ? rc : api__json_time(b, v->created_ms);
+    rc = rc ? rc : buf_printf(b, ",\"modified_on\":");
+    rc = rc ? rc : api__json_time(b, v->created_ms);
+    rc = rc ? rc : buf_printf(b, ",\"author_email\":\"\",\"source\":\"api\",\"has_preview\":false},"
+                              "\"annotations\":{},\"resources\":{\"script\":{\"etag\":\"%s\","
+                              "\"handlers\":[\"fetch\"]},\"script_runtime\":{"
+                              "\"compatibility_date\":", v->id);
+    rc = rc ? rc : api__json_cstr(b, v->compat_date);
+    rc = rc ? rc : buf_printf(b, ",\"compatibility_flags\":%s},\"bindings\":[", v->compat_flags);
+    wv_bind x = {b, rc, true};
+    if (!rc && deploy_binding_each(a->store, name, v->number, on_wv_binding, &x, e) < 0)
+        return -1;
+    rc = x.rc ? x.rc : buf_append_str(b, "]}}");
+    return rc ? DUR_ENOMEM : 0;
+}
+
+static void script_versions_get(api_ctx *a, api_req *r, const char *name, const char *id)
+{
+    err e = {0};
+    buf b;
+    buf_init(&b, 16u * 1024u * 1024u);
+    int rc = 0;
+    if (id) {
+        deploy_version_info v;
+        int got = deploy_version_get(a->store, name, 0, id, &v, &e);
+        if (got <= 0) {
+            buf_fini(&b);
+            if (got < 0)
+                return api__store_error(r, &e);
+            return api__reply_err(r, 404, 10007, "version '%.60s' of script '%s' not found", id,
+                                  name);
+        }
+        rc = wrangler_version_json(a, &b, name, &v, &e);
+    } else {
+        static deploy_version_info vs[100];   /* API thread only */
+        size_t n;
+        int64_t total;
+        if (deploy_version_list(a->store, name, 0, 100, vs, &n, &total, &e) < 0) {
+            buf_fini(&b);
+            return api__store_error(r, &e);
+        }
+        rc = buf_append_str(&b, "{\"items\":[");
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (i)
+                rc = buf_append_str(&b, ",");
+            rc = rc ? rc : wrangler_version_json(a, &b, name, &vs[i], &e);
+        }
+        rc = rc ? rc : buf_append_str(&b, "]}");
+    }
+    if (rc == -1) {
+        buf_fini(&b);
+        return api__store_error(r, &e);
+    }
+    reply_buf(r, &b, rc);
+}
+
 void api__script_sub(api_ctx *a, api_req *r, const char *name, const char *what)
 {
     const char *m = r->req->method;
@@ -104,8 +189,12 @@ void api__script_sub(api_ctx *a, api_req *r, const char *name, const char *what)
         buf_fini(&b);
         if (strcmp(m, "POST") == 0)
             return api__script_version_upload(a, r, name);
-        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use POST", m);
+        if (strcmp(m, "GET") == 0)
+            return script_versions_get(a, r, name, NULL);
+        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET or POST", m);
     }
+    if (strcmp(what, "references") == 0 && strcmp(m, "GET") == 0)
+        return reply_buf(r, &b, buf_append_str(&b, "{}"));
     if (strcmp(what, "secrets") == 0 && strcmp(m, "GET") == 0)
         return reply_buf(r, &b, buf_append_str(&b, "[]"));
     if ((strcmp(what, "settings") == 0 && strcmp(m, "GET") == 0) ||
@@ -117,6 +206,22 @@ void api__script_sub(api_ctx *a, api_req *r, const char *name, const char *what)
         return reply_buf(r, &b, buf_append_str(&b, "{\"enabled\":false,\"previews_enabled\":false}"));
     buf_fini(&b);
     api__reply_err(r, 405, 10000, "method %s is not allowed on %s", m, what);
+}
+
+void api__script_version_get(api_ctx *a, api_req *r, const char *name, const char *id)
+{
+    deploy_script_info info;
+    err e = {0};
+    int got = deploy_name_valid(name) ? deploy_script_get(a->store, name, &info, &e) : 0;
+    if (got < 0)
+        return api__store_error(r, &e);
+    if (got == 0)
+        return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
+                              "(script '%.80s' not found)", name);
+    if (strcmp(r->req->method, "GET") != 0)
+        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET",
+                              r->req->method);
+    script_versions_get(a, r, name, id);
 }
 
 void api__subdomain(api_ctx *a, api_req *r)

@@ -89,6 +89,8 @@ void api__script_version_upload(api_ctx *a, api_req *r, const char *name);
 /* /scripts/{name}/{what}: deployments, versions, settings, script-settings,
  * secrets, subdomain. */
 void api__script_sub(api_ctx *a, api_req *r, const char *name, const char *what);
+/* GET /scripts/{name}/versions/{id} in wrangler's shape. */
+void api__script_version_get(api_ctx *a, api_req *r, const char *name, const char *id);
 /* GET /workers/subdomain. */
 void api__subdomain(api_ctx *a, api_req *r);
 

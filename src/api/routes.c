@@ -204,7 +204,7 @@ static void ns_list(api_ctx *a, api_req *r)
 {
     long page, per_page;
     if (api__query_int(r, "page", 1, 1, 1000000000L, false, &page) < 0 ||
-        api__query_int(r, "per_page", 20, 1, 100, false, &per_page) < 0)
+        api__query_int(r, "per_page", 20, 1, 100, true, &per_page) < 0)
         return;
     deploy_ns *items = calloc((size_t)per_page, sizeof *items);
     if (!items)
@@ -660,17 +660,27 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                   (n == 5 && strcmp(seg[3], "scripts") == 0) ||
                   (n == 5 && strcmp(seg[3], "services") == 0) ||
                   (n == 4 && strcmp(seg[3], "subdomain") == 0) ||
+                  (n == 7 && strcmp(seg[3], "scripts") == 0 && strcmp(seg[5], "versions") == 0) ||
                   (n == 6 && strcmp(seg[3], "scripts") == 0 &&
                    (strcmp(seg[5], "deployments") == 0 || strcmp(seg[5], "versions") == 0 ||
                     strcmp(seg[5], "settings") == 0 || strcmp(seg[5], "script-settings") == 0 ||
-                    strcmp(seg[5], "secrets") == 0 || strcmp(seg[5], "subdomain") == 0)) ||
+                    strcmp(seg[5], "secrets") == 0 || strcmp(seg[5], "subdomain") == 0 ||
+                    strcmp(seg[5], "references") == 0)) ||
                   (n >= 4 && n <= 7 && strcmp(seg[3], "workers") == 0 &&
                    (n < 6 || strcmp(seg[5], "versions") == 0)) ||
                   (n == 5 && strcmp(seg[3], "durable_objects") == 0 &&
                    strcmp(seg[4], "namespaces") == 0) ||
                   (n == 7 && strcmp(seg[3], "durable_objects") == 0 &&
                    strcmp(seg[4], "namespaces") == 0 && strcmp(seg[6], "objects") == 0));
-    if (!known)
+    /* Lists wrangler reads and durable has nothing for (clients.md, `delete`). */
+    bool empty_list = n >= 4 && strcmp(seg[0], "accounts") == 0 &&
+                      ((n == 4 && strcmp(seg[2], "containers") == 0 &&
+                        strcmp(seg[3], "applications") == 0) ||
+                       (n == 5 && strcmp(seg[2], "storage") == 0 && strcmp(seg[3], "kv") == 0 &&
+                        strcmp(seg[4], "namespaces") == 0) ||
+                       (n == 6 && strcmp(seg[2], "workers") == 0 &&
+                        strcmp(seg[3], "tails") == 0 && strcmp(seg[4], "by-consumer") == 0));
+    if (!known && !empty_list)
         return api__reply_err(&r, 404, 7000, "No route for that URI");
     if (authenticate(a, &r) < 0)
         return;
@@ -681,10 +691,18 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
     if (strcmp(seg[1], deploy_store_account(a->store)) != 0)
         return api__reply_err(&r, 403, 10000, "Authentication error: the token is not valid "
                               "for account %s", seg[1]);
+    if (empty_list) {
+        if (!is(&r, "GET"))
+            return method_not_allowed(&r, "GET");
+        return api__reply(&r, 200, "[]", 2, n == 5 ? "{\"page\":1,\"per_page\":100,"
+                          "\"count\":0,\"total_count\":0,\"total_pages\":0}" : NULL);
+    }
     if (strcmp(seg[3], "workers") == 0)
         return api__workers_route(a, &r, seg + 3, n - 3);
     if (strcmp(seg[3], "subdomain") == 0)
         return api__subdomain(a, &r);
+    if (strcmp(seg[3], "scripts") == 0 && n == 7)
+        return api__script_version_get(a, &r, seg[4], seg[6]);
     if (strcmp(seg[3], "scripts") == 0 && n == 6)
         return api__script_sub(a, &r, seg[4], seg[5]);
     if (strcmp(seg[3], "scripts") == 0 && n == 4) {
@@ -702,8 +720,10 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
         return method_not_allowed(&r, "GET, PUT or DELETE");
     }
     if (strcmp(seg[3], "services") == 0) {
+        if (is(&r, "DELETE"))   /* what `wrangler delete` sends */
+            return script_delete(a, &r, seg[4]);
         if (!is(&r, "GET"))
-            return method_not_allowed(&r, "GET");
+            return method_not_allowed(&r, "GET or DELETE");
         return service_get(a, &r, seg[4]);
     }
     if (n == 5) {

@@ -143,7 +143,7 @@ static void worker_list(api_ctx *a, api_req *r)
 {
     long page, per_page;
     if (api__query_int(r, "page", 1, 1, 1000000000L, false, &page) < 0 ||
-        api__query_int(r, "per_page", 20, 1, 100, false, &per_page) < 0)
+        api__query_int(r, "per_page", 20, 1, 100, true, &per_page) < 0)
         return;
     buf b;
     buf_init(&b, 64u * 1024u * 1024u);
@@ -223,7 +223,7 @@ static void version_list(api_ctx *a, api_req *r, const char *name)
 {
     long page, per_page;
     if (api__query_int(r, "page", 1, 1, 1000000000L, false, &page) < 0 ||
-        api__query_int(r, "per_page", 20, 1, 100, false, &per_page) < 0)
+        api__query_int(r, "per_page", 20, 1, 100, true, &per_page) < 0)
         return;
     deploy_version_info *vs = calloc((size_t)per_page, sizeof *vs);
     if (!vs)

@@ -289,6 +289,18 @@ test("wrangler's redeploy path: versions upload (multipart), deployments, and th
   // Back to the version before, by id.
   assert.equal((await post({ strategy: "percentage", versions: [{ version_id: oldId, percentage: 100 }] })).status, 200);
   await waitServes(srv, "/?name=wr", (t) => t.startsWith("200 m="));
+  // versions list / view and deployments list read versions in this shape.
+  const vv = await call(srv, token, "GET", `${S}/counter/versions/${v.body.result.id}`);
+  assert.equal(vv.status, 200, JSON.stringify(vv.body));
+  assert.equal(vv.body.result.id, v.body.result.id);
+  assert.match(vv.body.result.metadata.created_on, /Z$/);
+  assert.equal(vv.body.result.resources.script_runtime.compatibility_date, "2025-01-01");
+  assert.deepEqual(vv.body.result.resources.bindings.map((b) => b.name), ["COUNTER", "PREFIX"]);
+  const vl = await call(srv, token, "GET", `${S}/counter/versions?deployable=true`);
+  assert.equal(vl.body.result.items[0].id, v.body.result.id);
+  assert.ok(vl.body.result.items.some((x) => x.id === oldId));
+  assertError(await call(srv, token, "GET", `${S}/counter/versions/nope`), 404, 10007);
+  assert.equal(typeof (await call(srv, token, "GET", D)).body.result.deployments[0].created_on, "string");
   // The small answers wrangler needs.
   assert.deepEqual((await call(srv, token, "GET", S + "/counter/secrets")).body.result, []);
   assert.equal((await call(srv, token, "GET", S + "/counter/settings")).status, 200);
@@ -298,6 +310,12 @@ test("wrangler's redeploy path: versions upload (multipart), deployments, and th
   assertError(await call(srv, token, "GET", S + "/nosuch/deployments"), 404, 10007);
   assertError(await call(srv, token, "GET", S + "/nosuch/secrets"), 404, 10007);
   assertError(await call(srv, token, "DELETE", D), 405, 10000);
+  // What `wrangler delete` reads first: objects and arrays, never 404s.
+  assert.deepEqual((await call(srv, token, "GET", S + "/counter/references")).body.result, {});
+  assert.deepEqual((await call(srv, token, "GET", "/client/v4/accounts/:acct/workers/tails/by-consumer/counter")).body.result, []);
+  assert.deepEqual((await call(srv, token, "GET", "/client/v4/accounts/:acct/containers/applications")).body.result, []);
+  assert.deepEqual((await call(srv, token, "GET", "/client/v4/accounts/:acct/storage/kv/namespaces?per_page=100&page=1")).body.result, []);
+  assertError(await call(srv, token, "DELETE", "/client/v4/accounts/:acct/workers/services/counter?force=false"), 400, 10066);
 });
 
 test("multipart and metadata errors: 400 10021 naming the problem", async () => {
@@ -375,7 +393,12 @@ test("namespaces: the beta POST form, pagination edges, bad values refused", asy
   assert.equal(new Set([...p1.body.result, ...p2.body.result].map((n) => n.id)).size, 25);
   const one = await call(srv, token, "GET", NS + "?per_page=1&page=25");
   assert.equal(one.body.result.length, 1);
-  for (const q of ["per_page=0", "per_page=101", "per_page=x", "page=0", "page=-1", "page=", "page=1.5"]) {
+  // A per_page over 100 is clamped (spec API-10; `wrangler delete` asks for 1000).
+  const clamped = await call(srv, token, "GET", NS + "?per_page=1000");
+  assert.equal(clamped.status, 200);
+  assert.equal(clamped.body.result_info.per_page, 100);
+  assert.equal(clamped.body.result.length, 25);
+  for (const q of ["per_page=0", "per_page=-5", "per_page=x", "page=0", "page=-1", "page=", "page=1.5"]) {
     const r = await call(srv, token, "GET", NS + "?" + q);
     assertError(r, 400, 10001);
     assert.match(r.body.errors[0].message, /whole number/);
