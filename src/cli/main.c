@@ -15,6 +15,8 @@ static void usage(FILE *f)
             "\n"
             "Commands:\n"
             "  dev        serve the Worker of ./wrangler.toml (or .json/.jsonc) on 127.0.0.1:8787\n"
+            "  serve      the production server: Workers plus the REST API to deploy them\n"
+            "  token      create, list or revoke API tokens of `durable serve`\n"
             "  version    print the version\n"
             "\n"
             "Options:\n"
@@ -43,6 +45,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "dev") == 0)
         return cmd_dev(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0)
+        return cmd_token(argc - 1, argv + 1);
     fprintf(stderr, "durable: unknown %s '%s'; see `durable --help`\n",
             cmd[0] == '-' ? "option" : "command", cmd);
     return 2;

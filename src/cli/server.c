@@ -207,7 +207,41 @@ typedef struct stopper {
     uv_timer_t watchdog;
     uint64_t interrupt_at_ns, force_at_ns;
     bool interrupted;
+    uv_async_t *request;       /* server_request_stop's wake-up */
+    bool requested;            /* stopping because of it, not a signal */
 } stopper;
+
+/* The running server's stop request handle, for server_request_stop from other
+ * threads; the mutex keeps a send from meeting the handle's close. */
+static uv_mutex_t request_mu;
+static uv_once_t request_once = UV_ONCE_INIT;
+static uv_async_t *request_async;
+
+static void request_mu_init(void)
+{
+    uv_mutex_init(&request_mu);
+}
+
+bool server_request_stop(void)
+{
+    uv_once(&request_once, request_mu_init);
+    uv_mutex_lock(&request_mu);
+    bool ok = request_async != NULL;
+    if (ok)
+        uv_async_send(request_async);
+    uv_mutex_unlock(&request_mu);
+    return ok;
+}
+
+static void request_close(stopper *st)
+{
+    if (!st->request || uv_is_closing((uv_handle_t *)st->request))
+        return;
+    uv_mutex_lock(&request_mu);
+    request_async = NULL;
+    uv_mutex_unlock(&request_mu);
+    uv_close((uv_handle_t *)st->request, NULL);
+}
 
 /* Every 100 ms after the signal: done when every shard has stopped; past the grace
  * period, stuck shards are interrupted, and later abandoned. */
@@ -220,6 +254,7 @@ static void on_watchdog(uv_timer_t *t)
         running += !atomic_load(&st->shards[i].done);
     if (running == 0) {
         uv_close((uv_handle_t *)t, NULL);
+        request_close(st);
         return;
     }
     if (!st->interrupted && now >= st->interrupt_at_ns) {
@@ -244,10 +279,8 @@ static void on_watchdog(uv_timer_t *t)
 /* The first SIGINT/SIGTERM asks every shard to stop; both signal handles are then
  * closed, which restores the default action, so a second signal ends the process
  * at once without waiting for in-flight requests. */
-static void on_signal(uv_signal_t *h, int signum)
+static void stop_all(stopper *st)
 {
-    stopper *st = h->data;
-    log_info("%s, stopping: finishing in-flight requests", signum == SIGINT ? "SIGINT" : "SIGTERM");
     uint64_t now = uv_hrtime();
     for (int i = 0; i < st->count; i++) {
         atomic_store(&st->shards[i].stop_at_ns, now);
@@ -260,6 +293,24 @@ static void on_signal(uv_signal_t *h, int signum)
     st->interrupt_at_ns = now + grace_ns + (uint64_t)STOP_INTERRUPT_AFTER_MS * 1000000u;
     st->force_at_ns = st->interrupt_at_ns + (uint64_t)STOP_FORCE_MS * 1000000u;
     uv_timer_start(&st->watchdog, on_watchdog, 100, 100);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    stopper *st = h->data;
+    log_info("%s, stopping: finishing in-flight requests", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    st->requested = false;
+    stop_all(st);
+}
+
+static void on_stop_request(uv_async_t *a)
+{
+    stopper *st = a->data;
+    if (st->requested || uv_is_closing((uv_handle_t *)st->signals[0]))
+        return;   /* already stopping */
+    log_info("restarting the shards: finishing in-flight requests");
+    st->requested = true;
+    stop_all(st);
 }
 
 static int start_shard(shard *s)
@@ -368,7 +419,7 @@ int server_run(const server_opts *o, err *e)
      * folder would meet as SQLITE_BUSY errors in the middle of requests. A Worker
      * without Durable Objects has no data and gets no folder. */
     int lock_fd = -1;
-    if (o->cfg->do_bindings_count || o->cfg->migrations_count) {
+    if (!o->data_locked && (o->cfg->do_bindings_count || o->cfg->migrations_count)) {
         if (fs_mkdir_p(o->persist_dir, e) < 0 || fs_lock_dir(o->persist_dir, &lock_fd, e) < 0)
             return e->code;
     }
@@ -405,6 +456,7 @@ int server_run(const server_opts *o, err *e)
     uv_loop_init(&loop);
     stopper st = {shards, started, {NULL, NULL}};
     uv_signal_t sigint, sigterm;
+    uv_async_t request;
     if (rc == 0) {
         st.signals[0] = &sigint;
         st.signals[1] = &sigterm;
@@ -416,6 +468,13 @@ int server_run(const server_opts *o, err *e)
         uv_signal_start(&sigint, on_signal, SIGINT);
         uv_signal_start(&sigterm, on_signal, SIGTERM);
         signal(SIGPIPE, SIG_IGN);
+        uv_async_init(&loop, &request, on_stop_request);
+        request.data = &st;
+        st.request = &request;
+        uv_once(&request_once, request_mu_init);
+        uv_mutex_lock(&request_mu);
+        request_async = &request;
+        uv_mutex_unlock(&request_mu);
         print_banner(o, port, n);
         uv_run(&loop, UV_RUN_DEFAULT);
     } else {
@@ -429,6 +488,8 @@ int server_run(const server_opts *o, err *e)
     obj_registry_free(objects);
     if (lock_fd >= 0)
         close(lock_fd);   /* after the last database closed */
+    if (rc == 0 && st.requested)
+        return SERVER_STOP_REQUESTED;
     if (rc == 0)
         log_info("stopped");
     return rc;

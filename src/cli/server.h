@@ -24,6 +24,7 @@ typedef struct server_opts {
     const char *persist_dir;    /* --persist-to */
     uint32_t idle_ms;           /* Durable Object idle eviction; 0 = default */
     int durability;             /* STORE_DURABILITY_* */
+    bool data_locked;           /* the caller holds persist_dir's lock (durable serve) */
 } server_opts;
 
 /* Registers the JSClassID of every class a shard's runtime uses (storage and
@@ -33,5 +34,12 @@ typedef struct server_opts {
 void server_classes_init(void);
 
 /* Blocks until a stop signal. Returns 0 after a clean stop, or an error (with *e)
- * when a shard could not start (port in use, script failed to load, …). */
+ * when a shard could not start (port in use, script failed to load, …), or
+ * SERVER_STOP_REQUESTED after server_request_stop. */
 int server_run(const server_opts *opts, err *e);
+
+#define SERVER_STOP_REQUESTED 1
+/* From any thread: makes the running server_run stop as on SIGTERM (in-flight
+ * requests finish) and return SERVER_STOP_REQUESTED; durable serve restarts the
+ * shards on a new deployment this way. Returns false if no server is running. */
+bool server_request_stop(void);

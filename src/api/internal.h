@@ -1,0 +1,106 @@
+/* api/internal.h: what the files of src/api share. */
+#pragma once
+#include <sqlite3.h>
+
+#include "api/api.h"
+#include "base/buf.h"
+
+struct deploy_store {
+    sqlite3 *db;
+    char path[4096];        /* <data>/durable.sqlite, for messages */
+    char account[33];
+};
+
+/* ---- multipart.c ---- */
+
+#define API_BOUNDARY_MAX 70
+#define API_PARTS_MAX 256
+
+typedef struct api_part {
+    char name[256];          /* form field name */
+    char filename[256];      /* "" when the part has none */
+    char content_type[128];  /* "" when the part has none */
+    const char *data;        /* borrowed from the body */
+    size_t data_len;
+} api_part;
+
+/* Splits a multipart/form-data body into parts (borrowing the body). Returns 0
+ * with *count parts, or DUR_EPARSE / DUR_ETOOBIG with *e naming the problem. */
+int api_multipart_parse(const char *content_type, const char *body, size_t len,
+                        api_part *parts, size_t parts_max, size_t *count, err *e);
+int api__header_param(const char *v, size_t len, const char *name, char *out, size_t cap);
+
+/* ---- deploy_store.c: shared SQL helpers ---- */
+
+/* Fills e with "<path>: <what>: <sqlite message>" and returns -1. */
+int deploy__fail(const deploy_store *s, const char *what, err *e);
+/* Column readers that check the stored type: a value durable would not have
+ * written is an error naming the file, table and column ("changed by something
+ * else"), never a crash or a silent default. */
+int deploy__col_text(const deploy_store *s, sqlite3_stmt *st, int col, const char *table,
+                     const char **out, err *e);
+int deploy__col_int(const deploy_store *s, sqlite3_stmt *st, int col, const char *table,
+                    int64_t *out, err *e);
+/* Like deploy__col_text, but NULL is allowed (*out = NULL). */
+int deploy__col_text_or_null(const deploy_store *s, sqlite3_stmt *st, int col,
+                             const char *table, const char **out, err *e);
+int64_t deploy__now_ms(void);
+/* Lowercase hex of n bytes into out (2n + 1 bytes). */
+void api__hex(const uint8_t *b, size_t n, char *out);
+
+/* ---- json_out.c ---- */
+int api__json_str(buf *b, const char *s, size_t len);
+int api__json_cstr(buf *b, const char *s);   /* NULL writes null */
+int api__json_time(buf *b, int64_t ms);      /* RFC 3339 UTC, microseconds (API-7) */
+
+/* ---- routes.c ---- */
+#include "config/config.h"
+
+typedef struct api_req {
+    h1_conn *conn;
+    const h1_request *req;
+    const char *query;        /* after '?', or NULL */
+    char pointer[128];        /* JSON pointer of the offending input, for errors */
+    bool log;
+} api_req;
+
+/* Answers with the envelope: result is JSON text (NULL: null). */
+void api__reply(api_req *r, int status, const char *result, size_t result_len,
+                const char *result_info);
+void api__reply_err(api_req *r, int status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void api__store_error(api_req *r, const err *e);
+bool api__query(const api_req *r, const char *key, char *out, size_t cap);
+int api__query_int(api_req *r, const char *key, long def, long min, long max, bool clamp,
+                   long *out);
+int api__script_json(buf *b, const deploy_script_info *s);
+void api__sha256(const void *p, size_t n, unsigned char out[32]);
+/* "<data>/objects/<32 hex of SHA-256(identity)>" (objects/persist.c's name). */
+void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap);
+
+/* ---- upload.c ---- */
+/* The JSON body of the request as a tree, or NULL after answering 400. */
+cfg_value *api__json_body(api_req *r);
+void api__script_put(api_ctx *a, api_req *r, const char *name);
+void api__version_create(api_ctx *a, api_req *r, const char *name);
+void api__script_version_upload(api_ctx *a, api_req *r, const char *name);
+
+/* ---- deployments.c ---- */
+/* /scripts/{name}/{what}: deployments, versions, settings, script-settings,
+ * secrets, subdomain. */
+void api__script_sub(api_ctx *a, api_req *r, const char *name, const char *what);
+/* GET /scripts/{name}/versions/{id} in wrangler's shape. */
+void api__script_version_get(api_ctx *a, api_req *r, const char *name, const char *id);
+/* GET /workers/subdomain. */
+void api__subdomain(api_ctx *a, api_req *r);
+
+/* ---- workers.c: the Workers and Versions API (API-40..44) ---- */
+/* Answers a Version (API-42) of script `name`, number `number`. */
+void api__version_reply(api_ctx *a, api_req *r, const char *name, int64_t number);
+/* Routes /workers/workers[/...] after authentication; seg[0] is "workers". */
+void api__workers_route(api_ctx *a, api_req *r, char **seg, int n);
+
+/* ---- form_meta.c ---- */
+bool api__is_flat_meta(const char *name);   /* "metadata[...]" */
+/* The flattened metadata fields of a form as JSON text (malloc'd), or NULL with *e. */
+char *api__flat_meta_json(const api_part *parts, size_t count, err *e);

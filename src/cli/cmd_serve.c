@@ -1,0 +1,391 @@
+/* cmd_serve.c: `durable serve --data DIR`: the production server (issue 12, first
+ * slice). Two listeners:
+ *   - Workers (default 127.0.0.1:8787): the shards of server.c, running the live
+ *     version of one deployed script (--worker NAME, else the one deployed last);
+ *     with nothing deployed, a placeholder answers 503 with a JSON error.
+ *   - REST API (default 127.0.0.1:8788): api/routes.c, Cloudflare's paths.
+ *
+ * The API listener runs on a thread of its own with its own loop, not on a
+ * shard: an upload is parsed and committed there (up to 10 MiB of multipart and
+ * an fsync with --durability power), and none of that may hold up the Workers'
+ * requests; nor can it run on the main thread, whose loop lives inside
+ * server_run and is torn down at each restart.
+ *
+ * A deploy (or delete) bumps a generation counter; the API thread's timer then
+ * asks server_run to stop (in-flight requests finish) and the main thread starts
+ * the shards again on what the store now says. Between the two the Workers port
+ * is briefly closed: new connections are refused for that moment (docs/api.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "cli/server.h"
+#include "storage/storage.h"
+#include "version.h"
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: durable serve --data DIR [options]\n"
+            "\n"
+            "Serves deployed Workers and the Cloudflare-compatible REST API that deploys them\n"
+            "(see docs/api.md). Make a token first: durable token create --name NAME --data DIR\n"
+            "\n"
+            "Options:\n"
+            "  -d, --data DIR        the data folder: durable.sqlite, objects, scripts (required)\n"
+            "      --ip ADDR         address of both listeners (default 127.0.0.1)\n"
+            "  -p, --port N          Workers listener port (default 8787)\n"
+            "      --api-port N      REST API listener port (default 8788)\n"
+            "      --worker NAME     serve this script (default: the one deployed last)\n"
+            "      --threads N       shards, 1 to 256 (default: one per core)\n"
+            "      --durability MODE power (default): a commit survives power loss;\n"
+            "                        process: it survives the process dying\n"
+            "      --log-level LEVEL debug, info (default), warn or error\n"
+            "  -h, --help            this help\n");
+}
+
+typedef struct api_thread {
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t stop;
+    uv_timer_t tick;
+    uv_sem_t started;
+    h1_server *server;
+    api_ctx ctx;
+    const char *ip;
+    int port;
+    h1_limits limits;
+    int start_rc;
+    err start_err;
+    _Atomic uint64_t want_gen;   /* bumped by every change of the store */
+    _Atomic uint64_t have_gen;   /* what the running shards were built from */
+} api_thread;
+
+static void on_api_request(h1_conn *conn, const h1_request *req, void *ud)
+{
+    api_thread *t = ud;
+    api_handle(&t->ctx, conn, req);
+}
+
+static void on_change(void *ud, const char *script)
+{
+    api_thread *t = ud;
+    atomic_fetch_add(&t->want_gen, 1);
+}
+
+/* Every 100 ms: if the store changed since the shards started, ask them to stop
+ * (repeated requests while stopping are ignored by server.c). */
+static void on_tick(uv_timer_t *h)
+{
+    api_thread *t = h->data;
+    if (atomic_load(&t->want_gen) != atomic_load(&t->have_gen))
+        server_request_stop();
+}
+
+static void on_api_closed(void *arg)
+{
+    api_thread *t = arg;
+    uv_close((uv_handle_t *)&t->stop, NULL);
+    uv_close((uv_handle_t *)&t->tick, NULL);
+}
+
+static void on_api_stop(uv_async_t *a)
+{
+    api_thread *t = a->data;
+    uv_timer_stop(&t->tick);
+    h1_server_close(t->server, on_api_closed, t);
+}
+
+static void api_main(void *arg)
+{
+    api_thread *t = arg;
+    uv_loop_init(&t->loop);
+    uv_async_init(&t->loop, &t->stop, on_api_stop);
+    t->stop.data = t;
+    uv_timer_init(&t->loop, &t->tick);
+    t->tick.data = t;
+    t->start_rc = h1_server_open(&t->loop, t->ip, t->port, &t->limits, on_api_request, t,
+                                 &t->server, &t->start_err);
+    if (t->start_rc < 0) {
+        uv_close((uv_handle_t *)&t->stop, NULL);
+        uv_close((uv_handle_t *)&t->tick, NULL);
+        uv_run(&t->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&t->loop);
+        uv_sem_post(&t->started);
+        return;
+    }
+    t->port = h1_server_port(t->server);
+    uv_timer_start(&t->tick, on_tick, 100, 100);
+    uv_sem_post(&t->started);
+    uv_run(&t->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&t->loop);
+}
+
+static int parse_port(const char *opt, const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !*s || *end || v < 0 || v > 65535) {
+        fprintf(stderr, "durable serve: %s expects a port from 0 to 65535, got '%s'\n", opt, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* The placeholder Worker: answers 503 with `why` (nothing deployed, or the
+ * deployed Worker failed to load). */
+static int placeholder(const char *data, const char *why, config *c, err *e)
+{
+    char abs_data[PATH_MAX], dir[PATH_MAX + 32], main[PATH_MAX + 48];
+    if (!realpath(data, abs_data))
+        return err_setf(e, -errno, "%s: %s", data, strerror(errno));
+    snprintf(dir, sizeof dir, "%s/scripts/.placeholder", abs_data);
+    snprintf(main, sizeof main, "%s/index.js", dir);
+    if (fs_mkdir_p(dir, e) < 0)
+        return e->code;
+    FILE *f = fopen(main, "w");
+    if (!f)
+        return err_setf(e, -errno, "%s: %s", main, strerror(errno));
+    fputs("const why = \"", f);
+    for (const char *p = why; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if ((unsigned char)*p < 0x20)
+            fprintf(f, "\\u%04x", (unsigned char)*p);
+        else
+            fputc(*p, f);
+    }
+    fputs("\";\nexport default { fetch() { return new Response(JSON.stringify({ error: why }) + "
+          "\"\\n\", { status: 503, headers: { \"content-type\": \"application/json\" } }); } };\n",
+          f);
+    if (fclose(f) != 0)
+        return err_setf(e, DUR_EINVAL, "%s: cannot write", main);
+    memset(c, 0, sizeof *c);
+    c->name = strdup("(nothing deployed)");
+    c->dir = strdup(dir);
+    c->path = strdup(dir);
+    c->main = strdup(main);
+    c->compatibility_date = strdup("2021-11-02");
+    return c->name && c->dir && c->path && c->main && c->compatibility_date
+               ? 0 : err_setf(e, DUR_ENOMEM, "out of memory");
+}
+
+/* Runs the shards until a signal; restarts them whenever the store changed. */
+static int serve_loop(api_thread *t, deploy_store *reader, server_opts *so, const char *data,
+                      const char *worker)
+{
+    char why[1200] = "";
+    for (;;) {
+        uint64_t gen = atomic_load(&t->want_gen);
+        config cfg;
+        err e = {0};
+        int got = why[0] ? 0 : deploy_config_build(reader, data, worker, &cfg, &e);
+        if (got < 0) {
+            snprintf(why, sizeof why, "the deployed Worker cannot be served: %s", e.msg);
+            log_error("%s", why);
+            continue;
+        }
+        if (got == 0) {
+            if (!why[0])
+                snprintf(why, sizeof why, worker ? "script '%s' is not deployed on this server"
+                         : "no Worker is deployed on this server yet: upload one through the "
+                           "REST API (docs/api.md)", worker);
+            if (placeholder(data, why, &cfg, &e) < 0) {
+                fprintf(stderr, "durable serve: %s\n", e.msg);
+                return 1;
+            }
+        }
+        atomic_store(&t->have_gen, gen);
+        so->cfg = &cfg;
+        int rc = server_run(so, &e);
+        config_fini(&cfg);
+        if (rc == SERVER_STOP_REQUESTED) {
+            why[0] = '\0';
+            continue;
+        }
+        if (rc < 0 && got == 1) {
+            /* The Worker failed to start (e.g. it does not load): serve the
+             * placeholder saying so until the next deploy. */
+            snprintf(why, sizeof why, "the deployed Worker failed to start: %s", e.msg);
+            log_error("%s", why);
+            continue;
+        }
+        if (rc < 0)
+            fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
+        return rc < 0 ? 1 : 0;
+    }
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    enum { O_IP = 256, O_API_PORT, O_WORKER, O_THREADS, O_DURABILITY, O_LOGLEVEL };
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"ip", required_argument, NULL, O_IP},
+        {"port", required_argument, NULL, 'p'},
+        {"api-port", required_argument, NULL, O_API_PORT},
+        {"worker", required_argument, NULL, O_WORKER},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"durability", required_argument, NULL, O_DURABILITY},
+        {"log-level", required_argument, NULL, O_LOGLEVEL},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *data = NULL, *ip = "127.0.0.1", *worker = NULL;
+    int port = 8787, api_port = 8788, threads = 0, c;
+    int durability = STORE_DURABILITY_POWER;
+    log_level level = LOG_INFO;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":d:p:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data = optarg; break;
+        case O_IP: ip = optarg; break;
+        case 'p': if (parse_port("--port", optarg, &port) < 0) return 2; break;
+        case O_API_PORT: if (parse_port("--api-port", optarg, &api_port) < 0) return 2; break;
+        case O_WORKER:
+            if (!deploy_name_valid(optarg)) {
+                fprintf(stderr, "durable serve: --worker '%s' is not a script name\n", optarg);
+                return 2;
+            }
+            worker = optarg;
+            break;
+        case O_THREADS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 256) {
+                fprintf(stderr, "durable serve: --threads expects 1 to 256, got '%s'\n", optarg);
+                return 2;
+            }
+            threads = (int)v;
+            break;
+        }
+        case O_DURABILITY:
+            if (strcmp(optarg, "process") == 0) durability = STORE_DURABILITY_PROCESS;
+            else if (strcmp(optarg, "power") == 0) durability = STORE_DURABILITY_POWER;
+            else {
+                fprintf(stderr, "durable serve: --durability expects power or process, got "
+                                "'%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case O_LOGLEVEL:
+            if (strcmp(optarg, "debug") == 0) level = LOG_DEBUG;
+            else if (strcmp(optarg, "info") == 0) level = LOG_INFO;
+            else if (strcmp(optarg, "warn") == 0) level = LOG_WARN;
+            else if (strcmp(optarg, "error") == 0) level = LOG_ERROR;
+            else {
+                fprintf(stderr, "durable serve: --log-level expects debug, info, warn or error, "
+                                "got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h': serve_usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "durable serve: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "durable serve: unknown option '%s'; see `durable serve --help`\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "durable serve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!data) {
+        fprintf(stderr, "durable serve: --data DIR is required (where deployments and objects "
+                        "live)\n");
+        return 2;
+    }
+    if (port != 0 && port == api_port) {
+        fprintf(stderr, "durable serve: --port and --api-port are both %d\n", port);
+        return 2;
+    }
+    log_setup(level, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+    err e = {0};
+    int lock_fd = -1, bound;
+    /* Ports first (as durable dev), then the folder, held for the process's life. */
+    /* --port 0: a free port picked once here, so restarts keep serving on it. */
+    if (h1_server_port_check(ip, port, &port, &e) < 0 ||
+        (api_port != 0 && h1_server_port_check(ip, api_port, &bound, &e) < 0) ||
+        fs_mkdir_p(data, &e) < 0 || fs_lock_dir(data, &lock_fd, &e) < 0) {
+        fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
+        return 1;
+    }
+    deploy_store *api_store = NULL, *reader = NULL;
+    if (deploy_store_open(data, durability, &api_store, &e) < 0 ||
+        deploy_store_open(data, durability, &reader, &e) < 0) {
+        fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
+        deploy_store_close(api_store);
+        close(lock_fd);
+        return 1;
+    }
+    api_thread *t = calloc(1, sizeof *t);
+    if (!t) {
+        deploy_store_close(api_store);
+        deploy_store_close(reader);
+        close(lock_fd);
+        return 1;
+    }
+    t->ip = ip;
+    t->port = api_port;
+    h1_limits_default(&t->limits);
+    /* Room above the upload limit, so that a too-large upload gets the envelope's
+     * 413 from upload.c rather than the listener's own. */
+    t->limits.body_bytes_max = 2 * API_UPLOAD_BYTES_MAX;
+    t->ctx = (api_ctx){.store = api_store, .data_dir = data,
+                       .upload_bytes_max = API_UPLOAD_BYTES_MAX, .on_change = on_change, .ud = t};
+    uv_sem_init(&t->started, 0);
+    uv_thread_create(&t->thread, api_main, t);
+    uv_sem_wait(&t->started);
+    uv_sem_destroy(&t->started);
+    int rc;
+    if (t->start_rc < 0) {
+        fprintf(stderr, "%sdurable serve: REST API listener: %s%s\n", C_RED, t->start_err.msg,
+                C_RESET);
+        uv_thread_join(&t->thread);
+        rc = 1;
+    } else {
+        bool v6 = strchr(ip, ':') != NULL;
+        printf("%sdurable serve%s: REST API on %shttp://%s%s%s:%d/client/v4%s (account %s)\n",
+               C_BOLD, C_RESET, C_GREEN, v6 ? "[" : "", ip, v6 ? "]" : "", t->port, C_RESET,
+               deploy_store_account(api_store));
+        fflush(stdout);
+        server_opts so = {
+            .ip = ip,
+            .port = port,
+            .threads = threads,
+            .memory_bytes_max = 128u * 1024u * 1024u,
+            .cpu_ms_max = 30000,
+            .shutdown_grace_ms = 10000,
+            .log_requests = level <= LOG_INFO,
+            .banner_name = "durable serve",
+            .persist_dir = data,
+            .idle_ms = 70000,
+            .durability = durability,
+            .data_locked = true,
+        };
+        h1_limits_default(&so.limits);
+        rc = serve_loop(t, reader, &so, data, worker);
+        uv_async_send(&t->stop);
+        uv_thread_join(&t->thread);
+    }
+    deploy_store_close(api_store);
+    deploy_store_close(reader);
+    free(t);
+    close(lock_fd);
+    return rc;
+}

