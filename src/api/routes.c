@@ -364,7 +364,7 @@ static void objects_list(api_ctx *a, api_req *r, const char *ns_id)
         if (strlen(sub->d_name) != 2 || !is_hex(sub->d_name, 2))
             continue;
         char subdir[4200];
-        snprintf(subdir, sizeof subdir, "%s/%s", dir, sub->d_name);
+        snprintf(subdir, sizeof subdir, "%s/%.2s", dir, sub->d_name); /* d_name is 2 long */
         DIR *d = opendir(subdir);
         struct dirent *de;
         while (d && (de = readdir(d))) {
