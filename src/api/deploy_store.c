@@ -119,24 +119,6 @@ int deploy__col_int(const deploy_store *s, sqlite3_stmt *st, int col, const char
     return 0;
 }
 
-static int table_columns(sqlite3 *db, const char *table, char *out, size_t cap)
-{
-    sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?1) ORDER BY cid", -1,
-                           &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < cap)
-        n += (size_t)snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
-                              (const char *)sqlite3_column_text(st, 0),
-                              (const char *)sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
 /* The schema version: written as DEPLOY_SCHEMA_VERSION into an empty table;
  * exactly one integer row otherwise, no higher than ours. */
 static int check_version(deploy_store *s, err *e)
@@ -179,7 +161,7 @@ static int check_shapes(deploy_store *s, err *e)
 {
     char cols[512];
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        if (table_columns(s->db, shapes[i].name, cols, sizeof cols) < 0)
+        if (store_table_columns(s->db, shapes[i].name, cols, sizeof cols) < 0)
             return deploy__fail(s, "cannot read the tables", e);
         if (strcmp(cols, shapes[i].columns) != 0)
             return err_setf(e, DUR_EINVAL, "%s: table %s has the columns (%s), but durable "

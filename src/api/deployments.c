@@ -80,28 +80,6 @@ static void deployments_post(api_ctx *a, api_req *r, const deploy_script_info *i
 
 /* A version in the shape wrangler reads from /scripts/{name}/versions (clients.md
  * §4): id, number, metadata.created_on, annotations, resources. */
-typedef struct wv_bind {
-    buf *b;
-    int rc;
-    bool first;
-} wv_bind;
-
-static int on_wv_binding(const deploy_binding *bd, void *ud)
-{
-    wv_bind *x = ud;
-    if (!x->rc && !x->first)
-        x->rc = buf_append_str(x->b, ",");
-    x->first = false;
-    if (!x->rc && strcmp(bd->type, "secret_text") == 0) {
-        x->rc = buf_append_str(x->b, "{\"type\":\"secret_text\",\"name\":");
-        x->rc = x->rc ? x->rc : api__json_cstr(x->b, bd->name);
-        x->rc = x->rc ? x->rc : buf_append_str(x->b, "}");
-    } else if (!x->rc) {
-        x->rc = buf_append_str(x->b, bd->json);
-    }
-    return 0;
-}
-
 static int wrangler_version_json(api_ctx *a, buf *b, const char *name,
                                  const deploy_version_info *v, err *e)
 {
@@ -116,10 +94,9 @@ static int wrangler_version_json(api_ctx *a, buf *b, const char *name,
                               "\"compatibility_date\":", v->id);
     rc = rc ? rc : api__json_cstr(b, v->compat_date);
     rc = rc ? rc : buf_printf(b, ",\"compatibility_flags\":%s},\"bindings\":[", v->compat_flags);
-    wv_bind x = {b, rc, true};
-    if (!rc && deploy_binding_each(a->store, name, v->number, on_wv_binding, &x, e) < 0)
+    if (!rc && (rc = api__bindings_json(a->store, b, name, v->number, e)) == -1)
         return -1;
-    rc = x.rc ? x.rc : buf_append_str(b, "]}}");
+    rc = rc ? rc : buf_append_str(b, "]}}");
     return rc ? DUR_ENOMEM : 0;
 }
 

@@ -52,6 +52,9 @@ void api__hex(const uint8_t *b, size_t n, char *out);
 int api__json_str(buf *b, const char *s, size_t len);
 int api__json_cstr(buf *b, const char *s);   /* NULL writes null */
 int api__json_time(buf *b, int64_t ms);      /* RFC 3339 UTC, microseconds (API-7) */
+/* The bindings of a version as JSON array elements (no brackets); secret_text values
+ * are not echoed. 0, DUR_ENOMEM, or -1 with *e filled (a store read failed). */
+int api__bindings_json(deploy_store *s, buf *b, const char *script, int64_t number, err *e);
 
 /* ---- routes.c ---- */
 #include "config/config.h"

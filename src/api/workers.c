@@ -162,29 +162,6 @@ static void worker_list(api_ctx *a, api_req *r)
     reply_json(r, &b, p.rc, info);
 }
 
-typedef struct bind_json {
-    buf *b;
-    int rc;
-    bool first;
-} bind_json;
-
-static int on_binding(const deploy_binding *bd, void *ud)
-{
-    bind_json *x = ud;
-    if (!x->rc && !x->first)
-        x->rc = buf_append_str(x->b, ",");
-    x->first = false;
-    /* secret_text values are not echoed. */
-    if (!x->rc && strcmp(bd->type, "secret_text") == 0) {
-        x->rc = buf_append_str(x->b, "{\"type\":\"secret_text\",\"name\":");
-        x->rc = x->rc ? x->rc : api__json_cstr(x->b, bd->name);
-        x->rc = x->rc ? x->rc : buf_append_str(x->b, "}");
-    } else if (!x->rc) {
-        x->rc = buf_append_str(x->b, bd->json);
-    }
-    return 0;
-}
-
 static int version_json(api_ctx *a, buf *b, const char *name, const deploy_version_info *v,
                         err *e)
 {
@@ -196,10 +173,9 @@ static int version_json(api_ctx *a, buf *b, const char *name, const deploy_versi
     rc = rc ? rc : buf_append_str(b, ",\"compatibility_date\":");
     rc = rc ? rc : api__json_cstr(b, v->compat_date);
     rc = rc ? rc : buf_printf(b, ",\"compatibility_flags\":%s,\"bindings\":[", v->compat_flags);
-    bind_json x = {b, rc, true};
-    if (!rc && deploy_binding_each(a->store, name, v->number, on_binding, &x, e) < 0)
+    if (!rc && (rc = api__bindings_json(a->store, b, name, v->number, e)) == -1)
         return -1;
-    rc = x.rc ? x.rc : buf_append_str(b, "],\"annotations\":{},\"urls\":[]}");
+    rc = rc ? rc : buf_append_str(b, "],\"annotations\":{},\"urls\":[]}");
     return rc ? DUR_ENOMEM : 0;
 }
 

@@ -23,6 +23,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "js/rt.h"
+#include "storage/storage.h"
 
 /* durable.sqlite: the id secret (meta), the migrations applied, the classes
  * deleted, the alarm index. `name` of an alarm is the idFromName name of its
@@ -206,25 +207,6 @@ static const table_shape shapes[] = {
      "typeof(time) <> 'integer' OR typeof(name) NOT IN ('text', 'null')"},
 };
 
-/* The columns of `table` as "name TYPE, ..." into out. */
-static int table_columns(sqlite3 *db, const char *table, char *out, size_t cap)
-{
-    sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?1) ORDER BY cid", -1,
-                           &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < cap)
-        n += (size_t)snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
-                              (const char *)sqlite3_column_text(st, 0),
-                              (const char *)sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
 /* Checks that durable.sqlite is what durable writes: intact pages, the tables
  * with their columns, rows of the right types. Brings a file from before the
  * alarm names up to date. Every problem is an error naming the file. */
@@ -248,7 +230,7 @@ static int meta_check(sqlite3 *db, const char *path, err *e)
     char cols[512], sql[512];
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const table_shape *t = &shapes[i];
-        if (table_columns(db, t->name, cols, sizeof cols) < 0)
+        if (store_table_columns(db, t->name, cols, sizeof cols) < 0)
             return meta_fail(db, path, "cannot read the tables", e);
         if (strcmp(t->name, "alarms") == 0 && strcmp(cols, "ns TEXT, id TEXT, time INTEGER") == 0) {
             if (sqlite3_exec(db, "ALTER TABLE alarms ADD COLUMN name TEXT", NULL, NULL, NULL) != SQLITE_OK)

@@ -126,3 +126,9 @@ int64_t store_cursor_rows_written(store_cursor *c);
 void store_cursor_free(store_cursor *c);
 /* SQL-16 */
 int64_t store_database_size(store *s);
+
+/* The columns of `table` in the SQLite database `db` as "name TYPE, ..." into out
+ * (cut at cap): what a reader of a file durable wrote compares with the shape it
+ * expects (objects/persist.c for durable.sqlite, api/deploy_store.c). 0 or -1. */
+struct sqlite3;
+int store_table_columns(struct sqlite3 *db, const char *table, char *out, size_t cap);
