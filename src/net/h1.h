@@ -145,7 +145,8 @@ int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data
 /* After an upgrade: queues bytes (copied if the kernel does not take them now).
  * 0 or DUR_ECLOSED. */
 int h1_conn_raw_send(h1_conn *c, const void *data, size_t len);
-/* Bytes queued in libuv that the peer has not taken yet. */
+/* Bytes queued in libuv that the peer has not taken yet (after an upgrade, or
+ * for a streamed response: a streaming writer waits while this is high). */
 size_t h1_conn_queued_bytes(const h1_conn *c);
 /* After an upgrade: closes c if it is still open in `ms` (a deadline, not an idle
  * timeout; a later call replaces it). on_gone follows. */
@@ -158,9 +159,6 @@ void h1_conn_raw_close(h1_conn *c, bool flush);
  * the client sees a broken body rather than a complete short one (the body's
  * source failed). Finishes the request like h1_conn_end. */
 void h1_conn_abort(h1_conn *c);
-/* Bytes queued for the client and not yet taken by the kernel: a streaming
- * writer waits while this is high (the backpressure h1_conn_write lacks). */
-size_t h1_conn_queued(const h1_conn *c);
 /* True once the peer has gone away or the server is closing. */
 bool h1_conn_closed(const h1_conn *c);
 /* Remote address as text ("127.0.0.1"), for logs and CF-Connecting-IP. */

@@ -996,8 +996,3 @@ void h1_conn_abort(h1_conn *c)
         conn_close(c);
     finish(c);
 }
-
-size_t h1_conn_queued(const h1_conn *c)
-{
-    return h1_conn_queued_bytes(c);
-}

@@ -338,7 +338,7 @@ static JSValue js_body_chunk(JSContext *ctx, JSValueConst this_val, int argc, JS
     JS_FreeValue(ctx, hold);
     if (rc < 0 || h1_conn_closed(r->conn))
         return JS_NewInt32(ctx, -1);
-    return JS_NewFloat64(ctx, (double)h1_conn_queued(r->conn));
+    return JS_NewFloat64(ctx, (double)h1_conn_queued_bytes(r->conn));
 }
 
 /* N.bodyQueued(id) → bytes queued for the client, -1 once it is gone. */
@@ -350,7 +350,7 @@ static JSValue js_body_queued(JSContext *ctx, JSValueConst this_val, int argc, J
     if (!w || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0 || !slot_find(w, id, &i) ||
         !w->slots[i].streaming || h1_conn_closed(w->slots[i].conn))
         return JS_NewInt32(ctx, -1);
-    return JS_NewFloat64(ctx, (double)h1_conn_queued(w->slots[i].conn));
+    return JS_NewFloat64(ctx, (double)h1_conn_queued_bytes(w->slots[i].conn));
 }
 
 /* N.bodyEnd(id, error): the stream ended (error undefined) or failed (the error is
