@@ -599,27 +599,6 @@ static char *load_file(const char *path, size_t *len, err *e)
     return buf_take(&b, len);
 }
 
-/* CFG-6: a script with an `export` or `import` statement anywhere at the start of
- * a line is a module (JS_DetectModule only looks at the first statement). */
-static bool has_module_syntax(const char *src, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && (src[i] == ' ' || src[i] == '\t'))
-            i++;
-        if ((len - i >= 7 && memcmp(src + i, "export", 6) == 0 &&
-             (src[i + 6] == ' ' || src[i + 6] == '{' || src[i + 6] == '*')) ||
-            (len - i >= 7 && memcmp(src + i, "import", 6) == 0 &&
-             (src[i + 6] == ' ' || src[i + 6] == '{' || src[i + 6] == '*' || src[i + 6] == '"' ||
-              src[i + 6] == '\'')))
-            return true;
-        while (i < len && src[i] != '\n')
-            i++;
-        i++;
-    }
-    return false;
-}
-
 static int load_error(worker *w, const char *path, err *e)
 {
     char *t = js_exception_text(w->ctx, JS_UNDEFINED);
@@ -636,16 +615,33 @@ static int load_main(worker *w, err *e)
     char *src = load_file(path, &len, e);
     if (!src)
         return -1;
-    bool is_module = JS_DetectModule(src, len) || has_module_syntax(src, len);
+    /* CFG-6, exactly: a file is a module when it has an import or export
+     * statement anywhere, which is when it does not compile as a script (those
+     * statements are syntax errors there). A minified bundle ends with
+     * `export{a as default}` on its one line; a service-worker script compiles here
+     * once and runs from this bytecode. A script with a real syntax error takes
+     * the module path and reports the error from there. */
+    JSValue script = JS_UNDEFINED;
+    bool is_module = JS_DetectModule(src, len);
+    if (!is_module) {
+        script = JS_Eval(ctx, src, len, path, JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+        if (JS_IsException(script)) {
+            JS_FreeValue(ctx, JS_GetException(ctx));
+            script = JS_UNDEFINED;
+            is_module = true;
+        }
+    }
     JSValue native = js_native(ctx);
     JSValue env = JS_NewObject(ctx);
     if (set_env(w, env, !is_module, e) < 0) {
         JS_FreeValue(ctx, env);
+        JS_FreeValue(ctx, script);
         free(src);
         return -1;
     }
     if (w->opts.objects && obj_env_bind(w->opts.objects, ctx, env, e) < 0) {
         JS_FreeValue(ctx, env);
+        JS_FreeValue(ctx, script);
         free(src);
         return -1;
     }
@@ -655,6 +651,7 @@ static int load_main(worker *w, err *e)
                  "{ fetch }` and `export class %s`", path,
                  obj_registry_ns_class(w->opts.objects, 0));
         JS_FreeValue(ctx, env);
+        JS_FreeValue(ctx, script);
         free(src);
         return -1;
     }
@@ -678,8 +675,8 @@ static int load_main(worker *w, err *e)
     js_ctx_allow_codegen(ctx, true);
     int rc = 0;
     if (!is_module) {
-        JSValue r = JS_Eval(ctx, src, len, path, JS_EVAL_TYPE_GLOBAL);
         free(src);
+        JSValue r = JS_EvalFunction(ctx, script); /* consumes script */
         if (JS_IsException(r))
             rc = load_error(w, path, e);
         JS_FreeValue(ctx, r);

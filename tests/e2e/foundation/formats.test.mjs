@@ -137,3 +137,50 @@ test("the ES2022 prelude: at, findLast, hasOwn, Error cause, toSorted, groupBy",
     });
   } finally { await srv.stop(); }
 });
+
+// CFG-6: a module is a file with an import or export statement anywhere. esbuild
+// --minify puts the whole bundle on one line ending in `export{a as default};`,
+// which the first-statement check and the start-of-line scan both miss.
+test("module detection: a minified one-line bundle, an export after a template literal, a script with 'export' in a string", async () => {
+  let dir = makeProject({
+    "wrangler.toml": toml(`[vars]\nV = "v"\n`),
+    "src/index.js": `var b=class{constructor(){this.n=1}};var a={async fetch(r,e){return new Response("min "+e.V+new b().n)}};export{a as default};`,
+  });
+  let srv = await startDev(dir);
+  try {
+    assert.equal(await (await fetch(srv.url + "/")).text(), "min v1");
+  } finally { await srv.stop(); }
+
+  dir = makeProject({
+    "wrangler.toml": toml(),
+    "src/index.js": `const page = \`
+export default nothing
+\`; const h = { fetch() { return new Response(page.trim()); } }; /* import x */ export { h as default };`,
+  });
+  srv = await startDev(dir);
+  try {
+    assert.equal(await (await fetch(srv.url + "/")).text(), "export default nothing");
+  } finally { await srv.stop(); }
+
+  // A service-worker script whose text contains "export" at the start of a line
+  // (inside a template literal) stays a script: its globals work, `this` is global.
+  dir = makeProject({
+    "wrangler.toml": toml(`[vars]\nG = "g"\n`),
+    "src/index.js": `const doc = \`
+export const notReally = 1;
+import nothing from "x";
+\`;
+addEventListener("fetch", (ev) => ev.respondWith(new Response(G + " " + (this === globalThis) + " " + doc.split("\\n").length)));`,
+  });
+  srv = await startDev(dir);
+  try {
+    assert.equal(await (await fetch(srv.url + "/")).text(), "g true 4");
+  } finally { await srv.stop(); }
+});
+
+test("module detection: a syntax error is reported with its line, as a load failure", async () => {
+  const dir = makeProject({ "wrangler.toml": toml(), "src/index.js": `export default {\n  fetch() { return new Response("x") ;; }\n  oops(\n};` });
+  const r = await runDevExpectFailure(dir);
+  assert.match(r.stderr, /SyntaxError/);
+  assert.match(r.stderr, /index\.js:\d+/);
+});
