@@ -353,6 +353,33 @@
   defineGlobal("Navigator", Navigator);
   defineGlobal("navigator", new Navigator(kCreate));
 
+  // ---- scheduler (Cloudflare's scheduler.wait) ----
+
+  class Scheduler {
+    constructor(key) {
+      if (key !== kCreate) throw new TypeError("Illegal constructor");
+    }
+    // A promise that resolves after `delay` ms; an AbortSignal rejects it early.
+    wait(delay, options) {
+      const ms = Number(delay);
+      const signal = options === undefined || options === null ? undefined : options.signal;
+      return new Promise((resolve, reject) => {
+        if (signal && signal.aborted) { reject(signal.reason); return; }
+        let onAbort;
+        const t = setTimeout(() => {
+          if (signal) signal.removeEventListener("abort", onAbort);
+          resolve();
+        }, Number.isFinite(ms) && ms > 0 ? ms : 0);
+        if (signal) {
+          onAbort = () => { clearTimeout(t); reject(signal.reason); };
+          signal.addEventListener("abort", onAbort, { once: true });
+        }
+      });
+    }
+  }
+  tag(Scheduler, "Scheduler");
+  defineGlobal("scheduler", new Scheduler(kCreate));
+
   // ---- queueMicrotask ----
 
   // Captured so user code replacing Promise or its methods cannot break it.

@@ -184,3 +184,61 @@ test("module detection: a syntax error is reported with its line, as a load fail
   assert.match(r.stderr, /SyntaxError/);
   assert.match(r.stderr, /index\.js:\d+/);
 });
+
+test("the ES2025 prelude: Iterator helpers, Set methods, Promise.try; scheduler.wait", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml(),
+    "src/index.js": `export default { async fetch() {
+      const m = new Map([["a", 1], ["b", 2], ["c", 3], ["d", 4]]);
+      const out = {};
+      out.chain = m.values().filter((v) => v % 2 === 0).map((v) => v * 10).toArray();
+      out.dropTake = [1, 2, 3, 4, 5].values().drop(1).take(2).toArray();
+      out.flat = ["ab", "cd"].values().flatMap((s) => s.split("")).toArray();
+      out.reduce = [1, 2, 3].values().reduce((a, b) => a + b);
+      out.some = [1, 2, 3].values().some((x) => x > 2);
+      out.every = [1, 2, 3].values().every((x) => x > 2);
+      out.find = [1, 2, 3].values().find((x) => x > 1);
+      out.from = Iterator.from({ i: 0, next() { return this.i < 3 ? { value: this.i++, done: false } : { done: true }; } }).toArray();
+      out.tag = Object.prototype.toString.call([1].values().map((x) => x));
+      let closed = 0;
+      const endless = { i: 0, next() { return { value: this.i++, done: false }; }, return() { closed++; return {}; }, __proto__: Iterator.prototype };
+      out.endless = endless.map((x) => x * 2).take(3).toArray();
+      const h = [1, 2, 3].values().map((x) => x);
+      h.next(); h.return();
+      out.afterReturn = h.next();
+      try { new Iterator(); } catch (e) { out.abstract = e instanceof TypeError; }
+      try { [1].values().map(5); } catch (e) { out.notFn = e instanceof TypeError; }
+      try { [1].values().take(-1); } catch (e) { out.negative = e instanceof RangeError; }
+      out.union = [...new Set([1, 2]).union(new Set([2, 3]))];
+      out.intersection = [...new Set([1, 2, 3]).intersection(new Set([2, 3, 4]))];
+      out.difference = [...new Set([1, 2, 3]).difference(new Set([2]))];
+      out.symmetric = [...new Set([1, 2]).symmetricDifference(new Set([2, 3]))];
+      out.subset = [new Set([1]).isSubsetOf(new Set([1, 2])), new Set([1, 5]).isSubsetOf(new Set([1, 2]))];
+      out.superset = new Set([1, 2]).isSupersetOf(new Set([2]));
+      out.disjoint = [new Set([1]).isDisjointFrom(new Set([2])), new Set([2]).isDisjointFrom(new Set([2]))];
+      out.setLike = [...new Set([1, 2, 3]).intersection(new Map([[2, "x"]]))];
+      try { new Set().union([1]); } catch (e) { out.notSetLike = e instanceof TypeError; }
+      out.try = await Promise.try((a) => a + 1, 4);
+      out.tryThrow = await Promise.try(() => { throw new Error("boom"); }).catch((e) => e.message);
+      const t0 = Date.now(); await scheduler.wait(20); out.waited = Date.now() - t0 >= 15;
+      const ac = new AbortController();
+      const p = scheduler.wait(60000, { signal: ac.signal });
+      ac.abort(new Error("stop"));
+      out.aborted = await p.catch((e) => e.message);
+      return Response.json({ out, closed });
+    } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    const { out, closed } = await (await fetch(srv.url + "/")).json();
+    assert.deepEqual(out, {
+      chain: [20, 40], dropTake: [2, 3], flat: ["a", "b", "c", "d"], reduce: 6, some: true, every: false, find: 2,
+      from: [0, 1, 2], tag: "[object Iterator Helper]", endless: [0, 2, 4], afterReturn: { done: true },
+      abstract: true, notFn: true, negative: true,
+      union: [1, 2, 3], intersection: [2, 3], difference: [1, 3], symmetric: [1, 3], subset: [true, false],
+      superset: true, disjoint: [true, false], setLike: [2], notSetLike: true,
+      try: 5, tryThrow: "boom", waited: true, aborted: "stop",
+    });
+    assert.equal(closed, 1);
+  } finally { await srv.stop(); }
+});
