@@ -1,0 +1,49 @@
+// Language features added to QuickJS 2021-03-27 by our patches (patches/quickjs).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startDev, runDevExpectFailure, makeProject } from "../lib.mjs";
+
+const toml = `name = "t"\nmain = "src/index.js"\ncompatibility_date = "2026-01-01"\n`;
+
+test("class static blocks: run in order with static fields, this is the class, the class name is bound", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `
+      var __name = (t, v) => Object.defineProperty(t, "name", { value: v, configurable: true });
+      const log = [];
+      class A {
+        static a = (log.push("field a"), 1);
+        static { log.push("block 1 " + this.a); this.b = this.a + 1; }
+        static c = (log.push("field c"), 3);
+        static { __name(this, "Renamed"); log.push("block 2 " + typeof A); }
+        static { let x = 5; const f = () => this.c + x; this.d = f(); log.push(A.name); }
+        static self = A;
+      }
+      class B extends A { static { this.e = typeof super.a; } }
+      const C = class { static { this.anon = true; } };
+      class Empty { static {} }
+      export default { fetch() {
+        return Response.json({ log, a: A.a, b: A.b, d: A.d, name: A.name, self: A.self === A, e: B.e, anon: C.anon,
+          empty: typeof Empty });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      log: ["field a", "block 1 1", "field c", "block 2 function", "Renamed"],
+      a: 1, b: 2, d: 8, name: "Renamed", self: true, e: "number", anon: true, empty: "function",
+    });
+  } finally { await srv.stop(); }
+});
+
+test("class static blocks: return and arguments are syntax errors", async () => {
+  for (const body of ["return 1;", "arguments;"]) {
+    const dir = makeProject({
+      "wrangler.toml": toml,
+      "src/index.js": `class X { static { ${body} } }\nexport default { fetch() { return new Response("x"); } };`,
+    });
+    const r = await runDevExpectFailure(dir);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /SyntaxError/, body);
+  }
+});
