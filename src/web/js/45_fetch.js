@@ -27,6 +27,13 @@
     if (!/^https?:/i.test(url)) throw new TypeError(`fetch failed: the URL's scheme is not http or https: ${url}`);
     const signal = req.signal;
     signal?.throwIfAborted?.();
+    // GATE-6: made by a Durable Object after a write not yet committed, the request
+    // waits for the commit (and is never sent if it fails).
+    const held = N.objOutboundHold?.();
+    if (held !== undefined) {
+      N.eventEnter(await held);
+      signal?.throwIfAborted?.();
+    }
     const wait = N.fetchAdmit();   // LIM-11 (throws), LIM-12 (waits)
     if (wait) await wait;
     let body;
