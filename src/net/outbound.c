@@ -28,6 +28,8 @@ struct outbound_req {
     outbound_cbs cbs;
     void *ud;
     int redirect;
+    bool decode;          /* curl decodes the body: the head goes without its coding */
+    bool no_body;         /* a HEAD request */
     bool head_sent;
     bool paused;          /* curl holds the body: on_data asked to pause */
     bool want_resume;
@@ -39,6 +41,17 @@ struct outbound_req {
     size_t nhdrs;
     char reason[128];
     char errbuf[CURL_ERROR_SIZE];
+    /* A streamed request body (opts.body_stream): bytes written and not yet taken
+     * by curl's read callback are up.ptr[up_off..up.len). */
+    bool up_stream, up_ended;
+    bool up_paused;       /* curl's read callback found nothing and paused sending */
+    bool up_want_resume;  /* bytes came: unpause once curl lets us */
+    bool up_want_drain;   /* a write said full: on_drain once the buffer empties */
+    bool up_drain_due;
+    buf up;
+    size_t up_off;
+    int64_t up_declared;  /* the caller's Content-Length, or -1 (chunked) */
+    uint64_t up_total;    /* written so far */
     outbound_req *prev, *next;
 };
 
@@ -89,8 +102,16 @@ static void req_free(outbound_req *r)
     curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->hdrs);
     buf_fini(&r->head);
+    buf_fini(&r->up);
     o->active--;
     free(r);
+}
+
+/* The pause state curl should be in: receiving paused while the body waits unread,
+ * sending paused while a streamed request body has nothing to give. */
+static int pause_bits(const outbound_req *r)
+{
+    return (r->paused ? CURLPAUSE_RECV : 0) | (r->up_paused ? CURLPAUSE_SEND : 0);
 }
 
 /* ---- curl's callbacks ---- */
@@ -111,6 +132,17 @@ static bool head_has(const outbound_req *r, const char *lower)
         p = value + strlen(value) + 1;
     }
     return false;
+}
+
+/* Codings curl decodes (with CURLOPT_ACCEPT_ENCODING set); any other fails the
+ * transfer in curl (CURLE_BAD_CONTENT_ENCODING). */
+static bool decoded_header(const outbound_req *r, const char *name)
+{
+    if (!r->decode || r->no_body || r->status == 204 || r->status == 304)
+        return false;
+    if (strcasecmp(name, "content-length") == 0)
+        return head_has(r, "content-encoding");
+    return strcasecmp(name, "content-encoding") == 0;
 }
 
 static void head_done(outbound_req *r)
@@ -135,15 +167,24 @@ static void head_done(outbound_req *r)
         r->fail = "out of memory reading the response head";
         return;
     }
+    /* A decoded body no longer has the coding or the length the server sent:
+     * the head says so by leaving those out (the body is passed on as it is). */
     const char *p = r->head.ptr;
-    for (size_t i = 0; i < r->nhdrs * 2; i++) {
-        hv[i] = p;
-        p += strlen(p) + 1;
+    size_t kept = 0;
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        const char *name = p;
+        const char *value = name + strlen(name) + 1;
+        p = value + strlen(value) + 1;
+        if (decoded_header(r, name))
+            continue;
+        hv[2 * kept] = name;
+        hv[2 * kept + 1] = value;
+        kept++;
     }
     char *url = NULL;
     curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &url);
     outbound_head h = {.status = r->status, .reason = r->reason, .url = url ? url : "",
-                       .redirects = r->redirects, .hdrs = hv, .nhdrs = r->nhdrs};
+                       .redirects = r->redirects, .hdrs = hv, .nhdrs = kept};
     r->cbs.on_head(r, r->ud, &h);
     free(hv);
 }
@@ -221,6 +262,41 @@ static size_t on_write(char *data, size_t size, size_t n, void *ud)
     return r->cancelled ? 0 : len;
 }
 
+/* curl asks for request body bytes (a streamed body). */
+static size_t on_read(char *dst, size_t size, size_t n, void *ud)
+{
+    outbound_req *r = ud;
+    size_t cap = size * n;
+    if (r->cancelled || r->fail)
+        return CURL_READFUNC_ABORT;
+    size_t have = r->up.len - r->up_off;
+    if (have > 0) {
+        size_t k = have < cap ? have : cap;
+        memcpy(dst, r->up.ptr + r->up_off, k);
+        r->up_off += k;
+        if (r->up_off == r->up.len) {
+            buf_reset(&r->up);
+            r->up_off = 0;
+            if (r->up_want_drain) {
+                r->up_want_drain = false;
+                r->up_drain_due = true;   /* told once curl has returned */
+                r->o->dirty = true;
+            }
+        }
+        return k;
+    }
+    if (r->up_ended) {
+        if (r->up_declared >= 0 && r->up_total != (uint64_t)r->up_declared) {
+            r->fail = "the request body stream ended before the length its Content-Length "
+                      "header declared";
+            return CURL_READFUNC_ABORT;
+        }
+        return 0;   /* the end */
+    }
+    r->up_paused = true;
+    return CURL_READFUNC_PAUSE;
+}
+
 /* "host:port" of the URL curl was at, into out. */
 static void where(outbound_req *r, char *out, size_t cap)
 {
@@ -268,6 +344,14 @@ static void describe(outbound_req *r, CURLcode rc, char *out, size_t cap)
     case CURLE_GOT_NOTHING:
         snprintf(out, cap, "%s closed the connection without a response", hp);
         return;
+    case CURLE_SEND_FAIL_REWIND:
+        snprintf(out, cap, "a redirect (%d) asks to send the request body again, but it was a "
+                 "stream and has been sent (%.120s)", r->status, hp);
+        return;
+    case CURLE_BAD_CONTENT_ENCODING:
+        snprintf(out, cap, "the response body could not be decoded (%.200s); with "
+                 "encodeResponseBody: \"manual\" it is passed on as received (%.120s)", detail, hp);
+        return;
     default:
         snprintf(out, cap, "%.200s (%s)", detail, hp);
     }
@@ -287,7 +371,7 @@ static void check_done(outbound *o)
         CURLcode rc = m->data.result;
         if (!r->cancelled) {
             r->cancelled = true; /* done: nothing after on_done */
-            char msg[CURL_ERROR_SIZE + 160];
+            char msg[CURL_ERROR_SIZE + 512];
             if (r->fail) {
                 r->cbs.on_done(r, r->ud, -EIO, r->fail);
             } else if (rc != CURLE_OK) {
@@ -319,24 +403,59 @@ static void settle(outbound *o)
                 req_free(r);
                 continue;
             }
+            bool unpause = false;
             if (r->want_resume) {
                 r->want_resume = false;
                 if (r->paused) {
                     r->paused = false;
-                    o->depth++;
-                    curl_easy_pause(r->easy, CURLPAUSE_CONT);
-                    o->depth--;
-                    o->dirty = true; /* the callbacks it ran may have asked for more */
+                    unpause = true;
                 }
+            }
+            if (r->up_want_resume) {
+                r->up_want_resume = false;
+                if (r->up_paused) {
+                    r->up_paused = false;
+                    unpause = true;
+                }
+            }
+            if (unpause) {
+                o->depth++;
+                curl_easy_pause(r->easy, pause_bits(r));
+                o->depth--;
+                o->dirty = true; /* the callbacks it ran may have asked for more */
             }
         }
         check_done(o);
     }
 }
 
+/* Tells writers of streamed bodies that their bytes went (outside curl's
+ * callbacks: a writer may write again at once). */
+static void drains(outbound *o)
+{
+    bool again = true;
+    while (again) {
+        again = false;
+        for (outbound_req *r = o->reqs; r; r = r->next) {
+            if (!r->up_drain_due || r->cancelled)
+                continue;
+            r->up_drain_due = false;
+            if (r->cbs.on_drain) {
+                o->depth++;   /* a cancel from the callback waits for settle */
+                r->cbs.on_drain(r, r->ud);
+                o->depth--;
+                again = true;
+                break;        /* the list may have changed */
+            }
+        }
+    }
+}
+
 static void process(outbound *o)
 {
     check_done(o);
+    settle(o);
+    drains(o);
     settle(o);
     if (o->after)
         o->after(o->ud);
@@ -522,12 +641,17 @@ static int add_header(outbound_req *r, const char *name, const char *value)
     return 0;
 }
 
-static bool has_header(const outbound_opts *opts, const char *lower)
+static const char *header_value(const outbound_opts *opts, const char *lower)
 {
     for (size_t i = 0; i < opts->nhdrs; i++)
         if (strcasecmp(opts->hdrs[2 * i], lower) == 0)
-            return true;
-    return false;
+            return opts->hdrs[2 * i + 1];
+    return NULL;
+}
+
+static bool has_header(const outbound_opts *opts, const char *lower)
+{
+    return header_value(opts, lower) != NULL;
 }
 
 int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *cbs, void *ud,
@@ -542,7 +666,10 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
     r->cbs = *cbs;
     r->ud = ud;
     r->redirect = opts->redirect;
+    r->decode = opts->decode;
+    r->up_declared = -1;
     buf_init(&r->head, HEAD_BYTES_MAX + 1024);
+    buf_init(&r->up, (size_t)-1);
     r->easy = curl_easy_init();
     if (!r->easy) {
         free(r);
@@ -564,11 +691,39 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
                                                      : OUTBOUND_CONNECT_TIMEOUT_MS));
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, opts->redirect == OUTBOUND_FOLLOW ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)OUTBOUND_REDIRECTS_MAX);
-    curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    if (opts->decode) {
+        /* The caller's Accept-Encoding header, if any, replaces curl's. */
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, deflate, br");
+        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    }
     const char *m = opts->method ? opts->method : "GET";
-    if (strcmp(m, "HEAD") == 0)
+    if (strcmp(m, "HEAD") == 0) {
+        r->no_body = true;
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else if (opts->body) {
+    } else if (opts->body_stream) {
+        r->up_stream = true;
+        const char *cl = header_value(opts, "content-length");
+        if (cl) {
+            char *end = NULL;
+            long long v = strtoll(cl, &end, 10);
+            if (!*cl || *end || v < 0) {
+                curl_easy_cleanup(c);
+                buf_fini(&r->head);
+                free(r);
+                return err_setf(e, DUR_EINVAL, "the Content-Length header is not a length: %.40s", cl);
+            }
+            r->up_declared = v;
+        }
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, r);
+        /* -1: unknown, sent chunked; else exactly that many bytes. */
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->up_declared);
+        if (strcmp(m, "POST") != 0)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+    } else if (opts->body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)opts->body_len);
         curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, opts->body_len ? opts->body : "");
         if (strcmp(m, "POST") != 0)
@@ -586,7 +741,7 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
         struct curl_slist *n = curl_slist_append(r->hdrs, "Expect:");
         rc = n ? (r->hdrs = n, 0) : -1;
     }
-    if (rc == 0 && opts->body && !has_header(opts, "content-type")) {
+    if (rc == 0 && (opts->body || opts->body_stream) && !has_header(opts, "content-type")) {
         struct curl_slist *n = curl_slist_append(r->hdrs, "Content-Type:");
         rc = n ? (r->hdrs = n, 0) : -1;
     }
@@ -609,6 +764,54 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
     o->active++;
     *out = r;
     return 0;
+}
+
+/* After a call from outside curl's callbacks: what it asked for, and the drains
+ * curl's reads caused. */
+static void kick(outbound *o)
+{
+    if (o->depth > 0)
+        return;
+    settle(o);
+    drains(o);
+    settle(o);
+}
+
+int outbound_body_write(outbound_req *r, const void *data, size_t len, bool *full, err *e)
+{
+    *full = false;
+    if (!r->up_stream || r->up_ended)
+        return err_setf(e, DUR_EINVAL, "the request body was already complete");
+    if (r->cancelled)
+        return 0;   /* the transfer is over: nothing more is sent */
+    if (r->up_declared >= 0 && r->up_total + len > (uint64_t)r->up_declared)
+        return err_setf(e, DUR_EINVAL, "the request body stream gave more bytes than its "
+                        "Content-Length header declared (%lld)", (long long)r->up_declared);
+    if (len && buf_append(&r->up, data, len) < 0)
+        return err_setf(e, DUR_ENOMEM, "out of memory");
+    r->up_total += len;
+    if (r->up.len - r->up_off >= OUTBOUND_BODY_BUFFER) {
+        *full = true;
+        r->up_want_drain = true;
+    }
+    if (r->up_paused) {
+        r->up_want_resume = true;
+        r->o->dirty = true;
+        kick(r->o);
+    }
+    return 0;
+}
+
+void outbound_body_end(outbound_req *r)
+{
+    if (!r->up_stream || r->up_ended || r->cancelled)
+        return;
+    r->up_ended = true;
+    if (r->up_paused) {
+        r->up_want_resume = true;
+        r->o->dirty = true;
+        kick(r->o);
+    }
 }
 
 void outbound_resume(outbound_req *r)
