@@ -35,6 +35,10 @@ struct outbound_req {
     bool want_resume;
     bool cancelled;       /* no more callbacks; removed when curl lets us */
     const char *fail;     /* our own reason to fail the transfer */
+    char failbuf[200];    /* when that reason is formatted */
+    char method[24];      /* the method of the request now being made */
+    bool follow_pending;  /* the response is a redirect to follow once it is done */
+    bool up_dropped;      /* a redirect turned the request into a GET: writes go nowhere */
     int status;
     unsigned redirects;
     buf head;             /* "name\0value\0…" of the current response head */
@@ -151,8 +155,8 @@ static void head_done(outbound_req *r)
         return; /* an interim response: the real one follows */
     if (is_redirect(r->status) && head_has(r, "location")) {
         if (r->redirect == OUTBOUND_FOLLOW) {
-            r->redirects++;
-            return; /* curl follows it; its head is not the final one */
+            r->follow_pending = true;
+            return; /* followed once done (follow()); its head is not the final one */
         }
         if (r->redirect == OUTBOUND_ERROR) {
             r->fail = "the response is a redirect and the request's redirect mode is \"error\"";
@@ -357,6 +361,125 @@ static void describe(outbound_req *r, CURLcode rc, char *out, size_t cap)
     }
 }
 
+/* Drops the header lines whose names are listed (lower case, NULL-terminated). */
+static int drop_headers(outbound_req *r, const char *const *names)
+{
+    struct curl_slist *kept = NULL;
+    for (struct curl_slist *l = r->hdrs; l; l = l->next) {
+        size_t nl = strcspn(l->data, ":;");
+        bool drop = false;
+        for (const char *const *n = names; *n && !drop; n++)
+            drop = strlen(*n) == nl && strncasecmp(l->data, *n, nl) == 0;
+        if (drop)
+            continue;
+        struct curl_slist *k = curl_slist_append(kept, l->data);
+        if (!k) {
+            curl_slist_free_all(kept);
+            return -1;
+        }
+        kept = k;
+    }
+    curl_slist_free_all(r->hdrs);
+    r->hdrs = kept;
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+    return 0;
+}
+
+/* scheme://host:port of an absolute URL, into out ("" if it does not parse). */
+static void origin_of(const char *url, char *out, size_t cap)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    CURLU *u = curl_url();
+    out[0] = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        if (scheme && host && port)
+            snprintf(out, cap, "%s://%s:%s", scheme, host, port);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+}
+
+/* Follows the redirect r just received (mode follow) as the fetch standard says:
+ * a 301 or 302 turns POST into GET, a 303 anything but GET and HEAD (the body and
+ * its headers are dropped); otherwise method and body go again, which a streamed
+ * body cannot; Authorization does not cross to another origin. The same easy
+ * handle goes on (its connections are reused). False with r->fail set if it
+ * cannot; only at depth 0. */
+static bool follow(outbound_req *r)
+{
+    r->follow_pending = false;
+    if (r->redirects >= OUTBOUND_REDIRECTS_MAX) {
+        snprintf(r->failbuf, sizeof r->failbuf, "more than %d redirects", OUTBOUND_REDIRECTS_MAX);
+        r->fail = r->failbuf;
+        return false;
+    }
+    char *next = NULL, *cur = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &next);
+    curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &cur);
+    if (!next) {
+        r->fail = "the redirect's Location is not a URL";
+        return false;
+    }
+    if (strncasecmp(next, "http://", 7) != 0 && strncasecmp(next, "https://", 8) != 0) {
+        snprintf(r->failbuf, sizeof r->failbuf, "a redirect led to a URL whose scheme is not "
+                 "http or https (%.100s)", next);
+        r->fail = r->failbuf;
+        return false;
+    }
+    bool get = ((r->status == 301 || r->status == 302) && strcmp(r->method, "POST") == 0) ||
+               (r->status == 303 && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0);
+    if (!get && r->up_stream && !r->up_dropped) {
+        snprintf(r->failbuf, sizeof r->failbuf, "a redirect (%d) asks to send the request body "
+                 "again, but it was a stream and has been sent", r->status);
+        r->fail = r->failbuf;
+        return false;
+    }
+    char from[300], to[300];
+    origin_of(cur ? cur : "", from, sizeof from);
+    origin_of(next, to, sizeof to);
+    char *url = strdup(next);   /* next belongs to the handle */
+    if (!url) {
+        r->fail = "out of memory following a redirect";
+        return false;
+    }
+    outbound *o = r->o;
+    curl_multi_remove_handle(o->multi, r->easy);
+    int rc = 0;
+    if (get) {
+        static const char *const body_headers[] = {"content-type", "content-length",
+            "content-encoding", "content-language", "content-location", "transfer-encoding", NULL};
+        curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, NULL);
+        snprintf(r->method, sizeof r->method, "GET");
+        if (r->up_stream) {
+            r->up_dropped = true;
+            r->up_paused = false;
+            r->up_want_resume = false;
+        }
+        rc = drop_headers(r, body_headers);
+    }
+    if (rc == 0 && strcmp(from, to) != 0) {
+        static const char *const auth[] = {"authorization", NULL};
+        rc = drop_headers(r, auth);
+    }
+    curl_easy_setopt(r->easy, CURLOPT_URL, url);
+    free(url);
+    r->redirects++;
+    r->status = 0;
+    r->nhdrs = 0;
+    buf_reset(&r->head);
+    if (rc < 0 || curl_multi_add_handle(o->multi, r->easy) != CURLM_OK) {
+        r->fail = "out of memory following a redirect";
+        return false;
+    }
+    return true;
+}
+
 static void check_done(outbound *o)
 {
     CURLMsg *m;
@@ -369,6 +492,8 @@ static void check_done(outbound *o)
         if (!r)
             continue;
         CURLcode rc = m->data.result;
+        if (!r->cancelled && rc == CURLE_OK && r->follow_pending && !r->fail && follow(r))
+            continue;   /* the next request of the chain is under way */
         if (!r->cancelled) {
             r->cancelled = true; /* done: nothing after on_done */
             char msg[CURL_ERROR_SIZE + 512];
@@ -689,8 +814,9 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(opts->connect_timeout_ms ? opts->connect_timeout_ms
                                                      : OUTBOUND_CONNECT_TIMEOUT_MS));
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, opts->redirect == OUTBOUND_FOLLOW ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)OUTBOUND_REDIRECTS_MAX);
+    /* Redirects are followed here (follow()), not by curl: curl 7.88 keeps a custom
+     * method across a 303 and drops a PUT's body after a 301. */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     if (opts->decode) {
         /* The caller's Accept-Encoding header, if any, replaces curl's. */
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, deflate, br");
@@ -699,6 +825,7 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
         curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
     }
     const char *m = opts->method ? opts->method : "GET";
+    snprintf(r->method, sizeof r->method, "%s", m);
     if (strcmp(m, "HEAD") == 0) {
         r->no_body = true;
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -782,8 +909,8 @@ int outbound_body_write(outbound_req *r, const void *data, size_t len, bool *ful
     *full = false;
     if (!r->up_stream || r->up_ended)
         return err_setf(e, DUR_EINVAL, "the request body was already complete");
-    if (r->cancelled)
-        return 0;   /* the transfer is over: nothing more is sent */
+    if (r->cancelled || r->up_dropped)
+        return 0;   /* the transfer is over, or a redirect made it a GET: nothing is sent */
     if (r->up_declared >= 0 && r->up_total + len > (uint64_t)r->up_declared)
         return err_setf(e, DUR_EINVAL, "the request body stream gave more bytes than its "
                         "Content-Length header declared (%lld)", (long long)r->up_declared);

@@ -27,7 +27,16 @@ before(async () => {
       req.on("end", () => { rec.done = true; res.end(JSON.stringify({ bytes: rec.bytes, te: rec.te, cl: rec.cl })); });
       return;
     }
-    for await (const c of req) void c;
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    if (u.pathname === "/redir") {
+      res.writeHead(Number(u.searchParams.get("code")), { location: u.searchParams.get("to").replace("PORT", String(up.address().port)) });
+      return res.end("moving");
+    }
+    if (u.pathname === "/echo") {
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ method: req.method, body: Buffer.concat(chunks).toString(), ct: req.headers["content-type"] ?? null, auth: req.headers.authorization ?? null }));
+    }
     if (u.pathname === "/307") { res.writeHead(307, { location: "/sink?id=after-307" }); return res.end(); }
     const enc = u.searchParams.get("enc");
     if (u.pathname === "/coded") {
@@ -108,6 +117,14 @@ export default { async fetch(req, env) {
         const bytes = new Uint8Array(await r.arrayBuffer());
         return out({ ce: r.headers.get("content-encoding"), cl: r.headers.get("content-length"), ae: r.headers.get("x-accept-encoding"),
           length: bytes.length, text: new TextDecoder().decode(bytes), first: [bytes[0], bytes[1]] });
+      }
+      case "/redirect-method": {
+        const method = u.searchParams.get("method");
+        const body = u.searchParams.has("stream") ? gen(300000, 65536) : method === "GET" || method === "HEAD" ? null : "payload";
+        const to = u.searchParams.has("cross") ? "http://localhost:PORT/echo" : "/echo";
+        const r = await fetch(UP + "/redir?code=" + u.searchParams.get("code") + "&to=" + encodeURIComponent(to),
+          { method, body, headers: { authorization: "Bearer secret", "content-type": "text/x-test" } });
+        return out({ ...(await r.json()), redirected: r.redirected, url: r.url });
       }
       case "/proxy": return fetch(UP + "/coded?enc=gzip");
       case "/bad-coding": { const r = await fetch(UP + "/bad-coding"); return out({ text: await r.text() }); }
@@ -211,4 +228,25 @@ test("a body that is not what its Content-Encoding says fails with a TypeError",
   const r = await j("/bad-coding");
   assert.equal(r.error?.name, "TypeError");
   assert.match(r.error.message, /^fetch failed: /);
+});
+
+test("redirects change the method as the standard says, keep the body when they keep it, and keep Authorization to the same origin only", async () => {
+  const cases = [
+    ["POST", 301, "GET", ""], ["POST", 302, "GET", ""], ["POST", 303, "GET", ""], ["PUT", 303, "GET", ""], ["DELETE", 303, "GET", ""],
+    ["PUT", 301, "PUT", "payload"], ["PATCH", 302, "PATCH", "payload"], ["POST", 307, "POST", "payload"], ["PUT", 308, "PUT", "payload"],
+  ];
+  for (const [method, code, want, body] of cases) {
+    const r = await j(`/redirect-method?method=${method}&code=${code}`);
+    assert.equal(r.method, want, `${method} ${code}`);
+    assert.equal(r.body, body, `${method} ${code}`);
+    assert.equal(r.ct, want === "GET" ? null : "text/x-test", `${method} ${code}: the body's headers go with the body`);
+    assert.equal(r.auth, "Bearer secret", `${method} ${code}: same origin`);
+    assert.equal(r.redirected, true);
+  }
+  const cross = await j(`/redirect-method?method=GET&code=302&cross=1`);
+  assert.equal(cross.method, "GET");
+  assert.equal(cross.auth, null, "Authorization does not go to another origin");
+  assert.match(cross.url, /^http:\/\/localhost:\d+\/echo$/);
+  const streamed = await j(`/redirect-method?method=POST&code=303&stream=1`);
+  assert.deepEqual([streamed.method, streamed.body], ["GET", ""], "a streamed body is dropped with the method");
 });
