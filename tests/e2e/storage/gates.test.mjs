@@ -205,3 +205,27 @@ test("WS-16 a hibernatable socket's send after a write waits for the commit, and
   assert.equal(ev.code, 1011);
   b.destroy();
 });
+
+test("GATE-6 a fetch after a write reaches the server only once the write is durable: killed (SIGKILL) when the request arrives, the restarted object has it", async () => {
+  const dir = makeProject({ "wrangler.toml": wrangler, "index.js": worker });
+  let s = await startDev(dir, ["--durability", "power"]);
+  let arrived = false;
+  const killer = http.createServer((req, res) => {
+    arrived = true;
+    s.proc.kill("SIGKILL");   // at the moment the request is seen: nothing after it may count
+    res.end("too late");
+  });
+  await new Promise((r) => killer.listen(0, "127.0.0.1", r));
+  try {
+    const target = `http://127.0.0.1:${killer.address().port}/kill`;
+    await fetch(`${s.url}/fetchAfterWrite?name=killed&args=${encodeURIComponent(JSON.stringify([target]))}`).catch(() => {});
+    assert.equal(arrived, true);
+    await s.exited;
+    s = await startDev(dir, ["--durability", "power"]);
+    const r = await fetch(`${s.url}/read?name=killed&args=${encodeURIComponent(JSON.stringify(["written"]))}`);
+    assert.deepEqual(await r.json(), { ok: "before the fetch" });
+  } finally {
+    killer.close();
+    await s.stop();
+  }
+});
