@@ -57,6 +57,7 @@ struct js_event {
     js_event_fn on_exceeded;
     void *on_exceeded_ud;
     js_event *next_exceeded;  /* in rt->exceeded (that list holds a reference) */
+    void *tag;                /* js_event_set_tag: the objects layer's gate, or NULL */
 };
 
 typedef struct close_hook {
@@ -383,6 +384,16 @@ js_event *js_event_timer_owner(js_event *ev)
     return ev->owner ? ev->owner : ev;
 }
 
+void js_event_set_tag(js_event *ev, void *tag)
+{
+    ev->tag = tag;
+}
+
+void *js_event_tag(const js_event *ev)
+{
+    return ev->tag;
+}
+
 uint64_t js_event_cpu_ns(const js_event *ev)
 {
     uint64_t n = ev->cpu_ns;
@@ -638,6 +649,11 @@ JSValue js_event_wrap(JSContext *ctx, js_event *ev)
     js_event_ref(ev);
     JS_SetOpaque(o, ev);
     return o;
+}
+
+js_event *js_event_unwrap(JSContext *ctx, JSValueConst v)
+{
+    return JS_GetOpaque2(ctx, v, js_event_class_id);
 }
 
 /* The event behind a wrapper; NULL for null/undefined (no event); NULL with a

@@ -146,6 +146,11 @@ void js_event_ref(js_event *ev);
 void js_event_unref(js_event *ev);
 /* The event that owns timers made while `ev` runs: its owner, or itself. */
 js_event *js_event_timer_owner(js_event *ev);
+/* One pointer the event carries for its creator (NULL at first): the objects layer
+ * marks an instance's owner event with the instance's output gate, so that an
+ * outbound call finds the gate of the object it is made by (objects/gate.c). */
+void js_event_set_tag(js_event *ev, void *tag);
+void *js_event_tag(const js_event *ev);
 uint64_t js_event_cpu_ns(const js_event *ev);
 bool js_event_exceeded(const js_event *ev);
 /* fn(ev, ud) runs once, at the end of the js_rt_pump in which `ev` was found over
@@ -163,6 +168,8 @@ bool js_event_close_if_overdue(js_event *ev);
  * natives N.eventNew/eventCurrent/eventEnter/eventRun/eventExceeded/eventHold/
  * eventFinish take and return such wrappers (rt.c, "events seen from JS"). */
 JSValue js_event_wrap(JSContext *ctx, js_event *ev);
+/* The event behind such a wrapper (not referenced), or NULL with a TypeError. */
+js_event *js_event_unwrap(JSContext *ctx, JSValueConst v);
 /* Close hooks: fn(ev, ud) runs when any event of `rt` closes. At most 8. */
 int js_rt_on_event_close(js_rt *rt, js_event_fn fn, void *ud);
 void js_rt_off_event_close(js_rt *rt, js_event_fn fn, void *ud);

@@ -28,17 +28,34 @@ struct outbound_req {
     outbound_cbs cbs;
     void *ud;
     int redirect;
+    bool decode;          /* curl decodes the body: the head goes without its coding */
+    bool no_body;         /* a HEAD request */
     bool head_sent;
     bool paused;          /* curl holds the body: on_data asked to pause */
     bool want_resume;
     bool cancelled;       /* no more callbacks; removed when curl lets us */
     const char *fail;     /* our own reason to fail the transfer */
+    char failbuf[200];    /* when that reason is formatted */
+    char method[24];      /* the method of the request now being made */
+    bool follow_pending;  /* the response is a redirect to follow once it is done */
+    bool up_dropped;      /* a redirect turned the request into a GET: writes go nowhere */
     int status;
     unsigned redirects;
     buf head;             /* "name\0value\0…" of the current response head */
     size_t nhdrs;
     char reason[128];
     char errbuf[CURL_ERROR_SIZE];
+    /* A streamed request body (opts.body_stream): bytes written and not yet taken
+     * by curl's read callback are up.ptr[up_off..up.len). */
+    bool up_stream, up_ended;
+    bool up_paused;       /* curl's read callback found nothing and paused sending */
+    bool up_want_resume;  /* bytes came: unpause once curl lets us */
+    bool up_want_drain;   /* a write said full: on_drain once the buffer empties */
+    bool up_drain_due;
+    buf up;
+    size_t up_off;
+    int64_t up_declared;  /* the caller's Content-Length, or -1 (chunked) */
+    uint64_t up_total;    /* written so far */
     outbound_req *prev, *next;
 };
 
@@ -89,8 +106,16 @@ static void req_free(outbound_req *r)
     curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->hdrs);
     buf_fini(&r->head);
+    buf_fini(&r->up);
     o->active--;
     free(r);
+}
+
+/* The pause state curl should be in: receiving paused while the body waits unread,
+ * sending paused while a streamed request body has nothing to give. */
+static int pause_bits(const outbound_req *r)
+{
+    return (r->paused ? CURLPAUSE_RECV : 0) | (r->up_paused ? CURLPAUSE_SEND : 0);
 }
 
 /* ---- curl's callbacks ---- */
@@ -113,14 +138,25 @@ static bool head_has(const outbound_req *r, const char *lower)
     return false;
 }
 
+/* Codings curl decodes (with CURLOPT_ACCEPT_ENCODING set); any other fails the
+ * transfer in curl (CURLE_BAD_CONTENT_ENCODING). */
+static bool decoded_header(const outbound_req *r, const char *name)
+{
+    if (!r->decode || r->no_body || r->status == 204 || r->status == 304)
+        return false;
+    if (strcasecmp(name, "content-length") == 0)
+        return head_has(r, "content-encoding");
+    return strcasecmp(name, "content-encoding") == 0;
+}
+
 static void head_done(outbound_req *r)
 {
     if (r->status >= 100 && r->status < 200)
         return; /* an interim response: the real one follows */
     if (is_redirect(r->status) && head_has(r, "location")) {
         if (r->redirect == OUTBOUND_FOLLOW) {
-            r->redirects++;
-            return; /* curl follows it; its head is not the final one */
+            r->follow_pending = true;
+            return; /* followed once done (follow()); its head is not the final one */
         }
         if (r->redirect == OUTBOUND_ERROR) {
             r->fail = "the response is a redirect and the request's redirect mode is \"error\"";
@@ -135,15 +171,24 @@ static void head_done(outbound_req *r)
         r->fail = "out of memory reading the response head";
         return;
     }
+    /* A decoded body no longer has the coding or the length the server sent:
+     * the head says so by leaving those out (the body is passed on as it is). */
     const char *p = r->head.ptr;
-    for (size_t i = 0; i < r->nhdrs * 2; i++) {
-        hv[i] = p;
-        p += strlen(p) + 1;
+    size_t kept = 0;
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        const char *name = p;
+        const char *value = name + strlen(name) + 1;
+        p = value + strlen(value) + 1;
+        if (decoded_header(r, name))
+            continue;
+        hv[2 * kept] = name;
+        hv[2 * kept + 1] = value;
+        kept++;
     }
     char *url = NULL;
     curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &url);
     outbound_head h = {.status = r->status, .reason = r->reason, .url = url ? url : "",
-                       .redirects = r->redirects, .hdrs = hv, .nhdrs = r->nhdrs};
+                       .redirects = r->redirects, .hdrs = hv, .nhdrs = kept};
     r->cbs.on_head(r, r->ud, &h);
     free(hv);
 }
@@ -221,6 +266,41 @@ static size_t on_write(char *data, size_t size, size_t n, void *ud)
     return r->cancelled ? 0 : len;
 }
 
+/* curl asks for request body bytes (a streamed body). */
+static size_t on_read(char *dst, size_t size, size_t n, void *ud)
+{
+    outbound_req *r = ud;
+    size_t cap = size * n;
+    if (r->cancelled || r->fail)
+        return CURL_READFUNC_ABORT;
+    size_t have = r->up.len - r->up_off;
+    if (have > 0) {
+        size_t k = have < cap ? have : cap;
+        memcpy(dst, r->up.ptr + r->up_off, k);
+        r->up_off += k;
+        if (r->up_off == r->up.len) {
+            buf_reset(&r->up);
+            r->up_off = 0;
+            if (r->up_want_drain) {
+                r->up_want_drain = false;
+                r->up_drain_due = true;   /* told once curl has returned */
+                r->o->dirty = true;
+            }
+        }
+        return k;
+    }
+    if (r->up_ended) {
+        if (r->up_declared >= 0 && r->up_total != (uint64_t)r->up_declared) {
+            r->fail = "the request body stream ended before the length its Content-Length "
+                      "header declared";
+            return CURL_READFUNC_ABORT;
+        }
+        return 0;   /* the end */
+    }
+    r->up_paused = true;
+    return CURL_READFUNC_PAUSE;
+}
+
 /* "host:port" of the URL curl was at, into out. */
 static void where(outbound_req *r, char *out, size_t cap)
 {
@@ -268,9 +348,136 @@ static void describe(outbound_req *r, CURLcode rc, char *out, size_t cap)
     case CURLE_GOT_NOTHING:
         snprintf(out, cap, "%s closed the connection without a response", hp);
         return;
+    case CURLE_SEND_FAIL_REWIND:
+        snprintf(out, cap, "a redirect (%d) asks to send the request body again, but it was a "
+                 "stream and has been sent (%.120s)", r->status, hp);
+        return;
+    case CURLE_BAD_CONTENT_ENCODING:
+        snprintf(out, cap, "the response body could not be decoded (%.200s); with "
+                 "encodeResponseBody: \"manual\" it is passed on as received (%.120s)", detail, hp);
+        return;
     default:
         snprintf(out, cap, "%.200s (%s)", detail, hp);
     }
+}
+
+/* Drops the header lines whose names are listed (lower case, NULL-terminated). */
+static int drop_headers(outbound_req *r, const char *const *names)
+{
+    struct curl_slist *kept = NULL;
+    for (struct curl_slist *l = r->hdrs; l; l = l->next) {
+        size_t nl = strcspn(l->data, ":;");
+        bool drop = false;
+        for (const char *const *n = names; *n && !drop; n++)
+            drop = strlen(*n) == nl && strncasecmp(l->data, *n, nl) == 0;
+        if (drop)
+            continue;
+        struct curl_slist *k = curl_slist_append(kept, l->data);
+        if (!k) {
+            curl_slist_free_all(kept);
+            return -1;
+        }
+        kept = k;
+    }
+    curl_slist_free_all(r->hdrs);
+    r->hdrs = kept;
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+    return 0;
+}
+
+/* scheme://host:port of an absolute URL, into out ("" if it does not parse). */
+static void origin_of(const char *url, char *out, size_t cap)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    CURLU *u = curl_url();
+    out[0] = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        if (scheme && host && port)
+            snprintf(out, cap, "%s://%s:%s", scheme, host, port);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+}
+
+/* Follows the redirect r just received (mode follow) as the fetch standard says:
+ * a 301 or 302 turns POST into GET, a 303 anything but GET and HEAD (the body and
+ * its headers are dropped); otherwise method and body go again, which a streamed
+ * body cannot; Authorization does not cross to another origin. The same easy
+ * handle goes on (its connections are reused). False with r->fail set if it
+ * cannot; only at depth 0. */
+static bool follow(outbound_req *r)
+{
+    r->follow_pending = false;
+    if (r->redirects >= OUTBOUND_REDIRECTS_MAX) {
+        snprintf(r->failbuf, sizeof r->failbuf, "more than %d redirects", OUTBOUND_REDIRECTS_MAX);
+        r->fail = r->failbuf;
+        return false;
+    }
+    char *next = NULL, *cur = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &next);
+    curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &cur);
+    if (!next) {
+        r->fail = "the redirect's Location is not a URL";
+        return false;
+    }
+    if (strncasecmp(next, "http://", 7) != 0 && strncasecmp(next, "https://", 8) != 0) {
+        snprintf(r->failbuf, sizeof r->failbuf, "a redirect led to a URL whose scheme is not "
+                 "http or https (%.100s)", next);
+        r->fail = r->failbuf;
+        return false;
+    }
+    bool get = ((r->status == 301 || r->status == 302) && strcmp(r->method, "POST") == 0) ||
+               (r->status == 303 && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0);
+    if (!get && r->up_stream && !r->up_dropped) {
+        snprintf(r->failbuf, sizeof r->failbuf, "a redirect (%d) asks to send the request body "
+                 "again, but it was a stream and has been sent", r->status);
+        r->fail = r->failbuf;
+        return false;
+    }
+    char from[300], to[300];
+    origin_of(cur ? cur : "", from, sizeof from);
+    origin_of(next, to, sizeof to);
+    char *url = strdup(next);   /* next belongs to the handle */
+    if (!url) {
+        r->fail = "out of memory following a redirect";
+        return false;
+    }
+    outbound *o = r->o;
+    curl_multi_remove_handle(o->multi, r->easy);
+    int rc = 0;
+    if (get) {
+        static const char *const body_headers[] = {"content-type", "content-length",
+            "content-encoding", "content-language", "content-location", "transfer-encoding", NULL};
+        curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, NULL);
+        snprintf(r->method, sizeof r->method, "GET");
+        if (r->up_stream) {
+            r->up_dropped = true;
+            r->up_paused = false;
+            r->up_want_resume = false;
+        }
+        rc = drop_headers(r, body_headers);
+    }
+    if (rc == 0 && strcmp(from, to) != 0) {
+        static const char *const auth[] = {"authorization", NULL};
+        rc = drop_headers(r, auth);
+    }
+    curl_easy_setopt(r->easy, CURLOPT_URL, url);
+    free(url);
+    r->redirects++;
+    r->status = 0;
+    r->nhdrs = 0;
+    buf_reset(&r->head);
+    if (rc < 0 || curl_multi_add_handle(o->multi, r->easy) != CURLM_OK) {
+        r->fail = "out of memory following a redirect";
+        return false;
+    }
+    return true;
 }
 
 static void check_done(outbound *o)
@@ -285,9 +492,11 @@ static void check_done(outbound *o)
         if (!r)
             continue;
         CURLcode rc = m->data.result;
+        if (!r->cancelled && rc == CURLE_OK && r->follow_pending && !r->fail && follow(r))
+            continue;   /* the next request of the chain is under way */
         if (!r->cancelled) {
             r->cancelled = true; /* done: nothing after on_done */
-            char msg[CURL_ERROR_SIZE + 160];
+            char msg[CURL_ERROR_SIZE + 512];
             if (r->fail) {
                 r->cbs.on_done(r, r->ud, -EIO, r->fail);
             } else if (rc != CURLE_OK) {
@@ -319,24 +528,59 @@ static void settle(outbound *o)
                 req_free(r);
                 continue;
             }
+            bool unpause = false;
             if (r->want_resume) {
                 r->want_resume = false;
                 if (r->paused) {
                     r->paused = false;
-                    o->depth++;
-                    curl_easy_pause(r->easy, CURLPAUSE_CONT);
-                    o->depth--;
-                    o->dirty = true; /* the callbacks it ran may have asked for more */
+                    unpause = true;
                 }
+            }
+            if (r->up_want_resume) {
+                r->up_want_resume = false;
+                if (r->up_paused) {
+                    r->up_paused = false;
+                    unpause = true;
+                }
+            }
+            if (unpause) {
+                o->depth++;
+                curl_easy_pause(r->easy, pause_bits(r));
+                o->depth--;
+                o->dirty = true; /* the callbacks it ran may have asked for more */
             }
         }
         check_done(o);
     }
 }
 
+/* Tells writers of streamed bodies that their bytes went (outside curl's
+ * callbacks: a writer may write again at once). */
+static void drains(outbound *o)
+{
+    bool again = true;
+    while (again) {
+        again = false;
+        for (outbound_req *r = o->reqs; r; r = r->next) {
+            if (!r->up_drain_due || r->cancelled)
+                continue;
+            r->up_drain_due = false;
+            if (r->cbs.on_drain) {
+                o->depth++;   /* a cancel from the callback waits for settle */
+                r->cbs.on_drain(r, r->ud);
+                o->depth--;
+                again = true;
+                break;        /* the list may have changed */
+            }
+        }
+    }
+}
+
 static void process(outbound *o)
 {
     check_done(o);
+    settle(o);
+    drains(o);
     settle(o);
     if (o->after)
         o->after(o->ud);
@@ -522,12 +766,17 @@ static int add_header(outbound_req *r, const char *name, const char *value)
     return 0;
 }
 
-static bool has_header(const outbound_opts *opts, const char *lower)
+static const char *header_value(const outbound_opts *opts, const char *lower)
 {
     for (size_t i = 0; i < opts->nhdrs; i++)
         if (strcasecmp(opts->hdrs[2 * i], lower) == 0)
-            return true;
-    return false;
+            return opts->hdrs[2 * i + 1];
+    return NULL;
+}
+
+static bool has_header(const outbound_opts *opts, const char *lower)
+{
+    return header_value(opts, lower) != NULL;
 }
 
 int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *cbs, void *ud,
@@ -542,7 +791,10 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
     r->cbs = *cbs;
     r->ud = ud;
     r->redirect = opts->redirect;
+    r->decode = opts->decode;
+    r->up_declared = -1;
     buf_init(&r->head, HEAD_BYTES_MAX + 1024);
+    buf_init(&r->up, (size_t)-1);
     r->easy = curl_easy_init();
     if (!r->easy) {
         free(r);
@@ -562,13 +814,43 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(opts->connect_timeout_ms ? opts->connect_timeout_ms
                                                      : OUTBOUND_CONNECT_TIMEOUT_MS));
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, opts->redirect == OUTBOUND_FOLLOW ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)OUTBOUND_REDIRECTS_MAX);
-    curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    /* Redirects are followed here (follow()), not by curl: curl 7.88 keeps a custom
+     * method across a 303 and drops a PUT's body after a 301. */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    if (opts->decode) {
+        /* The caller's Accept-Encoding header, if any, replaces curl's. */
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip, deflate, br");
+        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    }
     const char *m = opts->method ? opts->method : "GET";
-    if (strcmp(m, "HEAD") == 0)
+    snprintf(r->method, sizeof r->method, "%s", m);
+    if (strcmp(m, "HEAD") == 0) {
+        r->no_body = true;
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else if (opts->body) {
+    } else if (opts->body_stream) {
+        r->up_stream = true;
+        const char *cl = header_value(opts, "content-length");
+        if (cl) {
+            char *end = NULL;
+            long long v = strtoll(cl, &end, 10);
+            if (!*cl || *end || v < 0) {
+                curl_easy_cleanup(c);
+                buf_fini(&r->head);
+                free(r);
+                return err_setf(e, DUR_EINVAL, "the Content-Length header is not a length: %.40s", cl);
+            }
+            r->up_declared = v;
+        }
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, r);
+        /* -1: unknown, sent chunked; else exactly that many bytes. */
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->up_declared);
+        if (strcmp(m, "POST") != 0)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+    } else if (opts->body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)opts->body_len);
         curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, opts->body_len ? opts->body : "");
         if (strcmp(m, "POST") != 0)
@@ -586,7 +868,7 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
         struct curl_slist *n = curl_slist_append(r->hdrs, "Expect:");
         rc = n ? (r->hdrs = n, 0) : -1;
     }
-    if (rc == 0 && opts->body && !has_header(opts, "content-type")) {
+    if (rc == 0 && (opts->body || opts->body_stream) && !has_header(opts, "content-type")) {
         struct curl_slist *n = curl_slist_append(r->hdrs, "Content-Type:");
         rc = n ? (r->hdrs = n, 0) : -1;
     }
@@ -609,6 +891,54 @@ int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *c
     o->active++;
     *out = r;
     return 0;
+}
+
+/* After a call from outside curl's callbacks: what it asked for, and the drains
+ * curl's reads caused. */
+static void kick(outbound *o)
+{
+    if (o->depth > 0)
+        return;
+    settle(o);
+    drains(o);
+    settle(o);
+}
+
+int outbound_body_write(outbound_req *r, const void *data, size_t len, bool *full, err *e)
+{
+    *full = false;
+    if (!r->up_stream || r->up_ended)
+        return err_setf(e, DUR_EINVAL, "the request body was already complete");
+    if (r->cancelled || r->up_dropped)
+        return 0;   /* the transfer is over, or a redirect made it a GET: nothing is sent */
+    if (r->up_declared >= 0 && r->up_total + len > (uint64_t)r->up_declared)
+        return err_setf(e, DUR_EINVAL, "the request body stream gave more bytes than its "
+                        "Content-Length header declared (%lld)", (long long)r->up_declared);
+    if (len && buf_append(&r->up, data, len) < 0)
+        return err_setf(e, DUR_ENOMEM, "out of memory");
+    r->up_total += len;
+    if (r->up.len - r->up_off >= OUTBOUND_BODY_BUFFER) {
+        *full = true;
+        r->up_want_drain = true;
+    }
+    if (r->up_paused) {
+        r->up_want_resume = true;
+        r->o->dirty = true;
+        kick(r->o);
+    }
+    return 0;
+}
+
+void outbound_body_end(outbound_req *r)
+{
+    if (!r->up_stream || r->up_ended || r->cancelled)
+        return;
+    r->up_ended = true;
+    if (r->up_paused) {
+        r->up_want_resume = true;
+        r->o->dirty = true;
+        kick(r->o);
+    }
 }
 
 void outbound_resume(outbound_req *r)

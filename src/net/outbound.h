@@ -36,7 +36,14 @@ typedef struct outbound_cbs {
     void (*on_head)(outbound_req *r, void *ud, const outbound_head *head);
     bool (*on_data)(outbound_req *r, void *ud, const char *data, size_t len);
     void (*on_done)(outbound_req *r, void *ud, int rc, const char *msg);
+    /* A streamed request body (opts.body_stream): what was written has gone to
+     * the network after outbound_body_write said "full"; write more. Optional. */
+    void (*on_drain)(outbound_req *r, void *ud);
 } outbound_cbs;
+
+/* Streamed request bodies wait in memory up to this much before a write says
+ * "full" (the writer then waits for on_drain). */
+#define OUTBOUND_BODY_BUFFER (64u * 1024u)
 
 typedef struct outbound_opts {
     const char *url;
@@ -45,6 +52,13 @@ typedef struct outbound_opts {
     size_t nhdrs;
     const void *body;            /* copied; NULL: no body */
     size_t body_len;
+    bool body_stream;            /* the body comes later: outbound_body_write/_end; sent
+                                  * chunked, or with the caller's Content-Length header
+                                  * (the stream must then give exactly that many bytes) */
+    bool decode;                 /* decode the response body's Content-Encoding (gzip,
+                                  * deflate, br, zstd); sends Accept-Encoding: gzip,
+                                  * deflate, br if the caller set none; the head then
+                                  * goes without Content-Encoding and Content-Length */
     int redirect;                /* OUTBOUND_FOLLOW / _MANUAL / _ERROR */
     uint32_t connect_timeout_ms; /* 0: OUTBOUND_CONNECT_TIMEOUT_MS */
 } outbound_opts;
@@ -59,6 +73,13 @@ void outbound_free(outbound *o);
  * and https or a bad option; callbacks run later, from the loop. */
 int outbound_start(outbound *o, const outbound_opts *opts, const outbound_cbs *cbs, void *ud,
                    outbound_req **out, err *e);
+/* Streamed request body: appends `len` bytes (copied). Sets *full when
+ * OUTBOUND_BODY_BUFFER bytes or more wait to be sent (on_drain follows once they
+ * went). DUR_EINVAL (with a message) past a declared Content-Length, after
+ * outbound_body_end, or on a request without body_stream. */
+int outbound_body_write(outbound_req *r, const void *data, size_t len, bool *full, err *e);
+/* The streamed request body is complete. */
+void outbound_body_end(outbound_req *r);
 /* A paused body continues. */
 void outbound_resume(outbound_req *r);
 /* Stops the transfer; no callback runs for `r` after this, and `r` is freed. */

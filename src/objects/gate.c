@@ -28,7 +28,8 @@
 
 typedef struct held_out {
     struct held_out *next;
-    obj_msg *m;
+    obj_msg *m;                /* NULL: a ticket (obj_gate_hold_call) */
+    uint64_t ticket;
     int to;
     uint64_t seq;              /* the write this output waits for */
 } held_out;
@@ -36,6 +37,9 @@ typedef struct held_out {
 struct obj_gates {
     obj_gate_post_fn post;
     void *ud;
+    obj_gate_ticket_fn ticket;
+    void *ticket_ud;
+    uint64_t next_ticket;
     obj_gate *dirty_head, *dirty_tail;   /* in the order they became dirty */
     size_t dirty_count;
     size_t refs;               /* the shard's, plus one per live gate */
@@ -56,6 +60,7 @@ struct obj_gate {
     size_t held_count;
     uint8_t *err_payload;      /* broken: the reset error's bytes */
     size_t err_len;
+    js_event *ev;              /* natives: the instance's owner event, tagged with g */
 };
 
 static const char *state_name(obj_gate_state s)
@@ -264,6 +269,12 @@ int obj_gate_txn_depth(const obj_gate *g)
     return g->txn_depth;
 }
 
+static void ticket(obj_gate *g, uint64_t t, bool go)
+{
+    if (g->gs->ticket)
+        g->gs->ticket(g->gs->ticket_ud, t, go);
+}
+
 static void post(obj_gate *g, int to, obj_msg *m)
 {
     if (g->gs->post)
@@ -310,28 +321,22 @@ static void output_broken(obj_gate *g, int to, obj_msg *m, bool held)
         log_error("out of memory: a reply to a reset Durable Object's caller was lost");
 }
 
-void obj_gate_output(obj_gate *g, int to, obj_msg *m)
+bool obj_gate_holding(const obj_gate *g)
 {
-    if (g->state == OBJ_GATE_BROKEN) {
-        output_broken(g, to, m, false);
-        return;
-    }
     /* GATE-6: behind a confirmed uncommitted write, or behind anything held (the
-     * order of outputs is kept). */
-    if (g->held_count == 0 && g->hold_seq <= g->committed_seq) {
-        post(g, to, m);
-        return;
-    }
+     * order of outputs is kept; while anything is held, hold_seq > committed_seq). */
+    return g->state != OBJ_GATE_BROKEN && (g->held_count > 0 || g->hold_seq > g->committed_seq);
+}
+
+/* Queues an output (m, or a ticket if m is NULL) behind the writes made so far. */
+static bool hold(obj_gate *g, int to, obj_msg *m, uint64_t t)
+{
     held_out *h = malloc(sizeof *h);
-    if (!h) {
-        /* Cannot hold it, must not post it: the caller gets nothing, as if the
-         * reply were lost with the connection. */
-        log_error("out of memory: a Durable Object reply held by the output gate was lost");
-        free(m);
-        return;
-    }
+    if (!h)
+        return false;
     h->next = NULL;
     h->m = m;
+    h->ticket = t;
     h->to = to;
     h->seq = g->hold_seq;
     if (g->held_tail)
@@ -341,6 +346,46 @@ void obj_gate_output(obj_gate *g, int to, obj_msg *m)
     g->held_tail = h;
     g->held_count++;
     check(g);
+    return true;
+}
+
+void obj_gate_output(obj_gate *g, int to, obj_msg *m)
+{
+    if (g->state == OBJ_GATE_BROKEN) {
+        output_broken(g, to, m, false);
+        return;
+    }
+    if (!obj_gate_holding(g)) {
+        post(g, to, m);
+        return;
+    }
+    if (!hold(g, to, m, 0)) {
+        /* Cannot hold it, must not post it: the caller gets nothing, as if the
+         * reply were lost with the connection. */
+        log_error("out of memory: a Durable Object reply held by the output gate was lost");
+        free(m);
+    }
+}
+
+void obj_gates_on_ticket(obj_gates *gs, obj_gate_ticket_fn fn, void *ud)
+{
+    gs->ticket = fn;
+    gs->ticket_ud = ud;
+}
+
+uint64_t obj_gate_hold_call(obj_gate *g)
+{
+    if (g->state == OBJ_GATE_BROKEN)
+        return OBJ_GATE_NO_TICKET;
+    if (!obj_gate_holding(g))
+        return 0;
+    uint64_t t = ++g->gs->next_ticket;
+    if (!hold(g, -1, NULL, t)) {
+        log_error("out of memory: a Durable Object's outbound call could not wait for its "
+                  "output gate and was not made");
+        return OBJ_GATE_NO_TICKET;
+    }
+    return t;
 }
 
 void obj_gate_commit_begin(obj_gate *g)
@@ -366,7 +411,10 @@ void obj_gate_commit_done(obj_gate *g)
         if (!g->held_head)
             g->held_tail = NULL;
         g->held_count--;
-        post(g, h->to, h->m);
+        if (h->m)
+            post(g, h->to, h->m);
+        else
+            ticket(g, h->ticket, true);
         free(h);
     }
     check(g);
@@ -391,7 +439,10 @@ void obj_gate_break(obj_gate *g, const uint8_t *err_payload, size_t err_len)
     g->held_count = 0;
     while (h) {
         held_out *n = h->next;
-        output_broken(g, h->to, h->m, true);
+        if (h->m)
+            output_broken(g, h->to, h->m, true);
+        else
+            ticket(g, h->ticket, false);
         free(h);
         h = n;
     }
@@ -416,7 +467,14 @@ void obj__gate_classes_init(void)
 static void gate_finalizer(JSRuntime *rt, JSValue v)
 {
     (void)rt;
-    obj_gate_free(JS_GetOpaque(v, gate_class_id));
+    obj_gate *g = JS_GetOpaque(v, gate_class_id);
+    if (g && g->ev) {
+        if (js_event_tag(g->ev) == g)
+            js_event_set_tag(g->ev, NULL);
+        js_event_unref(g->ev);
+        g->ev = NULL;
+    }
+    obj_gate_free(g);
 }
 
 static obj_gate *gate_get(JSContext *ctx, JSValueConst v)
@@ -447,12 +505,20 @@ int obj__gates_open(obj_shard *s)
     return s->gates ? 0 : DUR_ENOMEM;
 }
 
-/* gateNew() → a new gate for an instance */
+/* gateNew(life) → a new gate for an instance whose events are owned by `life`
+ * (an event wrapper, or null): outbound calls made while one of those events runs
+ * find the gate through it (gateOutbound). */
 static JSValue js_gate_new(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = gate_shard(ctx);
     if (!s)
         return JS_EXCEPTION;
+    js_event *ev = NULL;
+    if (argc > 0 && !JS_IsNull(argv[0]) && !JS_IsUndefined(argv[0])) {
+        ev = js_event_unwrap(ctx, argv[0]);
+        if (!ev)
+            return JS_EXCEPTION;
+    }
     JSValue v = JS_NewObjectClass(ctx, (int)gate_class_id);
     if (JS_IsException(v))
         return v;
@@ -461,8 +527,65 @@ static JSValue js_gate_new(JSContext *ctx, JSValueConst this_val, int argc, JSVa
         JS_FreeValue(ctx, v);
         return JS_ThrowOutOfMemory(ctx);
     }
+    if (ev) {
+        js_event_ref(ev);
+        js_event_set_tag(ev, g);
+        g->ev = ev;
+    }
     JS_SetOpaque(v, g);
     return v;
+}
+
+/* gateOutbound() → null when an outbound call made now (fetch(), a call to
+ * another object) may go at once: it is not made by an object, or its object's
+ * gate holds nothing. Else the object's gate (the caller then takes a ticket, or
+ * fails the call on a broken gate). One lookup: the fast path costs no hop. */
+static JSValue js_gate_outbound(JSContext *ctx, JSValueConst this_val, int argc,
+                                JSValueConst *argv)
+{
+    js_event *cur = js_rt_current(js_rt_of(ctx));
+    obj_gate *g = cur ? js_event_tag(js_event_timer_owner(cur)) : NULL;
+    if (!g || (g->state != OBJ_GATE_BROKEN && !obj_gate_holding(g)))
+        return JS_NULL;
+    return JS_DupValue(ctx, JS_MKPTR(JS_TAG_OBJECT, obj_gate_owner(g)));
+}
+
+/* gateHoldCall(gate) → 0: go now; -1: never (broken); else a ticket that the
+ * array returned by gateCommitted (go) or gateBreak (never) will hold. */
+static JSValue js_gate_hold_call(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv)
+{
+    obj_gate *g = gate_get(ctx, argv[0]);
+    if (!g)
+        return JS_EXCEPTION;
+    uint64_t t = obj_gate_hold_call(g);
+    return t == OBJ_GATE_NO_TICKET ? JS_NewInt32(ctx, -1) : JS_NewFloat64(ctx, (double)t);
+}
+
+/* Tickets released or dropped by one commit_done or break, for the JS caller. */
+typedef struct ticket_sink {
+    JSContext *ctx;
+    JSValue arr;               /* JS_UNDEFINED until the first */
+    uint32_t n;
+} ticket_sink;
+
+static void ticket_collect(void *ud, uint64_t t, bool go)
+{
+    (void)go;   /* the caller knows: all go after a commit, none after a break */
+    ticket_sink *k = ud;
+    if (JS_IsUndefined(k->arr)) {
+        k->arr = JS_NewArray(k->ctx);
+        if (JS_IsException(k->arr)) {
+            /* The calls can neither be released nor failed; they never go. */
+            JS_FreeValue(k->ctx, JS_GetException(k->ctx));
+            k->arr = JS_NULL;
+            log_error("out of memory: outbound calls of a Durable Object held by its output "
+                      "gate were lost");
+        }
+    }
+    if (JS_IsNull(k->arr))
+        return;
+    JS_SetPropertyUint32(k->ctx, k->arr, k->n++, JS_NewFloat64(k->ctx, (double)t));
 }
 
 /* gateWrote(gate, unconfirmed): a write joined the implicit transaction; asks for
@@ -570,19 +693,24 @@ static JSValue js_gate_commit_next(JSContext *ctx, JSValueConst this_val, int ar
     return JS_DupValue(ctx, JS_MKPTR(JS_TAG_OBJECT, obj_gate_owner(g)));
 }
 
-/* gateCommitted(gate): its storage committed; held outputs the commit covered go. */
+/* gateCommitted(gate) → undefined, or the tickets (gateHoldCall) that may go now:
+ * its storage committed; held outputs the commit covered go. */
 static JSValue js_gate_committed(JSContext *ctx, JSValueConst this_val, int argc,
                                  JSValueConst *argv)
 {
     obj_gate *g = gate_get(ctx, argv[0]);
     if (!g)
         return JS_EXCEPTION;
+    ticket_sink k = {ctx, JS_UNDEFINED, 0};
+    obj_gates_on_ticket(g->gs, ticket_collect, &k);
     obj_gate_commit_done(g);
-    return JS_UNDEFINED;
+    obj_gates_on_ticket(g->gs, NULL, NULL);
+    return JS_IsNull(k.arr) ? JS_UNDEFINED : k.arr;
 }
 
-/* gateBreak(gate, wireError): the instance was reset; held replies (and later
- * results) become this error for their callers. */
+/* gateBreak(gate, wireError) → undefined, or the tickets whose calls must never
+ * be made: the instance was reset; held replies (and later results) become this
+ * error for their callers. */
 static JSValue js_gate_break(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     obj_shard *s = gate_shard(ctx);
@@ -591,17 +719,22 @@ static JSValue js_gate_break(JSContext *ctx, JSValueConst this_val, int argc, JS
         return JS_EXCEPTION;
     buf b;
     buf_init(&b, s->reg->opts.call_bytes_max);
+    ticket_sink k = {ctx, JS_UNDEFINED, 0};
+    obj_gates_on_ticket(g->gs, ticket_collect, &k);
     if (js_clone_write(ctx, argv[1], JS_CLONE_REJECT_CLASS_INSTANCES, &b) < 0) {
         /* The gate breaks regardless: holding outputs of a reset object is not an
          * option. Its callers then get an error they cannot read. */
         JS_FreeValue(ctx, JS_GetException(ctx));
         buf_fini(&b);
         obj_gate_break(g, NULL, 0);
+        obj_gates_on_ticket(g->gs, NULL, NULL);
+        JS_FreeValue(ctx, k.arr);
         return JS_ThrowInternalError(ctx, "internal error: the reset error could not be serialized");
     }
     obj_gate_break(g, (const uint8_t *)b.ptr, b.len);
+    obj_gates_on_ticket(g->gs, NULL, NULL);
     buf_fini(&b);
-    return JS_UNDEFINED;
+    return JS_IsNull(k.arr) ? JS_UNDEFINED : k.arr;
 }
 
 /* gateDirtyCount() → gates of this shard with uncommitted writes */
@@ -626,7 +759,9 @@ int obj__gate_install(JSContext *ctx, JSValueConst native)
             return -1;
     }
     static const JSCFunctionListEntry fns[] = {
-        JS_CFUNC_DEF("gateNew", 0, js_gate_new),
+        JS_CFUNC_DEF("gateNew", 1, js_gate_new),
+        JS_CFUNC_DEF("gateOutbound", 0, js_gate_outbound),
+        JS_CFUNC_DEF("gateHoldCall", 1, js_gate_hold_call),
         JS_CFUNC_DEF("gateWrote", 2, js_gate_wrote),
         JS_CFUNC_DEF("gateTxnDepth", 1, js_gate_txn_depth),
         JS_CFUNC_DEF("gateTxnSet", 2, js_gate_txn_set),

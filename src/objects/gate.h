@@ -85,12 +85,26 @@ void obj_gate_txn_enter(obj_gate *g);
 void obj_gate_txn_exit(obj_gate *g);
 int obj_gate_txn_depth(const obj_gate *g);
 
-/* An output of the object (a reply, later a WebSocket message or an outbound
- * request); takes ownership of m. Posted now if nothing is held and no confirmed
+/* An output of the object (a reply, a WebSocket message); takes ownership of m. Posted now if nothing is held and no confirmed
  * write is uncommitted, else held behind the commit that covers the writes made
  * so far. On a broken gate a reply is replaced by the break's error reply (the
  * caller may race the reset), anything else is dropped. */
 void obj_gate_output(obj_gate *g, int to, obj_msg *m);
+
+/* True if an output made now would be held (a confirmed write is uncommitted). */
+bool obj_gate_holding(const obj_gate *g);
+
+/* Calls the object makes to the outside — fetch(), calls to other objects — are
+ * outputs too (GATE-6), but the caller makes them itself once allowed: a ticket
+ * waits among the held outputs, in order, and the shard's ticket callback (set
+ * with obj_gates_on_ticket) later says go (the commit that covers the writes made
+ * before the call succeeded) or not (the gate broke: the call must never be made).
+ * Returns 0 if the call may go now (nothing held), OBJ_GATE_NO_TICKET on a broken
+ * gate (it must not go), else the ticket. On OOM: OBJ_GATE_NO_TICKET too. */
+#define OBJ_GATE_NO_TICKET UINT64_MAX
+typedef void (*obj_gate_ticket_fn)(void *ud, uint64_t ticket, bool go);
+void obj_gates_on_ticket(obj_gates *gs, obj_gate_ticket_fn fn, void *ud);
+uint64_t obj_gate_hold_call(obj_gate *g);
 
 /* Commit protocol: commit_begin (takes the gate off the dirty list; the caller
  * then commits its storage), then commit_done on success or obj_gate_break on
@@ -100,5 +114,5 @@ void obj_gate_commit_begin(obj_gate *g);
 void obj_gate_commit_done(obj_gate *g);
 /* Resets the gate for good: held replies are answered with an error reply whose
  * payload is `err_payload` (structured-clone bytes, copied), other held outputs
- * are dropped; later replies get the same error. */
+ * are dropped (tickets: told not to go); later replies get the same error. */
 void obj_gate_break(obj_gate *g, const uint8_t *err_payload, size_t err_len);

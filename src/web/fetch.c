@@ -7,10 +7,16 @@
  *                           Error("Too many subrequests.") past the limit; returns
  *                           undefined when one of the event's 6 connections is
  *                           free, else a promise that resolves when one is
- *   N.fetchStart(method, url, flatHeaders, bodyBytes|null, redirect, cbs) → id
+ *   N.fetchStart(method, url, flatHeaders, bodyBytes|null|true, redirect, cbs,
+ *                decode) → id
+ *                           body true: streamed, written with fetchWrite/fetchEnd;
+ *                           decode: the response's Content-Encoding is decoded
  *                           cbs.head(status, statusText, url, redirected, flat)
  *                           cbs.data(Uint8Array) → true to pause the transfer
+ *                           cbs.drain(): a streamed body's bytes went; write more
  *                           cbs.done(errorMessage|undefined)
+ *   N.fetchWrite(id, Uint8Array) → true when full (wait for cbs.drain)
+ *   N.fetchEnd(id)          the streamed body is complete
  *   N.fetchResume(id), N.fetchCancel(id)
  *
  * A fetch holds its connection slot until done or cancelled. Callbacks run charged
@@ -294,18 +300,24 @@ static void on_done(outbound_req *r, void *ud, int rc, const char *msg)
     charge_end(st, prev);
 }
 
+static void on_drain(outbound_req *r, void *ud)
+{
+    frec *f = ud;
+    JS_FreeValue(f->st->ctx, call_cb(f, "drain", 0, NULL));
+}
+
 static void after_curl(void *ud)
 {
     fstate *st = ud;
     js_rt_pump(st->rt);
 }
 
-static const outbound_cbs CBS = {on_head, on_data, on_done};
+static const outbound_cbs CBS = {on_head, on_data, on_done, on_drain};
 
 static JSValue js_fetch_start(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     fstate *st = state_of(ctx);
-    if (!st || argc < 6)
+    if (!st || argc < 7)
         return JS_ThrowInternalError(ctx, "fetchStart: bad call");
     err e = {0};
     if (!st->ob && outbound_new(js_loop(ctx), after_curl, st, &st->ob, &e) < 0)
@@ -332,7 +344,8 @@ static JSValue js_fetch_start(JSContext *ctx, JSValueConst this_val, int argc, J
         if (!hdrs[got])
             goto out;
     }
-    if (!JS_IsNull(argv[3]) && !JS_IsUndefined(argv[3])) {
+    bool stream = JS_IsBool(argv[3]) && JS_ToBool(ctx, argv[3]);
+    if (!stream && !JS_IsNull(argv[3]) && !JS_IsUndefined(argv[3])) {
         body = js_bytes_of(ctx, argv[3], &body_len, &hold);
         if (!body)
             goto out;
@@ -355,7 +368,8 @@ static JSValue js_fetch_start(JSContext *ctx, JSValueConst this_val, int argc, J
         f->er = evrec_get(st, f->ev); /* admitted by N.fetchAdmit */
     }
     outbound_opts o = {.url = url, .method = method, .hdrs = hdrs, .nhdrs = n / 2,
-                       .body = body, .body_len = body_len, .redirect = redirect};
+                       .body = body, .body_len = body_len, .body_stream = stream,
+                       .decode = JS_ToBool(ctx, argv[6]) > 0, .redirect = redirect};
     if (body && !body_len)
         o.body = "";
     if (outbound_start(st->ob, &o, &CBS, f, &f->r, &e) < 0) {
@@ -376,6 +390,46 @@ out:
     JS_FreeCString(ctx, url);
     JS_FreeValue(ctx, hold);
     return ret;
+}
+
+/* fetchWrite(id, bytes) → true when the body buffer is full. After the fetch
+ * ended, the bytes are dropped (false). A TypeError past a declared length. */
+static JSValue js_fetch_write(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    fstate *st = state_of(ctx);
+    int32_t id;
+    if (!st || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0)
+        return JS_EXCEPTION;
+    frec *f = rec_find(st, id);
+    if (!f || !f->r)
+        return JS_FALSE;
+    JSValue hold = JS_UNDEFINED;
+    size_t len;
+    const uint8_t *p = js_bytes_of(ctx, argv[1], &len, &hold);
+    if (!p) {
+        JS_FreeValue(ctx, hold);
+        return JS_EXCEPTION;
+    }
+    bool full = false;
+    err e = {0};
+    /* May run the fetch's callbacks (curl sends at once) and free f: not used after. */
+    int rc = outbound_body_write(f->r, p, len, &full, &e);
+    JS_FreeValue(ctx, hold);
+    if (rc < 0)
+        return JS_ThrowTypeError(ctx, "fetch failed: %s", e.msg);
+    return JS_NewBool(ctx, full);
+}
+
+static JSValue js_fetch_end(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    fstate *st = state_of(ctx);
+    int32_t id;
+    if (!st || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0)
+        return JS_UNDEFINED;
+    frec *f = rec_find(st, id);
+    if (f && f->r)
+        outbound_body_end(f->r);
+    return JS_UNDEFINED;
 }
 
 static JSValue js_fetch_resume(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -457,7 +511,9 @@ int web_fetch_install(JSContext *ctx, JSValueConst native)
     js_ctx_set_slot(ctx, JS_SLOT_FETCH, st);
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("fetchAdmit", 0, js_fetch_admit),
-        JS_CFUNC_DEF("fetchStart", 6, js_fetch_start),
+        JS_CFUNC_DEF("fetchStart", 7, js_fetch_start),
+        JS_CFUNC_DEF("fetchWrite", 2, js_fetch_write),
+        JS_CFUNC_DEF("fetchEnd", 1, js_fetch_end),
         JS_CFUNC_DEF("fetchResume", 1, js_fetch_resume),
         JS_CFUNC_DEF("fetchCancel", 1, js_fetch_cancel),
         JS_CFUNC_DEF("fetchRelease", 0, js_fetch_release),

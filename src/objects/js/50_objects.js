@@ -120,6 +120,37 @@
   // not match a late reply meant for a call of the context it replaced.
   let nextCallId = Math.floor(Math.random() * 2 ** 40);
 
+  // GATE-6: an object's calls to the outside (fetch(), calls to other objects)
+  // made after a confirmed write that is not yet committed wait for that commit,
+  // in order with its other outputs, and are never made if it fails (gate.c
+  // tickets). outboundHold() → undefined: go now (no hop); else a promise of the
+  // event to enter before making the call (the caller's, as for RPC replies).
+  const tickets = new Map();   // ticket → [resolve, reject, event]
+  const outboundHold = () => {
+    const g = N.gateOutbound();
+    if (g === null) return undefined;
+    const inst = g.inst;
+    if (inst.dead) return Promise.reject(inst.dead);
+    if (inst.txnDepth > 0)
+      return Promise.reject(new Error("This call cannot be made inside storage.transaction() after a write: " +
+        "it would wait for the transaction to be committed, which waits for the call. Make it after transaction() returns."));
+    const t = N.gateHoldCall(g);
+    if (t === 0) return undefined;
+    if (t < 0) return Promise.reject(inst.dead ?? new Error("Durable Object storage commit failed"));
+    const ev = N.eventCurrent();
+    return new Promise((resolve, reject) => tickets.set(t, [resolve, reject, ev]));
+  };
+  N.objOutboundHold = outboundHold;
+  const ticketsDone = (list, e) => {
+    if (list === undefined) return;
+    for (const t of list) {
+      const w = tickets.get(t);
+      if (w === undefined) continue;
+      tickets.delete(t);
+      if (e === undefined) w[0](w[2]); else w[1](e);
+    }
+  };
+
   // RPC-14/15: an error crosses as its standard constructor's name and its
   // message; an error of any other class (a user subclass, AggregateError) as a
   // plain Error whose message is prefixed with the class name; a thrown non-Error
@@ -270,6 +301,11 @@
   };
   const unwrapRefs = (v) => (v !== null && typeof v === "object" && !Array.isArray(v) && hasOwn(v, REFS) ? decodeRefs(v[REFS]) : v);
   const refCall = (shard, id, method, args) => {
+    const hold = outboundHold();   // GATE-6
+    if (hold !== undefined) return hold.then((ev) => { N.eventEnter(ev); return refCall1(shard, id, method, args); });
+    return refCall1(shard, id, method, args);
+  };
+  const refCall1 = (shard, id, method, args) => {
     const callId = ++nextCallId;
     const owner = [];
     try {
@@ -337,6 +373,14 @@
   // call through the same stub was, even when one of them had to read a request
   // body first. `prep` (optional) is a promise whose value doSend needs.
   const ordered = (core, doSend, prep) => {
+    const hold = outboundHold();   // GATE-6: after an uncommitted write, the call waits
+    if (hold !== undefined) {
+      const send0 = doSend;
+      let ev = null;
+      doSend = (x) => { N.eventEnter(ev); return send0(x); };
+      const h = hold.then((e) => { ev = e; });
+      prep = prep === undefined ? h : Promise.all([h, prep]).then(([, x]) => x);
+    }
     if (core.chain === null && prep === undefined) return doSend(undefined);
     const prev = core.chain || Promise.resolve();
     // Wrapped in an object so the chain advances when the call is handed over,
@@ -650,7 +694,7 @@
       this.h = null;             // the store handle, opened on first use
       // The output gate and commit state (src/objects/gate.c): uncommitted writes,
       // held replies, transaction depth. gate.inst leads back here at commit time.
-      this.gate = N.gateNew();
+      this.gate = N.gateNew(this.life);   // outbound calls of its events find it (GATE-6)
       this.gate.inst = this;
       this.syncWaiters = [];     // storage.sync() promises, settled by the next commit
       this.alarmTouched = false; // setAlarm/deleteAlarm since the last commit
@@ -862,7 +906,8 @@
         this.h = null;
       }
       const w = wireError(e);
-      N.gateBreak(this.gate, w);   // held replies become this error; no more writes
+      // Held replies become this error; held outbound calls are never made.
+      ticketsDone(N.gateBreak(this.gate, w), e);
       wsCloseAll(this, "Durable Object connection closed because the object was reset");
       if (hibState.get(this.key) === this.hs) hibState.delete(this.key);
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
@@ -1085,7 +1130,7 @@
         if (alarm === null) { try { N.objAlarmIndex(inst.ns, inst.hex, -1); } catch {} }
         scheduleAlarm(inst.ns, inst.hex, alarm, inst.name);
       }
-      N.gateCommitted(g);
+      ticketsDone(N.gateCommitted(g), undefined);
       for (const [resolve] of inst.syncWaiters.splice(0)) resolve();
     }
   };

@@ -189,6 +189,83 @@ static void test_failed_commit_turns_held_outputs_into_errors(void **state)
     assert_int_equal(f->p.n, 4);
 }
 
+/* Outbound calls (GATE-6): tickets wait among the outputs, are told to go by the
+ * commit that covers the writes before them, in order, and never go after a break. */
+typedef struct tlog {
+    posted *p;
+    int seen_posts[8];     /* how many posts had happened when each ticket was told */
+    uint64_t t[8];
+    bool go[8];
+    int n;
+} tlog;
+
+static void on_ticket(void *ud, uint64_t t, bool go)
+{
+    tlog *l = ud;
+    assert_true(l->n < 8);
+    l->seen_posts[l->n] = l->p->n;
+    l->t[l->n] = t;
+    l->go[l->n] = go;
+    l->n++;
+}
+
+static void test_outbound_calls_wait_for_the_commit(void **state)
+{
+    fx *f = *state;
+    tlog l = {.p = &f->p};
+    obj_gates_on_ticket(f->gs, on_ticket, &l);
+    assert_false(obj_gate_holding(f->g));
+    assert_int_equal(obj_gate_hold_call(f->g), 0);   /* nothing uncommitted: go now */
+    obj_gate_wrote(f->g, true);
+    assert_int_equal(obj_gate_hold_call(f->g), 0);   /* allowUnconfirmed does not hold */
+    obj_gate_wrote(f->g, false);
+    assert_true(obj_gate_holding(f->g));
+    uint64_t t1 = obj_gate_hold_call(f->g);
+    assert_true(t1 > 0 && t1 != OBJ_GATE_NO_TICKET);
+    obj_gate_output(f->g, 1, reply(1, 0, 'a'));
+    uint64_t t2 = obj_gate_hold_call(f->g);
+    assert_true(t2 > t1 && t2 != OBJ_GATE_NO_TICKET);
+    assert_int_equal(obj_gate_held_count(f->g), 3);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(f->p.n, 0);
+    obj_gate_commit_begin(f->g);
+    obj_gate_wrote(f->g, false);                     /* during the commit */
+    uint64_t t3 = obj_gate_hold_call(f->g);          /* waits for the next one */
+    obj_gate_commit_done(f->g);
+    /* In the order made: t1, the reply, t2; t3 not yet. */
+    assert_int_equal(l.n, 2);
+    assert_true(l.t[0] == t1 && l.go[0] && l.seen_posts[0] == 0);
+    assert_true(l.t[1] == t2 && l.go[1] && l.seen_posts[1] == 1);
+    assert_int_equal(f->p.n, 1);
+    assert_int_equal(obj_gate_held_count(f->g), 1);
+    commit(f);
+    assert_int_equal(l.n, 3);
+    assert_true(l.t[2] == t3 && l.go[2]);
+    assert_false(obj_gate_holding(f->g));
+    obj_gates_on_ticket(f->gs, NULL, NULL);
+}
+
+static void test_outbound_calls_never_go_after_a_failed_commit(void **state)
+{
+    fx *f = *state;
+    tlog l = {.p = &f->p};
+    obj_gates_on_ticket(f->gs, on_ticket, &l);
+    obj_gate_wrote(f->g, false);
+    uint64_t t1 = obj_gate_hold_call(f->g);
+    obj_gate_output(f->g, 1, reply(1, 0, 'a'));
+    obj_gate_commit_begin(f->g);
+    const uint8_t ebytes[1] = {'e'};
+    obj_gate_break(f->g, ebytes, sizeof ebytes);
+    assert_int_equal(l.n, 1);
+    assert_true(l.t[0] == t1 && !l.go[0]);
+    assert_int_equal(f->p.n, 1);                     /* the reply became the error */
+    assert_int_equal(f->p.m[0]->status, 2);
+    assert_false(obj_gate_holding(f->g));
+    assert_true(obj_gate_hold_call(f->g) == OBJ_GATE_NO_TICKET);   /* broken: never */
+    assert_int_equal(l.n, 1);
+    obj_gates_on_ticket(f->gs, NULL, NULL);
+}
+
 static void test_allow_unconfirmed(void **state)
 {
     fx *f = *state;
@@ -341,6 +418,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writes_in_flight_coalesce_into_the_next_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_commit_turns_held_outputs_into_errors, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outbound_calls_wait_for_the_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbound_calls_never_go_after_a_failed_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_allow_unconfirmed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_commit_inside_a_transaction, setup, teardown),
