@@ -44,13 +44,10 @@ static const h1_header *find_header(const h1_request *req, const char *name)
     return NULL;
 }
 
-/* True if the comma-separated list `v` holds `token` (case-insensitive). */
-static bool has_token(const h1_header *h, const char *token)
+bool ws_token_has(const char *v, size_t len, const char *token)
 {
-    if (!h)
-        return false;
     size_t tlen = strlen(token);
-    const char *p = h->value, *end = h->value + h->value_len;
+    const char *p = v, *end = v + len;
     while (p < end) {
         while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
             p++;
@@ -64,6 +61,11 @@ static bool has_token(const h1_header *h, const char *token)
             return true;
     }
     return false;
+}
+
+static bool has_token(const h1_header *h, const char *token)
+{
+    return h && ws_token_has(h->value, h->value_len, token);
 }
 
 static bool key_ok(const h1_header *k)
@@ -97,17 +99,24 @@ int ws_handshake_check(const h1_request *req, char accept[WS_ACCEPT_LEN + 1], co
         *why = "WebSocket handshake: Sec-WebSocket-Key must be 16 bytes in base64";
         return -1;
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    char src[24 + sizeof WS_GUID];
-    memcpy(src, k->value, 24);
-    memcpy(src + 24, WS_GUID, sizeof WS_GUID);
-    if (!EVP_Digest(src, 24 + sizeof WS_GUID - 1, md, &md_len, EVP_sha1(), NULL)) {
+    if (ws_accept_of(k->value, accept) < 0) {
         *why = "WebSocket handshake: SHA-1 unavailable";
         return -1;
     }
-    EVP_EncodeBlock((unsigned char *)accept, md, (int)md_len); /* 20 bytes -> 28 chars + NUL */
     return 1;
+}
+
+int ws_accept_of(const char key[24], char accept[WS_ACCEPT_LEN + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    char src[24 + sizeof WS_GUID];
+    memcpy(src, key, 24);
+    memcpy(src + 24, WS_GUID, sizeof WS_GUID);
+    if (!EVP_Digest(src, 24 + sizeof WS_GUID - 1, md, &md_len, EVP_sha1(), NULL))
+        return DUR_EINVAL;
+    EVP_EncodeBlock((unsigned char *)accept, md, (int)md_len); /* 20 bytes -> 28 chars + NUL */
+    return 0;
 }
 
 /* ---- wslay callbacks ---- */

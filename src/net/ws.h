@@ -51,6 +51,13 @@ typedef struct ws_conn_cbs {
  * Sec-WebSocket-Version other than 13, a key that is not 16 bytes in base64). */
 int ws_handshake_check(const h1_request *req, char accept[WS_ACCEPT_LEN + 1], const char **why);
 
+/* The Sec-WebSocket-Accept for a 24-character key: 0, or DUR_EINVAL if SHA-1 is
+ * unavailable. */
+int ws_accept_of(const char key[24], char accept[WS_ACCEPT_LEN + 1]);
+/* True if the comma-separated header value v[0..len) lists `token`
+ * (case-insensitive). */
+bool ws_token_has(const char *v, size_t len, const char *token);
+
 /* Sends the 101 (Upgrade, Connection, Sec-WebSocket-Accept, then `extra`, e.g.
  * Sec-WebSocket-Protocol) and takes the connection over; finishes the request
  * like h1_conn_respond. cbs and ud are borrowed until on_close has run (which

@@ -27,6 +27,8 @@
     if (!/^https?:/i.test(url)) throw new TypeError(`fetch failed: the URL's scheme is not http or https: ${url}`);
     const signal = req.signal;
     signal?.throwIfAborted?.();
+    // WS-15: an upgrade to a WebSocket is not an HTTP transfer (50_websocket.js).
+    if (/^websocket$/i.test(req.headers.get("upgrade") ?? "")) return N.wsFetchUpgrade(req);
     const wait = N.fetchAdmit();   // LIM-11 (throws), LIM-12 (waits)
     if (wait) await wait;
     let body;
