@@ -395,9 +395,8 @@ static void head_done(ws_client *c, size_t head_len)
         return;
     }
     const char *why = upgrade_check(c);
-    if (why) {
-        ws_client_answer a = answer_of(c);
-        fail(c, &a, "the server's WebSocket handshake failed: %s", why);
+    if (why) { /* no answer to hand on: a 101 that cannot be used is a failure */
+        fail(c, NULL, "the server's WebSocket handshake failed: %s", why);
         return;
     }
     if (ws_conn_new(&client_io, c, true, c->cbs, c->ud, &c->ws) < 0) {

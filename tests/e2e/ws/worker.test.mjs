@@ -184,7 +184,7 @@ test("API errors: constructors, send and close validation (WS-4, WS-9, WS-10, WS
   const j = await r.json();
   assert.deepEqual(j.constants, [0, 1, 2, 3, 1]);
   assert.equal(j.readyState, 1);
-  assert.match(j.newWebSocket, /^TypeError: .*outbound WebSockets are not supported yet/);
+  assert.match(j.newWebSocket, /^TypeError: .*wss:\/\/ \(WebSockets over TLS\) is not supported/);
   assert.equal(j.status101NoWs, "RangeError: Responses may only be constructed with status codes in the range 200 to 599, inclusive.");
   assert.equal(j.wsNot101, "RangeError: Responses with a WebSocket must have status code 101.");
   assert.equal(j.sendBeforeAccept, "TypeError: You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
