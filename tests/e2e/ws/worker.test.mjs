@@ -247,3 +247,12 @@ test("a client that never reads: the server stops at 16 MiB queued and drops it;
   ok.destroy();
 });
 
+
+test("many sockets at once (the socket table grows): each one still echoes and closes", async () => {
+  const clients = [];
+  for (let i = 0; i < 40; i++) clients.push(await connect(srv.port, "/echo"));
+  for (const [i, c] of clients.entries()) c.send(`n${i}`);
+  for (const [i, c] of clients.entries()) assert.equal(await c.message(), `echo n${i} ${String(i).length + 1}`);
+  for (const c of clients) c.close(1000, "");
+  for (const c of clients) assert.equal((await c.closed()).code, 1000);
+});
