@@ -1,17 +1,27 @@
 /* ws_client.c: outbound WebSocket connections (see ws_client.h).
  *
  * States: RESOLVE (uv_getaddrinfo) → CONNECT (uv_tcp_connect; the next address
- * on failure) → HEAD (the request is out; the answer's head is read) → BODY (a
+ * on failure) → TLS (wss only: the TLS handshake) → HEAD (the request is out; the answer's head is read) → BODY (a
  * non-101 answer: its body is read, by Content-Length, chunked, or to the end)
  * or OPEN (net/ws.c owns the bytes). One timer serves the handshake deadline, the
  * raw timeout of ws.c and the linger after our Close.
+ *
+ * TLS (wss): OpenSSL over two memory BIOs — bytes from the socket go into the
+ * read BIO, what OpenSSL writes goes from the write BIO to the socket — with the
+ * system's trust store (SSL_CERT_FILE / SSL_CERT_DIR are honoured), peer
+ * verification and the host name (or IP address) checked against the
+ * certificate. TLS 1.2 at least.
  *
  * Lifetime: the struct lives until its two handles are closed and a pending
  * getaddrinfo has called back; then, if it was open, ws_conn_gone tells ws.c. */
 #include "net/ws_client.h"
 
+#include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +29,7 @@
 
 #include "base/buf.h"
 
-enum { S_RESOLVE, S_CONNECT, S_HEAD, S_BODY, S_OPEN };
+enum { S_RESOLVE, S_CONNECT, S_TLS, S_HEAD, S_BODY, S_OPEN };
 
 struct ws_client {
     uv_loop_t *loop;
@@ -37,6 +47,9 @@ struct ws_client {
     const ws_conn_cbs *cbs;
     void *ud;
     ws_conn *ws;
+    SSL *ssl;             /* wss: TLS over memory BIOs; NULL for ws */
+    bool tls, tls_ready;
+    char host[256];       /* for SNI and the certificate's name */
     char *req;            /* the handshake request */
     size_t req_len;
     char accept[WS_ACCEPT_LEN + 1];
@@ -74,6 +87,7 @@ static void maybe_free(ws_client *c)
     }
     if (c->addrs)
         uv_freeaddrinfo(c->addrs);
+    SSL_free(c->ssl);
     buf_fini(&c->in);
     free(c->req);
     free(c->head);
@@ -131,7 +145,7 @@ static void on_write(uv_write_t *req, int status)
         start_linger(c);
 }
 
-static int tcp_send(ws_client *c, const void *data, size_t len)
+static int raw_send(ws_client *c, const void *data, size_t len)
 {
     if (c->closing || !c->tcp_open || c->lingering)
         return DUR_ECLOSED;
@@ -168,6 +182,54 @@ static int tcp_send(ws_client *c, const void *data, size_t len)
     return 0;
 }
 
+/* ---- TLS ---- */
+
+static SSL_CTX *tls_ctx;
+
+static void tls_ctx_init(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx)
+        return;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        SSL_CTX_free(ctx);
+        ERR_clear_error();
+        return;
+    }
+    tls_ctx = ctx;
+}
+
+/* What OpenSSL wrote goes to the socket. */
+static int tls_flush(ws_client *c)
+{
+    char out[16384];
+    int n;
+    while ((n = BIO_read(SSL_get_wbio(c->ssl), out, sizeof out)) > 0)
+        if (raw_send(c, out, (size_t)n) < 0)
+            return DUR_ECLOSED;
+    return 0;
+}
+
+/* Plain bytes out: through TLS for wss. */
+static int conn_send(ws_client *c, const void *data, size_t len)
+{
+    if (!c->tls)
+        return raw_send(c, data, len);
+    if (!c->tls_ready || c->closing || c->lingering)
+        return DUR_ECLOSED;
+    if (len == 0)
+        return 0;
+    ERR_clear_error();
+    if (SSL_write(c->ssl, data, (int)len) != (int)len) { /* a memory BIO takes it all */
+        ERR_clear_error();
+        conn_close(c);
+        return DUR_ECLOSED;
+    }
+    return tls_flush(c);
+}
+
 /* ---- the ws_io net/ws.c drives ---- */
 
 static void on_timer(uv_timer_t *t)
@@ -193,6 +255,12 @@ static void start_linger(ws_client *c)
 {
     if (c->closing || c->lingering)
         return;
+    if (c->tls_ready) { /* close_notify goes out before the write side shuts */
+        ERR_clear_error();
+        SSL_shutdown(c->ssl);
+        ERR_clear_error();
+        tls_flush(c);
+    }
     c->lingering = true;
     uv_timer_start(&c->timer, on_timer, WS_CLOSE_TIMEOUT_MS, 0);
     c->sreq.data = c;
@@ -202,7 +270,7 @@ static void start_linger(ws_client *c)
 
 static int io_send(void *t, const void *data, size_t len)
 {
-    return tcp_send(t, data, len);
+    return conn_send(t, data, len);
 }
 
 static void io_close(void *t, bool flush)
@@ -421,27 +489,31 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     *b = uv_buf_init(c->rbuf, sizeof c->rbuf);
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+/* The server closed the connection (or TLS ended). */
+static void got_eof(ws_client *c)
 {
-    ws_client *c = s->data;
-    if (n == 0 || c->closing)
+    if (c->closing)
         return;
-    if (n < 0) {
-        if (c->state == S_BODY)
-            body_check(c, true);
-        else if (c->state < S_OPEN)
-            fail(c, NULL, "%s closed the connection without answering the WebSocket handshake",
-                 c->peer);
-        else
-            conn_close(c);
+    if (c->state == S_BODY)
+        body_check(c, true);
+    else if (c->state < S_OPEN)
+        fail(c, NULL, "%s closed the connection without answering the WebSocket handshake",
+             c->peer);
+    else
+        conn_close(c);
+}
+
+/* Plain bytes in. */
+static void got_bytes(ws_client *c, const char *bytes, size_t n)
+{
+    if (c->closing)
         return;
-    }
     if (c->state == S_OPEN) {
         if (c->ws)
-            ws_conn_feed(c->ws, b->base, (size_t)n);
+            ws_conn_feed(c->ws, bytes, n);
         return;
     }
-    int rc = buf_append(&c->in, b->base, (size_t)n);
+    int rc = buf_append(&c->in, bytes, n);
     if (rc < 0) {
         ws_client_answer a = answer_of(c);
         fail(c, c->state == S_BODY ? &a : NULL, "%s",
@@ -458,6 +530,106 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         head_done(c, (size_t)(end - c->in.ptr) + 4);
     else if (c->in.len > WS_CLIENT_HEAD_BYTES_MAX)
         fail(c, NULL, "%s", "the head of the answer to the WebSocket handshake is over 64 KiB");
+}
+
+/* Steps the TLS handshake; once it is done the WebSocket handshake goes out. */
+static void tls_handshake(ws_client *c)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    int why_code = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+    tls_flush(c);
+    if (r == 1) {
+        c->tls_ready = true;
+        c->state = S_HEAD;
+        if (conn_send(c, c->req, c->req_len) < 0)
+            fail(c, NULL, "could not send the WebSocket handshake to %s", c->peer);
+        return;
+    }
+    if (why_code == SSL_ERROR_WANT_READ || why_code == SSL_ERROR_WANT_WRITE)
+        return;
+    char why[400];
+    long v = SSL_get_verify_result(c->ssl);
+    unsigned long e = ERR_peek_last_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
+    if (v != X509_V_OK)
+        snprintf(why, sizeof why, "%s failed: the certificate was not accepted (%s)", c->peer,
+                 X509_verify_cert_error_string(v));
+    else
+        snprintf(why, sizeof why, "%s failed: %s", c->peer,
+                 reason ? reason : "the connection closed");
+    ERR_clear_error();
+    fail(c, NULL, "the TLS handshake with %s", why);
+}
+
+/* Encrypted bytes in: fed to OpenSSL, what it decrypts goes on. */
+static void tls_in(ws_client *c, const char *data, size_t len)
+{
+    if (BIO_write(SSL_get_rbio(c->ssl), data, (int)len) != (int)len) {
+        fail(c, NULL, "%s", "out of memory reading from a TLS connection");
+        conn_close(c);
+        return;
+    }
+    if (!c->tls_ready) {
+        tls_handshake(c);
+        if (!c->tls_ready)
+            return;
+    }
+    char plain[16384];
+    while (!c->closing) {
+        ERR_clear_error();
+        int n = SSL_read(c->ssl, plain, sizeof plain);
+        if (n > 0) {
+            got_bytes(c, plain, (size_t)n);
+            continue;
+        }
+        int code = SSL_get_error(c->ssl, n);
+        ERR_clear_error();
+        if (!c->closing)
+            tls_flush(c);
+        if (code != SSL_ERROR_WANT_READ) /* close_notify, or a TLS error */
+            got_eof(c);
+        return;
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    ws_client *c = s->data;
+    if (n == 0 || c->closing)
+        return;
+    if (n < 0)
+        got_eof(c);
+    else if (c->tls)
+        tls_in(c, b->base, (size_t)n);
+    else
+        got_bytes(c, b->base, (size_t)n);
+}
+
+/* wss: the TLS session, its peer checks, and the first flight. */
+static void tls_start(ws_client *c)
+{
+    c->state = S_TLS;
+    c->ssl = SSL_new(tls_ctx);
+    BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+    if (!c->ssl || !rb || !wb) {
+        BIO_free(rb);
+        BIO_free(wb);
+        fail(c, NULL, "%s", "out of memory starting TLS");
+        return;
+    }
+    SSL_set_bio(c->ssl, rb, wb);
+    SSL_set_connect_state(c->ssl);
+    unsigned char addr[16];
+    bool ip = inet_pton(AF_INET, c->host, addr) == 1 || inet_pton(AF_INET6, c->host, addr) == 1;
+    int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host)
+                : SSL_set_tlsext_host_name(c->ssl, c->host) == 1 && SSL_set1_host(c->ssl, c->host) == 1;
+    if (!ok) {
+        ERR_clear_error();
+        fail(c, NULL, "%s", "could not set the TLS peer name");
+        return;
+    }
+    tls_handshake(c);
 }
 
 /* ---- connecting ---- */
@@ -492,9 +664,16 @@ static void on_connect(uv_connect_t *req, int status)
              msg);
         return;
     }
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+        fail(c, NULL, "could not read from %s", c->peer);
+        return;
+    }
+    if (c->tls) {
+        tls_start(c);
+        return;
+    }
     c->state = S_HEAD;
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0 ||
-        tcp_send(c, c->req, c->req_len) < 0)
+    if (raw_send(c, c->req, c->req_len) < 0)
         fail(c, NULL, "could not send the WebSocket handshake to %s", c->peer);
 }
 
@@ -588,9 +767,19 @@ int ws_client_open(uv_loop_t *loop, const ws_client_opts *o, ws_client_done_fn d
     for (size_t i = 0; i < 2 * o->nhdrs; i++)
         if (has_crlf(o->hdrs[i]))
             return err_setf(e, DUR_EINVAL, "a header of the WebSocket handshake has CR or LF");
+    if (o->tls) {
+        static uv_once_t once = UV_ONCE_INIT;
+        uv_once(&once, tls_ctx_init);
+        if (!tls_ctx)
+            return err_setf(e, DUR_EINVAL, "TLS is unavailable (OpenSSL could not load the trust store)");
+    }
+    if (strlen(o->host) >= sizeof ((ws_client *)0)->host)
+        return err_setf(e, DUR_EINVAL, "the host name is too long");
     ws_client *c = calloc(1, sizeof *c);
     if (!c)
         return err_setf(e, DUR_ENOMEM, "out of memory");
+    c->tls = o->tls;
+    snprintf(c->host, sizeof c->host, "%s", o->host);
     c->loop = loop;
     c->done = done;
     c->cbs = cbs;

@@ -6,9 +6,11 @@
  * net/ws.c over the connection as a client (masked frames), with the same limits
  * as a server connection (WS_MSG_BYTES_MAX in, WS_SEND_QUEUE_BYTES_MAX queued).
  *
- * Plain TCP only (ws://); TLS (wss://) is not implemented. Nothing blocks the
- * loop. Shard-local. */
+ * ws:// over plain TCP, wss:// over TLS (OpenSSL; the server's certificate is
+ * verified against the system's trust store and the host name). Nothing blocks
+ * the loop. Shard-local. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -46,6 +48,7 @@ typedef struct ws_client_opts {
     const char *host_header; /* the Host header's value */
     const char *const *hdrs; /* extra headers: name, value pairs */
     size_t nhdrs;
+    bool tls;                /* wss: TLS, the peer's certificate verified */
 } ws_client_opts;
 
 /* Starts the connection; `done` runs later, never inside this call. Fails

@@ -351,8 +351,8 @@ static void on_handshake(void *ud, ws_conn *w, const ws_client_answer *a, const 
         entry_free(e); /* no connection: nothing more comes */
 }
 
-/* N.wsConnect(sock, host, port, target, hostHeader, flatHeaders) → the socket's
- * id; N.wsHandshake(sock, …) follows from the loop. Throws a TypeError for what
+/* N.wsConnect(sock, host, port, target, hostHeader, flatHeaders, tls) → the
+ * socket's id; N.wsHandshake(sock, …) follows from the loop. Throws a TypeError for what
  * cannot even be tried. */
 static JSValue js_ws_connect(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
@@ -388,7 +388,7 @@ static JSValue js_ws_connect(JSContext *ctx, JSValueConst this_val, int argc, JS
     *e = (ws_entry){.st = st, .sock = JS_DupValue(ctx, argv[0]), .owner = owner, .gen = e->gen,
                     .slot = e->slot, .live = true};
     ws_client_opts o = {.host = host, .port = (uint16_t)port, .target = target, .host_header = hh,
-                        .hdrs = hdrs, .nhdrs = n / 2};
+                        .hdrs = hdrs, .nhdrs = n / 2, .tls = argc > 6 && JS_ToBool(ctx, argv[6]) > 0};
     err er = {0};
     if (ws_client_open(js_loop(ctx), &o, on_handshake, &cbs, e, &e->client, &er) < 0) {
         entry_free(e);
@@ -540,7 +540,7 @@ int web_websocket_install(JSContext *ctx, JSValueConst native)
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("wsSend", 2, js_ws_send),
         JS_CFUNC_DEF("wsClose", 3, js_ws_close),
-        JS_CFUNC_DEF("wsConnect", 6, js_ws_connect),
+        JS_CFUNC_DEF("wsConnect", 7, js_ws_connect),
         JS_CFUNC_DEF("wsCancel", 1, js_ws_cancel),
         JS_CFUNC_DEF("wsBuffered", 1, js_ws_buffered),
     };

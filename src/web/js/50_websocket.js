@@ -52,10 +52,8 @@
       throw new DOMException(`Failed to construct 'WebSocket': The URL's scheme must be either 'ws' or 'wss'. '${u.protocol.slice(0, -1)}' is not allowed.`, "SyntaxError");
     if (u.hash !== "" || String(url).includes("#"))
       throw new DOMException("Failed to construct 'WebSocket': The URL contains a fragment identifier ('#'). Fragment identifiers are not allowed in WebSocket URLs.", "SyntaxError");
-    if (u.protocol === "wss:") throw wssMissing(u.href);
     return u;
   };
-  const wssMissing = (href) => new TypeError(`WebSocket: ${href}: wss:// (WebSockets over TLS) is not supported by durable yet — outbound WebSockets work over ws:// only`);
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const protocolList = (p) => {
     if (p === undefined) return [];
@@ -68,10 +66,11 @@
     }
     return list;
   };
-  // [host, port, path and query, Host header] for N.wsConnect.
+  // [host, port, path and query, Host header] for N.wsConnect (u: ws: or wss:).
   const wireTarget = (u) => {
     const host = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
-    return [host, u.port ? Number(u.port) : 80, (u.pathname || "/") + u.search, u.host];
+    const tls = u.protocol === "wss:";
+    return [host, u.port ? Number(u.port) : tls ? 443 : 80, (u.pathname || "/") + u.search, u.host];
   };
   const headerOf = (flat, name) => {
     for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === name) return flat[i + 1];
@@ -135,7 +134,7 @@
         fire(this, new ErrorEvent("error", { message: msg, error: new Error(msg) }));
         fire(this, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
       };
-      s.pending = N.wsConnect(this, ...wireTarget(u), offered.length ? ["Sec-WebSocket-Protocol", offered.join(", ")] : []);
+      s.pending = N.wsConnect(this, ...wireTarget(u), offered.length ? ["Sec-WebSocket-Protocol", offered.join(", ")] : [], u.protocol === "wss:");
     }
     get readyState() { return state(this).readyState; }
     get url() { return state(this).url; }
@@ -317,9 +316,9 @@
   // wait), or to the server's plain answer when it did not switch.
   N.wsFetchUpgrade = (req) => new Promise((resolve, reject) => {
     const u = new URL(req.url);
-    if (u.protocol === "https:" || u.protocol === "wss:") throw wssMissing(u.href);
     if (u.protocol === "http:") u.protocol = "ws:";
-    if (u.protocol !== "ws:") throw new TypeError(`fetch failed: the URL's scheme is not http or https: ${req.url}`);
+    else if (u.protocol === "https:") u.protocol = "wss:";
+    if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new TypeError(`fetch failed: the URL's scheme is not http or https: ${req.url}`);
     if (req.method !== "GET") throw new TypeError(`fetch failed: a WebSocket upgrade request must use GET, not ${req.method}`);
     making = true;
     let ws;
@@ -345,7 +344,7 @@
       }
     };
     const flat = N.requestHead(req)[2];
-    s.pending = N.wsConnect(ws, ...wireTarget(u), flat);
+    s.pending = N.wsConnect(ws, ...wireTarget(u), flat, u.protocol === "wss:");
   });
   // ---- for Durable Objects (objects/js/50_objects.js) ----
   // The object side: the server end of the pair whose client end `response` returns;

@@ -2,9 +2,15 @@
 // a WebSocket server of the test's own (upstream.mjs) through new WebSocket(url)
 // and through fetch with Upgrade: websocket; a Worker relaying between a client
 // and the upstream; the upstream refusing (non-101, bad accept) or closing with a
-// code; bufferedAmount toward a peer that does not read; the WebSocket global.
+// code; bufferedAmount toward a peer that does not read; the WebSocket global;
+// wss:// to a TLS upstream whose certificate durable trusts (SSL_CERT_FILE), and
+// the failures of one it does not trust or whose name does not match.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { makeProject, startDev } from "../lib.mjs";
 import { connect } from "./wsclient.mjs";
 import { startUpstream } from "./upstream.mjs";
@@ -79,10 +85,24 @@ export default {
         ws.close();
         return Response.json({ protocol: p });
       }
+      case "/wss": {
+        const target = "wss://" + url.searchParams.get("host") + ":" + url.searchParams.get("port") + "/echo";
+        const ws = new WebSocket(target);
+        ws.onopen = () => ws.send("secure");
+        const events = await collect(ws, 1);
+        let viaFetch;
+        try {
+          const r = await fetch(target.replace("wss:", "https:"), { headers: { Upgrade: "websocket" } });
+          r.webSocket.accept();
+          const done = collect(r.webSocket, 1);
+          r.webSocket.send("fetched");
+          viaFetch = [r.status, ...(await done)];
+        } catch (e) { viaFetch = e.name + ": " + e.message; }
+        return Response.json({ events, viaFetch });
+      }
       case "/checks": {
         const out = {};
         const t = (name, f) => { try { out[name] = f(); } catch (e) { out[name] = e.name + ": " + e.message; } };
-        t("wss", () => new WebSocket("wss://127.0.0.1:1/"));
         t("ftp", () => new WebSocket("ftp://example.com/"));
         t("fragment", () => new WebSocket(up + "/echo#x"));
         t("badProto", () => new WebSocket(up + "/echo", "a b"));
@@ -112,14 +132,26 @@ export default {
 };
 `;
 
-let dev, up, base;
+// A self-signed certificate for 127.0.0.1 (the openssl command line tool).
+const makeCert = (dir, name) => {
+  const key = path.join(dir, name + ".key"), cert = path.join(dir, name + ".pem");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert), certPath: cert };
+};
+
+let dev, up, tlsUp, badUp, base;
 before(async () => {
   up = await startUpstream();
+  const certs = fs.mkdtempSync(path.join(os.tmpdir(), "wsout-certs-"));
+  const trusted = makeCert(certs, "trusted"), other = makeCert(certs, "other");
+  tlsUp = await startUpstream({ key: trusted.key, cert: trusted.cert });
+  badUp = await startUpstream({ key: other.key, cert: other.cert });
   const dir = makeProject({ "wrangler.toml": `name = "wsout"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n`, "index.js": worker });
-  dev = await startDev(dir);
+  dev = await startDev(dir, [], { env: { SSL_CERT_FILE: trusted.certPath } });
   base = (p) => `${dev.url}${p}${p.includes("?") ? "&" : "?"}up=${up.port}`;
 });
-after(async () => { await dev?.stop(); await up?.close(); });
+after(async () => { await dev?.stop(); await up?.close(); await tlsUp?.close(); await badUp?.close(); });
 
 const get = async (p) => {
   const r = await fetch(base(p));
@@ -179,9 +211,8 @@ test("subprotocols are offered and the chosen one is readable", async () => {
   assert.deepEqual(await get("/proto"), { protocol: "chat.v2" });
 });
 
-test("the WebSocket global: bad URLs, wss://, send while connecting, close while connecting, constants", async () => {
+test("the WebSocket global: bad URLs, send while connecting, close while connecting, constants", async () => {
   const j = await get("/checks");
-  assert.match(j.wss, /^TypeError: .*wss:\/\/ \(WebSockets over TLS\) is not supported/);
   assert.match(j.ftp, /^SyntaxError: .*scheme must be either 'ws' or 'wss'/);
   assert.match(j.fragment, /^SyntaxError: .*fragment/);
   assert.match(j.badProto, /^SyntaxError: .*subprotocol/);
@@ -199,4 +230,21 @@ test("a Worker relays between a client and an upstream WebSocket", async () => {
   c.send("close:4002:upstream done");
   const ev = await c.closed();
   assert.deepEqual({ type: ev.type, code: ev.code, reason: ev.reason }, { type: "close", code: 4002, reason: "upstream done" });
+});
+
+test("wss:// to a server whose certificate is trusted: echo through new WebSocket and fetch(https, Upgrade)", async () => {
+  const j = await get(`/wss?host=127.0.0.1&port=${tlsUp.port}`);
+  assert.deepEqual(j.events, ["open:1", "text:secure", "close:1000::true"]);
+  assert.deepEqual(j.viaFetch, [101, "text:fetched", "close:1000::true"]);
+  assert.ok(tlsUp.seen.some((f) => f.masked && f.op === 1));
+});
+
+test("wss:// fails for an untrusted certificate and for a name the certificate does not carry", async () => {
+  const bad = await get(`/wss?host=127.0.0.1&port=${badUp.port}`);
+  assert.match(bad.events[0], /^error:WebSocket connection to wss:.* failed: the TLS handshake with 127\.0\.0\.1:\d+ failed: the certificate was not accepted \(self-signed certificate\)$/);
+  assert.equal(bad.events[1], "close:1006::false");
+  assert.match(bad.viaFetch, /^TypeError: fetch failed: the TLS handshake .*self-signed certificate/);
+  const name = await get(`/wss?host=localhost&port=${tlsUp.port}`);
+  assert.match(name.events[0], /^error:.*the certificate was not accepted \(hostname mismatch\)/);
+  assert.equal(badUp.seen.length, 0);
 });

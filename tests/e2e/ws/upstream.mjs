@@ -9,6 +9,7 @@
 //   /badaccept switches with a wrong Sec-WebSocket-Accept
 //   /proto    switches and picks the first offered subprotocol
 import http from "node:http";
+import https from "node:https";
 import crypto from "node:crypto";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -28,12 +29,14 @@ function frame(opcode, payload) {
   return Buffer.concat([head, data]);
 }
 
-/** Starts the server; resolves { port, close(), seen } where seen lists
- *  { path, masked } for every frame received. */
-export function startUpstream() {
+/** Starts the server (over TLS with tls = { key, cert }); resolves
+ *  { port, close(), seen } where seen lists { path, masked, op } for every frame
+ *  received. */
+export function startUpstream(tls = null) {
   const seen = [];
   const sockets = new Set();
-  const server = http.createServer((req, res) => { res.writeHead(426); res.end("upgrade required"); });
+  const answer = (req, res) => { res.writeHead(426); res.end("upgrade required"); };
+  const server = tls ? https.createServer(tls, answer) : http.createServer(answer);
   server.on("upgrade", (req, sock) => {
     sockets.add(sock);
     sock.on("close", () => sockets.delete(sock));
