@@ -1,10 +1,11 @@
 /* ws_client.c: outbound WebSocket connections (see ws_client.h).
  *
  * States: RESOLVE (uv_getaddrinfo) → CONNECT (uv_tcp_connect; the next address
- * on failure) → TLS (wss only: the TLS handshake) → HEAD (the request is out; the answer's head is read) → BODY (a
- * non-101 answer: its body is read, by Content-Length, chunked, or to the end)
- * or OPEN (net/ws.c owns the bytes). One timer serves the handshake deadline, the
- * raw timeout of ws.c and the linger after our Close.
+ * on failure) → TLS (wss only: the TLS handshake) → HEAD (the request is out;
+ * the answer's head is read) → BODY (a non-101 answer: its body is read, by
+ * Content-Length, chunked, or to the end) or OPEN (net/ws.c owns the bytes). One
+ * timer serves the handshake deadline, the raw timeout of ws.c and the linger
+ * after our Close.
  *
  * TLS (wss): OpenSSL over two memory BIOs — bytes from the socket go into the
  * read BIO, what OpenSSL writes goes from the write BIO to the socket — with the
@@ -40,23 +41,23 @@ struct ws_client {
     uv_shutdown_t sreq;
     struct addrinfo *addrs, *next_addr;
     int state;
-    int handles;          /* initialised and not yet closed */
+    int handles; /* initialised and not yet closed */
     bool gai_pending, tcp_open, closing, told, flush_close, lingering;
     size_t pending_writes, queued;
     ws_client_done_fn done;
     const ws_conn_cbs *cbs;
     void *ud;
     ws_conn *ws;
-    SSL *ssl;             /* wss: TLS over memory BIOs; NULL for ws */
+    SSL *ssl; /* wss: TLS over memory BIOs; NULL for ws */
     bool tls, tls_ready;
-    char host[256];       /* for SNI and the certificate's name */
-    char *req;            /* the handshake request */
+    char host[256]; /* for SNI and the certificate's name */
+    char *req;      /* the handshake request */
     size_t req_len;
     char accept[WS_ACCEPT_LEN + 1];
     char peer[300];
-    buf in;               /* the head, then a non-101 body */
-    char *head;           /* the head, split into strings */
-    const char **hv;      /* name, value pointers into head */
+    buf in;          /* the head, then a non-101 body */
+    char *head;      /* the head, split into strings */
+    const char **hv; /* name, value pointers into head */
     size_t nhdrs;
     int status;
     const char *reason;
@@ -354,8 +355,10 @@ static int head_parse(ws_client *c, const char *p, size_t len)
 
 static ws_client_answer answer_of(const ws_client *c)
 {
-    return (ws_client_answer){.status = c->status, .reason = c->reason,
-                              .hdrs = (const char *const *)c->hv, .nhdrs = c->nhdrs};
+    return (ws_client_answer){.status = c->status,
+                              .reason = c->reason,
+                              .hdrs = (const char *const *)c->hv,
+                              .nhdrs = c->nhdrs};
 }
 
 /* Decodes a chunked body in place. 1: complete (*out_len set), 0: more needed,
@@ -400,6 +403,7 @@ static void body_check(ws_client *c, bool eof)
             return;
         }
         memcpy(copy, c->in.ptr ? c->in.ptr : "", c->in.len);
+        copy[c->in.len] = '\0';
         int rc = unchunk(copy, c->in.len, &len);
         if (rc == 1) {
             memcpy(c->in.ptr, copy, len);
@@ -622,8 +626,9 @@ static void tls_start(ws_client *c)
     SSL_set_connect_state(c->ssl);
     unsigned char addr[16];
     bool ip = inet_pton(AF_INET, c->host, addr) == 1 || inet_pton(AF_INET6, c->host, addr) == 1;
-    int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host)
-                : SSL_set_tlsext_host_name(c->ssl, c->host) == 1 && SSL_set1_host(c->ssl, c->host) == 1;
+    int ok =
+        ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host)
+           : SSL_set_tlsext_host_name(c->ssl, c->host) == 1 && SSL_set1_host(c->ssl, c->host) == 1;
     if (!ok) {
         ERR_clear_error();
         fail(c, NULL, "%s", "could not set the TLS peer name");
@@ -659,8 +664,8 @@ static void on_connect(uv_connect_t *req, int status)
         }
         char msg[400];
         snprintf(msg, sizeof msg, "%s (%s)", c->peer, uv_strerror(status));
-        fail(c, NULL, status == UV_ECONNREFUSED ? "connection refused to %s"
-                                                : "could not connect to %s",
+        fail(c, NULL,
+             status == UV_ECONNREFUSED ? "connection refused to %s" : "could not connect to %s",
              msg);
         return;
     }
@@ -721,9 +726,14 @@ static bool has_crlf(const char *s)
 
 static bool ours(const char *name)
 {
-    static const char *const names[] = {"host", "upgrade", "connection", "sec-websocket-key",
-                                        "sec-websocket-version", "sec-websocket-extensions",
-                                        "content-length", "transfer-encoding"};
+    static const char *const names[] = {"host",
+                                        "upgrade",
+                                        "connection",
+                                        "sec-websocket-key",
+                                        "sec-websocket-version",
+                                        "sec-websocket-extensions",
+                                        "content-length",
+                                        "transfer-encoding"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(name, names[i]) == 0)
             return true;
@@ -771,9 +781,10 @@ int ws_client_open(uv_loop_t *loop, const ws_client_opts *o, ws_client_done_fn d
         static uv_once_t once = UV_ONCE_INIT;
         uv_once(&once, tls_ctx_init);
         if (!tls_ctx)
-            return err_setf(e, DUR_EINVAL, "TLS is unavailable (OpenSSL could not load the trust store)");
+            return err_setf(e, DUR_EINVAL,
+                            "TLS is unavailable (OpenSSL could not load the trust store)");
     }
-    if (strlen(o->host) >= sizeof ((ws_client *)0)->host)
+    if (strlen(o->host) >= sizeof((ws_client *)0)->host)
         return err_setf(e, DUR_EINVAL, "the host name is too long");
     ws_client *c = calloc(1, sizeof *c);
     if (!c)
@@ -786,8 +797,8 @@ int ws_client_open(uv_loop_t *loop, const ws_client_opts *o, ws_client_done_fn d
     c->ud = ud;
     c->content_length = -1;
     buf_init(&c->in, WS_CLIENT_HEAD_BYTES_MAX + WS_CLIENT_BODY_BYTES_MAX + 16u * 1024u);
-    snprintf(c->peer, sizeof c->peer, strchr(o->host, ':') ? "[%.256s]:%u" : "%.256s:%u",
-             o->host, (unsigned)o->port);
+    snprintf(c->peer, sizeof c->peer, strchr(o->host, ':') ? "[%.256s]:%u" : "%.256s:%u", o->host,
+             (unsigned)o->port);
     int rc = build_request(c, o, e);
     if (rc < 0) {
         buf_fini(&c->in);

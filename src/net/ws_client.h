@@ -17,9 +17,9 @@
 #include "base/err.h"
 #include "net/ws.h"
 
-#define WS_CLIENT_HANDSHAKE_MS 30000u            /* connect + answer, or it fails */
-#define WS_CLIENT_HEAD_BYTES_MAX (64u * 1024u)   /* the answer's head */
-#define WS_CLIENT_BODY_BYTES_MAX (1u << 20)      /* the body of a non-101 answer */
+#define WS_CLIENT_HANDSHAKE_MS 30000u          /* connect + answer, or it fails */
+#define WS_CLIENT_HEAD_BYTES_MAX (64u * 1024u) /* the answer's head */
+#define WS_CLIENT_BODY_BYTES_MAX (1u << 20)    /* the body of a non-101 answer */
 
 typedef struct ws_client ws_client;
 
@@ -42,13 +42,13 @@ typedef void (*ws_client_done_fn)(void *ud, ws_conn *w, const ws_client_answer *
                                   const char *error);
 
 typedef struct ws_client_opts {
-    const char *host;        /* a name or an address (IPv6 without brackets) */
+    const char *host; /* a name or an address (IPv6 without brackets) */
     uint16_t port;
     const char *target;      /* path and query: "/chat?x=1" */
     const char *host_header; /* the Host header's value */
     const char *const *hdrs; /* extra headers: name, value pairs */
     size_t nhdrs;
-    bool tls;                /* wss: TLS, the peer's certificate verified */
+    bool tls; /* wss: TLS, the peer's certificate verified */
 } ws_client_opts;
 
 /* Starts the connection; `done` runs later, never inside this call. Fails

@@ -1,6 +1,9 @@
 /* websocket.c: the WebSockets of one context on the wire (spec websockets.md
- * WS-1..14). The classes are JS (js/50_websocket.js); this file binds a server
- * end to a net/ws.c connection once the Worker answered an upgrade with a 101.
+ * WS-1..15). The classes are JS (js/50_websocket.js); this file binds a server
+ * end to a net/ws.c connection once the Worker answered an upgrade with a 101,
+ * and an outbound socket (new WebSocket(url), fetch with Upgrade: websocket) to
+ * a net/ws_client.c connection: N.wsConnect starts it, N.wsHandshake tells JS how
+ * the handshake ended, and from then on it is an entry like a server end.
  *
  * Each connected socket is an entry: the ws_conn, the JS server end (a reference,
  * the target of N.wsDeliver) and an event that owns the timers its handlers make
@@ -312,8 +315,9 @@ static void run_handshake(ws_entry *e, bool ok, const ws_client_answer *a, const
     js_rt *rt = js_rt_of(ctx);
     JSValue flat = JS_NewArray(ctx);
     for (size_t i = 0; a && i < a->nhdrs * 2; i++)
-        JS_SetPropertyUint32(ctx, flat, (uint32_t)i,
-                             web_utf8_decode(ctx, (const uint8_t *)a->hdrs[i], strlen(a->hdrs[i]), false));
+        JS_SetPropertyUint32(
+            ctx, flat, (uint32_t)i,
+            web_utf8_decode(ctx, (const uint8_t *)a->hdrs[i], strlen(a->hdrs[i]), false));
     JSValue args[7] = {
         JS_DupValue(ctx, e->sock), JS_NewBool(ctx, ok), JS_NewInt32(ctx, a ? a->status : 0),
         JS_NewString(ctx, a ? a->reason : ""), flat,
@@ -347,6 +351,10 @@ static void on_handshake(void *ud, ws_conn *w, const ws_client_answer *a, const 
     e->client = NULL; /* not ours any more */
     e->conn = w;
     run_handshake(e, w != NULL, a, error);
+    if (e->start) { /* only the handshake's continuation runs there */
+        js_event_unref(e->start);
+        e->start = NULL;
+    }
     if (!w && e->live)
         entry_free(e); /* no connection: nothing more comes */
 }
@@ -388,7 +396,8 @@ static JSValue js_ws_connect(JSContext *ctx, JSValueConst this_val, int argc, JS
     *e = (ws_entry){.st = st, .sock = JS_DupValue(ctx, argv[0]), .owner = owner, .gen = e->gen,
                     .slot = e->slot, .live = true};
     ws_client_opts o = {.host = host, .port = (uint16_t)port, .target = target, .host_header = hh,
-                        .hdrs = hdrs, .nhdrs = n / 2, .tls = argc > 6 && JS_ToBool(ctx, argv[6]) > 0};
+                        .hdrs = hdrs, .nhdrs = n / 2};
+    o.tls = argc > 6 && JS_ToBool(ctx, argv[6]) > 0;
     err er = {0};
     if (ws_client_open(js_loop(ctx), &o, on_handshake, &cbs, e, &e->client, &er) < 0) {
         entry_free(e);
@@ -464,7 +473,8 @@ int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueCon
         return -1;
     }
     js_event_hold(owner);
-    *e = (ws_entry){.st = st, .sock = server, .owner = owner, .gen = e->gen, .slot = e->slot, .live = true};
+    *e = (ws_entry){.st = st, .sock = server, .owner = owner, .gen = e->gen, .slot = e->slot,
+                    .live = true};
     st->in_js++;
     int rc = ws_conn_open(conn, accept, hdrs, n, &cbs, e, &e->conn);
     if (rc < 0) {
