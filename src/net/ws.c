@@ -221,9 +221,12 @@ static void on_bytes(void *ud, const char *bytes, size_t len)
         return;
     }
     if (!wslay_event_get_read_enabled(w->wctx) && !wslay_event_get_close_received(w->wctx)) {
-        /* wslay found a bad frame and queued a Close with the code saying why. */
+        /* wslay found a bad frame and queued a Close with the code saying why;
+         * once it is sent wslay tells the code (the hang-up it starts is
+         * asynchronous: on_close still comes first). */
+        pump_out(w);
         int code = wslay_event_get_status_code_sent(w->wctx);
-        if (code == WSLAY_CODE_ABNORMAL_CLOSURE) /* not sent yet: it is queued */
+        if (code == WSLAY_CODE_ABNORMAL_CLOSURE) /* it could not be sent */
             code = WSLAY_CODE_PROTOCOL_ERROR;
         const char *text = failure_text(code);
         tell_close(w, code, "", 0, false, text);

@@ -343,8 +343,19 @@
         reject(new TypeError(`fetch failed: ${error}`));
       }
     };
+    const signal = req.signal;
+    signal?.throwIfAborted?.();
     const flat = N.requestHead(req)[2];
     s.pending = N.wsConnect(ws, ...wireTarget(u), flat, u.protocol === "wss:");
+    // An abort before the answer stops the attempt; after it, it changes nothing.
+    const onAbort = () => {
+      if (s.pending === null || s.readyState !== CONNECTING) return;
+      N.wsCancel(s.pending);
+      s.pending = null;
+      s.readyState = CLOSED;
+      reject(signal.reason);
+    };
+    signal?.addEventListener?.("abort", onAbort, { once: true });
   });
   // ---- for Durable Objects (objects/js/50_objects.js) ----
   // The object side: the server end of the pair whose client end `response` returns;

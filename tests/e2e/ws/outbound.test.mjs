@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import { execFileSync } from "node:child_process";
 import { makeProject, startDev } from "../lib.mjs";
 import { connect } from "./wsclient.mjs";
@@ -67,6 +68,18 @@ export default {
         ws.onerror = (e) => events.push("error");
         const code = await new Promise((resolve) => { ws.onclose = (e) => resolve([e.code, e.reason, e.wasClean, ws.readyState]); });
         return Response.json({ code, events });
+      }
+      case "/big": {
+        const events = await collect(new WebSocket(up + "/big"), 1);
+        return Response.json({ events });
+      }
+      case "/abort": {
+        const ctl = new AbortController();
+        setTimeout(() => ctl.abort(new Error("gave up")), 100);
+        try {
+          await fetch("http://127.0.0.1:" + url.searchParams.get("mute") + "/", { headers: { Upgrade: "websocket" }, signal: ctl.signal });
+          return Response.json({ result: "resolved" });
+        } catch (e) { return Response.json({ result: e.message }); }
       }
       case "/buffered": {
         const ws = new WebSocket(up + "/stall");
@@ -140,9 +153,11 @@ const makeCert = (dir, name) => {
   return { key: fs.readFileSync(key), cert: fs.readFileSync(cert), certPath: cert };
 };
 
-let dev, up, tlsUp, badUp, base;
+let dev, up, tlsUp, badUp, mute, base;
 before(async () => {
   up = await startUpstream();
+  mute = net.createServer(() => {}); // accepts, never answers
+  await new Promise((r) => mute.listen(0, "127.0.0.1", r));
   const certs = fs.mkdtempSync(path.join(os.tmpdir(), "wsout-certs-"));
   const trusted = makeCert(certs, "trusted"), other = makeCert(certs, "other");
   tlsUp = await startUpstream({ key: trusted.key, cert: trusted.cert });
@@ -151,7 +166,7 @@ before(async () => {
   dev = await startDev(dir, [], { env: { SSL_CERT_FILE: trusted.certPath } });
   base = (p) => `${dev.url}${p}${p.includes("?") ? "&" : "?"}up=${up.port}`;
 });
-after(async () => { await dev?.stop(); await up?.close(); await tlsUp?.close(); await badUp?.close(); });
+after(async () => { await dev?.stop(); await up?.close(); await tlsUp?.close(); await badUp?.close(); mute?.close(); });
 
 const get = async (p) => {
   const r = await fetch(base(p));
@@ -199,6 +214,15 @@ test("the upstream closing with a code: close event with its code and reason, cl
   const j = await get("/closecode");
   assert.deepEqual(j.code, [4001, "going away", true, 3]);
   assert.deepEqual(j.events, []);
+});
+
+test("limits as for server sockets: a message over 32 MiB from the server closes with 1009", async () => {
+  const j = await get("/big");
+  assert.deepEqual(j.events, ["open:1", "error:WebSocket message too big: more than 32 MiB (closed with 1009)", "close:1009::false"]);
+});
+
+test("an AbortSignal stops an upgrade fetch that has no answer yet", async () => {
+  assert.deepEqual(await get(`/abort?mute=${mute.address().port}`), { result: "gave up" });
 });
 
 test("bufferedAmount counts what a peer that does not read has not taken", async () => {

@@ -6,6 +6,7 @@
 //             handshake's request headers as JSON
 //   /refuse   answers 403 with a body instead of switching
 //   /stall    switches, then never reads (a slow peer)
+//   /big      switches, then starts a message over the 32 MiB limit
 //   /badaccept switches with a wrong Sec-WebSocket-Accept
 //   /proto    switches and picks the first offered subprotocol
 import http from "node:http";
@@ -53,6 +54,13 @@ export function startUpstream(tls = null) {
     if (path === "/proto") extra = `Sec-WebSocket-Protocol: ${String(req.headers["sec-websocket-protocol"]).split(",")[0].trim()}\r\n`;
     sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${extra}\r\n`);
     if (path === "/stall") { sock.pause(); return; }
+    if (path === "/big") { // announces a 33 MiB message (over the 32 MiB limit)
+      const head = Buffer.alloc(10);
+      head[0] = 0x82;
+      head[1] = 127;
+      head.writeBigUInt64BE(BigInt(33 * 1024 * 1024), 2);
+      sock.write(Buffer.concat([head, Buffer.alloc(1024)]));
+    }
     let buf = Buffer.alloc(0), frag = null;
     sock.on("data", (d) => {
       buf = Buffer.concat([buf, d]);

@@ -33,6 +33,7 @@ export default {
       }
       if (d === "view") { server.send(new Uint8Array([9, 1, 2, 3, 9]).subarray(1, 4)); return; }
       if (d === "lastclose") { server.send(JSON.stringify(globalThis.lastClose ?? null)); return; }
+      if (d === "lasterror") { server.send(JSON.stringify([globalThis.lastError ?? null, globalThis.lastClose?.code])); return; }
       if (d === "state") { server.send(String(server.readyState)); return; }
       server.send("echo " + d + " " + d.length);
     });
@@ -205,10 +206,13 @@ test("a message over 32 MiB closes the connection with 1009", async () => {
   const c = await ws.closed();
   assert.equal(c.code, 1009);
   ws.destroy();
-  // The server is fine afterwards.
+  // The server is fine afterwards, and the Worker's end was told why (it was
+  // told "protocol error", 1002, while the Close said 1009).
   const ok = await connect(srv.port);
   ok.send("still here");
   assert.equal(await ok.message(), "echo still here 10");
+  ok.send("lasterror");
+  assert.deepEqual(JSON.parse(await ok.message()), ["WebSocket message too big: more than 32 MiB (closed with 1009)", 1009]);
   ok.destroy();
 });
 
