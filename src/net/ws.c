@@ -1,16 +1,18 @@
-/* ws.c: WebSocket connections over upgraded h1_conns (see ws.h).
+/* ws.c: WebSocket connections over upgraded h1_conns, and over the client
+ * connections of ws_client.c (see ws.h).
  *
  * Bytes in: h1 hands each read to on_bytes, which lets wslay pull them through
  * recv_cb until they are used up (WOULDBLOCK), then sends what wslay queued in
  * reply (pongs, the Close answer). Bytes out: wslay_event_send pushes frames
- * through send_cb straight into h1_conn_raw_send, so wslay's own queue is empty
+ * through send_cb straight into the transport (h1_conn_raw_send), so wslay's own queue is empty
  * between calls and the only backlog is libuv's, which ws_conn_send bounds.
  *
- * Lifetime: the ws_conn lives until the h1_conn is gone (on_gone) — that is
+ * Lifetime: the ws_conn lives until the transport is gone (on_gone) — that is
  * after on_close told the owner, or after the owner detached. */
 #include "net/ws.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,13 +23,14 @@
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct ws_conn {
-    h1_conn *conn;            /* borrowed; NULL once gone */
+    void *conn;               /* the transport, borrowed; NULL once gone */
+    const ws_io *io;
     wslay_event_context_ptr wctx;
     const ws_conn_cbs *cbs;   /* borrowed; NULL after on_close or detach */
     void *ud;
     const uint8_t *in;        /* bytes being fed to wslay */
     size_t in_len;
-    bool hanging_up;          /* h1_conn_raw_close called */
+    bool hanging_up;          /* io->close called */
 };
 
 /* ---- handshake ---- */
@@ -41,13 +44,10 @@ static const h1_header *find_header(const h1_request *req, const char *name)
     return NULL;
 }
 
-/* True if the comma-separated list `v` holds `token` (case-insensitive). */
-static bool has_token(const h1_header *h, const char *token)
+bool ws_token_has(const char *v, size_t len, const char *token)
 {
-    if (!h)
-        return false;
     size_t tlen = strlen(token);
-    const char *p = h->value, *end = h->value + h->value_len;
+    const char *p = v, *end = v + len;
     while (p < end) {
         while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
             p++;
@@ -61,6 +61,11 @@ static bool has_token(const h1_header *h, const char *token)
             return true;
     }
     return false;
+}
+
+static bool has_token(const h1_header *h, const char *token)
+{
+    return h && ws_token_has(h->value, h->value_len, token);
 }
 
 static bool key_ok(const h1_header *k)
@@ -94,17 +99,24 @@ int ws_handshake_check(const h1_request *req, char accept[WS_ACCEPT_LEN + 1], co
         *why = "WebSocket handshake: Sec-WebSocket-Key must be 16 bytes in base64";
         return -1;
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    char src[24 + sizeof WS_GUID];
-    memcpy(src, k->value, 24);
-    memcpy(src + 24, WS_GUID, sizeof WS_GUID);
-    if (!EVP_Digest(src, 24 + sizeof WS_GUID - 1, md, &md_len, EVP_sha1(), NULL)) {
+    if (ws_accept_of(k->value, accept) < 0) {
         *why = "WebSocket handshake: SHA-1 unavailable";
         return -1;
     }
-    EVP_EncodeBlock((unsigned char *)accept, md, (int)md_len); /* 20 bytes -> 28 chars + NUL */
     return 1;
+}
+
+int ws_accept_of(const char key[24], char accept[WS_ACCEPT_LEN + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    char src[24 + sizeof WS_GUID];
+    memcpy(src, key, 24);
+    memcpy(src + 24, WS_GUID, sizeof WS_GUID);
+    if (!EVP_Digest(src, 24 + sizeof WS_GUID - 1, md, &md_len, EVP_sha1(), NULL))
+        return DUR_EINVAL;
+    EVP_EncodeBlock((unsigned char *)accept, md, (int)md_len); /* 20 bytes -> 28 chars + NUL */
+    return 0;
 }
 
 /* ---- wslay callbacks ---- */
@@ -128,7 +140,7 @@ static ssize_t send_cb(wslay_event_context_ptr wctx, const uint8_t *data, size_t
                        void *user)
 {
     ws_conn *w = user;
-    if (!w->conn || w->hanging_up || h1_conn_raw_send(w->conn, data, len) < 0) {
+    if (!w->conn || w->hanging_up || w->io->send(w->conn, data, len) < 0) {
         wslay_event_set_error(wctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
@@ -170,13 +182,13 @@ static void pump_out(ws_conn *w)
         return;
     if (wslay_event_want_write(w->wctx) && wslay_event_send(w->wctx) < 0) {
         w->hanging_up = true;
-        h1_conn_raw_close(w->conn, false);
+        w->io->close(w->conn, false);
         return;
     }
     if (wslay_event_get_close_sent(w->wctx) &&
         (wslay_event_get_close_received(w->wctx) || !wslay_event_get_read_enabled(w->wctx))) {
         w->hanging_up = true;
-        h1_conn_raw_close(w->conn, true); /* lingers so the Close frame is read */
+        w->io->close(w->conn, true); /* lingers so the Close frame is read */
     }
 }
 
@@ -205,13 +217,16 @@ static void on_bytes(void *ud, const char *bytes, size_t len)
     if (rc < 0) {
         tell_close(w, 1011, "", 0, false, "WebSocket receive failed (out of memory)");
         w->hanging_up = true;
-        h1_conn_raw_close(w->conn, false);
+        w->io->close(w->conn, false);
         return;
     }
     if (!wslay_event_get_read_enabled(w->wctx) && !wslay_event_get_close_received(w->wctx)) {
-        /* wslay found a bad frame and queued a Close with the code saying why. */
+        /* wslay found a bad frame and queued a Close with the code saying why;
+         * once it is sent wslay tells the code (the hang-up it starts is
+         * asynchronous: on_close still comes first). */
+        pump_out(w);
         int code = wslay_event_get_status_code_sent(w->wctx);
-        if (code == WSLAY_CODE_ABNORMAL_CLOSURE) /* not sent yet: it is queued */
+        if (code == WSLAY_CODE_ABNORMAL_CLOSURE) /* it could not be sent */
             code = WSLAY_CODE_PROTOCOL_ERROR;
         const char *text = failure_text(code);
         tell_close(w, code, "", 0, false, text);
@@ -229,35 +244,98 @@ static void on_gone(void *ud)
     free(w);
 }
 
+/* ---- the transport ---- */
+
+/* An upgraded h1_conn (the server side). */
+static int h1_send(void *t, const void *data, size_t len)
+{
+    return h1_conn_raw_send(t, data, len);
+}
+
+static void h1_close(void *t, bool flush)
+{
+    h1_conn_raw_close(t, flush);
+}
+
+static void h1_timeout(void *t, uint32_t ms)
+{
+    h1_conn_raw_timeout(t, ms);
+}
+
+static size_t h1_queued(const void *t)
+{
+    return h1_conn_queued_bytes(t);
+}
+
+static const char *h1_peer(const void *t)
+{
+    return h1_conn_peer(t);
+}
+
+static const ws_io h1_io = {h1_send, h1_close, h1_timeout, h1_queued, h1_peer};
+
+/* The client masks its frames with keys from here (RFC 6455 5.3). */
+static int genmask_cb(wslay_event_context_ptr wctx, uint8_t *buf, size_t len, void *user)
+{
+    return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+int ws_conn_new(const ws_io *io, void *t, bool client, const ws_conn_cbs *cbs, void *ud,
+                ws_conn **out)
+{
+    ws_conn *w = calloc(1, sizeof *w);
+    if (!w)
+        return DUR_ENOMEM;
+    static const struct wslay_event_callbacks wcb = {
+        .recv_callback = recv_cb, .send_callback = send_cb, .on_msg_recv_callback = on_msg};
+    static const struct wslay_event_callbacks ccb = {.recv_callback = recv_cb,
+                                                     .send_callback = send_cb,
+                                                     .genmask_callback = genmask_cb,
+                                                     .on_msg_recv_callback = on_msg};
+    int rc = client ? wslay_event_context_client_init(&w->wctx, &ccb, w)
+                    : wslay_event_context_server_init(&w->wctx, &wcb, w);
+    if (rc != 0) {
+        free(w);
+        return DUR_ENOMEM;
+    }
+    wslay_event_config_set_max_recv_msg_length(w->wctx, WS_MSG_BYTES_MAX);
+    w->io = io;
+    w->conn = t;
+    w->cbs = cbs;
+    w->ud = ud;
+    *out = w;
+    return 0;
+}
+
+void ws_conn_feed(ws_conn *w, const char *bytes, size_t len)
+{
+    on_bytes(w, bytes, len);
+}
+
+void ws_conn_gone(ws_conn *w)
+{
+    on_gone(w);
+}
+
 /* ---- the API ---- */
+
+static int refuse_oom(h1_conn *c)
+{
+    h1_header ct = {"content-type", 12, "application/json", 16};
+    static const char body[] = "{\"error\":\"out of memory opening a WebSocket\"}";
+    h1_conn_respond(c, 503, &ct, 1, body, sizeof body - 1);
+    return DUR_ENOMEM;
+}
 
 int ws_conn_open(h1_conn *c, const char *accept, const h1_header *extra, size_t n,
                  const ws_conn_cbs *cbs, void *ud, ws_conn **out)
 {
     h1_header *hdrs = calloc(n + 3, sizeof *hdrs);
-    ws_conn *w = calloc(1, sizeof *w);
-    if (!hdrs || !w) {
+    ws_conn *w = NULL;
+    if (!hdrs || ws_conn_new(&h1_io, c, false, cbs, ud, &w) < 0) {
         free(hdrs);
-        free(w);
-        h1_header ct = {"content-type", 12, "application/json", 16};
-        static const char body[] = "{\"error\":\"out of memory opening a WebSocket\"}";
-        h1_conn_respond(c, 503, &ct, 1, body, sizeof body - 1);
-        return DUR_ENOMEM;
+        return refuse_oom(c);
     }
-    static const struct wslay_event_callbacks wcb = {
-        .recv_callback = recv_cb, .send_callback = send_cb, .on_msg_recv_callback = on_msg};
-    if (wslay_event_context_server_init(&w->wctx, &wcb, w) != 0) {
-        free(hdrs);
-        free(w);
-        h1_header ct = {"content-type", 12, "application/json", 16};
-        static const char body[] = "{\"error\":\"out of memory opening a WebSocket\"}";
-        h1_conn_respond(c, 503, &ct, 1, body, sizeof body - 1);
-        return DUR_ENOMEM;
-    }
-    wslay_event_config_set_max_recv_msg_length(w->wctx, WS_MSG_BYTES_MAX);
-    w->conn = c;
-    w->cbs = cbs;
-    w->ud = ud;
     hdrs[0] = (h1_header){"Upgrade", 7, "websocket", 9};
     hdrs[1] = (h1_header){"Connection", 10, "Upgrade", 7};
     hdrs[2] = (h1_header){"Sec-WebSocket-Accept", 20, accept, WS_ACCEPT_LEN};
@@ -284,18 +362,18 @@ int ws_conn_open(h1_conn *c, const char *accept, const h1_header *extra, size_t 
 
 size_t ws_conn_queued_bytes(const ws_conn *w)
 {
-    return w->conn ? h1_conn_queued_bytes(w->conn) : 0;
+    return w->conn ? w->io->queued(w->conn) : 0;
 }
 
 int ws_conn_send(ws_conn *w, bool text, const void *data, size_t len)
 {
     if (!w->conn || w->hanging_up || wslay_event_get_close_sent(w->wctx))
         return DUR_ECLOSED;
-    if (h1_conn_queued_bytes(w->conn) + len > WS_SEND_QUEUE_BYTES_MAX) {
+    if (w->io->queued(w->conn) + len > WS_SEND_QUEUE_BYTES_MAX) {
         log_warn("ws: %s does not read: more than %u bytes queued to it; connection dropped",
-                 h1_conn_peer(w->conn), WS_SEND_QUEUE_BYTES_MAX);
+                 w->io->peer(w->conn), WS_SEND_QUEUE_BYTES_MAX);
         w->hanging_up = true;
-        h1_conn_raw_close(w->conn, false);
+        w->io->close(w->conn, false);
         tell_close(w, WSLAY_CODE_ABNORMAL_CLOSURE, "", 0, false,
                    "WebSocket peer is not reading: more than 16 MiB of sent data queued; "
                    "connection dropped");
@@ -318,7 +396,7 @@ int ws_conn_close(ws_conn *w, int code, const char *reason, size_t reason_len)
         return DUR_ECLOSED; /* a Close is queued already */
     pump_out(w);
     if (w->conn && !w->hanging_up)
-        h1_conn_raw_timeout(w->conn, WS_CLOSE_TIMEOUT_MS); /* a peer that never answers */
+        w->io->timeout(w->conn, WS_CLOSE_TIMEOUT_MS); /* a peer that never answers */
     return 0;
 }
 
@@ -334,11 +412,11 @@ void ws_conn_detach(ws_conn *w)
         wslay_event_queue_close(w->wctx, 1001, (const uint8_t *)why, sizeof why - 1) == 0 &&
         wslay_event_send(w->wctx) == 0 && w->conn && !w->hanging_up) {
         w->hanging_up = true;
-        h1_conn_raw_close(w->conn, true);
+        w->io->close(w->conn, true);
         return;
     }
     if (w->conn && !w->hanging_up) {
         w->hanging_up = true;
-        h1_conn_raw_close(w->conn, false);
+        w->io->close(w->conn, false);
     }
 }

@@ -14,6 +14,9 @@
  * once (no Close frame: it could not be delivered either), its queued bytes are
  * freed and the owner's on_close gets 1006 with a reason saying so.
  *
+ * The same code runs the client side (net/ws_client.c) over a connection of
+ * its own, through the ws_io below.
+ *
  * Shard-local, like the h1_conn under it. */
 #pragma once
 #include <stdbool.h>
@@ -48,6 +51,13 @@ typedef struct ws_conn_cbs {
  * Sec-WebSocket-Version other than 13, a key that is not 16 bytes in base64). */
 int ws_handshake_check(const h1_request *req, char accept[WS_ACCEPT_LEN + 1], const char **why);
 
+/* The Sec-WebSocket-Accept for a 24-character key: 0, or DUR_EINVAL if SHA-1 is
+ * unavailable. */
+int ws_accept_of(const char key[24], char accept[WS_ACCEPT_LEN + 1]);
+/* True if the comma-separated header value v[0..len) lists `token`
+ * (case-insensitive). */
+bool ws_token_has(const char *v, size_t len, const char *token);
+
 /* Sends the 101 (Upgrade, Connection, Sec-WebSocket-Accept, then `extra`, e.g.
  * Sec-WebSocket-Protocol) and takes the connection over; finishes the request
  * like h1_conn_respond. cbs and ud are borrowed until on_close has run (which
@@ -71,3 +81,21 @@ int ws_conn_close(ws_conn *w, int code, const char *reason, size_t reason_len);
 void ws_conn_detach(ws_conn *w);
 /* Bytes queued toward the peer and not yet taken by it. */
 size_t ws_conn_queued_bytes(const ws_conn *w);
+
+/* ---- another transport (net/ws_client.c: a connection we opened) ----
+ * The transport hands received bytes to ws_conn_feed and calls ws_conn_gone once
+ * it is closed, whoever closed it (that frees w; on_close runs first with 1006
+ * if nothing was told yet). The ws_conn calls io back with `t`. */
+typedef struct ws_io {
+    int (*send)(void *t, const void *data, size_t len); /* 0, or < 0: gone */
+    void (*close)(void *t, bool flush);  /* flush: after queued bytes went out */
+    void (*timeout)(void *t, uint32_t ms); /* close if still open in ms */
+    size_t (*queued)(const void *t);     /* bytes not yet taken by the peer */
+    const char *(*peer)(const void *t);  /* "host:port" for log lines */
+} ws_io;
+/* A connection whose handshake is over. `client`: frames we send are masked and
+ * frames we get must not be (RFC 6455 5.1). 0 or DUR_ENOMEM. */
+int ws_conn_new(const ws_io *io, void *t, bool client, const ws_conn_cbs *cbs, void *ud,
+                ws_conn **out);
+void ws_conn_feed(ws_conn *w, const char *bytes, size_t len);
+void ws_conn_gone(ws_conn *w);

@@ -429,7 +429,7 @@
   // rebuilt since: sends and events go to the instance in memory now.
   const recInst = (rec, construct) => {
     let cur = instances.get(rec.hex);
-    if (cur === undefined && construct && !rec.inst.dead) cur = instanceFor(rec.ns, rec.hex);
+    if (cur === undefined && construct && (!rec.inst.dead || rec.inst.keptHib)) cur = instanceFor(rec.ns, rec.hex);
     if (cur !== undefined && cur !== rec.inst && wsRecs.has(rec.id)) {
       rec.inst.wsCount--;
       cur.wsCount++;
@@ -494,10 +494,10 @@
     inst.enqueue({ kind: KIND_WS, rec, name: rec.name, args: p.slice(2), bytes: 0, at: 0 });
   };
   // WS-22: an object that is reset closes its sockets (1011, clients reconnect).
-  const wsCloseAll = (inst, why) => {
+  const wsCloseAll = (inst, why, keepHib = false) => {
     for (const rec of [...wsRecs.values()]) {
       // By key: a record not yet moved from an evicted instance belongs here too.
-      if (rec.hex !== inst.hex) continue;
+      if (rec.hex !== inst.hex || (keepHib && N.wsIsHibernatable(rec.server))) continue;
       wsDetach(rec);
       if (rec.dest !== null) N.objWsSend(rec.dest.shard, ["w", rec.dest.wire, 1, 1011, why]);
     }
@@ -891,9 +891,13 @@
       if (typeof fn !== "function") throw new TypeError(`"${method}" is not a function.`);
       return fn.apply(obj, args);
     }
-    reset(e) {
+    // keepHib (the WebSocket event timeout, HIB-11): the instance goes as in a
+    // reset, but its hibernatable sockets stay open with their state, as when it
+    // hibernates, and their queued events go to the instance built next.
+    reset(e, keepHib = false) {
       if (this.dead) return;
       this.dead = e;
+      this.keptHib = keepHib;
       N.eventFinish(this.life);   // its timers are cancelled
       if (instances.get(this.key) === this) instances.delete(this.key);
       ready.delete(this);
@@ -908,10 +912,13 @@
       const w = wireError(e);
       // Held replies become this error; held outbound calls are never made.
       ticketsDone(N.gateBreak(this.gate, w), e);
-      wsCloseAll(this, "Durable Object connection closed because the object was reset");
-      if (hibState.get(this.key) === this.hs) hibState.delete(this.key);
+      wsCloseAll(this, "Durable Object connection closed because the object was reset", keepHib);
+      if (!keepHib && hibState.get(this.key) === this.hs) hibState.delete(this.key);
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
-      for (const q of this.takeQueue()) reply(q, ST_RESET, w);
+      for (const q of this.takeQueue()) {
+        if (keepHib && q.kind === KIND_WS && N.wsIsHibernatable(q.rec.server)) recInst(q.rec, true).enqueue(q);
+        else reply(q, ST_RESET, w);
+      }
     }
     // A WebSocket message or close for a server end held here, delivered as an
     // event of the object (one at a time, like every event: the input gate).
@@ -941,8 +948,10 @@
         if (error) calls.push(["webSocketError", [ws, new Error(error)]]);
         calls.push(["webSocketClose", [ws, code, reason, clean]]);
       }
+      let current = calls[0][0];
       const run = async () => {
         for (const [name, args] of calls) {
+          current = name;
           if (typeof obj?.[name] !== "function") {
             N.logError(`Durable Object ${cls} has no ${name}() handler; the WebSocket event was dropped`);
             continue;
@@ -952,7 +961,21 @@
           }
         }
       };
-      run().finally(() => { this.running--; this.touch(); this.overBudget(ev); });
+      // HIB-11: a handler still running after the event timeout is cancelled the
+      // way workerd does it — the instance is dropped ("exceeded event execution
+      // time"), its hibernatable sockets stay, the next event builds it again.
+      // (A handler that never yields is stopped by the CPU limit instead.)
+      const limit = this.hs.timeout;
+      let timer = null;
+      if (limit) {
+        timer = setTimeout(() => {
+          timer = null;
+          const msg = `Durable Object ${cls} exceeded its WebSocket event timeout: ${current}() ran for more than ${limit} ms (setHibernatableWebSocketEventTimeout); the event was cancelled and the object reset, its hibernatable WebSockets stay open.`;
+          N.logError(`${msg} (${this.hex})`);
+          this.reset(new Error(msg), true);
+        }, limit);
+      }
+      run().finally(() => { if (timer !== null) clearTimeout(timer); this.running--; this.touch(); this.overBudget(ev); });
     }
     runAlarm(ev) {
       const a = ev.alarm;

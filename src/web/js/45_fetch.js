@@ -54,6 +54,8 @@
       N.eventEnter(await held);
       signal?.throwIfAborted?.();
     }
+    // WS-15: an upgrade to a WebSocket is not an HTTP transfer (50_websocket.js).
+    if (/^websocket$/i.test(req.headers.get("upgrade") ?? "")) return N.wsFetchUpgrade(req);
     const wait = N.fetchAdmit();   // LIM-11 (throws), LIM-12 (waits)
     if (wait) await wait;
     let body, upload = null;

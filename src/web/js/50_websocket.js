@@ -35,6 +35,48 @@
   const kS = Symbol("ws");
   let making = false;
 
+  const newState = (readyState) => ({
+    readyState, accepted: false, closedByMe: false, used: false, peer: null, wire: null,
+    queue: [], handlers: {}, url: null, protocol: "", binaryType: "arraybuffer", pending: null,
+  });
+  // The URL of an outbound socket: ws: or wss: (http: and https: are taken as
+  // them), no fragment (WHATWG WebSockets "establish a WebSocket connection").
+  const wsUrl = (url) => {
+    let u;
+    try { u = new URL(String(url)); } catch {
+      throw new DOMException(`Failed to construct 'WebSocket': The URL '${url}' is invalid.`, "SyntaxError");
+    }
+    if (u.protocol === "http:") u.protocol = "ws:";
+    else if (u.protocol === "https:") u.protocol = "wss:";
+    if (u.protocol !== "ws:" && u.protocol !== "wss:")
+      throw new DOMException(`Failed to construct 'WebSocket': The URL's scheme must be either 'ws' or 'wss'. '${u.protocol.slice(0, -1)}' is not allowed.`, "SyntaxError");
+    if (u.hash !== "" || String(url).includes("#"))
+      throw new DOMException("Failed to construct 'WebSocket': The URL contains a fragment identifier ('#'). Fragment identifiers are not allowed in WebSocket URLs.", "SyntaxError");
+    return u;
+  };
+  const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  const protocolList = (p) => {
+    if (p === undefined) return [];
+    const list = typeof p === "string" ? [p] : Array.from(p, String);
+    const seen = new Set();
+    for (const t of list) {
+      if (!TOKEN.test(t)) throw new DOMException(`Failed to construct 'WebSocket': The subprotocol '${t}' is invalid.`, "SyntaxError");
+      if (seen.has(t)) throw new DOMException(`Failed to construct 'WebSocket': The subprotocol '${t}' is duplicated.`, "SyntaxError");
+      seen.add(t);
+    }
+    return list;
+  };
+  // [host, port, path and query, Host header] for N.wsConnect (u: ws: or wss:).
+  const wireTarget = (u) => {
+    const host = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
+    const tls = u.protocol === "wss:";
+    return [host, u.port ? Number(u.port) : tls ? 443 : 80, (u.pathname || "/") + u.search, u.host];
+  };
+  const headerOf = (flat, name) => {
+    for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === name) return flat[i + 1];
+    return null;
+  };
+
   const state = (ws) => {
     const s = ws?.[kS];
     if (!s) throw new TypeError("Illegal invocation: not a WebSocket");
@@ -54,20 +96,61 @@
   };
 
   class WebSocket extends EventTarget {
-    constructor(url) {
-      if (!making)
-        throw new TypeError("new WebSocket(url): outbound WebSockets are not supported yet; a Worker makes server-side sockets with new WebSocketPair()");
+    // new WebSocket(url, protocols?): an outbound socket (WS-15); the ends of a
+    // WebSocketPair and the other internal ones are made with `making` set.
+    constructor(url, protocols) {
+      if (making) {
+        super();
+        this[kS] = newState(OPEN);
+        return;
+      }
+      if (arguments.length < 1) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+      const u = wsUrl(url);
+      const offered = protocolList(protocols);
       super();
-      this[kS] = { readyState: OPEN, accepted: false, closedByMe: false, used: false,
-                   peer: null, wire: null, queue: [], handlers: {} };
+      const s = this[kS] = newState(CONNECTING);
+      s.accepted = true; // events flow at once, as in a browser
+      s.url = u.href;
+      s.offered = offered;
+      s.onHandshake = (ok, status, statusText, flat, body, error) => {
+        if (s.readyState !== CONNECTING) return;
+        if (ok) {
+          s.protocol = headerOf(flat, "sec-websocket-protocol") ?? "";
+          if (s.protocol !== "" && !offered.includes(s.protocol)) {
+            // RFC 6455 4.1: a subprotocol we did not ask for fails the connection.
+            N.wsClose(s.pending, 1002, "");
+            s.pending = null;
+            fire(this, new ErrorEvent("error", { message: `WebSocket: the server chose the subprotocol ${JSON.stringify(s.protocol)}, which was not offered` }));
+            return;
+          }
+          s.wire = s.pending;
+          s.pending = null;
+          s.readyState = OPEN;
+          fire(this, new Event("open"));
+          return;
+        }
+        s.pending = null;
+        const msg = `WebSocket connection to ${s.url} failed: ${error}`;
+        fire(this, new ErrorEvent("error", { message: msg, error: new Error(msg) }));
+        fire(this, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+      };
+      s.pending = N.wsConnect(this, ...wireTarget(u), offered.length ? ["Sec-WebSocket-Protocol", offered.join(", ")] : [], u.protocol === "wss:");
     }
     get readyState() { return state(this).readyState; }
-    get url() { return null; }
-    get protocol() { return ""; }
+    get url() { return state(this).url; }
+    get protocol() { return state(this).protocol; }
     get extensions() { return ""; }
-    get binaryType() { return "arraybuffer"; }
+    // Bytes given to send() that the peer has not taken yet: those in the kernel's
+    // send buffer are counted as taken. Past WS_SEND_QUEUE_BYTES_MAX (16 MiB) the
+    // connection is dropped (docs/websockets.md).
+    get bufferedAmount() {
+      const s = state(this);
+      return typeof s.wire === "number" ? N.wsBuffered(s.wire) : 0;
+    }
+    get binaryType() { return state(this).binaryType; }
     set binaryType(v) {
-      if (v !== "arraybuffer") throw new TypeError(`WebSocket.binaryType: only "arraybuffer" is supported, not ${JSON.stringify(v)}`);
+      if (v !== "arraybuffer" && v !== "blob") throw new SyntaxError(`WebSocket.binaryType must be "arraybuffer" or "blob", not ${JSON.stringify(v)}`);
+      state(this).binaryType = v;
     }
     accept() {
       const s = state(this);
@@ -83,6 +166,7 @@
     send(data) {
       const s = state(this);
       if (arguments.length < 1) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
+      if (s.readyState === CONNECTING) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
       if (!s.accepted)
         throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
       if (s.closedByMe) throw new TypeError("Can't call WebSocket send() after close().");
@@ -110,6 +194,16 @@
         throw new DOMException("The close reason may be at most 123 bytes of UTF-8.", "SyntaxError");
       if (s.closedByMe || s.readyState === CLOSED) return;
       s.closedByMe = true;
+      if (s.readyState === CONNECTING) { // the attempt stops; error and close follow
+        N.wsCancel(s.pending);
+        s.pending = null;
+        s.readyState = CLOSING;
+        queueMicrotask(() => {
+          fire(this, new ErrorEvent("error", { message: "WebSocket was closed before the connection was established" }));
+          fire(this, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+        });
+        return;
+      }
       s.readyState = CLOSING;
       if (s.wire !== null) { typeof s.wire === "number" ? N.wsClose(s.wire, code ?? 0, reason) : s.wire.close(code ?? 0, reason); return; }
       const p = s.peer;
@@ -203,13 +297,66 @@
   N.wsDeliver = (ws, kind, data, code, reason, clean, error) => {
     const s = ws[kS];
     if (s.remote) { s.remote.deliver(kind, data, code, reason, clean, error); return; }
-    if (kind === 0) { deliver(ws, new MessageEvent("message", { data })); return; }
+    if (kind === 0) {
+      if (s.binaryType === "blob" && data instanceof ArrayBuffer) data = new Blob([data]);
+      deliver(ws, new MessageEvent("message", { data }));
+      return;
+    }
     s.wire = null;
     if (s.readyState === CLOSED) return;
     if (error) deliver(ws, new ErrorEvent("error", { message: error, error: new Error(error) }));
     deliver(ws, new CloseEvent("close", { code, reason, wasClean: clean }));
     if (!s.accepted) s.readyState = CLOSED;
   };
+  // The handshake of an outbound socket is over (web/websocket.c).
+  N.wsHandshake = (ws, ok, status, statusText, flat, body, error) =>
+    ws[kS].onHandshake(ok, status, statusText, flat, body, error);
+  // fetch(url, {headers: {Upgrade: "websocket"}}) (WS-15, 45_fetch.js): resolves
+  // to a 101 Response whose webSocket the Worker accept()s (events before that
+  // wait), or to the server's plain answer when it did not switch.
+  N.wsFetchUpgrade = (req) => new Promise((resolve, reject) => {
+    const u = new URL(req.url);
+    if (u.protocol === "http:") u.protocol = "ws:";
+    else if (u.protocol === "https:") u.protocol = "wss:";
+    if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new TypeError(`fetch failed: the URL's scheme is not http or https: ${req.url}`);
+    if (req.method !== "GET") throw new TypeError(`fetch failed: a WebSocket upgrade request must use GET, not ${req.method}`);
+    making = true;
+    let ws;
+    try { ws = new WebSocket(); } finally { making = false; }
+    const s = ws[kS];
+    s.readyState = CONNECTING;
+    s.onHandshake = (ok, status, statusText, flat, body, error) => {
+      if (ok) {
+        s.wire = s.pending;
+        s.pending = null;
+        s.readyState = OPEN;
+        s.protocol = headerOf(flat, "sec-websocket-protocol") ?? "";
+        const r = N.makeResponse(101, statusText, flat, null);
+        r.webSocket = ws;
+        r.url = req.url;
+        resolve(r);
+      } else if (status) {
+        const r = N.makeResponse(status, statusText, flat, [204, 205, 304].includes(status) ? null : body);
+        r.url = req.url;
+        resolve(r);
+      } else {
+        reject(new TypeError(`fetch failed: ${error}`));
+      }
+    };
+    const signal = req.signal;
+    signal?.throwIfAborted?.();
+    const flat = N.requestHead(req)[2];
+    s.pending = N.wsConnect(ws, ...wireTarget(u), flat, u.protocol === "wss:");
+    // An abort before the answer stops the attempt; after it, it changes nothing.
+    const onAbort = () => {
+      if (s.pending === null || s.readyState !== CONNECTING) return;
+      N.wsCancel(s.pending);
+      s.pending = null;
+      s.readyState = CLOSED;
+      reject(signal.reason);
+    };
+    signal?.addEventListener?.("abort", onAbort, { once: true });
+  });
   // ---- for Durable Objects (objects/js/50_objects.js) ----
   // The object side: the server end of the pair whose client end `response` returns;
   // its sends go to `wire` ({ send(msg), close(code, reason) }).

@@ -33,6 +33,7 @@ export default {
       }
       if (d === "view") { server.send(new Uint8Array([9, 1, 2, 3, 9]).subarray(1, 4)); return; }
       if (d === "lastclose") { server.send(JSON.stringify(globalThis.lastClose ?? null)); return; }
+      if (d === "lasterror") { server.send(JSON.stringify([globalThis.lastError ?? null, globalThis.lastClose?.code])); return; }
       if (d === "state") { server.send(String(server.readyState)); return; }
       server.send("echo " + d + " " + d.length);
     });
@@ -46,7 +47,7 @@ function checks() {
   const t = (name, f) => { try { f(); out[name] = "no error"; } catch (e) { out[name] = e.name + ": " + e.message; } };
   const pair = () => Object.values(new WebSocketPair());
   out.constants = [WebSocket.CONNECTING, WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED, WebSocket.READY_STATE_OPEN];
-  t("newWebSocket", () => new WebSocket("wss://example.com"));
+  t("newWebSocket", () => new WebSocket("ftp://example.com"));
   t("status101NoWs", () => new Response(null, { status: 101 }));
   t("wsNot101", () => new Response(null, { status: 200, webSocket: pair()[0] }));
   t("sendBeforeAccept", () => pair()[1].send("x"));
@@ -184,7 +185,7 @@ test("API errors: constructors, send and close validation (WS-4, WS-9, WS-10, WS
   const j = await r.json();
   assert.deepEqual(j.constants, [0, 1, 2, 3, 1]);
   assert.equal(j.readyState, 1);
-  assert.match(j.newWebSocket, /^TypeError: .*outbound WebSockets are not supported yet/);
+  assert.match(j.newWebSocket, /^SyntaxError: .*scheme must be either 'ws' or 'wss'/);
   assert.equal(j.status101NoWs, "RangeError: Responses may only be constructed with status codes in the range 200 to 599, inclusive.");
   assert.equal(j.wsNot101, "RangeError: Responses with a WebSocket must have status code 101.");
   assert.equal(j.sendBeforeAccept, "TypeError: You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
@@ -205,10 +206,13 @@ test("a message over 32 MiB closes the connection with 1009", async () => {
   const c = await ws.closed();
   assert.equal(c.code, 1009);
   ws.destroy();
-  // The server is fine afterwards.
+  // The server is fine afterwards, and the Worker's end was told why (it was
+  // told "protocol error", 1002, while the Close said 1009).
   const ok = await connect(srv.port);
   ok.send("still here");
   assert.equal(await ok.message(), "echo still here 10");
+  ok.send("lasterror");
+  assert.deepEqual(JSON.parse(await ok.message()), ["WebSocket message too big: more than 32 MiB (closed with 1009)", 1009]);
   ok.destroy();
 });
 
@@ -247,3 +251,12 @@ test("a client that never reads: the server stops at 16 MiB queued and drops it;
   ok.destroy();
 });
 
+
+test("many sockets at once (the socket table grows): each one still echoes and closes", async () => {
+  const clients = [];
+  for (let i = 0; i < 40; i++) clients.push(await connect(srv.port, "/echo"));
+  for (const [i, c] of clients.entries()) c.send(`n${i}`);
+  for (const [i, c] of clients.entries()) assert.equal(await c.message(), `echo n${i} ${String(i).length + 1}`);
+  for (const c of clients) c.close(1000, "");
+  for (const c of clients) assert.equal((await c.closed()).code, 1000);
+});
