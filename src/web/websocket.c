@@ -30,6 +30,7 @@ typedef struct ws_entry {
     ws_conn *conn;     /* NULL when the slot is free or the connection ended */
     JSValue sock;      /* the server end; JS_UNDEFINED when free */
     js_event *owner;   /* owns the timers of the socket's handlers */
+    uint32_t slot;     /* its index in ws_state.ents */
     uint32_t gen;
     bool live;
 } ws_entry;
@@ -48,7 +49,7 @@ typedef struct pending {
 
 typedef struct ws_state {
     JSContext *ctx;
-    ws_entry *ents;
+    ws_entry **ents;   /* each entry on its own: the ws_conn keeps its address */
     uint32_t count, cap;
     JSValue deliver;   /* N.wsDeliver */
     JSValue take, bind;
@@ -64,9 +65,9 @@ static ws_state *state_of(JSContext *ctx)
     return js_ctx_slot(ctx, JS_SLOT_WEBSOCKET);
 }
 
-static int32_t entry_id(const ws_state *st, const ws_entry *e)
+static int32_t entry_id(const ws_entry *e)
 {
-    return (int32_t)((e->gen << SLOT_BITS) | (uint32_t)(e - st->ents));
+    return (int32_t)((e->gen << SLOT_BITS) | e->slot);
 }
 
 static ws_entry *entry_find(ws_state *st, int32_t id)
@@ -74,28 +75,31 @@ static ws_entry *entry_find(ws_state *st, int32_t id)
     if (id < 0)
         return NULL;
     uint32_t i = (uint32_t)id & ((1u << SLOT_BITS) - 1), gen = (uint32_t)id >> SLOT_BITS;
-    if (i >= st->count || !st->ents[i].live || st->ents[i].gen != gen)
+    if (i >= st->count || !st->ents[i]->live || st->ents[i]->gen != gen)
         return NULL;
-    return &st->ents[i];
+    return st->ents[i];
 }
 
 static ws_entry *entry_new(ws_state *st)
 {
     for (uint32_t i = 0; i < st->count; i++)
-        if (!st->ents[i].live)
-            return &st->ents[i];
+        if (!st->ents[i]->live)
+            return st->ents[i];
     if (st->count == st->cap) {
         if (st->cap >= (1u << SLOT_BITS))
             return NULL;
         uint32_t cap = st->cap ? st->cap * 2 : 16;
-        ws_entry *p = realloc(st->ents, cap * sizeof *p);
+        ws_entry **p = realloc(st->ents, cap * sizeof *p);
         if (!p)
             return NULL;
         st->ents = p;
         st->cap = cap;
     }
-    ws_entry *e = &st->ents[st->count++];
-    memset(e, 0, sizeof *e);
+    ws_entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->slot = st->count;
+    st->ents[st->count++] = e;
     return e;
 }
 
@@ -159,7 +163,7 @@ static void flush_pending(ws_state *st)
         st->head = p->next;
         if (!st->head)
             st->tail = NULL;
-        ws_entry *e = &st->ents[p->slot];
+        ws_entry *e = st->ents[p->slot];
         if (e->live) {
             run_deliver(e, p);
             if (p->kind == 1)
@@ -184,7 +188,7 @@ static void deliver(ws_entry *e, int kind, bool text, const void *data, size_t l
         log_error("ws: out of memory delivering a %zu-byte message; message dropped", len);
         return;
     }
-    *p = (pending){.slot = (uint32_t)(e - st->ents), .kind = kind, .text = text, .clean = clean,
+    *p = (pending){.slot = e->slot, .kind = kind, .text = text, .clean = clean,
                    .code = code, .len = len, .reason_len = reason_len};
     if (len)
         memcpy(p->data, data, len);
@@ -306,7 +310,8 @@ int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueCon
         return -1;
     }
     js_event_hold(owner);
-    *e = (ws_entry){.st = st, .sock = server, .owner = owner, .gen = e->gen, .live = true};
+    *e = (ws_entry){.st = st, .sock = server, .owner = owner, .slot = e->slot, .gen = e->gen,
+                    .live = true};
     st->in_js++;
     int rc = ws_conn_open(conn, accept, hdrs, n, &cbs, e, &e->conn);
     if (rc < 0) {
@@ -316,7 +321,7 @@ int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueCon
     }
     /* Bound now (after the 101 went out), so what the server end sent before it
      * was returned follows the 101 in order. */
-    JSValue args[2] = {server, JS_NewInt32(ctx, entry_id(st, e))};
+    JSValue args[2] = {server, JS_NewInt32(ctx, entry_id(e))};
     JSValue r = JS_Call(ctx, st->bind, JS_UNDEFINED, 2, args);
     if (JS_IsException(r))
         js_log_exception(ctx, "WebSocket bind");
@@ -336,12 +341,13 @@ static void state_free(JSContext *ctx, void *ud)
 {
     ws_state *st = ud;
     for (uint32_t i = 0; i < st->count; i++) {
-        ws_entry *e = &st->ents[i];
-        if (!e->live)
-            continue;
-        if (e->conn)
-            ws_conn_detach(e->conn);
-        entry_free(e);
+        ws_entry *e = st->ents[i];
+        if (e->live) {
+            if (e->conn)
+                ws_conn_detach(e->conn);
+            entry_free(e);
+        }
+        free(e);
     }
     while (st->head) {
         pending *p = st->head;
