@@ -257,7 +257,7 @@ static int on_readable(conn *c, conn **all)
     return 0;
 }
 
-static void run_until_open(conn **cs, int n)
+static void run_until_open(int n)
 {
     int open = 0;
     struct epoll_event evs[256];
@@ -295,7 +295,7 @@ static int fanout(int clients, double seconds, uint64_t max_msgs, int inflight)
     conn **cs = calloc((size_t)clients, sizeof *cs);
     for (int i = 0; i < clients; i++)
         cs[i] = open_conn(i);
-    run_until_open(cs, clients);
+    run_until_open(clients);
     delivered = 0;
     uint64_t t0 = now_ns(), stop_send = t0 + (uint64_t)(seconds * 1e9), stop_all = stop_send + 2000000000ull;
     int sending = 1;
@@ -377,7 +377,7 @@ static int hold(int n, double seconds)
         int batch = n - opened < 256 ? n - opened : 256;
         for (int i = 0; i < batch; i++)
             cs[opened + i] = open_conn(opened + i);
-        run_until_open(cs + opened, batch);
+        run_until_open(batch);
         opened += batch;
     }
     printf("open %d\n", n);
