@@ -62,6 +62,8 @@ test("chat: the page, join/leave, broadcast, history kept across hibernation and
     await assert.rejects(connect(srv.port, "/room/x?user=bad%20name"), (e) => e.status === 400);
 
     const ann = await connect(srv.port, "/room/lobby?user=ann");
+    // Browsers refuse a 101 without it (it was missing; ws/chromium.test.mjs found it).
+    assert.match(ann.head, /^connection: upgrade\r?$/im);
     assert.deepEqual(await json(ann), { type: "history", messages: [] });
     assert.deepEqual(await json(ann), { type: "join", user: "ann", users: ["ann"] });
     const bob = await connect(srv.port, "/room/lobby?user=bob");
