@@ -34,14 +34,15 @@ export function npmInstall(key, specs, { legacyPeerDeps = false } = {}) {
 }
 
 /** Bundles `entry` (resolving packages from `modules`) into one ES module at
- *  `outfile`; resolves esbuild's result (warnings included). Class static blocks,
+ *  `outfile`; resolves esbuild's result (warnings included). Options: more
+ *  `external` specifiers, esbuild's `alias` and `plugins`. Class static blocks,
  *  which QuickJS 2021-03-27 cannot parse, are lowered by target es2021. */
-export async function bundle(entry, modules, outfile) {
+export async function bundle(entry, modules, outfile, { external = [], alias = {}, plugins = [] } = {}) {
   const esbuildModules = npmInstall(`esbuild-${ESBUILD_VERSION}`, [`esbuild@${ESBUILD_VERSION}`]);
   const esbuild = (await import(pathToFileURL(path.join(esbuildModules, "esbuild", "lib", "main.js")).href)).default;
   return esbuild.build({
     entryPoints: [entry], outfile, bundle: true, format: "esm", platform: "neutral",
     conditions: ["workerd", "worker", "browser"], mainFields: ["module", "main"], target: "es2021",
-    external: ["cloudflare:*"], nodePaths: [modules], logLevel: "silent", absWorkingDir: path.dirname(entry),
+    external: ["cloudflare:*", ...external], alias, plugins, nodePaths: [modules], logLevel: "silent", absWorkingDir: path.dirname(entry),
   });
 }
