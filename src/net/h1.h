@@ -130,8 +130,8 @@ int h1_conn_write(h1_conn *c, const void *data, size_t len);
 int h1_conn_end(h1_conn *c);
 /* Protocol upgrade (a WebSocket handshake answered with 101). Instead of
  * respond/end: sends `101 Switching Protocols` with `hdrs` (checked as for
- * respond; Date and Connection are added by the server, so hdrs carry Upgrade,
- * Connection: Upgrade and the rest), finishes the request (it no longer counts as
+ * respond; the server adds Date and `Connection: Upgrade` and drops a Connection
+ * in hdrs, so hdrs carry Upgrade, Sec-WebSocket-Accept and the rest), finishes the request (it no longer counts as
  * in flight, and no HTTP timer runs for c any more) and from then on hands every
  * byte received to on_data(ud, bytes, len) (bytes borrowed for the call; the
  * first call may come from inside h1_conn_upgrade, with what arrived behind the

@@ -46,7 +46,7 @@
 #define LINGER_MS 2000u
 
 enum { T_NONE, T_HEAD, T_BODY, T_IDLE, T_LINGER, T_RAW };
-enum { MODE_LENGTH, MODE_CHUNKED, MODE_RAW, MODE_NONE };
+enum { MODE_LENGTH, MODE_CHUNKED, MODE_RAW, MODE_NONE, MODE_UPGRADE };
 
 struct h1_conn {
     uv_tcp_t tcp;
@@ -498,7 +498,9 @@ static int build_head(h1_conn *c, int status, const h1_header *h, size_t n, int 
     } else if (mode == MODE_CHUNKED) {
         p = put(p, "Transfer-Encoding: chunked\r\n", 28);
     }
-    if (!c->resp_keep_alive)
+    if (mode == MODE_UPGRADE) /* RFC 6455 4.2.2: a 101 without it is refused by browsers */
+        p = put(p, "Connection: Upgrade\r\n", 21);
+    else if (!c->resp_keep_alive)
         p = put(p, "Connection: close\r\n", 19);
     else if (c->ps.req.http_major == 1 && c->ps.req.http_minor == 0)
         p = put(p, "Connection: keep-alive\r\n", 24);
@@ -920,7 +922,7 @@ int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data
         return DUR_ECLOSED;
     }
     const char *why = NULL;
-    int rc = build_head(c, 200, hdrs, n, MODE_NONE, 0, &why); /* checked as a 200 ... */
+    int rc = build_head(c, 200, hdrs, n, MODE_UPGRADE, 0, &why); /* checked as a 200 ... */
     if (rc < 0) {
         log_warn("h1: %s (status 101) for %s", why, c->peer);
         send_error(c, 500, why);
