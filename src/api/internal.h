@@ -107,3 +107,20 @@ void api__workers_route(api_ctx *a, api_req *r, char **seg, int n);
 bool api__is_flat_meta(const char *name);   /* "metadata[...]" */
 /* The flattened metadata fields of a form as JSON text (malloc'd), or NULL with *e. */
 char *api__flat_meta_json(const api_part *parts, size_t count, err *e);
+
+/* ---- metrics.c ---- */
+/* The metrics in Prometheus' text format, appended to b. */
+int api__metrics_text(buf *b);
+/* GET /metrics (authenticated like every route). */
+void api__metrics(api_ctx *a, api_req *r);
+
+/* ---- secrets.c: /scripts/{name}/secrets[/{secret}] ---- */
+void api__secrets(api_ctx *a, api_req *r, const char *script, const char *secret);
+
+/* ---- tails.c: `wrangler tail` and `whoami` ---- */
+/* POST /scripts/{name}/tails, DELETE /scripts/{name}/tails/{id}. */
+void api__tails(api_ctx *a, api_req *r, const char *script, const char *id);
+/* GET /tail/{id} (the WebSocket); answered whether or not it upgrades. */
+void api__tail_socket(api_ctx *a, api_req *r, const char *id);
+/* /user, /user/tokens/verify, /accounts, /memberships. */
+void api__whoami(api_ctx *a, api_req *r, char **seg, int n);

@@ -102,6 +102,7 @@ static void on_api_stop(uv_async_t *a)
 {
     api_thread *t = a->data;
     uv_timer_stop(&t->tick);
+    api_stop(&t->ctx);
     h1_server_close(t->server, on_api_closed, t);
 }
 
@@ -124,6 +125,7 @@ static void api_main(void *arg)
         return;
     }
     t->port = h1_server_port(t->server);
+    api_start(&t->ctx, &t->loop);
     uv_timer_start(&t->tick, on_tick, 100, 100);
     uv_sem_post(&t->started);
     uv_run(&t->loop, UV_RUN_DEFAULT);

@@ -1,0 +1,288 @@
+/* tails.c: `wrangler tail` and `wrangler whoami` (clients.md §4).
+ *
+ * POST /scripts/{name}/tails answers {id, url, expires_at}; url is a WebSocket
+ * on this listener, ws://<Host>/tail/<id>, which wrangler opens with the
+ * subprotocol trace-v1 (echoed: its client insists). The socket then gets one
+ * JSON text frame per request of that Worker (the shape wrangler prints; built
+ * by worker/report.c where a request finishes, carried here by base/tail.c).
+ * DELETE /scripts/{name}/tails/{id} ends it; so does the socket closing, and
+ * TAIL_TTL_MS.
+ *
+ * The tail id (32 random hex digits) is what admits the WebSocket: it carries no
+ * bearer token (wrangler sends none there), as Cloudflare's tail URLs do.
+ * Everything here runs on the API thread. */
+#include "api/internal.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <uv.h>
+
+#include "base/log.h"
+#include "base/tail.h"
+#include "net/ws.h"
+
+#define TAILS_MAX 64
+#define TAIL_TTL_MS (6 * 3600 * 1000LL)
+
+typedef struct tail {
+    bool used;
+    bool watching;             /* counted in base/tail.c */
+    char id[33];
+    char script[DEPLOY_NAME_MAX + 1];
+    int64_t expires_ms;
+    ws_conn *ws;
+} tail;
+
+static tail g_tails[TAILS_MAX];
+static uv_async_t g_async;
+static bool g_started;
+
+static void unwatch(tail *t)
+{
+    if (t->watching) {
+        tail_watch(t->script, -1);
+        t->watching = false;
+    }
+}
+
+static void drop(tail *t)
+{
+    unwatch(t);
+    if (t->ws) {
+        ws_conn_detach(t->ws);
+        t->ws = NULL;
+    }
+    t->used = false;
+}
+
+static void expire(int64_t now)
+{
+    for (size_t i = 0; i < TAILS_MAX; i++) {
+        tail *t = &g_tails[i];
+        if (!t->used || t->expires_ms > now)
+            continue;
+        if (t->ws) {
+            unwatch(t);
+            ws_conn_close(t->ws, 1000, "tail expired", 12);   /* on_close frees the slot */
+        } else {
+            drop(t);
+        }
+    }
+}
+
+static void on_wake(void *ud)
+{
+    (void)ud;
+    uv_async_send(&g_async);
+}
+
+/* Events from the shards: each goes to the open sockets of its Worker. */
+static void on_events(uv_async_t *h)
+{
+    (void)h;
+    tail_event *ev = tail_take_all();
+    while (ev) {
+        for (size_t i = 0; i < TAILS_MAX; i++) {
+            tail *t = &g_tails[i];
+            if (t->used && t->ws && strcmp(t->script, ev->worker) == 0)
+                ws_conn_send(t->ws, true, ev->json, ev->len);   /* a failure closes it */
+        }
+        tail_event *next = ev->next;
+        free(ev);
+        ev = next;
+    }
+    expire(deploy__now_ms());
+}
+
+void api_start(api_ctx *a, uv_loop_t *loop)
+{
+    (void)a;
+    if (g_started)
+        return;
+    uv_async_init(loop, &g_async, on_events);
+    tail_set_consumer(on_wake, NULL);
+    g_started = true;
+}
+
+void api_stop(api_ctx *a)
+{
+    (void)a;
+    if (!g_started)
+        return;
+    tail_set_consumer(NULL, NULL);
+    for (size_t i = 0; i < TAILS_MAX; i++)
+        if (g_tails[i].used)
+            drop(&g_tails[i]);
+    for (tail_event *ev = tail_take_all(); ev;) {
+        tail_event *next = ev->next;
+        free(ev);
+        ev = next;
+    }
+    uv_close((uv_handle_t *)&g_async, NULL);
+    g_started = false;
+}
+
+static tail *tail_find(const char *id)
+{
+    for (size_t i = 0; i < TAILS_MAX; i++)
+        if (g_tails[i].used && strcmp(g_tails[i].id, id) == 0)
+            return &g_tails[i];
+    return NULL;
+}
+
+static const char *header(const h1_request *req, const char *name, size_t *len)
+{
+    for (size_t i = 0; i < req->header_count; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0) {
+            *len = req->headers[i].value_len;
+            return req->headers[i].value;
+        }
+    return NULL;
+}
+
+static void tail_create(api_ctx *a, api_req *r, const char *script)
+{
+    deploy_script_info info;
+    err e = {0};
+    int got = deploy_name_valid(script) ? deploy_script_get(a->store, script, &info, &e) : 0;
+    if (got < 0)
+        return api__store_error(r, &e);
+    if (got == 0 || info.live_version == 0)
+        return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
+                              "(script '%s' not found)", script);
+    if (!g_started)
+        return api__reply_err(r, 500, 10000, "tails are not available on this listener");
+    int64_t now = deploy__now_ms();
+    expire(now);
+    tail *t = NULL;
+    for (size_t i = 0; i < TAILS_MAX && !t; i++)
+        if (!g_tails[i].used)
+            t = &g_tails[i];
+    if (!t)
+        return api__reply_err(r, 429, 10000, "too many tails open (at most %d); close one "
+                              "first", TAILS_MAX);
+    unsigned char raw[16];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return api__reply_err(r, 500, 10000, "could not make a tail id");
+    memset(t, 0, sizeof *t);
+    api__hex(raw, sizeof raw, t->id);
+    snprintf(t->script, sizeof t->script, "%s", script);
+    t->expires_ms = now + TAIL_TTL_MS;
+    t->used = true;
+    t->watching = true;
+    tail_watch(t->script, +1);
+    size_t hlen = 0;
+    const char *host = header(r->req, "Host", &hlen);
+    if (!host || hlen == 0 || hlen > 255 || memchr(host, '"', hlen) || memchr(host, '\\', hlen)) {
+        host = "127.0.0.1";
+        hlen = 9;
+    }
+    buf b;
+    buf_init(&b, 4096);
+    int rc = buf_printf(&b, "{\"id\":\"%s\",\"url\":\"ws://%.*s/tail/%s\",\"expires_at\":",
+                        t->id, (int)hlen, host, t->id);
+    rc = rc ? rc : api__json_time(&b, t->expires_ms);
+    rc = rc ? rc : buf_append_str(&b, "}");
+    if (rc)
+        api__reply_err(r, 500, 10000, "out of memory");
+    else
+        api__reply(r, 200, b.ptr, b.len, NULL);
+    buf_fini(&b);
+}
+
+void api__tails(api_ctx *a, api_req *r, const char *script, const char *id)
+{
+    const char *m = r->req->method;
+    if (!id) {
+        if (strcmp(m, "POST") != 0)
+            return api__reply_err(r, 405, 10000, "method %s is not allowed here; use POST", m);
+        return tail_create(a, r, script);
+    }
+    if (strcmp(m, "DELETE") != 0)
+        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use DELETE", m);
+    tail *t = tail_find(id);
+    if (!t || strcmp(t->script, script) != 0)
+        return api__reply_err(r, 404, 10000, "no tail '%.64s' on script '%s'", id, script);
+    drop(t);
+    api__reply(r, 200, NULL, 0, NULL);
+}
+
+/* ---- the WebSocket ---- */
+
+static void on_ws_message(void *ud, bool text, const uint8_t *data, size_t len)
+{
+    (void)ud, (void)text, (void)data, (void)len;   /* {"debug": …}: nothing to change */
+}
+
+static void on_ws_close(void *ud, int code, const char *reason, size_t reason_len, bool clean,
+                        const char *error)
+{
+    (void)code, (void)reason, (void)reason_len, (void)clean, (void)error;
+    tail *t = ud;
+    t->ws = NULL;
+    drop(t);   /* the socket was the tail: as on Cloudflare, it ends with it */
+}
+
+static const ws_conn_cbs tail_cbs = {on_ws_message, on_ws_close};
+
+void api__tail_socket(api_ctx *a, api_req *r, const char *id)
+{
+    (void)a;
+    expire(deploy__now_ms());
+    tail *t = tail_find(id);
+    if (!t)
+        return api__reply_err(r, 404, 10000, "no tail '%.64s' (it expired or was deleted)", id);
+    char accept[WS_ACCEPT_LEN + 1];
+    const char *why = NULL;
+    int hs = ws_handshake_check(r->req, accept, &why);
+    if (hs == 0)
+        return api__reply_err(r, 400, 10000, "this URL is a WebSocket (subprotocol trace-v1)");
+    if (hs < 0)
+        return api__reply_err(r, 400, 10000, "%s", why);
+    if (t->ws)
+        return api__reply_err(r, 400, 10000, "tail '%s' already has a WebSocket", id);
+    size_t plen = 0;
+    const char *proto = header(r->req, "Sec-WebSocket-Protocol", &plen);
+    bool trace = false;
+    for (size_t i = 0; proto && i + 8 <= plen && !trace; i++)
+        trace = strncasecmp(proto + i, "trace-v1", 8) == 0;
+    h1_header extra = {"Sec-WebSocket-Protocol", 22, "trace-v1", 8};
+    log_info("api %s %s 101 (tail of %s)", r->req->method, r->req->target, t->script);
+    ws_conn *ws = NULL;
+    if (ws_conn_open(r->conn, accept, &extra, trace ? 1 : 0, &tail_cbs, t, &ws) == 0 && t->used)
+        t->ws = ws;
+}
+
+/* ---- whoami (clients.md §4: tokens/verify, user, accounts, memberships) ---- */
+
+void api__whoami(api_ctx *a, api_req *r, char **seg, int n)
+{
+    if (strcmp(r->req->method, "GET") != 0)
+        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET",
+                              r->req->method);
+    const char *acct = deploy_store_account(a->store);
+    char body[512], info[160];
+    snprintf(info, sizeof info, "{\"page\":1,\"per_page\":20,\"count\":1,\"total_count\":1,"
+             "\"total_pages\":1}");
+    if (n == 3) {   /* user/tokens/verify */
+        snprintf(body, sizeof body, "{\"id\":\"%s\",\"status\":\"active\"}", acct);
+        return api__reply(r, 200, body, strlen(body), NULL);
+    }
+    if (strcmp(seg[0], "user") == 0) {
+        snprintf(body, sizeof body, "{\"id\":\"%s\",\"email\":\"durable@localhost\","
+                 "\"first_name\":\"durable\",\"last_name\":null,\"username\":\"durable\","
+                 "\"suspended\":false,\"two_factor_authentication_enabled\":false}", acct);
+        return api__reply(r, 200, body, strlen(body), NULL);
+    }
+    if (strcmp(seg[0], "accounts") == 0) {
+        snprintf(body, sizeof body, "[{\"id\":\"%s\",\"name\":\"durable\",\"type\":\"standard\","
+                 "\"settings\":{}}]", acct);
+        return api__reply(r, 200, body, strlen(body), info);
+    }
+    snprintf(body, sizeof body, "[{\"id\":\"%s\",\"status\":\"accepted\",\"account\":{\"id\":"
+             "\"%s\",\"name\":\"durable\"},\"roles\":[\"Administrator\"],\"permissions\":{}}]",
+             acct, acct);
+    api__reply(r, 200, body, strlen(body), info);
+}
