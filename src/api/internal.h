@@ -116,6 +116,14 @@ void api__metrics(api_ctx *a, api_req *r);
 
 /* ---- secrets.c: /scripts/{name}/secrets[/{secret}] ---- */
 void api__secrets(api_ctx *a, api_req *r, const char *script, const char *secret);
+/* An upload's bindings plus those of the live version `cur` whose type its
+ * metadata lists in keep_bindings and whose name it does not bind (what wrangler
+ * asks for secrets to survive a deploy). *out is NULL when nothing is kept;
+ * otherwise free it with api__keep_bindings_free. 0, or -1 with *e. */
+int api__keep_bindings(deploy_store *s, const cfg_value *meta, const deploy_script_info *cur,
+                       const deploy_binding *in, size_t in_n, deploy_binding **out,
+                       size_t *out_n, err *e);
+void api__keep_bindings_free(deploy_binding *b, size_t n);
 
 /* ---- tails.c: `wrangler tail` and `whoami` ---- */
 /* POST /scripts/{name}/tails, DELETE /scripts/{name}/tails/{id}. */

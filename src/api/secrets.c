@@ -290,3 +290,56 @@ void api__secrets(api_ctx *a, api_req *r, const char *script, const char *secret
     }
     buf_fini(&b);
 }
+
+/* ---- keep_bindings (what `wrangler deploy` sends: ["secret_text", "secret_key"],
+ * plus "plain_text" and "json" with --keep-vars) ---- */
+
+typedef struct keep {
+    const cfg_value *types;    /* the keep_bindings array */
+    const deploy_binding *in;
+    size_t in_n;
+    copy *out;
+} keep;
+
+static int on_keep(const deploy_binding *b, void *ud)
+{
+    keep *k = ud;
+    bool wanted = false;
+    for (size_t i = 0; i < k->types->count && !wanted; i++)
+        wanted = k->types->items[i]->type == CFG_STRING &&
+                 strcmp(k->types->items[i]->str, b->type) == 0;
+    for (size_t i = 0; i < k->in_n && wanted; i++)
+        wanted = strcmp(k->in[i].name, b->name) != 0;
+    return wanted ? push_binding(k->out, b->name, b->type, b->json) : 0;
+}
+
+int api__keep_bindings(deploy_store *s, const cfg_value *meta, const deploy_script_info *cur,
+                       const deploy_binding *in, size_t in_n, deploy_binding **out,
+                       size_t *out_n, err *e)
+{
+    *out = NULL;
+    *out_n = 0;
+    const cfg_value *types = meta ? cfg_table_get(meta, "keep_bindings") : NULL;
+    if (!types || types->type != CFG_ARRAY || !cur || !cur->live_version)
+        return 0;
+    copy c = {0};
+    for (size_t i = 0; i < in_n; i++)
+        if (push_binding(&c, in[i].name, in[i].type, in[i].json) != 0) {
+            copy_free(&c);
+            return err_setf(e, DUR_ENOMEM, "out of memory");
+        }
+    keep k = {types, in, in_n, &c};
+    if (deploy_binding_each(s, cur->name, cur->live_version, on_keep, &k, e) != 0) {
+        copy_free(&c);
+        return e->msg[0] ? -1 : err_setf(e, DUR_ENOMEM, "out of memory");
+    }
+    *out = c.binds;
+    *out_n = c.nbinds;
+    return 0;
+}
+
+void api__keep_bindings_free(deploy_binding *b, size_t n)
+{
+    copy c = {.binds = b, .nbinds = n};
+    copy_free(&c);
+}

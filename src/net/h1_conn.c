@@ -417,7 +417,7 @@ static bool header_reserved(const h1_header *h)
  * (*why says what). Also drops keep-alive on Connection: close. */
 static size_t head_check(h1_conn *c, int status, const h1_header *h, size_t n, const char **why)
 {
-    if (status < 200 || status > 999) {
+    if ((status < 200 && status != 101) || status > 999) {   /* 101: h1_conn_upgrade only */
         *why = "handler gave an invalid response status";
         return 0;
     }
@@ -481,7 +481,9 @@ static int build_head(h1_conn *c, int status, const h1_header *h, size_t n, int 
     p = put(p, reason, reason_len);
     p = put(p, "\r\n", 2);
     for (size_t i = 0; i < n; i++) {
-        if (header_reserved(&h[i]))
+        /* A 101's Connection: Upgrade is the handshake's (RFC 6455 4.2.2); clients
+         * such as Node's http (under the `ws` package) refuse a 101 without it. */
+        if (header_reserved(&h[i]) && !(status == 101 && name_is(&h[i], "connection", 10)))
             continue;
         p = put(p, h[i].name, h[i].name_len);
         p = put(p, ": ", 2);
@@ -498,7 +500,9 @@ static int build_head(h1_conn *c, int status, const h1_header *h, size_t n, int 
     } else if (mode == MODE_CHUNKED) {
         p = put(p, "Transfer-Encoding: chunked\r\n", 28);
     }
-    if (!c->resp_keep_alive)
+    if (status == 101)
+        ;   /* the handler's Connection: Upgrade went out above */
+    else if (!c->resp_keep_alive)
         p = put(p, "Connection: close\r\n", 19);
     else if (c->ps.req.http_major == 1 && c->ps.req.http_minor == 0)
         p = put(p, "Connection: keep-alive\r\n", 24);
@@ -920,14 +924,14 @@ int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data
         return DUR_ECLOSED;
     }
     const char *why = NULL;
-    int rc = build_head(c, 200, hdrs, n, MODE_NONE, 0, &why); /* checked as a 200 ... */
+    int rc = build_head(c, 101, hdrs, n, MODE_NONE, 0, &why);
     if (rc < 0) {
         log_warn("h1: %s (status 101) for %s", why, c->peer);
         send_error(c, 500, why);
         finish(c);
         return rc;
     }
-    /* ... then sent as the 101 it is: only the status line differs. */
+    /* The status line without the handler's reason phrase. */
     static const char line[] = "HTTP/1.1 101 Switching Protocols\r\n";
     char *eol = memchr(c->whead.ptr, '\n', c->whead.len);
     size_t old = (size_t)(eol - c->whead.ptr) + 1;

@@ -212,6 +212,25 @@ test("secrets: put, list without values, seen in env by the next request, delete
   assert.match(await waitServes(srv, "/?name=m", (t) => t.startsWith("200")), /^200 4$/);
 });
 
+test("secrets: an upload with keep_bindings keeps them (wrangler deploy), one without drops them", async () => {
+  await call(srv, token, "PUT", S + "/ops/secrets", JSON.stringify({ name: "SEC", text: "kept", type: "secret_text" }));
+  await waitServes(srv, "/env", (t) => t === '200 {"SEC":"kept","OTHER":"plain"}');
+  const meta = { main_module: "worker.mjs", compatibility_date: "2025-01-01",
+    bindings: META.bindings, keep_bindings: ["secret_text", "secret_key"] };
+  let r = await call(srv, token, "PUT", S + "/ops", form(meta, { "worker.mjs": ["application/javascript+module", SRC + "\n// v2\n"] }));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(await waitServes(srv, "/env", (t) => t.startsWith("200")), '200 {"SEC":"kept","OTHER":"plain"}');
+  // A binding of the upload wins over a kept one of the same name.
+  const own = { ...meta, bindings: [...META.bindings, { type: "secret_text", name: "SEC", text: "own" }] };
+  r = await call(srv, token, "PUT", S + "/ops", form(own, { "worker.mjs": ["application/javascript+module", SRC] }));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await waitServes(srv, "/env", (t) => t === '200 {"SEC":"own","OTHER":"plain"}');
+  delete meta.keep_bindings;
+  r = await call(srv, token, "PUT", S + "/ops", form(meta, { "worker.mjs": ["application/javascript+module", SRC] }));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await waitServes(srv, "/env", (t) => t === '200 {"SEC":null,"OTHER":"plain"}');
+});
+
 test("secrets: bad input gets 4xx with the envelope", async () => {
   const bad = async (method, p, body, status, code) => {
     const r = await call(srv, token, method, S + p, body);
@@ -241,6 +260,7 @@ test("tail: POST tails gives a trace-v1 WebSocket that streams each request; DEL
   assert.equal(u.protocol, "ws:");
   const ws = await connect(Number(u.port), u.pathname, { headers: { "Sec-WebSocket-Protocol": "trace-v1" } });
   assert.match(ws.head, /^sec-websocket-protocol: trace-v1\r?$/im);
+  assert.match(ws.head, /^connection: upgrade\r?$/im);   // Node's http client insists
   ws.sock.write(Buffer.from([0x81, 0x80, 0, 0, 0, 0]));   // an empty masked text frame: ignored
   await fetch(srv.url + "/log?x=1", { headers: { "x-test": "yes", authorization: "Bearer hidden" } });
   const ev = JSON.parse(await ws.message());

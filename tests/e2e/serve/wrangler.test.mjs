@@ -116,11 +116,16 @@ test("wrangler whoami, secret put (seen in env), tail (an event per request), ta
   r = await wrangler(proj, ["secret", "put", "API_KEY"], "hunter2\n");
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /Success! Uploaded secret API_KEY/);
-  await waitServes(srv, "/", (t) => t === "200 key=hunter2");
+  await waitServes(srv, "/", (t) => t === "200 key=hunter2").catch((e) => { throw new Error(r.out + "\n" + e.message); });
   r = await wrangler(proj, ["secret", "list"]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /API_KEY/);
   assert.ok(!r.out.includes("hunter2"), "the value is never listed");
+  // A later deploy keeps it (wrangler sends keep_bindings: ["secret_text", …]).
+  fs.appendFileSync(path.join(proj, "index.js"), "// changed\n");
+  r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  assert.equal(await waitServes(srv, "/", (t) => t.startsWith("200")), "200 key=hunter2");
 
   const tail = spawn(node, [wranglerJs, "tail", "--format", "json"], { cwd: proj, env: wranglerEnv(proj) });
   let out = "";
