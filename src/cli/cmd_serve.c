@@ -50,6 +50,8 @@ static void serve_usage(FILE *f)
             "      --durability MODE power (default): a commit survives power loss;\n"
             "                        process: it survives the process dying\n"
             "      --log-level LEVEL debug, info (default), warn or error\n"
+            "      --idle-timeout-ms N an idle Durable Object leaves memory after this\n"
+            "                        (default 70000)\n"
             "  -h, --help            this help\n");
 }
 
@@ -231,7 +233,7 @@ static int serve_loop(api_thread *t, deploy_store *reader, server_opts *so, cons
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_IP = 256, O_API_PORT, O_WORKER, O_THREADS, O_DURABILITY, O_LOGLEVEL };
+    enum { O_IP = 256, O_API_PORT, O_WORKER, O_THREADS, O_DURABILITY, O_LOGLEVEL, O_IDLE };
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
         {"ip", required_argument, NULL, O_IP},
@@ -241,12 +243,14 @@ int cmd_serve(int argc, char **argv)
         {"threads", required_argument, NULL, O_THREADS},
         {"durability", required_argument, NULL, O_DURABILITY},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
+        {"idle-timeout-ms", required_argument, NULL, O_IDLE},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     const char *data = NULL, *ip = "127.0.0.1", *worker = NULL;
     int port = 8787, api_port = 8788, threads = 0, c;
     int durability = STORE_DURABILITY_POWER;
+    uint32_t idle_ms = 70000;
     log_level level = LOG_INFO;
     optind = 1;
     opterr = 0;
@@ -293,6 +297,18 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             }
             break;
+        case O_IDLE: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || !*optarg || *end || optarg[0] == '-' || v == 0 || v > 86400000) {
+                fprintf(stderr, "durable serve: --idle-timeout-ms expects 1 to 86400000, got "
+                                "'%s'\n", optarg);
+                return 2;
+            }
+            idle_ms = (uint32_t)v;
+            break;
+        }
         case 'h': serve_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "durable serve: option '%s' needs a value\n", argv[optind - 1]);
@@ -376,7 +392,7 @@ int cmd_serve(int argc, char **argv)
             .log_requests = level <= LOG_INFO,
             .banner_name = "durable serve",
             .persist_dir = data,
-            .idle_ms = 70000,
+            .idle_ms = idle_ms,
             .durability = durability,
             .data_locked = true,
         };

@@ -121,6 +121,25 @@ test("/metrics: needs the token, is valid exposition text, and its values move",
   assert.deepEqual(buckets, [...buckets].sort((x, y) => x - y));
 });
 
+test("/metrics: an idle object's eviction is counted and leaves the live gauge", async () => {
+  const { data, token: t2 } = makeData();
+  const s2 = await startServe(data, ["--idle-timeout-ms", "200"]);
+  try {
+    const r = await call(s2, t2, "PUT", S + "/evict", form(META, { "worker.mjs": ["application/javascript+module", SRC] }));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await waitServes(s2, "/?name=e", (t) => t === "200 1");
+    const get = async () => parseMetrics((await call(s2, t2, "GET", "/metrics")).body);
+    const end = Date.now() + 10000;
+    let m;
+    while (value(m = await get(), "durable_object_evictions_total") < 1) {
+      assert.ok(Date.now() < end, "no eviction counted");
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(value(m, "durable_objects_live"), 0);
+    assert.equal(await (await fetch(s2.url + "/?name=e")).text(), "2");   // built again, data kept
+  } finally { await s2.stop(); }
+});
+
 test("/metrics: open WebSockets are counted while open", async () => {
   const before = value(await scrape(), "durable_websockets_open");
   const t = await call(srv, token, "POST", S + "/ops/tails", "{}");
