@@ -15,25 +15,44 @@
 
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <uv.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/tail.h"
 #include "net/ws.h"
 
 #define TAILS_MAX 64
 #define TAIL_TTL_MS (6 * 3600 * 1000LL)
 
-typedef struct tail {
+#define SOCK_FRAME_BYTES_MAX (64u * 1024u)       /* what a client may send us in one frame */
+#define SOCK_QUEUE_BYTES_MAX (16u * 1024u * 1024u) /* unsent events to a slow reader */
+
+typedef struct tail tail;
+
+/* The WebSocket of a tail. wrangler sends its first frame ({"debug": …})
+ * unmasked, which RFC 6455 (and net/ws.c) refuse from a client, and Cloudflare
+ * accepts; so this socket is its own small server end: it takes frames masked or
+ * not, answers pings (wrangler's keep-alive) and Close, ignores data, and sends
+ * text frames. It outlives its tail until the connection is gone (on_gone). */
+typedef struct sock {
+    tail *t;                   /* NULL once the tail let go of it */
+    h1_conn *conn;             /* NULL once gone */
+    bool closing;
+    buf in;
+} sock;
+
+struct tail {
     bool used;
     bool watching;             /* counted in base/tail.c */
     char id[33];
     char script[DEPLOY_NAME_MAX + 1];
     int64_t expires_ms;
-    ws_conn *ws;
-} tail;
+    sock *ws;
+};
 
 static tail g_tails[TAILS_MAX];
 static uv_async_t g_async;
@@ -47,12 +66,138 @@ static void unwatch(tail *t)
     }
 }
 
+/* ---- the socket ---- */
+
+static void sock_frame(sock *k, int opcode, const void *data, size_t len)
+{
+    if (!k->conn || k->closing)
+        return;
+    if (h1_conn_queued_bytes(k->conn) + len > SOCK_QUEUE_BYTES_MAX) {
+        log_warn("api: tail reader %s does not read; connection dropped", h1_conn_peer(k->conn));
+        k->closing = true;
+        h1_conn_raw_close(k->conn, false);
+        return;
+    }
+    unsigned char head[10];
+    size_t n = 0;
+    head[n++] = (unsigned char)(0x80 | opcode);
+    if (len < 126) {
+        head[n++] = (unsigned char)len;
+    } else if (len < 65536) {
+        head[n++] = 126;
+        head[n++] = (unsigned char)(len >> 8);
+        head[n++] = (unsigned char)len;
+    } else {
+        head[n++] = 127;
+        for (int i = 7; i >= 0; i--)
+            head[n++] = (unsigned char)((uint64_t)len >> (8 * i));
+    }
+    if (h1_conn_raw_send(k->conn, head, n) == 0 && len)
+        h1_conn_raw_send(k->conn, data, len);
+}
+
+/* Sends Close (code, reason) and closes once it is out. */
+static void sock_close(sock *k, int code, const char *reason)
+{
+    if (!k->conn || k->closing)
+        return;
+    unsigned char p[2 + WS_CLOSE_REASON_BYTES_MAX];
+    size_t rl = strlen(reason) < WS_CLOSE_REASON_BYTES_MAX ? strlen(reason) : WS_CLOSE_REASON_BYTES_MAX;
+    p[0] = (unsigned char)(code >> 8);
+    p[1] = (unsigned char)code;
+    memcpy(p + 2, reason, rl);
+    sock_frame(k, 8, p, 2 + rl);
+    k->closing = true;
+    if (k->conn)
+        h1_conn_raw_close(k->conn, true);
+}
+
+static void drop(tail *t);
+
+static void on_sock_data(void *ud, const char *bytes, size_t len)
+{
+    sock *k = ud;
+    if (k->closing || buf_append(&k->in, bytes, len) != 0) {
+        sock_close(k, 1009, "frame too large");
+        return;
+    }
+    for (;;) {
+        const unsigned char *b = (const unsigned char *)k->in.ptr;
+        size_t have = k->in.len, off = 2;
+        if (have < 2)
+            return;
+        int op = b[0] & 0x0f;
+        bool masked = b[1] & 0x80;
+        uint64_t plen = b[1] & 0x7f;
+        if (plen == 126) {
+            if (have < 4)
+                return;
+            plen = (uint64_t)b[2] << 8 | b[3];
+            off = 4;
+        } else if (plen == 127) {
+            if (have < 10)
+                return;
+            plen = 0;
+            for (int i = 0; i < 8; i++)
+                plen = plen << 8 | b[2 + i];
+            off = 10;
+        }
+        if (plen > SOCK_FRAME_BYTES_MAX) {
+            sock_close(k, 1009, "frame too large");
+            return;
+        }
+        size_t moff = off;
+        if (masked)
+            off += 4;
+        if (have < off + plen)
+            return;
+        unsigned char payload[128];   /* only control frames' payloads are kept (≤ 125) */
+        size_t keep = plen < sizeof payload ? (size_t)plen : 0;
+        for (size_t i = 0; i < keep; i++)
+            payload[i] = b[off + i] ^ (masked ? b[moff + (i & 3)] : 0);
+        size_t used = off + (size_t)plen;
+        memmove(k->in.ptr, k->in.ptr + used, have - used);
+        k->in.len = have - used;
+        if (op == 9) {
+            sock_frame(k, 10, payload, keep);   /* ping → pong with its payload */
+        } else if (op == 8) {
+            int code = keep >= 2 ? payload[0] << 8 | payload[1] : 1000;
+            if (k->t) {
+                tail *t = k->t;
+                k->t = NULL;
+                t->ws = NULL;
+                drop(t);   /* the socket was the tail: it ends with it, as on Cloudflare */
+            }
+            sock_close(k, code == 1005 || code < 1000 ? 1000 : code, "");
+            return;
+        }
+        /* text, binary, continuation, pong: nothing to do */
+    }
+}
+
+static void on_sock_gone(void *ud)
+{
+    sock *k = ud;
+    metrics_ws(-1);
+    k->conn = NULL;
+    if (k->t) {
+        tail *t = k->t;
+        k->t = NULL;
+        t->ws = NULL;
+        drop(t);
+    }
+    buf_fini(&k->in);
+    free(k);
+}
+
 static void drop(tail *t)
 {
     unwatch(t);
     if (t->ws) {
-        ws_conn_detach(t->ws);
+        sock *k = t->ws;
         t->ws = NULL;
+        k->t = NULL;
+        sock_close(k, 1000, "tail deleted");
     }
     t->used = false;
 }
@@ -61,14 +206,8 @@ static void expire(int64_t now)
 {
     for (size_t i = 0; i < TAILS_MAX; i++) {
         tail *t = &g_tails[i];
-        if (!t->used || t->expires_ms > now)
-            continue;
-        if (t->ws) {
-            unwatch(t);
-            ws_conn_close(t->ws, 1000, "tail expired", 12);   /* on_close frees the slot */
-        } else {
+        if (t->used && t->expires_ms <= now)
             drop(t);
-        }
     }
 }
 
@@ -87,7 +226,7 @@ static void on_events(uv_async_t *h)
         for (size_t i = 0; i < TAILS_MAX; i++) {
             tail *t = &g_tails[i];
             if (t->used && t->ws && strcmp(t->script, ev->worker) == 0)
-                ws_conn_send(t->ws, true, ev->json, ev->len);   /* a failure closes it */
+                sock_frame(t->ws, 1, ev->json, ev->len);
         }
         tail_event *next = ev->next;
         free(ev);
@@ -113,8 +252,11 @@ void api_stop(api_ctx *a)
         return;
     tail_set_consumer(NULL, NULL);
     for (size_t i = 0; i < TAILS_MAX; i++)
-        if (g_tails[i].used)
+        if (g_tails[i].used) {
+            if (g_tails[i].ws)
+                sock_close(g_tails[i].ws, 1001, "server going away");
             drop(&g_tails[i]);
+        }
     for (tail_event *ev = tail_take_all(); ev;) {
         tail_event *next = ev->next;
         free(ev);
@@ -211,22 +353,6 @@ void api__tails(api_ctx *a, api_req *r, const char *script, const char *id)
 
 /* ---- the WebSocket ---- */
 
-static void on_ws_message(void *ud, bool text, const uint8_t *data, size_t len)
-{
-    (void)ud, (void)text, (void)data, (void)len;   /* {"debug": …}: nothing to change */
-}
-
-static void on_ws_close(void *ud, int code, const char *reason, size_t reason_len, bool clean,
-                        const char *error)
-{
-    (void)code, (void)reason, (void)reason_len, (void)clean, (void)error;
-    tail *t = ud;
-    t->ws = NULL;
-    drop(t);   /* the socket was the tail: as on Cloudflare, it ends with it */
-}
-
-static const ws_conn_cbs tail_cbs = {on_ws_message, on_ws_close};
-
 void api__tail_socket(api_ctx *a, api_req *r, const char *id)
 {
     (void)a;
@@ -248,11 +374,24 @@ void api__tail_socket(api_ctx *a, api_req *r, const char *id)
     bool trace = false;
     for (size_t i = 0; proto && i + 8 <= plen && !trace; i++)
         trace = strncasecmp(proto + i, "trace-v1", 8) == 0;
-    h1_header extra = {"Sec-WebSocket-Protocol", 22, "trace-v1", 8};
+    sock *k = calloc(1, sizeof *k);
+    if (!k)
+        return api__reply_err(r, 500, 10000, "out of memory");
+    buf_init(&k->in, SOCK_FRAME_BYTES_MAX + 16);
+    k->t = t;
+    k->conn = r->conn;
+    h1_header h[4] = {{"Upgrade", 7, "websocket", 9}, {"Connection", 10, "Upgrade", 7},
+                      {"Sec-WebSocket-Accept", 20, accept, WS_ACCEPT_LEN},
+                      {"Sec-WebSocket-Protocol", 22, "trace-v1", 8}};
     log_info("api %s %s 101 (tail of %s)", r->req->method, r->req->target, t->script);
-    ws_conn *ws = NULL;
-    if (ws_conn_open(r->conn, accept, &extra, trace ? 1 : 0, &tail_cbs, t, &ws) == 0 && t->used)
-        t->ws = ws;
+    t->ws = k;
+    metrics_ws(+1);   /* before: on_gone may run inside the upgrade */
+    if (h1_conn_upgrade(r->conn, h, trace ? 4 : 3, on_sock_data, on_sock_gone, k) < 0) {
+        metrics_ws(-1);
+        t->ws = NULL;
+        buf_fini(&k->in);
+        free(k);
+    }
 }
 
 /* ---- whoami (clients.md §4: tokens/verify, user, accounts, memberships) ---- */
