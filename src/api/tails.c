@@ -5,8 +5,9 @@
  * subprotocol trace-v1 (echoed: its client insists). The socket then gets one
  * JSON text frame per request of that Worker (the shape wrangler prints; built
  * by worker/report.c where a request finishes, carried here by base/tail.c).
- * DELETE /scripts/{name}/tails/{id} ends it; so does the socket closing, and
- * TAIL_TTL_MS.
+ * DELETE /scripts/{name}/tails/{id} ends it, as does TAIL_TTL_MS; while no
+ * socket is open (wrangler closes it before the DELETE) its events are dropped,
+ * and a new socket may connect.
  *
  * The tail id (32 random hex digits) is what admits the WebSocket: it carries no
  * bearer token (wrangler sends none there), as Cloudflare's tail URLs do.
@@ -112,7 +113,17 @@ static void sock_close(sock *k, int code, const char *reason)
         h1_conn_raw_close(k->conn, true);
 }
 
-static void drop(tail *t);
+/* The socket leaves its tail, which stays (until DELETE or expiry: wrangler
+ * closes the socket first, then deletes the tail) but gets no events meanwhile. */
+static void sock_detach(sock *k)
+{
+    tail *t = k->t;
+    if (!t)
+        return;
+    k->t = NULL;
+    t->ws = NULL;
+    unwatch(t);
+}
 
 static void on_sock_data(void *ud, const char *bytes, size_t len)
 {
@@ -162,12 +173,7 @@ static void on_sock_data(void *ud, const char *bytes, size_t len)
             sock_frame(k, 10, payload, keep);   /* ping → pong with its payload */
         } else if (op == 8) {
             int code = keep >= 2 ? payload[0] << 8 | payload[1] : 1000;
-            if (k->t) {
-                tail *t = k->t;
-                k->t = NULL;
-                t->ws = NULL;
-                drop(t);   /* the socket was the tail: it ends with it, as on Cloudflare */
-            }
+            sock_detach(k);
             sock_close(k, code == 1005 || code < 1000 ? 1000 : code, "");
             return;
         }
@@ -180,12 +186,7 @@ static void on_sock_gone(void *ud)
     sock *k = ud;
     metrics_ws(-1);
     k->conn = NULL;
-    if (k->t) {
-        tail *t = k->t;
-        k->t = NULL;
-        t->ws = NULL;
-        drop(t);
-    }
+    sock_detach(k);
     buf_fini(&k->in);
     free(k);
 }
@@ -313,8 +314,6 @@ static void tail_create(api_ctx *a, api_req *r, const char *script)
     snprintf(t->script, sizeof t->script, "%s", script);
     t->expires_ms = now + TAIL_TTL_MS;
     t->used = true;
-    t->watching = true;
-    tail_watch(t->script, +1);
     size_t hlen = 0;
     const char *host = header(r->req, "Host", &hlen);
     if (!host || hlen == 0 || hlen > 255 || memchr(host, '"', hlen) || memchr(host, '\\', hlen)) {
@@ -385,9 +384,12 @@ void api__tail_socket(api_ctx *a, api_req *r, const char *id)
                       {"Sec-WebSocket-Protocol", 22, "trace-v1", 8}};
     log_info("api %s %s 101 (tail of %s)", r->req->method, r->req->target, t->script);
     t->ws = k;
+    t->watching = true;
+    tail_watch(t->script, +1);
     metrics_ws(+1);   /* before: on_gone may run inside the upgrade */
     if (h1_conn_upgrade(r->conn, h, trace ? 4 : 3, on_sock_data, on_sock_gone, k) < 0) {
         metrics_ws(-1);
+        unwatch(t);
         t->ws = NULL;
         buf_fini(&k->in);
         free(k);

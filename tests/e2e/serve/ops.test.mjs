@@ -153,6 +153,9 @@ test("/metrics: open WebSockets are counted while open", async () => {
     assert.ok(Date.now() < end, "the gauge went back down");
     await new Promise((r) => setTimeout(r, 20));
   }
+  // The tail outlives its socket until DELETE (wrangler closes the socket first).
+  const del = await call(srv, token, "DELETE", S + `/ops/tails/${t.body.result.id}`);
+  assert.equal(del.status, 200, JSON.stringify(del.body));
 });
 
 test("logs: one JSON line per request and per uncaught exception (stderr is not a terminal)", async () => {
