@@ -283,7 +283,12 @@ test("tail: POST tails gives a trace-v1 WebSocket that streams each request; DEL
   const ws = await connect(Number(u.port), u.pathname, { headers: { "Sec-WebSocket-Protocol": "trace-v1" } });
   assert.match(ws.head, /^sec-websocket-protocol: trace-v1\r?$/im);
   assert.match(ws.head, /^connection: upgrade\r?$/im);   // Node's http client insists
-  ws.sock.write(Buffer.from([0x81, 0x80, 0, 0, 0, 0]));   // an empty masked text frame: ignored
+  // wrangler's first frame, {"debug":false}, comes unmasked: taken (and ignored), not a
+  // protocol error; then a ping, answered.
+  ws.sock.write(Buffer.concat([Buffer.from([0x81, 15]), Buffer.from('{"debug":false}')]));
+  ws.sock.write(Buffer.from([0x89, 0x84, 1, 2, 3, 4, 0x71, 0x6b, 0x6d, 0x63]));   // ping "ping", masked
+  const pong = await ws.next();
+  assert.deepEqual([pong.type, String(pong.data)], ["pong", "ping"]);
   await fetch(srv.url + "/log?x=1", { headers: { "x-test": "yes", authorization: "Bearer hidden" } });
   const ev = JSON.parse(await ws.message());
   assert.equal(ev.outcome, "ok");
