@@ -61,6 +61,11 @@ typedef struct api_ctx {
 /* Answers one request of the REST API listener (spec api.md), with the
  * Cloudflare envelope on every JSON answer. */
 void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req);
+/* The listener's loop, on which `wrangler tail` sockets get their events
+ * (api/tails.c): api_start on the API thread before the first request, api_stop
+ * there before the listener closes (tail sockets get Close 1001). */
+void api_start(api_ctx *a, uv_loop_t *loop);
+void api_stop(api_ctx *a);
 
 /* ---- scripts, versions, modules (deploy_scripts.c) ---- */
 

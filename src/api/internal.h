@@ -107,3 +107,28 @@ void api__workers_route(api_ctx *a, api_req *r, char **seg, int n);
 bool api__is_flat_meta(const char *name);   /* "metadata[...]" */
 /* The flattened metadata fields of a form as JSON text (malloc'd), or NULL with *e. */
 char *api__flat_meta_json(const api_part *parts, size_t count, err *e);
+
+/* ---- metrics.c ---- */
+/* The metrics in Prometheus' text format, appended to b. */
+int api__metrics_text(buf *b);
+/* GET /metrics (authenticated like every route). */
+void api__metrics(api_ctx *a, api_req *r);
+
+/* ---- secrets.c: /scripts/{name}/secrets[/{secret}] ---- */
+void api__secrets(api_ctx *a, api_req *r, const char *script, const char *secret);
+/* An upload's bindings plus those of the live version `cur` whose type its
+ * metadata lists in keep_bindings and whose name it does not bind (what wrangler
+ * asks for secrets to survive a deploy). *out is NULL when nothing is kept;
+ * otherwise free it with api__keep_bindings_free. 0, or -1 with *e. */
+int api__keep_bindings(deploy_store *s, const cfg_value *meta, const deploy_script_info *cur,
+                       const deploy_binding *in, size_t in_n, deploy_binding **out,
+                       size_t *out_n, err *e);
+void api__keep_bindings_free(deploy_binding *b, size_t n);
+
+/* ---- tails.c: `wrangler tail` and `whoami` ---- */
+/* POST /scripts/{name}/tails, DELETE /scripts/{name}/tails/{id}. */
+void api__tails(api_ctx *a, api_req *r, const char *script, const char *id);
+/* GET /tail/{id} (the WebSocket); answered whether or not it upgrades. */
+void api__tail_socket(api_ctx *a, api_req *r, const char *id);
+/* /user, /user/tokens/verify, /accounts, /memberships. */
+void api__whoami(api_ctx *a, api_req *r, char **seg, int n);

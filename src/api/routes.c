@@ -655,12 +655,33 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
             return api__reply_err(&r, 404, 7000, "No route for that URI");
         seg[n++] = t;
     }
+    /* Outside /accounts: metrics, the tail WebSocket (its id admits it), whoami. */
+    if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+        if (authenticate(a, &r) < 0)
+            return;
+        if (!is(&r, "GET"))
+            return method_not_allowed(&r, "GET");
+        return api__metrics(a, &r);
+    }
+    if (n == 2 && strcmp(seg[0], "tail") == 0)
+        return api__tail_socket(a, &r, seg[1]);
+    if ((n == 1 && (strcmp(seg[0], "user") == 0 || strcmp(seg[0], "accounts") == 0 ||
+                    strcmp(seg[0], "memberships") == 0)) ||
+        (n == 3 && strcmp(seg[0], "user") == 0 && strcmp(seg[1], "tokens") == 0 &&
+         strcmp(seg[2], "verify") == 0)) {
+        if (authenticate(a, &r) < 0)
+            return;
+        return api__whoami(a, &r, seg, n);
+    }
     bool known = n >= 4 && strcmp(seg[0], "accounts") == 0 && strcmp(seg[2], "workers") == 0 &&
                  ((n == 4 && strcmp(seg[3], "scripts") == 0) ||
                   (n == 5 && strcmp(seg[3], "scripts") == 0) ||
                   (n == 5 && strcmp(seg[3], "services") == 0) ||
                   (n == 4 && strcmp(seg[3], "subdomain") == 0) ||
-                  (n == 7 && strcmp(seg[3], "scripts") == 0 && strcmp(seg[5], "versions") == 0) ||
+                  (n == 7 && strcmp(seg[3], "scripts") == 0 &&
+                   (strcmp(seg[5], "versions") == 0 || strcmp(seg[5], "secrets") == 0 ||
+                    strcmp(seg[5], "tails") == 0)) ||
+                  (n == 6 && strcmp(seg[3], "scripts") == 0 && strcmp(seg[5], "tails") == 0) ||
                   (n == 6 && strcmp(seg[3], "scripts") == 0 &&
                    (strcmp(seg[5], "deployments") == 0 || strcmp(seg[5], "versions") == 0 ||
                     strcmp(seg[5], "settings") == 0 || strcmp(seg[5], "script-settings") == 0 ||
@@ -701,6 +722,10 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
         return api__workers_route(a, &r, seg + 3, n - 3);
     if (strcmp(seg[3], "subdomain") == 0)
         return api__subdomain(a, &r);
+    if (strcmp(seg[3], "scripts") == 0 && n >= 6 && strcmp(seg[5], "secrets") == 0)
+        return api__secrets(a, &r, seg[4], n == 7 ? seg[6] : NULL);
+    if (strcmp(seg[3], "scripts") == 0 && n >= 6 && strcmp(seg[5], "tails") == 0)
+        return api__tails(a, &r, seg[4], n == 7 ? seg[6] : NULL);
     if (strcmp(seg[3], "scripts") == 0 && n == 7)
         return api__script_version_get(a, &r, seg[4], seg[6]);
     if (strcmp(seg[3], "scripts") == 0 && n == 6)

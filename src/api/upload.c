@@ -497,13 +497,22 @@ static int upload_commit(upload *u, const char *main, bool sw, bool live, int64_
     if (apply_migrations(u, &cur, exists == 1) < 0 || check_do_bindings(u) < 0)
         goto fail;
     const char *date = str_of(u->meta, "compatibility_date");
+    deploy_binding *kept = NULL;   /* keep_bindings: secrets.c */
+    size_t kept_n = 0;
+    if (api__keep_bindings(a->store, u->meta, exists == 1 ? &cur : NULL, u->binds,
+                           u->binds_count, &kept, &kept_n, &e) < 0) {
+        api__store_error(u->r, &e);
+        goto fail;
+    }
     deploy_version_in v = {
         .script = u->script, .main_module = main, .service_worker = sw,
         .compat_date = date ? date : "2021-11-02", .compat_flags_json = u->flags_json,
         .modules = u->mods, .modules_count = u->mods_count,
-        .bindings = u->binds, .bindings_count = u->binds_count,
+        .bindings = kept ? kept : u->binds, .bindings_count = kept ? kept_n : u->binds_count,
     };
-    if (deploy_version_add(a->store, &v, number, vid, &e) < 0 ||
+    int vrc = deploy_version_add(a->store, &v, number, vid, &e);
+    api__keep_bindings_free(kept, kept_n);
+    if (vrc < 0 ||
         (live && deploy_script_set_live(a->store, u->script, *number, u->new_tag, &e) < 0) ||
         (u->new_tag && deploy_migration_record(a->store, u->script, u->new_tag, &e) < 0) ||
         deploy_tx_commit(a->store, &e) < 0) {

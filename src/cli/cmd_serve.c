@@ -50,6 +50,8 @@ static void serve_usage(FILE *f)
             "      --durability MODE power (default): a commit survives power loss;\n"
             "                        process: it survives the process dying\n"
             "      --log-level LEVEL debug, info (default), warn or error\n"
+            "      --idle-timeout-ms N an idle Durable Object leaves memory after this\n"
+            "                        (default 70000)\n"
             "  -h, --help            this help\n");
 }
 
@@ -102,6 +104,7 @@ static void on_api_stop(uv_async_t *a)
 {
     api_thread *t = a->data;
     uv_timer_stop(&t->tick);
+    api_stop(&t->ctx);
     h1_server_close(t->server, on_api_closed, t);
 }
 
@@ -124,6 +127,7 @@ static void api_main(void *arg)
         return;
     }
     t->port = h1_server_port(t->server);
+    api_start(&t->ctx, &t->loop);
     uv_timer_start(&t->tick, on_tick, 100, 100);
     uv_sem_post(&t->started);
     uv_run(&t->loop, UV_RUN_DEFAULT);
@@ -229,7 +233,7 @@ static int serve_loop(api_thread *t, deploy_store *reader, server_opts *so, cons
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_IP = 256, O_API_PORT, O_WORKER, O_THREADS, O_DURABILITY, O_LOGLEVEL };
+    enum { O_IP = 256, O_API_PORT, O_WORKER, O_THREADS, O_DURABILITY, O_LOGLEVEL, O_IDLE };
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
         {"ip", required_argument, NULL, O_IP},
@@ -239,12 +243,14 @@ int cmd_serve(int argc, char **argv)
         {"threads", required_argument, NULL, O_THREADS},
         {"durability", required_argument, NULL, O_DURABILITY},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
+        {"idle-timeout-ms", required_argument, NULL, O_IDLE},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     const char *data = NULL, *ip = "127.0.0.1", *worker = NULL;
     int port = 8787, api_port = 8788, threads = 0, c;
     int durability = STORE_DURABILITY_POWER;
+    uint32_t idle_ms = 70000;
     log_level level = LOG_INFO;
     optind = 1;
     opterr = 0;
@@ -291,6 +297,18 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             }
             break;
+        case O_IDLE: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || !*optarg || *end || optarg[0] == '-' || v == 0 || v > 86400000) {
+                fprintf(stderr, "durable serve: --idle-timeout-ms expects 1 to 86400000, got "
+                                "'%s'\n", optarg);
+                return 2;
+            }
+            idle_ms = (uint32_t)v;
+            break;
+        }
         case 'h': serve_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "durable serve: option '%s' needs a value\n", argv[optind - 1]);
@@ -374,7 +392,7 @@ int cmd_serve(int argc, char **argv)
             .log_requests = level <= LOG_INFO,
             .banner_name = "durable serve",
             .persist_dir = data,
-            .idle_ms = 70000,
+            .idle_ms = idle_ms,
             .durability = durability,
             .data_locked = true,
         };

@@ -30,6 +30,7 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "storage/natives.h"
 #include "js/rt.h"
 #include "objects/objects.h"
@@ -157,6 +158,7 @@ static int shard_setup(shard *s)
 static void shard_main(void *arg)
 {
     shard *s = arg;
+    metrics_bind_shard(s->index);
     if (uv_loop_init(&s->loop) != 0) {
         s->start_rc = err_setf(&s->start_err, DUR_ENOMEM, "shard %d: could not create its loop",
                                s->index);

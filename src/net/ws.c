@@ -19,6 +19,7 @@
 #include <wslay/wslay.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -242,6 +243,7 @@ static void on_gone(void *ud)
                51, false, NULL);
     wslay_event_context_free(w->wctx);
     free(w);
+    metrics_ws(-1);
 }
 
 /* ---- the transport ---- */
@@ -349,9 +351,11 @@ int ws_conn_open(h1_conn *c, const char *accept, const h1_header *extra, size_t 
         hdrs[k++] = *h;
     }
     *out = w;
+    metrics_ws(+1);   /* before: on_gone may run inside the upgrade */
     int rc = h1_conn_upgrade(c, hdrs, k, on_bytes, on_gone, w);
     free(hdrs);
     if (rc < 0) {
+        metrics_ws(-1);
         wslay_event_context_free(w->wctx);
         free(w);
         *out = NULL;

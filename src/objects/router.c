@@ -21,6 +21,7 @@
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/mpsc.h"
 #include "js/clone.h"
 #include "js/rt.h"
@@ -395,6 +396,7 @@ void obj_shard_close(obj_shard *s)
     if (!s)
         return;
     atomic_store_explicit(&s->reg->inboxes[s->index].wake, NULL, memory_order_release);
+    metrics_objects_live(0);   /* its instances go with the context */
     obj_persist_shard_close(s);
     obj_gates_free(s->gates);
     s->gates = NULL;
@@ -699,6 +701,18 @@ static JSValue js_idle_ms(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     return JS_NewInt64(ctx, s ? s->reg->opts.idle_ms : OBJ_IDLE_MS_DEFAULT);
 }
 
+/* objLive(count, evicted): the instances in memory on this shard now, and whether
+ * one just left for being idle (for /metrics). */
+static JSValue js_obj_live(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    int64_t n = 0;
+    if (argc > 0 && JS_ToInt64(ctx, &n, argv[0]) == 0)
+        metrics_objects_live(n);
+    if (argc > 1 && JS_ToBool(ctx, argv[1]))
+        metrics_object_evicted();
+    return JS_UNDEFINED;
+}
+
 /* objQueueLimits() → [events, bytes, wait ms] (LIM-31) */
 static JSValue js_queue_limits(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
@@ -754,6 +768,7 @@ int obj_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("objShardIndex", 0, js_shard_index),
         JS_CFUNC_DEF("objWantTurn", 0, js_want_turn),
         JS_CFUNC_DEF("objIdleMs", 0, js_idle_ms),
+        JS_CFUNC_DEF("objLive", 2, js_obj_live),
         JS_CFUNC_DEF("objQueueLimits", 0, js_queue_limits),
         JS_CFUNC_DEF("objClockMs", 0, js_clock_ms),
     };

