@@ -178,6 +178,11 @@ bool deploy_module_name_valid(const char *name);
  * Returns 1 filled (config_fini it), 0 nothing deployed, <0 error. */
 int deploy_config_build(deploy_store *s, const char *data_dir, const char *want, config *c,
                         err *e);
+/* The same for every script with a live version: *out (count entries, each to
+ * config_fini, then free) and *latest the index of the one deployed last (-1:
+ * none). 0, or <0 with *e. */
+int deploy_config_build_all(deploy_store *s, const char *data_dir, config **out, size_t *count,
+                            int *latest, err *e);
 
 /* ---- versions (deploy_scripts.c) ---- */
 

@@ -148,17 +148,12 @@ static int on_binding(const deploy_binding *b, void *ud)
             script_name = scr && scr->type == CFG_STRING && strcmp(scr->str, c->name)
                               ? strdup(scr->str) : NULL;
         }
-        if (script_name) {
-            rc = err_setf(x->e, DUR_EINVAL, "binding '%s' names class %s of script '%s': serving "
-                          "a class of another script is not supported by durable serve yet",
-                          b->name, class_name ? class_name : "?", script_name);
-            free(class_name);
-            free(script_name);
-        } else {
-            d->name = strdup(b->name);
-            d->class_name = class_name;
-            c->do_bindings_count++;
-        }
+        /* A class of another script (CFG-11): the registry of durable serve finds
+         * its namespace among that script's (objects/router.c). */
+        d->name = strdup(b->name);
+        d->class_name = class_name;
+        d->script_name = script_name;
+        c->do_bindings_count++;
     } else if ((t = cfg_table_get(v, strcmp(b->type, "json") == 0 ? "json" : "text"))) {
         config_var *var = &c->vars[c->vars_count];
         var->name = strdup(b->name);
@@ -288,4 +283,79 @@ int deploy_config_build(deploy_store *s, const char *data_dir, const char *want,
         return -1;
     }
     return 1;
+}
+
+typedef struct names {
+    char (*v)[DEPLOY_NAME_MAX + 1];
+    int64_t *modified;
+    size_t n, cap;
+    bool oom;
+} names;
+
+static void on_live(const deploy_script_info *s, void *ud)
+{
+    names *x = ud;
+    if (!s->live_version || x->oom)
+        return;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        void *v = realloc(x->v, cap * sizeof *x->v), *m = v ? realloc(x->modified, cap * sizeof *x->modified) : NULL;
+        if (v)
+            x->v = v;
+        if (!v || !m) {
+            x->oom = true;
+            return;
+        }
+        x->modified = m;
+        x->cap = cap;
+    }
+    memcpy(x->v[x->n], s->name, sizeof x->v[x->n]);
+    x->modified[x->n++] = s->modified_ms;
+}
+
+int deploy_config_build_all(deploy_store *s, const char *data_dir, config **out, size_t *count,
+                            int *latest, err *e)
+{
+    names x = {0};
+    *out = NULL;
+    *count = 0;
+    *latest = -1;
+    if (deploy_script_list(s, on_live, &x, e) < 0 || x.oom) {
+        free(x.v);
+        free(x.modified);
+        return x.oom ? err_setf(e, DUR_ENOMEM, "out of memory"), -1 : -1;
+    }
+    config *c = calloc(x.n + 1, sizeof *c);
+    if (!c) {
+        free(x.v);
+        free(x.modified);
+        return err_setf(e, DUR_ENOMEM, "out of memory"), -1;
+    }
+    size_t n = 0;
+    int rc = 0;
+    int64_t best = 0;
+    for (size_t i = 0; i < x.n && rc == 0; i++) {
+        int got = deploy_config_build(s, data_dir, x.v[i], &c[n], e);
+        if (got < 0)
+            rc = -1;
+        else if (got == 1) {
+            if (*latest < 0 || x.modified[i] >= best) {
+                *latest = (int)n;
+                best = x.modified[i];
+            }
+            n++;
+        }
+    }
+    free(x.v);
+    free(x.modified);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++)
+            config_fini(&c[i]);
+        free(c);
+        *latest = -1;
+        return -1;
+    }
+    *out = c;
+    *count = n;
+    return 0;
 }

@@ -1,8 +1,9 @@
 /* cmd_serve.c: `durable serve --data DIR`: the production server (issue 12, first
  * slice). Two listeners:
  *   - Workers (default 127.0.0.1:8787): the shards of server.c, running the live
- *     version of one deployed script (--worker NAME, else the one deployed last);
- *     with nothing deployed, a placeholder answers 503 with a JSON error.
+ *     version of every deployed script; the first label of Host names the script,
+ *     other hosts go to --worker NAME, else the one deployed last; with nothing
+ *     deployed, 503 with a JSON error.
  *   - REST API (default 127.0.0.1:8788): api/routes.c, Cloudflare's paths.
  *
  * The API listener runs on a thread of its own with its own loop, not on a
@@ -12,9 +13,8 @@
  * server_run and is torn down at each restart.
  *
  * A deploy (or delete) bumps a generation counter; the API thread's timer then
- * asks server_run to stop (in-flight requests finish) and the main thread starts
- * the shards again on what the store now says. Between the two the Workers port
- * is briefly closed: new connections are refused for that moment (docs/api.md). */
+ * asks the server to load the store again (server_request_reload), and the
+ * shards swap the new version in without closing the listener (server.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -82,13 +82,14 @@ static void on_change(void *ud, const char *script)
     atomic_fetch_add(&t->want_gen, 1);
 }
 
-/* Every 100 ms: if the store changed since the shards started, ask them to stop
- * (repeated requests while stopping are ignored by server.c). */
+/* Every 100 ms: if the store changed since the shards were given what to serve,
+ * have the server load it again and swap it in (server_request_reload). */
 static void on_tick(uv_timer_t *h)
 {
     api_thread *t = h->data;
-    if (atomic_load(&t->want_gen) != atomic_load(&t->have_gen))
-        server_request_stop();
+    uint64_t want = atomic_load(&t->want_gen);
+    if (want != atomic_load(&t->have_gen) && server_request_reload())
+        atomic_store(&t->have_gen, want);
 }
 
 static void on_api_closed(void *arg)
@@ -143,88 +144,35 @@ static int parse_port(const char *opt, const char *s, int *out)
     return 0;
 }
 
-/* The placeholder Worker: answers 503 with `why` (nothing deployed, or the
- * deployed Worker failed to load). */
-static int placeholder(const char *data, const char *why, config *c, err *e)
-{
-    char abs_data[PATH_MAX], dir[PATH_MAX + 32], main[PATH_MAX + 48];
-    if (!realpath(data, abs_data))
-        return err_setf(e, -errno, "%s: %s", data, strerror(errno));
-    snprintf(dir, sizeof dir, "%s/scripts/.placeholder", abs_data);
-    snprintf(main, sizeof main, "%s/index.js", dir);
-    if (fs_mkdir_p(dir, e) < 0)
-        return e->code;
-    FILE *f = fopen(main, "w");
-    if (!f)
-        return err_setf(e, -errno, "%s: %s", main, strerror(errno));
-    fputs("const why = \"", f);
-    for (const char *p = why; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if ((unsigned char)*p < 0x20)
-            fprintf(f, "\\u%04x", (unsigned char)*p);
-        else
-            fputc(*p, f);
-    }
-    fputs("\";\nexport default { fetch() { return new Response(JSON.stringify({ error: why }) + "
-          "\"\\n\", { status: 503, headers: { \"content-type\": \"application/json\" } }); } };\n",
-          f);
-    if (fclose(f) != 0)
-        return err_setf(e, DUR_EINVAL, "%s: cannot write", main);
-    memset(c, 0, sizeof *c);
-    c->name = strdup("(nothing deployed)");
-    c->dir = strdup(dir);
-    c->path = strdup(dir);
-    c->main = strdup(main);
-    c->compatibility_date = strdup("2021-11-02");
-    return c->name && c->dir && c->path && c->main && c->compatibility_date
-               ? 0 : err_setf(e, DUR_ENOMEM, "out of memory");
-}
+typedef struct serve_ctx {
+    deploy_store *reader;      /* the main thread's connection to the store */
+    const char *data;
+    const char *worker;        /* --worker NAME, or NULL */
+} serve_ctx;
 
-/* Runs the shards until a signal; restarts them whenever the store changed. */
-static int serve_loop(api_thread *t, deploy_store *reader, server_opts *so, const char *data,
-                      const char *worker)
+/* server.c's reload: the live version of every deployed script; the default for a
+ * Host that names none is --worker NAME, else the script deployed last. */
+static int load_scripts(void *ud, server_scripts *out, err *e)
 {
-    char why[1200] = "";
-    for (;;) {
-        uint64_t gen = atomic_load(&t->want_gen);
-        config cfg;
-        err e = {0};
-        int got = why[0] ? 0 : deploy_config_build(reader, data, worker, &cfg, &e);
-        if (got < 0) {
-            snprintf(why, sizeof why, "the deployed Worker cannot be served: %s", e.msg);
-            log_error("%s", why);
-            continue;
+    serve_ctx *x = ud;
+    config *c;
+    size_t n;
+    int latest;
+    if (deploy_config_build_all(x->reader, x->data, &c, &n, &latest, e) < 0)
+        return -1;
+    *out = (server_scripts){.cfgs = c, .count = n, .def = latest};
+    if (x->worker) {
+        out->def = -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(c[i].name, x->worker) == 0)
+                out->def = (int)i;
+        if (out->def < 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "script '%s' is not deployed on this server", x->worker);
+            out->why_none = strdup(msg);
         }
-        if (got == 0) {
-            if (!why[0])
-                snprintf(why, sizeof why, worker ? "script '%s' is not deployed on this server"
-                         : "no Worker is deployed on this server yet: upload one through the "
-                           "REST API (docs/api.md)", worker);
-            if (placeholder(data, why, &cfg, &e) < 0) {
-                fprintf(stderr, "durable serve: %s\n", e.msg);
-                return 1;
-            }
-        }
-        atomic_store(&t->have_gen, gen);
-        so->cfg = &cfg;
-        int rc = server_run(so, &e);
-        config_fini(&cfg);
-        if (rc == SERVER_STOP_REQUESTED) {
-            why[0] = '\0';
-            continue;
-        }
-        if (rc < 0 && got == 1) {
-            /* The Worker failed to start (e.g. it does not load): serve the
-             * placeholder saying so until the next deploy. */
-            snprintf(why, sizeof why, "the deployed Worker failed to start: %s", e.msg);
-            log_error("%s", why);
-            continue;
-        }
-        if (rc < 0)
-            fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
-        return rc < 0 ? 1 : 0;
     }
+    return 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -379,7 +327,14 @@ int cmd_serve(int argc, char **argv)
             .data_locked = true,
         };
         h1_limits_default(&so.limits);
-        rc = serve_loop(t, reader, &so, data, worker);
+        serve_ctx sx = {reader, data, worker};
+        so.reload = load_scripts;
+        so.reload_ud = &sx;
+        err se = {0};
+        rc = server_run(&so, &se);
+        if (rc < 0)
+            fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, se.msg, C_RESET);
+        rc = rc < 0 ? 1 : 0;
         uv_async_send(&t->stop);
         uv_thread_join(&t->thread);
     }
