@@ -168,7 +168,7 @@ static int load_scripts(void *ud, server_scripts *out, err *e)
                 out->def = (int)i;
         if (out->def < 0) {
             char msg[200];
-            snprintf(msg, sizeof msg, "script '%s' is not deployed on this server", x->worker);
+            snprintf(msg, sizeof msg, "the default, --worker %s, is not deployed", x->worker);
             out->why_none = strdup(msg);
         }
     }

@@ -366,15 +366,16 @@ static void on_request(h1_conn *conn, const h1_request *req, void *ud)
     world *w = s->cur->w;
     int k = world_route(w, req->host);
     if (k < 0) {
-        char msg[600];
-        if (w->count == 0 || w->why_none)
-            snprintf(msg, sizeof msg, "%s", w->why_none ? w->why_none
-                     : "no Worker is deployed on this server yet: upload one through the REST "
-                       "API (docs/api.md)");
+        char msg[700];
+        if (w->count == 0)
+            snprintf(msg, sizeof msg, "no Worker is deployed on this server yet: upload one "
+                     "through the REST API (docs/api.md)");
         else
             snprintf(msg, sizeof msg, "no Worker is deployed for host '%.200s': the first label "
-                     "of Host names the script (<script>.example.com)", req->host ? req->host : "");
-        respond_json_error(conn, w->count == 0 || w->why_none ? 503 : 404, msg);
+                     "of Host names the script (<script>.example.com)%s%s",
+                     req->host ? req->host : "", w->why_none ? "; " : "",
+                     w->why_none ? w->why_none : "");
+        respond_json_error(conn, w->count == 0 ? 503 : 404, msg);
         return;
     }
     tenant *t = &s->cur->t[k];

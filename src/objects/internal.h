@@ -51,6 +51,7 @@ struct obj_registry {
     size_t cfg_count;
     obj_opts opts;
     int threads;               /* shard threads; script s owns the inboxes s*threads … */
+    bool lenient;              /* multi-script: bindings are resolved in obj_env_bind_script */
     int shard_count;           /* inboxes: threads * cfg_count */
     obj_ns *ns;
     size_t ns_count;

@@ -135,7 +135,7 @@ static int build_namespaces(obj_registry *r, size_t script, err *e)
     }
     /* Several scripts (durable serve): a binding is resolved when env is made
      * (obj_env_bind_script), and one that resolves to nothing is left out there. */
-    for (size_t i = 0; r->cfg_count == 1 && i < c->do_bindings_count; i++) {
+    for (size_t i = 0; !r->lenient && i < c->do_bindings_count; i++) {
         const config_do_binding *b = &c->do_bindings[i];
         if (b->script_name && strcmp(b->script_name, c->name) != 0)
             return err_setf(e, DUR_EINVAL, "binding '%s' names class '%s' of script '%s': "
@@ -152,15 +152,26 @@ static int build_namespaces(obj_registry *r, size_t script, err *e)
     return 0;
 }
 
+static obj_registry *registry_new(const config *const *cfgs, size_t cfg_count,
+                                  const char *persist_dir, int threads, const obj_opts *opts,
+                                  bool lenient, err *e);
+
 obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int shard_count,
                                const obj_opts *opts, err *e)
 {
-    return obj_registry_new_multi(&cfg, 1, persist_dir, shard_count, opts, e);
+    return registry_new(&cfg, 1, persist_dir, shard_count, opts, false, e);
 }
 
 obj_registry *obj_registry_new_multi(const config *const *cfgs, size_t cfg_count,
                                      const char *persist_dir, int threads, const obj_opts *opts,
                                      err *e)
+{
+    return registry_new(cfgs, cfg_count, persist_dir, threads, opts, true, e);
+}
+
+static obj_registry *registry_new(const config *const *cfgs, size_t cfg_count,
+                                  const char *persist_dir, int threads, const obj_opts *opts,
+                                  bool lenient, err *e)
 {
     if (cfg_count == 0 || threads <= 0) {
         err_setf(e, DUR_EINVAL, "objects: a registry needs a script and a shard");
@@ -175,6 +186,7 @@ obj_registry *obj_registry_new_multi(const config *const *cfgs, size_t cfg_count
     r->cfgs = cfgs;
     r->cfg_count = cfg_count;
     r->threads = threads;
+    r->lenient = lenient;
     int shard_count = threads * (int)cfg_count;
     r->opts = *opts;
     if (!r->opts.idle_ms)
