@@ -413,13 +413,14 @@ static void on_retire_tick(uv_timer_t *h)
         }
         pp = &sw->next;
     }
-    if (!s->retired) {
+    /* The closed runtimes go at the next tick (their handles close meanwhile), and
+     * only then do their objects' databases close: the new version's objects wait
+     * for that. */
+    if (!s->retired && !s->rt_free_count) {
         uv_timer_stop(&s->retire_timer);
         for (size_t i = 0; s->cur && i < s->cur->w->count; i++)
             if (s->cur->t[i].worker)
                 worker_objects_release(s->cur->t[i].worker);
-        if (s->rt_free_count)
-            uv_timer_start(&s->retire_timer, on_retire_tick, 10, 0);
     }
 }
 
@@ -446,7 +447,8 @@ static void on_swap(uv_async_t *a)
     old->next = s->retired;
     s->retired = old;
     atomic_store(&old->w->inflight[s->index], (int64_t)shard_world_inflight(old));
-    atomic_fetch_add(&old->w->left, 1);
+    if (atomic_fetch_add(&old->w->left, 1) + 1 == old->w->threads)
+        log_info("deploy: every shard serves the new version");
     uv_timer_start(&s->retire_timer, on_retire_tick, 0, 10);
 }
 
