@@ -49,6 +49,23 @@ int api_token_check(deploy_store *s, const char *token, size_t len, err *e);
 
 #define API_UPLOAD_BYTES_MAX (10u * 1024u * 1024u)  /* larger uploads: 413 (envelope) */
 
+/* What an upload's check is given (API-35): the modules written out to `dir`, and
+ * the classes that must be exported (the script's Durable Object namespaces after
+ * the upload's migrations). */
+typedef struct api_check_in {
+    const char *script;
+    const char *dir;
+    const char *main;          /* absolute path of the main module (or body_part) */
+    bool service_worker;
+    const char *compat_date;
+    const char *const *classes;
+    size_t classes_count;
+} api_check_in;
+/* 0 when the modules load; else -1 with *code (10021: does not parse or throws at
+ * load; 10061: a class is not exported) and a message naming the module and the
+ * problem in msg. */
+typedef int (*api_check_fn)(void *ud, const api_check_in *in, int *code, char *msg, size_t cap);
+
 typedef struct api_ctx {
     deploy_store *store;       /* borrowed */
     const char *data_dir;      /* borrowed: <data>, whose objects/ the listing reads */
@@ -56,6 +73,8 @@ typedef struct api_ctx {
     /* Called after a commit that changed what a script serves (deploy, delete). */
     void (*on_change)(void *ud, const char *script);
     void *ud;
+    api_check_fn check;        /* NULL: uploads are not loaded before they commit */
+    void *check_ud;
 } api_ctx;
 
 /* Answers one request of the REST API listener (spec api.md), with the

@@ -285,6 +285,15 @@ int deploy_config_build(deploy_store *s, const char *data_dir, const char *want,
     return 1;
 }
 
+int api__modules_write(const char *dir, const deploy_module *m, size_t n, err *e)
+{
+    mat x = {dir, e};
+    for (size_t i = 0; i < n; i++)
+        if (on_module(&m[i], &x) < 0)
+            return -1;
+    return 0;
+}
+
 typedef struct names {
     char (*v)[DEPLOY_NAME_MAX + 1];
     int64_t *modified;

@@ -3,10 +3,13 @@
  * and bindings (API-33) are checked and applied with the new version in one
  * transaction, so a deploy takes over whole or not at all.
  *
- * Not checked here (yet): that the modules parse and export the classes named —
- * that needs a JS runtime, and the API thread has none; see docs/api.md. */
+ * Before the commit, the modules are loaded once through api_ctx.check (durable
+ * serve loads them in a throw-away runtime, bounded like a request): a module
+ * that does not parse or throws at load, or a Durable Object class that the main
+ * module does not export, refuses the upload and nothing changes. */
 #include "api/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +378,68 @@ static int check_do_bindings(upload *u)
     return 0;
 }
 
+/* API-35: the modules load and export every class that has a namespace of this
+ * script after the migrations (inside the transaction: the store shows them). */
+static int check_load(upload *u, const char *main, bool sw)
+{
+    api_ctx *a = u->a;
+    if (!a->check)
+        return 0;
+    err e = {0};
+    int64_t total = 0;
+    size_t n = 0;
+    deploy_ns *all = calloc(1000, sizeof *all);
+    const char **classes = calloc(1001, sizeof *classes);
+    if (!all || !classes || deploy_ns_list(a->store, 0, 1000, all, &n, &total, &e) < 0) {
+        free(all);
+        free(classes);
+        return e.msg[0] ? (api__store_error(u->r, &e), -1) : bad(u, 10021, NULL, "out of memory");
+    }
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].script, u->script) == 0)
+            classes[nc++] = all[i].class_name;
+    char dir[4096], main_path[4400], msg[1200] = "";
+    int rc = 0, code = 10021;
+    bool made = false;
+    snprintf(dir, sizeof dir, "%s/scripts", a->data_dir);
+    if (fs_mkdir_p(dir, &e) < 0) {
+        rc = -1;
+    } else {
+        snprintf(dir, sizeof dir, "%s/scripts/.check-XXXXXX", a->data_dir);
+        made = mkdtemp(dir) != NULL;
+        if (!made)
+            rc = err_setf(&e, DUR_EINVAL, "cannot make a folder to check the upload in: %s",
+                          strerror(errno));
+    }
+    if (rc == 0 && api__modules_write(dir, u->mods, u->mods_count, &e) < 0)
+        rc = -1;
+    if (rc < 0) {
+        err re = {0};
+        if (made)
+            fs_rm_rf(dir, &re);
+        free(all);
+        free(classes);
+        return bad(u, 10021, NULL, e.msg);
+    }
+    snprintf(main_path, sizeof main_path, "%s/%s", dir, main);
+    const char *date = str_of(u->meta, "compatibility_date");
+    api_check_in in = {
+        .script = u->script, .dir = dir, .main = main_path, .service_worker = sw,
+        .compat_date = date ? date : "2021-11-02", .classes = classes, .classes_count = nc,
+    };
+    rc = a->check(a->check_ud, &in, &code, msg, sizeof msg);
+    err re = {0};
+    if (fs_rm_rf(dir, &re) < 0)
+        log_warn("api: removing %s: %s", dir, re.msg);
+    free(all);
+    free(classes);
+    if (rc < 0)
+        return bad(u, code, code == 10061 ? "/metadata/migrations" : "/metadata/main_module",
+                   msg);
+    return 0;
+}
+
 static void upload_fini(upload *u)
 {
     cfg_value_free(u->meta);
@@ -494,7 +559,8 @@ static int upload_commit(upload *u, const char *main, bool sw, bool live, int64_
             "(deploy=true); stored versions with migrations are not supported yet");
         goto fail;
     }
-    if (apply_migrations(u, &cur, exists == 1) < 0 || check_do_bindings(u) < 0)
+    if (apply_migrations(u, &cur, exists == 1) < 0 || check_do_bindings(u) < 0 ||
+        check_load(u, main, sw) < 0)
         goto fail;
     const char *date = str_of(u->meta, "compatibility_date");
     deploy_version_in v = {

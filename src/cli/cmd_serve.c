@@ -29,7 +29,9 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/server.h"
+#include "js/rt.h"
 #include "storage/storage.h"
+#include "worker/worker.h"
 #include "version.h"
 
 static void serve_usage(FILE *f)
@@ -144,6 +146,110 @@ static int parse_port(const char *opt, const char *s, int *out)
     return 0;
 }
 
+static void check_close_cb(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* The upload check (api_ctx.check, API-35), on the API thread: the Worker is
+ * loaded in a runtime of its own on a loop of its own that never runs (its timers
+ * never fire), bounded like a request in memory and given CHECK_CPU_MS of CPU
+ * for its top-level code; then the classes are looked up among the main module's
+ * exports. Nothing of it outlives the call. */
+#define CHECK_CPU_MS 1000u
+#define CHECK_MEMORY_BYTES (128u * 1024u * 1024u)
+
+static void strip_dir(char *msg, const char *dir)
+{
+    size_t dl = strlen(dir);
+    char *p;
+    while ((p = strstr(msg, dir)) != NULL) {
+        size_t skip = dl + (p[dl] == '/');
+        memmove(p, p + skip, strlen(p + skip) + 1);
+    }
+}
+
+static int check_upload(void *ud, const api_check_in *in, int *code, char *msg, size_t cap)
+{
+    (void)ud;
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        *code = 10021;
+        snprintf(msg, cap, "the upload could not be checked: no event loop");
+        return -1;
+    }
+    config c = {0};
+    c.name = strdup(in->script);
+    c.dir = strdup(in->dir);
+    c.path = strdup(in->dir);
+    c.main = strdup(in->main);
+    c.compatibility_date = strdup(in->compat_date);
+    err e = {0};
+    js_rt_opts ro = {
+        .memory_bytes_max = CHECK_MEMORY_BYTES,
+        .cpu_ms_max = CHECK_CPU_MS,
+        .install = worker_js_install,
+        .module_root = in->dir,
+    };
+    js_rt *rt = NULL;
+    worker *w = NULL;
+    int rc = 0;
+    *code = 10021;
+    if (!c.name || !c.dir || !c.path || !c.main || !c.compatibility_date) {
+        snprintf(msg, cap, "out of memory");
+        rc = -1;
+    } else if (!(rt = js_rt_new(&loop, &ro, &e))) {
+        snprintf(msg, cap, "the upload could not be checked: %s", e.msg);
+        rc = -1;
+    } else {
+        worker_opts wo = {.cfg = &c, .wall_ms_max = CHECK_CPU_MS};
+        w = worker_new(rt, &wo, &e);
+        if (!w) {
+            snprintf(msg, cap, "%s", e.msg);
+            strip_dir(msg, in->dir);
+            if (strstr(msg, "InternalError: interrupted")) {
+                size_t l = strlen(msg);
+                snprintf(msg + l, cap - l, "\n(its top-level code ran past the %u ms of CPU "
+                         "a Worker gets to load)", CHECK_CPU_MS);
+            }
+            rc = -1;
+        }
+    }
+    if (rc == 0 && in->service_worker && in->classes_count) {
+        *code = 10061;
+        snprintf(msg, cap, "%s is a service-worker script (no `export`), which cannot define "
+                 "the Durable Object class %s: make it an ES module", in->main + strlen(in->dir) + 1,
+                 in->classes[0]);
+        rc = -1;
+    }
+    if (rc == 0 && !in->service_worker) {
+        JSContext *ctx = worker_context(w);
+        JSValue ns = JS_GetPropertyStr(ctx, js_native(ctx), "mainModule");
+        for (size_t i = 0; rc == 0 && i < in->classes_count; i++) {
+            JSValue v = JS_GetPropertyStr(ctx, ns, in->classes[i]);
+            bool ok = JS_IsFunction(ctx, v) && JS_IsConstructor(ctx, v);
+            JS_FreeValue(ctx, v);
+            if (!ok) {
+                *code = 10061;
+                snprintf(msg, cap, "Cannot create binding for class %s that is not exported by "
+                         "the script: the main module %s has no `export class %s`",
+                         in->classes[i], in->main + strlen(in->dir) + 1, in->classes[i]);
+                rc = -1;
+            }
+        }
+        JS_FreeValue(ctx, ns);
+    }
+    worker_free(w);
+    uv_walk(&loop, check_close_cb, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    js_rt_free(rt);
+    uv_loop_close(&loop);
+    config_fini(&c);
+    return rc;
+}
+
 typedef struct serve_ctx {
     deploy_store *reader;      /* the main thread's connection to the store */
     const char *data;
@@ -190,7 +296,7 @@ int cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *data = NULL, *ip = "127.0.0.1", *worker = NULL;
+    const char *data = NULL, *ip = "127.0.0.1", *worker_name = NULL;
     int port = 8787, api_port = 8788, threads = 0, c;
     int durability = STORE_DURABILITY_POWER;
     log_level level = LOG_INFO;
@@ -207,7 +313,7 @@ int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "durable serve: --worker '%s' is not a script name\n", optarg);
                 return 2;
             }
-            worker = optarg;
+            worker_name = optarg;
             break;
         case O_THREADS: {
             char *end;
@@ -295,7 +401,10 @@ int cmd_serve(int argc, char **argv)
      * 413 from upload.c rather than the listener's own. */
     t->limits.body_bytes_max = 2 * API_UPLOAD_BYTES_MAX;
     t->ctx = (api_ctx){.store = api_store, .data_dir = data,
-                       .upload_bytes_max = API_UPLOAD_BYTES_MAX, .on_change = on_change, .ud = t};
+                       .upload_bytes_max = API_UPLOAD_BYTES_MAX, .on_change = on_change, .ud = t,
+                       .check = check_upload};
+    /* The checks make runtimes on the API thread: the class ids first (main thread). */
+    server_classes_init();
     uv_sem_init(&t->started, 0);
     uv_thread_create(&t->thread, api_main, t);
     uv_sem_wait(&t->started);
@@ -327,7 +436,7 @@ int cmd_serve(int argc, char **argv)
             .data_locked = true,
         };
         h1_limits_default(&so.limits);
-        serve_ctx sx = {reader, data, worker};
+        serve_ctx sx = {reader, data, worker_name};
         so.reload = load_scripts;
         so.reload_ud = &sx;
         err se = {0};
