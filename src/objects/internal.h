@@ -48,6 +48,7 @@ typedef struct inbox {
 struct obj_registry {
     const config *cfg;         /* cfgs[0] */
     const config *const *cfgs; /* one per script (durable serve runs several) */
+    const config *cfg_one[1];  /* cfgs of a one-script registry points here */
     size_t cfg_count;
     obj_opts opts;
     int threads;               /* shard threads; script s owns the inboxes s*threads … */

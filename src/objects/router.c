@@ -183,7 +183,8 @@ static obj_registry *registry_new(const config *const *cfgs, size_t cfg_count,
         return NULL;
     }
     r->cfg = cfgs[0];
-    r->cfgs = cfgs;
+    r->cfg_one[0] = cfgs[0];
+    r->cfgs = cfg_count == 1 ? r->cfg_one : cfgs;
     r->cfg_count = cfg_count;
     r->threads = threads;
     r->lenient = lenient;
