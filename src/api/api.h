@@ -180,6 +180,10 @@ int deploy_ns_get_by_name(deploy_store *s, const char *name, deploy_ns *out, err
 int deploy_ns_rename(deploy_store *s, const char *script, const char *from, const char *to,
                      err *e);
 int deploy_ns_delete(deploy_store *s, const char *id, err *e);
+/* transferred_classes (MIG-5): namespace `id` now belongs to class_name of script;
+ * its identity (and so its ids and data) stays. */
+int deploy_ns_move(deploy_store *s, const char *id, const char *script, const char *class_name,
+                   err *e);
 /* Up to `limit` namespaces from `offset` in creation order into out; *total is
  * how many there are. */
 int deploy_ns_list(deploy_store *s, int64_t offset, int64_t limit, deploy_ns *out, size_t *n,

@@ -184,23 +184,37 @@ static int build_migrations(deploy_store *s, config *c, err *e)
         free(all);
         return -1;
     }
-    c->migrations = calloc(2, sizeof *c->migrations);
+    c->migrations = calloc(3, sizeof *c->migrations);
     if (!c->migrations) {
         free(all);
         return err_setf(e, DUR_ENOMEM, "out of memory"), -1;
     }
-    config_migration *m0 = &c->migrations[0], *m1 = &c->migrations[1];
+    config_migration *m0 = &c->migrations[0], *m1 = &c->migrations[1], *m2 = &c->migrations[2];
     m0->tag = strdup("serve-namespaces");
     m1->tag = strdup("serve-renames");
+    m2->tag = strdup("serve-transfers");
     m0->new_classes = calloc(n + 1, sizeof(char *));
     m0->new_sqlite_classes = calloc(n + 1, sizeof(char *));
     m1->renamed = calloc(n + 1, sizeof *m1->renamed);
+    m2->transferred = calloc(n + 1, sizeof *m2->transferred);
     size_t plen = strlen(c->name);
     for (size_t i = 0; i < n; i++) {
         const deploy_ns *ns = &all[i];
-        if (strcmp(ns->script, c->name) != 0 || strncmp(ns->identity, c->name, plen) != 0 ||
-            ns->identity[plen] != '/')
+        if (strcmp(ns->script, c->name) != 0)
             continue;
+        if (strncmp(ns->identity, c->name, plen) != 0 || ns->identity[plen] != '/') {
+            /* Moved here from another script (transferred_classes): the runtime keeps
+             * its identity "<from_script>/<class at creation>". */
+            const char *slash = strchr(ns->identity, '/');
+            if (!slash)
+                continue;
+            config_transfer *t = &m2->transferred[m2->transferred_count++];
+            t->from = strdup(slash + 1);
+            t->from_script = strndup(ns->identity, (size_t)(slash - ns->identity));
+            t->to = strdup(ns->class_name);
+            t->backend = ns->use_sqlite ? 2 : 1;
+            continue;
+        }
         const char *first = ns->identity + plen + 1;
         if (ns->use_sqlite)
             m0->new_sqlite_classes[m0->new_sqlite_classes_count++] = strdup(first);
@@ -212,14 +226,25 @@ static int build_migrations(deploy_store *s, config *c, err *e)
             m1->renamed_count++;
         }
     }
-    c->migrations_count = m1->renamed_count ? 2 : 1;
-    if (!m1->renamed_count) {
-        free(m1->tag);
-        free(m1->renamed);
-        memset(m1, 0, sizeof *m1);
+    /* Only the steps that have something; the empty ones are freed. */
+    config_migration keep[3];
+    size_t k = 0;
+    for (int i = 0; i < 3; i++) {
+        config_migration *m = &c->migrations[i];
+        if (m->new_classes_count + m->new_sqlite_classes_count + m->renamed_count +
+            m->transferred_count) {
+            keep[k++] = *m;
+        } else {
+            free(m->tag);
+            free(m->new_classes);
+            free(m->new_sqlite_classes);
+            free(m->renamed);
+            free(m->transferred);
+        }
     }
-    if (m0->new_classes_count + m0->new_sqlite_classes_count == 0)
-        c->migrations_count = 0;
+    memset(c->migrations, 0, 3 * sizeof *c->migrations);
+    memcpy(c->migrations, keep, k * sizeof *keep);
+    c->migrations_count = k;
     free(all);
     return 0;
 }

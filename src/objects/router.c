@@ -115,10 +115,22 @@ static int build_namespaces(obj_registry *r, size_t script, err *e)
             free(x->class_name);
             x->class_name = nn;
         }
-        if (mg->transferred_count)
+        if (mg->transferred_count && !r->lenient)
             return err_setf(e, DUR_EINVAL, "migration '%s': transferred_classes moves a class "
                             "from another script; durable dev runs one script — use durable "
                             "serve for multi-script deployments", mg->tag);
+        /* durable serve: a namespace moved here keeps the identity it was created
+         * with in the other script, so its ids and data stay (MIG-5). */
+        for (size_t i = 0; i < mg->transferred_count; i++) {
+            const config_transfer *t = &mg->transferred[i];
+            if (ns_find(r, script, t->to))
+                return err_setf(e, DUR_EINVAL, "migration '%s': cannot transfer '%s' to '%s': "
+                                "'%s' already has a namespace", mg->tag, t->from, t->to, t->to);
+            char ident[1024];
+            snprintf(ident, sizeof ident, "%s/%s", t->from_script, t->from);
+            if (ns_add(r, script, t->to, ident, t->backend ? t->backend : 2) < 0)
+                return err_setf(e, DUR_ENOMEM, "out of memory");
+        }
         for (int pass = 0; pass < 2; pass++) {
             char **list = pass ? mg->new_sqlite_classes : mg->new_classes;
             size_t n = pass ? mg->new_sqlite_classes_count : mg->new_classes_count;
