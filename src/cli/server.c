@@ -1,6 +1,17 @@
 /* server.c: shards and their life (see server.h; docs/architecture.md "Threads,
  * shards and queues").
  *
+ * What is served is a world: the scripts (one for durable dev, every deployed one
+ * for durable serve), one objects registry for all of them, and the default
+ * script for a Host that names none. Each shard has a tenant per script (its own
+ * JS runtime, objects inbox and Worker). server_request_reload builds a new world
+ * on the main thread and hands it to every shard, which swaps it in as the
+ * current one (new requests) and retires the old one: the old world closes on a
+ * shard once every shard has moved on and none has its requests in flight (or
+ * after the grace period), and the new world's objects start on a shard only
+ * after the old world's runtimes there are freed (their databases closed), so an
+ * id never has two live instances.
+ *
  * Start: the main thread checks that the port is free (a probe bind without
  * SO_REUSEPORT) and locks the persist folder for the life of the process; then the
  * shards bind the port with SO_REUSEPORT one after another (with `--port 0`, shard
