@@ -184,7 +184,10 @@ static world *world_new(const server_opts *o, server_scripts *sc, const config *
     }
     if (n) {
         obj_opts oo = {.idle_ms = o->idle_ms};
-        w->reg = obj_registry_new_multi(w->cfg_ptrs, n, o->persist_dir, threads, &oo, e);
+        /* One script (durable dev) is checked strictly: a binding to another script
+         * or a class without a namespace stops the start. */
+        w->reg = one ? obj_registry_new(one, o->persist_dir, threads, &oo, e)
+                     : obj_registry_new_multi(w->cfg_ptrs, n, o->persist_dir, threads, &oo, e);
         if (!w->reg) {
             world_free(w);
             return NULL;
