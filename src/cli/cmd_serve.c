@@ -407,7 +407,10 @@ int cmd_serve(int argc, char **argv)
     /* The checks make runtimes on the API thread: the class ids first (main thread). */
     server_classes_init();
     uv_sem_init(&t->started, 0);
-    uv_thread_create(&t->thread, api_main, t);
+    /* The upload check runs JavaScript on this thread: a shard's stack size. */
+    uv_thread_options_t to = {.flags = UV_THREAD_HAS_STACK_SIZE,
+                              .stack_size = JS_THREAD_STACK_BYTES};
+    uv_thread_create_ex(&t->thread, &to, api_main, t);
     uv_sem_wait(&t->started);
     uv_sem_destroy(&t->started);
     int rc;
