@@ -49,6 +49,23 @@ int api_token_check(deploy_store *s, const char *token, size_t len, err *e);
 
 #define API_UPLOAD_BYTES_MAX (10u * 1024u * 1024u)  /* larger uploads: 413 (envelope) */
 
+/* What an upload's check is given (API-35): the modules written out to `dir`, and
+ * the classes that must be exported (the script's Durable Object namespaces after
+ * the upload's migrations). */
+typedef struct api_check_in {
+    const char *script;
+    const char *dir;
+    const char *main;          /* absolute path of the main module (or body_part) */
+    bool service_worker;
+    const char *compat_date;
+    const char *const *classes;
+    size_t classes_count;
+} api_check_in;
+/* 0 when the modules load; else -1 with *code (10021: does not parse or throws at
+ * load; 10061: a class is not exported) and a message naming the module and the
+ * problem in msg. */
+typedef int (*api_check_fn)(void *ud, const api_check_in *in, int *code, char *msg, size_t cap);
+
 typedef struct api_ctx {
     deploy_store *store;       /* borrowed */
     const char *data_dir;      /* borrowed: <data>, whose objects/ the listing reads */
@@ -56,6 +73,8 @@ typedef struct api_ctx {
     /* Called after a commit that changed what a script serves (deploy, delete). */
     void (*on_change)(void *ud, const char *script);
     void *ud;
+    api_check_fn check;        /* NULL: uploads are not loaded before they commit */
+    void *check_ud;
 } api_ctx;
 
 /* Answers one request of the REST API listener (spec api.md), with the
@@ -166,6 +185,10 @@ int deploy_ns_get_by_name(deploy_store *s, const char *name, deploy_ns *out, err
 int deploy_ns_rename(deploy_store *s, const char *script, const char *from, const char *to,
                      err *e);
 int deploy_ns_delete(deploy_store *s, const char *id, err *e);
+/* transferred_classes (MIG-5): namespace `id` now belongs to class_name of script;
+ * its identity (and so its ids and data) stays. */
+int deploy_ns_move(deploy_store *s, const char *id, const char *script, const char *class_name,
+                   err *e);
 /* Up to `limit` namespaces from `offset` in creation order into out; *total is
  * how many there are. */
 int deploy_ns_list(deploy_store *s, int64_t offset, int64_t limit, deploy_ns *out, size_t *n,
@@ -183,6 +206,11 @@ bool deploy_module_name_valid(const char *name);
  * Returns 1 filled (config_fini it), 0 nothing deployed, <0 error. */
 int deploy_config_build(deploy_store *s, const char *data_dir, const char *want, config *c,
                         err *e);
+/* The same for every script with a live version: *out (count entries, each to
+ * config_fini, then free) and *latest the index of the one deployed last (-1:
+ * none). 0, or <0 with *e. */
+int deploy_config_build_all(deploy_store *s, const char *data_dir, config **out, size_t *count,
+                            int *latest, err *e);
 
 /* ---- versions (deploy_scripts.c) ---- */
 

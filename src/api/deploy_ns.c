@@ -126,6 +126,13 @@ int deploy_ns_rename(deploy_store *s, const char *script, const char *from, cons
                  script, from, to, "cannot rename the class", e);
 }
 
+int deploy_ns_move(deploy_store *s, const char *id, const char *script, const char *class_name,
+                   err *e)
+{
+    return exec3(s, "UPDATE deploy_namespaces SET script = ?2, class = ?3 WHERE id = ?1", id,
+                 script, class_name, "cannot move the namespace", e);
+}
+
 int deploy_ns_delete(deploy_store *s, const char *id, err *e)
 {
     return exec3(s, "DELETE FROM deploy_namespaces WHERE id = ?1", id, NULL, NULL,

@@ -80,6 +80,8 @@ int api__script_json(buf *b, const deploy_script_info *s);
 void api__sha256(const void *p, size_t n, unsigned char out[32]);
 /* "<data>/objects/<32 hex of SHA-256(identity)>" (objects/persist.c's name). */
 void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap);
+/* materialise.c: writes modules as files under dir (names checked). */
+int api__modules_write(const char *dir, const deploy_module *m, size_t n, err *e);
 
 /* ---- upload.c ---- */
 /* The JSON body of the request as a tree, or NULL after answering 400. */

@@ -148,17 +148,12 @@ static int on_binding(const deploy_binding *b, void *ud)
             script_name = scr && scr->type == CFG_STRING && strcmp(scr->str, c->name)
                               ? strdup(scr->str) : NULL;
         }
-        if (script_name) {
-            rc = err_setf(x->e, DUR_EINVAL, "binding '%s' names class %s of script '%s': serving "
-                          "a class of another script is not supported by durable serve yet",
-                          b->name, class_name ? class_name : "?", script_name);
-            free(class_name);
-            free(script_name);
-        } else {
-            d->name = strdup(b->name);
-            d->class_name = class_name;
-            c->do_bindings_count++;
-        }
+        /* A class of another script (CFG-11): the registry of durable serve finds
+         * its namespace among that script's (objects/router.c). */
+        d->name = strdup(b->name);
+        d->class_name = class_name;
+        d->script_name = script_name;
+        c->do_bindings_count++;
     } else if ((t = cfg_table_get(v, strcmp(b->type, "json") == 0 ? "json" : "text"))) {
         config_var *var = &c->vars[c->vars_count];
         var->name = strdup(b->name);
@@ -189,23 +184,37 @@ static int build_migrations(deploy_store *s, config *c, err *e)
         free(all);
         return -1;
     }
-    c->migrations = calloc(2, sizeof *c->migrations);
+    c->migrations = calloc(3, sizeof *c->migrations);
     if (!c->migrations) {
         free(all);
         return err_setf(e, DUR_ENOMEM, "out of memory"), -1;
     }
-    config_migration *m0 = &c->migrations[0], *m1 = &c->migrations[1];
+    config_migration *m0 = &c->migrations[0], *m1 = &c->migrations[1], *m2 = &c->migrations[2];
     m0->tag = strdup("serve-namespaces");
     m1->tag = strdup("serve-renames");
+    m2->tag = strdup("serve-transfers");
     m0->new_classes = calloc(n + 1, sizeof(char *));
     m0->new_sqlite_classes = calloc(n + 1, sizeof(char *));
     m1->renamed = calloc(n + 1, sizeof *m1->renamed);
+    m2->transferred = calloc(n + 1, sizeof *m2->transferred);
     size_t plen = strlen(c->name);
     for (size_t i = 0; i < n; i++) {
         const deploy_ns *ns = &all[i];
-        if (strcmp(ns->script, c->name) != 0 || strncmp(ns->identity, c->name, plen) != 0 ||
-            ns->identity[plen] != '/')
+        if (strcmp(ns->script, c->name) != 0)
             continue;
+        if (strncmp(ns->identity, c->name, plen) != 0 || ns->identity[plen] != '/') {
+            /* Moved here from another script (transferred_classes): the runtime keeps
+             * its identity "<from_script>/<class at creation>". */
+            const char *slash = strchr(ns->identity, '/');
+            if (!slash)
+                continue;
+            config_transfer *t = &m2->transferred[m2->transferred_count++];
+            t->from = strdup(slash + 1);
+            t->from_script = strndup(ns->identity, (size_t)(slash - ns->identity));
+            t->to = strdup(ns->class_name);
+            t->backend = ns->use_sqlite ? 2 : 1;
+            continue;
+        }
         const char *first = ns->identity + plen + 1;
         if (ns->use_sqlite)
             m0->new_sqlite_classes[m0->new_sqlite_classes_count++] = strdup(first);
@@ -217,14 +226,25 @@ static int build_migrations(deploy_store *s, config *c, err *e)
             m1->renamed_count++;
         }
     }
-    c->migrations_count = m1->renamed_count ? 2 : 1;
-    if (!m1->renamed_count) {
-        free(m1->tag);
-        free(m1->renamed);
-        memset(m1, 0, sizeof *m1);
+    /* Only the steps that have something; the empty ones are freed. */
+    config_migration keep[3];
+    size_t k = 0;
+    for (int i = 0; i < 3; i++) {
+        config_migration *m = &c->migrations[i];
+        if (m->new_classes_count + m->new_sqlite_classes_count + m->renamed_count +
+            m->transferred_count) {
+            keep[k++] = *m;
+        } else {
+            free(m->tag);
+            free(m->new_classes);
+            free(m->new_sqlite_classes);
+            free(m->renamed);
+            free(m->transferred);
+        }
     }
-    if (m0->new_classes_count + m0->new_sqlite_classes_count == 0)
-        c->migrations_count = 0;
+    memset(c->migrations, 0, 3 * sizeof *c->migrations);
+    memcpy(c->migrations, keep, k * sizeof *keep);
+    c->migrations_count = k;
     free(all);
     return 0;
 }
@@ -288,4 +308,88 @@ int deploy_config_build(deploy_store *s, const char *data_dir, const char *want,
         return -1;
     }
     return 1;
+}
+
+int api__modules_write(const char *dir, const deploy_module *m, size_t n, err *e)
+{
+    mat x = {dir, e};
+    for (size_t i = 0; i < n; i++)
+        if (on_module(&m[i], &x) < 0)
+            return -1;
+    return 0;
+}
+
+typedef struct names {
+    char (*v)[DEPLOY_NAME_MAX + 1];
+    int64_t *modified;
+    size_t n, cap;
+    bool oom;
+} names;
+
+static void on_live(const deploy_script_info *s, void *ud)
+{
+    names *x = ud;
+    if (!s->live_version || x->oom)
+        return;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        void *v = realloc(x->v, cap * sizeof *x->v), *m = v ? realloc(x->modified, cap * sizeof *x->modified) : NULL;
+        if (v)
+            x->v = v;
+        if (!v || !m) {
+            x->oom = true;
+            return;
+        }
+        x->modified = m;
+        x->cap = cap;
+    }
+    memcpy(x->v[x->n], s->name, sizeof x->v[x->n]);
+    x->modified[x->n++] = s->modified_ms;
+}
+
+int deploy_config_build_all(deploy_store *s, const char *data_dir, config **out, size_t *count,
+                            int *latest, err *e)
+{
+    names x = {0};
+    *out = NULL;
+    *count = 0;
+    *latest = -1;
+    if (deploy_script_list(s, on_live, &x, e) < 0 || x.oom) {
+        free(x.v);
+        free(x.modified);
+        return x.oom ? err_setf(e, DUR_ENOMEM, "out of memory"), -1 : -1;
+    }
+    config *c = calloc(x.n + 1, sizeof *c);
+    if (!c) {
+        free(x.v);
+        free(x.modified);
+        return err_setf(e, DUR_ENOMEM, "out of memory"), -1;
+    }
+    size_t n = 0;
+    int rc = 0;
+    int64_t best = 0;
+    for (size_t i = 0; i < x.n && rc == 0; i++) {
+        int got = deploy_config_build(s, data_dir, x.v[i], &c[n], e);
+        if (got < 0)
+            rc = -1;
+        else if (got == 1) {
+            if (*latest < 0 || x.modified[i] >= best) {
+                *latest = (int)n;
+                best = x.modified[i];
+            }
+            n++;
+        }
+    }
+    free(x.v);
+    free(x.modified);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++)
+            config_fini(&c[i]);
+        free(c);
+        *latest = -1;
+        return -1;
+    }
+    *out = c;
+    *count = n;
+    return 0;
 }

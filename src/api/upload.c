@@ -3,10 +3,13 @@
  * and bindings (API-33) are checked and applied with the new version in one
  * transaction, so a deploy takes over whole or not at all.
  *
- * Not checked here (yet): that the modules parse and export the classes named —
- * that needs a JS runtime, and the API thread has none; see docs/api.md. */
+ * Before the commit, the modules are loaded once through api_ctx.check (durable
+ * serve loads them in a throw-away runtime, bounded like a request): a module
+ * that does not parse or throws at load, or a Durable Object class that the main
+ * module does not export, refuses the upload and nothing changes. */
 #include "api/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +218,129 @@ static int str_array(upload *u, const cfg_value *step, const char *key, const cf
     return 0;
 }
 
+/* Scripts whose live version binds class `cls` of script `owner` by class name
+ * (a binding by namespace_id follows the namespace wherever it goes). */
+typedef struct binder {
+    deploy_store *store;
+    const char *owner, *cls, *self;
+    char found[600];
+} binder;
+
+typedef struct binder_script {
+    binder *b;
+    const char *script;
+} binder_script;
+
+static int on_bind_check(const deploy_binding *db, void *ud)
+{
+    binder_script *x = ud;
+    if (x->b->found[0] || strcmp(db->type, "durable_object_namespace") != 0)
+        return 0;
+    err pe = {0};
+    cfg_value *v = jsonc_parse("binding", db->json, strlen(db->json), &pe);
+    const char *cls = str_of(v, "class_name"), *sn = str_of(v, "script_name");
+    if (cls && !str_of(v, "namespace_id") && strcmp(cls, x->b->cls) == 0 &&
+        strcmp(sn ? sn : x->script, x->b->owner) == 0)
+        snprintf(x->b->found, sizeof x->b->found, "script '%s' binds it (binding '%s')",
+                 x->script, db->name);
+    cfg_value_free(v);
+    return 0;
+}
+
+static void on_binder_script(const deploy_script_info *si, void *ud)
+{
+    binder *b = ud;
+    if (b->found[0] || !si->live_version || strcmp(si->name, b->self) == 0)
+        return;
+    binder_script x = {b, si->name};
+    err e = {0};
+    if (deploy_binding_each(b->store, si->name, si->live_version, on_bind_check, &x, &e) < 0)
+        snprintf(b->found, sizeof b->found, "the bindings of script '%s' cannot be read: %.300s",
+                 si->name, e.msg);
+}
+
+/* MIG-5: transferred_classes [{from, from_script, to}] moves the namespace of class
+ * `from` of script `from_script` to class `to` of this script; its ids, data and
+ * alarms stay (they are keyed to the namespace's identity). Refused: a source that
+ * is this script (that is renamed_classes), a source without that namespace, a
+ * `to` that has one already, and a source still bound by class name elsewhere
+ * (it would reach nothing after the move). */
+static int apply_transfers(upload *u, const cfg_value *tr)
+{
+    char msg[900];
+    err e = {0};
+    deploy_ns ns, other;
+    if (!tr)
+        return 0;
+    if (tr->type != CFG_ARRAY)
+        return bad(u, 10021, "/metadata/migrations", "migrations: transferred_classes must be "
+                   "an array of {from, from_script, to}");
+    for (size_t i = 0; i < tr->count; i++) {
+        const cfg_value *t = tr->items[i];
+        const char *from = t->type == CFG_TABLE ? str_of(t, "from") : NULL;
+        const char *fs = t->type == CFG_TABLE ? str_of(t, "from_script") : NULL;
+        const char *to = t->type == CFG_TABLE ? str_of(t, "to") : NULL;
+        if (!from || !fs || !to)
+            return bad(u, 10021, "/metadata/migrations", "migrations: transferred_classes must "
+                       "be an array of {from, from_script, to}");
+        if (strcmp(fs, u->script) == 0) {
+            snprintf(msg, sizeof msg, "migrations: cannot transfer class '%s' from script '%s' "
+                     "to itself: use renamed_classes", from, fs);
+            return bad(u, 10061, "/metadata/migrations", msg);
+        }
+        int got = deploy_ns_find(u->a->store, fs, from, &ns, &e);
+        int got_to = got < 0 ? 0 : deploy_ns_find(u->a->store, u->script, to, &other, &e);
+        if (got < 0 || got_to < 0)
+            return api__store_error(u->r, &e), -1;
+        if (!got || got_to) {
+            snprintf(msg, sizeof msg, "migrations: cannot transfer class '%s' of script '%s' to "
+                     "'%s': %s", from, fs, to, !got ? "that script has no namespace for it"
+                     : "this script has a namespace for the target class already");
+            return bad(u, 10061, "/metadata/migrations", msg);
+        }
+        binder b = {.store = u->a->store, .owner = fs, .cls = from, .self = u->script};
+        if (deploy_script_list(u->a->store, on_binder_script, &b, &e) < 0)
+            return api__store_error(u->r, &e), -1;
+        if (b.found[0]) {
+            snprintf(msg, sizeof msg, "migrations: cannot transfer class '%s' of script '%s': "
+                     "%s; deploy it without that binding first (or bind with script_name '%s' "
+                     "and class_name '%s' after the move)", from, fs, b.found, u->script, to);
+            return bad(u, 10061, "/metadata/migrations", msg);
+        }
+        if (deploy_ns_move(u->a->store, ns.id, u->script, to, &e) < 0)
+            return api__store_error(u->r, &e), -1;
+    }
+    return 0;
+}
+
+/* A new class whose identity ("<script>/<class>") a namespace still has (it was
+ * transferred away): the two would share ids and data. 1 (answered), 0, -1. */
+static int identity_taken(upload *u, const char *cls)
+{
+    char ident[DEPLOY_NAME_MAX + 258], msg[900];
+    snprintf(ident, sizeof ident, "%s/%s", u->script, cls);
+    err e = {0};
+    deploy_ns *all = calloc(1000, sizeof *all);
+    size_t n = 0;
+    int64_t total;
+    if (!all)
+        return bad(u, 10021, NULL, "out of memory");
+    if (deploy_ns_list(u->a->store, 0, 1000, all, &n, &total, &e) < 0) {
+        free(all);
+        return api__store_error(u->r, &e), -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].identity, ident) == 0) {
+            snprintf(msg, sizeof msg, "migrations: class '%s' was transferred to script '%s' "
+                     "(namespace %s), which keeps its ids and data; give the new class another "
+                     "name", cls, all[i].script, all[i].id);
+            free(all);
+            return bad(u, 10061, "/metadata/migrations", msg);
+        }
+    free(all);
+    return 0;
+}
+
 /* One migration step (MIG-7 order: deletes, renames, then new classes). */
 static int apply_step(upload *u, const cfg_value *step)
 {
@@ -238,9 +364,6 @@ static int apply_step(upload *u, const cfg_value *step)
         str_array(u, step, "new_classes", &nc) < 0 ||
         str_array(u, step, "new_sqlite_classes", &nsc) < 0)
         return -1;
-    if (cfg_table_get(step, "transferred_classes"))
-        return bad(u, 10061, "/metadata/migrations", "migrations: transferred_classes is not "
-                   "supported by durable serve yet");
     for (size_t i = 0; del && i < del->count; i++) {
         const char *c = del->items[i]->str;
         int got = deploy_ns_find(u->a->store, u->script, c, &ns, &e);
@@ -279,6 +402,8 @@ static int apply_step(upload *u, const cfg_value *step)
         if (deploy_ns_rename(u->a->store, u->script, from, to, &e) < 0)
             return api__store_error(u->r, &e), -1;
     }
+    if (apply_transfers(u, cfg_table_get(step, "transferred_classes")) < 0)
+        return -1;
     for (int pass = 0; pass < 2; pass++) {
         const cfg_value *list = pass ? nsc : nc;
         for (size_t i = 0; list && i < list->count; i++) {
@@ -291,6 +416,8 @@ static int apply_step(upload *u, const cfg_value *step)
                          c, ns.id);
                 return bad(u, 10061, "/metadata/migrations", msg);
             }
+            if (identity_taken(u, c) != 0)
+                return -1;
             char name[400];
             snprintf(name, sizeof name, "%s_%s", u->script, c);
             got = deploy_ns_get_by_name(u->a->store, name, &ns, &e);
@@ -372,6 +499,68 @@ static int check_do_bindings(upload *u)
             return bad(u, 10061, ptr, msg);
         }
     }
+    return 0;
+}
+
+/* API-35: the modules load and export every class that has a namespace of this
+ * script after the migrations (inside the transaction: the store shows them). */
+static int check_load(upload *u, const char *main, bool sw)
+{
+    api_ctx *a = u->a;
+    if (!a->check)
+        return 0;
+    err e = {0};
+    int64_t total = 0;
+    size_t n = 0;
+    deploy_ns *all = calloc(1000, sizeof *all);
+    const char **classes = calloc(1001, sizeof *classes);
+    if (!all || !classes || deploy_ns_list(a->store, 0, 1000, all, &n, &total, &e) < 0) {
+        free(all);
+        free(classes);
+        return e.msg[0] ? (api__store_error(u->r, &e), -1) : bad(u, 10021, NULL, "out of memory");
+    }
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].script, u->script) == 0)
+            classes[nc++] = all[i].class_name;
+    char dir[4096], main_path[4400], msg[1200] = "";
+    int rc = 0, code = 10021;
+    bool made = false;
+    snprintf(dir, sizeof dir, "%s/scripts", a->data_dir);
+    if (fs_mkdir_p(dir, &e) < 0) {
+        rc = -1;
+    } else {
+        snprintf(dir, sizeof dir, "%s/scripts/.check-XXXXXX", a->data_dir);
+        made = mkdtemp(dir) != NULL;
+        if (!made)
+            rc = err_setf(&e, DUR_EINVAL, "cannot make a folder to check the upload in: %s",
+                          strerror(errno));
+    }
+    if (rc == 0 && api__modules_write(dir, u->mods, u->mods_count, &e) < 0)
+        rc = -1;
+    if (rc < 0) {
+        err re = {0};
+        if (made)
+            fs_rm_rf(dir, &re);
+        free(all);
+        free(classes);
+        return bad(u, 10021, NULL, e.msg);
+    }
+    snprintf(main_path, sizeof main_path, "%s/%s", dir, main);
+    const char *date = str_of(u->meta, "compatibility_date");
+    api_check_in in = {
+        .script = u->script, .dir = dir, .main = main_path, .service_worker = sw,
+        .compat_date = date ? date : "2021-11-02", .classes = classes, .classes_count = nc,
+    };
+    rc = a->check(a->check_ud, &in, &code, msg, sizeof msg);
+    err re = {0};
+    if (fs_rm_rf(dir, &re) < 0)
+        log_warn("api: removing %s: %s", dir, re.msg);
+    free(all);
+    free(classes);
+    if (rc < 0)
+        return bad(u, code, code == 10061 ? "/metadata/migrations" : "/metadata/main_module",
+                   msg);
     return 0;
 }
 
@@ -494,7 +683,8 @@ static int upload_commit(upload *u, const char *main, bool sw, bool live, int64_
             "(deploy=true); stored versions with migrations are not supported yet");
         goto fail;
     }
-    if (apply_migrations(u, &cur, exists == 1) < 0 || check_do_bindings(u) < 0)
+    if (apply_migrations(u, &cur, exists == 1) < 0 || check_do_bindings(u) < 0 ||
+        check_load(u, main, sw) < 0)
         goto fail;
     const char *date = str_of(u->meta, "compatibility_date");
     deploy_binding *kept = NULL;   /* keep_bindings: secrets.c */

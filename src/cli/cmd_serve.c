@@ -1,8 +1,9 @@
 /* cmd_serve.c: `durable serve --data DIR`: the production server (issue 12, first
  * slice). Two listeners:
  *   - Workers (default 127.0.0.1:8787): the shards of server.c, running the live
- *     version of one deployed script (--worker NAME, else the one deployed last);
- *     with nothing deployed, a placeholder answers 503 with a JSON error.
+ *     version of every deployed script; the first label of Host names the script,
+ *     other hosts go to --worker NAME, else the one deployed last; with nothing
+ *     deployed, 503 with a JSON error.
  *   - REST API (default 127.0.0.1:8788): api/routes.c, Cloudflare's paths.
  *
  * The API listener runs on a thread of its own with its own loop, not on a
@@ -12,9 +13,8 @@
  * server_run and is torn down at each restart.
  *
  * A deploy (or delete) bumps a generation counter; the API thread's timer then
- * asks server_run to stop (in-flight requests finish) and the main thread starts
- * the shards again on what the store now says. Between the two the Workers port
- * is briefly closed: new connections are refused for that moment (docs/api.md). */
+ * asks the server to load the store again (server_request_reload), and the
+ * shards swap the new version in without closing the listener (server.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -29,7 +29,9 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/server.h"
+#include "js/rt.h"
 #include "storage/storage.h"
+#include "worker/worker.h"
 #include "version.h"
 
 static void serve_usage(FILE *f)
@@ -45,7 +47,8 @@ static void serve_usage(FILE *f)
             "      --ip ADDR         address of both listeners (default 127.0.0.1)\n"
             "  -p, --port N          Workers listener port (default 8787)\n"
             "      --api-port N      REST API listener port (default 8788)\n"
-            "      --worker NAME     serve this script (default: the one deployed last)\n"
+            "      --worker NAME     the script for hosts that name none (default: the one\n"
+            "                        deployed last); <script>.<domain> names a script\n"
             "      --threads N       shards, 1 to 256 (default: one per core)\n"
             "      --durability MODE power (default): a commit survives power loss;\n"
             "                        process: it survives the process dying\n"
@@ -84,13 +87,14 @@ static void on_change(void *ud, const char *script)
     atomic_fetch_add(&t->want_gen, 1);
 }
 
-/* Every 100 ms: if the store changed since the shards started, ask them to stop
- * (repeated requests while stopping are ignored by server.c). */
+/* Every 100 ms: if the store changed since the shards were given what to serve,
+ * have the server load it again and swap it in (server_request_reload). */
 static void on_tick(uv_timer_t *h)
 {
     api_thread *t = h->data;
-    if (atomic_load(&t->want_gen) != atomic_load(&t->have_gen))
-        server_request_stop();
+    uint64_t want = atomic_load(&t->want_gen);
+    if (want != atomic_load(&t->have_gen) && server_request_reload())
+        atomic_store(&t->have_gen, want);
 }
 
 static void on_api_closed(void *arg)
@@ -147,88 +151,139 @@ static int parse_port(const char *opt, const char *s, int *out)
     return 0;
 }
 
-/* The placeholder Worker: answers 503 with `why` (nothing deployed, or the
- * deployed Worker failed to load). */
-static int placeholder(const char *data, const char *why, config *c, err *e)
+static void check_close_cb(uv_handle_t *h, void *arg)
 {
-    char abs_data[PATH_MAX], dir[PATH_MAX + 32], main[PATH_MAX + 48];
-    if (!realpath(data, abs_data))
-        return err_setf(e, -errno, "%s: %s", data, strerror(errno));
-    snprintf(dir, sizeof dir, "%s/scripts/.placeholder", abs_data);
-    snprintf(main, sizeof main, "%s/index.js", dir);
-    if (fs_mkdir_p(dir, e) < 0)
-        return e->code;
-    FILE *f = fopen(main, "w");
-    if (!f)
-        return err_setf(e, -errno, "%s: %s", main, strerror(errno));
-    fputs("const why = \"", f);
-    for (const char *p = why; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if ((unsigned char)*p < 0x20)
-            fprintf(f, "\\u%04x", (unsigned char)*p);
-        else
-            fputc(*p, f);
-    }
-    fputs("\";\nexport default { fetch() { return new Response(JSON.stringify({ error: why }) + "
-          "\"\\n\", { status: 503, headers: { \"content-type\": \"application/json\" } }); } };\n",
-          f);
-    if (fclose(f) != 0)
-        return err_setf(e, DUR_EINVAL, "%s: cannot write", main);
-    memset(c, 0, sizeof *c);
-    c->name = strdup("(nothing deployed)");
-    c->dir = strdup(dir);
-    c->path = strdup(dir);
-    c->main = strdup(main);
-    c->compatibility_date = strdup("2021-11-02");
-    return c->name && c->dir && c->path && c->main && c->compatibility_date
-               ? 0 : err_setf(e, DUR_ENOMEM, "out of memory");
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
 }
 
-/* Runs the shards until a signal; restarts them whenever the store changed. */
-static int serve_loop(api_thread *t, deploy_store *reader, server_opts *so, const char *data,
-                      const char *worker)
+/* The upload check (api_ctx.check, API-35), on the API thread: the Worker is
+ * loaded in a runtime of its own on a loop of its own that never runs (its timers
+ * never fire), bounded like a request in memory and given CHECK_CPU_MS of CPU
+ * for its top-level code; then the classes are looked up among the main module's
+ * exports. Nothing of it outlives the call. */
+#define CHECK_CPU_MS 1000u
+#define CHECK_MEMORY_BYTES (128u * 1024u * 1024u)
+
+static void strip_dir(char *msg, const char *dir)
 {
-    char why[1200] = "";
-    for (;;) {
-        uint64_t gen = atomic_load(&t->want_gen);
-        config cfg;
-        err e = {0};
-        int got = why[0] ? 0 : deploy_config_build(reader, data, worker, &cfg, &e);
-        if (got < 0) {
-            snprintf(why, sizeof why, "the deployed Worker cannot be served: %s", e.msg);
-            log_error("%s", why);
-            continue;
+    size_t dl = strlen(dir);
+    char *p;
+    while ((p = strstr(msg, dir)) != NULL) {
+        size_t skip = dl + (p[dl] == '/');
+        memmove(p, p + skip, strlen(p + skip) + 1);
+    }
+}
+
+static int check_upload(void *ud, const api_check_in *in, int *code, char *msg, size_t cap)
+{
+    (void)ud;
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        *code = 10021;
+        snprintf(msg, cap, "the upload could not be checked: no event loop");
+        return -1;
+    }
+    config c = {0};
+    c.name = strdup(in->script);
+    c.dir = strdup(in->dir);
+    c.path = strdup(in->dir);
+    c.main = strdup(in->main);
+    c.compatibility_date = strdup(in->compat_date);
+    err e = {0};
+    js_rt_opts ro = {
+        .memory_bytes_max = CHECK_MEMORY_BYTES,
+        .cpu_ms_max = CHECK_CPU_MS,
+        .install = worker_js_install,
+        .module_root = in->dir,
+    };
+    js_rt *rt = NULL;
+    worker *w = NULL;
+    int rc = 0;
+    *code = 10021;
+    if (!c.name || !c.dir || !c.path || !c.main || !c.compatibility_date) {
+        snprintf(msg, cap, "out of memory");
+        rc = -1;
+    } else if (!(rt = js_rt_new(&loop, &ro, &e))) {
+        snprintf(msg, cap, "the upload could not be checked: %s", e.msg);
+        rc = -1;
+    } else {
+        worker_opts wo = {.cfg = &c, .wall_ms_max = CHECK_CPU_MS};
+        w = worker_new(rt, &wo, &e);
+        if (!w) {
+            snprintf(msg, cap, "%s", e.msg);
+            strip_dir(msg, in->dir);
+            if (strstr(msg, "InternalError: interrupted")) {
+                size_t l = strlen(msg);
+                snprintf(msg + l, cap - l, "\n(its top-level code ran past the %u ms of CPU "
+                         "a Worker gets to load)", CHECK_CPU_MS);
+            }
+            rc = -1;
         }
-        if (got == 0) {
-            if (!why[0])
-                snprintf(why, sizeof why, worker ? "script '%s' is not deployed on this server"
-                         : "no Worker is deployed on this server yet: upload one through the "
-                           "REST API (docs/api.md)", worker);
-            if (placeholder(data, why, &cfg, &e) < 0) {
-                fprintf(stderr, "durable serve: %s\n", e.msg);
-                return 1;
+    }
+    if (rc == 0 && in->service_worker && in->classes_count) {
+        *code = 10061;
+        snprintf(msg, cap, "%s is a service-worker script (no `export`), which cannot define "
+                 "the Durable Object class %s: make it an ES module", in->main + strlen(in->dir) + 1,
+                 in->classes[0]);
+        rc = -1;
+    }
+    if (rc == 0 && !in->service_worker) {
+        JSContext *ctx = worker_context(w);
+        JSValue ns = JS_GetPropertyStr(ctx, js_native(ctx), "mainModule");
+        for (size_t i = 0; rc == 0 && i < in->classes_count; i++) {
+            JSValue v = JS_GetPropertyStr(ctx, ns, in->classes[i]);
+            bool ok = JS_IsFunction(ctx, v) && JS_IsConstructor(ctx, v);
+            JS_FreeValue(ctx, v);
+            if (!ok) {
+                *code = 10061;
+                snprintf(msg, cap, "Cannot create binding for class %s that is not exported by "
+                         "the script: the main module %s has no `export class %s`",
+                         in->classes[i], in->main + strlen(in->dir) + 1, in->classes[i]);
+                rc = -1;
             }
         }
-        atomic_store(&t->have_gen, gen);
-        so->cfg = &cfg;
-        int rc = server_run(so, &e);
-        config_fini(&cfg);
-        if (rc == SERVER_STOP_REQUESTED) {
-            why[0] = '\0';
-            continue;
-        }
-        if (rc < 0 && got == 1) {
-            /* The Worker failed to start (e.g. it does not load): serve the
-             * placeholder saying so until the next deploy. */
-            snprintf(why, sizeof why, "the deployed Worker failed to start: %s", e.msg);
-            log_error("%s", why);
-            continue;
-        }
-        if (rc < 0)
-            fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
-        return rc < 0 ? 1 : 0;
+        JS_FreeValue(ctx, ns);
     }
+    worker_free(w);
+    uv_walk(&loop, check_close_cb, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    js_rt_free(rt);
+    uv_loop_close(&loop);
+    config_fini(&c);
+    return rc;
+}
+
+typedef struct serve_ctx {
+    deploy_store *reader;      /* the main thread's connection to the store */
+    const char *data;
+    const char *worker;        /* --worker NAME, or NULL */
+} serve_ctx;
+
+/* server.c's reload: the live version of every deployed script; the default for a
+ * Host that names none is --worker NAME, else the script deployed last. */
+static int load_scripts(void *ud, server_scripts *out, err *e)
+{
+    serve_ctx *x = ud;
+    config *c;
+    size_t n;
+    int latest;
+    if (deploy_config_build_all(x->reader, x->data, &c, &n, &latest, e) < 0)
+        return -1;
+    *out = (server_scripts){.cfgs = c, .count = n, .def = latest};
+    if (x->worker) {
+        out->def = -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(c[i].name, x->worker) == 0)
+                out->def = (int)i;
+        if (out->def < 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "the default, --worker %s, is not deployed", x->worker);
+            out->why_none = strdup(msg);
+        }
+    }
+    return 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -247,7 +302,7 @@ int cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *data = NULL, *ip = "127.0.0.1", *worker = NULL;
+    const char *data = NULL, *ip = "127.0.0.1", *worker_name = NULL;
     int port = 8787, api_port = 8788, threads = 0, c;
     int durability = STORE_DURABILITY_POWER;
     uint32_t idle_ms = 70000;
@@ -265,7 +320,7 @@ int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "durable serve: --worker '%s' is not a script name\n", optarg);
                 return 2;
             }
-            worker = optarg;
+            worker_name = optarg;
             break;
         case O_THREADS: {
             char *end;
@@ -365,9 +420,15 @@ int cmd_serve(int argc, char **argv)
      * 413 from upload.c rather than the listener's own. */
     t->limits.body_bytes_max = 2 * API_UPLOAD_BYTES_MAX;
     t->ctx = (api_ctx){.store = api_store, .data_dir = data,
-                       .upload_bytes_max = API_UPLOAD_BYTES_MAX, .on_change = on_change, .ud = t};
+                       .upload_bytes_max = API_UPLOAD_BYTES_MAX, .on_change = on_change, .ud = t,
+                       .check = check_upload};
+    /* The checks make runtimes on the API thread: the class ids first (main thread). */
+    server_classes_init();
     uv_sem_init(&t->started, 0);
-    uv_thread_create(&t->thread, api_main, t);
+    /* The upload check runs JavaScript on this thread: a shard's stack size. */
+    uv_thread_options_t to = {.flags = UV_THREAD_HAS_STACK_SIZE,
+                              .stack_size = JS_THREAD_STACK_BYTES};
+    uv_thread_create_ex(&t->thread, &to, api_main, t);
     uv_sem_wait(&t->started);
     uv_sem_destroy(&t->started);
     int rc;
@@ -397,7 +458,14 @@ int cmd_serve(int argc, char **argv)
             .data_locked = true,
         };
         h1_limits_default(&so.limits);
-        rc = serve_loop(t, reader, &so, data, worker);
+        serve_ctx sx = {reader, data, worker_name};
+        so.reload = load_scripts;
+        so.reload_ud = &sx;
+        err se = {0};
+        rc = server_run(&so, &se);
+        if (rc < 0)
+            fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, se.msg, C_RESET);
+        rc = rc < 0 ? 1 : 0;
         uv_async_send(&t->stop);
         uv_thread_join(&t->thread);
     }

@@ -9,8 +9,24 @@
 #include "config/config.h"
 #include "net/h1.h"
 
+/* What a multi-script server serves (durable serve): the live version of every
+ * deployed script. */
+typedef struct server_scripts {
+    config *cfgs;               /* count entries, malloc'd; server.c takes them over */
+    size_t count;
+    int def;                    /* the script for a Host that names none; -1: none */
+    char *why_none;             /* the 503 answer when count is 0 or a Host names none and
+                                   there is no default (malloc'd; NULL: a default text) */
+} server_scripts;
+
+/* Fills *out with what to serve now: 0, or <0 with *e (the current version keeps
+ * serving). Called on the main thread at start and after server_request_reload. */
+typedef int (*server_reload_fn)(void *ud, server_scripts *out, err *e);
+
 typedef struct server_opts {
-    const config *cfg;
+    const config *cfg;          /* one script (durable dev); NULL when reload is set */
+    server_reload_fn reload;    /* several scripts, swapped live (durable serve) */
+    void *reload_ud;
     const char *ip;
     int port;                   /* 0 = any free port */
     int threads;                /* shards; 0 = one per core */
@@ -37,6 +53,13 @@ void server_classes_init(void);
  * when a shard could not start (port in use, script failed to load, …), or
  * SERVER_STOP_REQUESTED after server_request_stop. */
 int server_run(const server_opts *opts, err *e);
+
+/* From any thread: makes the running server ask opts->reload for what to serve and
+ * swap it in without closing the listener: new requests get the new version,
+ * requests in flight finish on the old one, and the old version's Durable Objects
+ * are shut down before any object of the new version starts (docs/api.md
+ * "Serving"). Returns false if no server is running. */
+bool server_request_reload(void);
 
 #define SERVER_STOP_REQUESTED 1
 /* From any thread: makes the running server_run stop as on SIGTERM (in-flight

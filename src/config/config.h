@@ -63,6 +63,8 @@ typedef struct config_rename {
 
 typedef struct config_transfer {
     char *from, *from_script, *to;
+    int backend;              /* 0 from a config file; 1 KV, 2 SQLite when durable serve
+                                 rebuilds a namespace it moved (api/materialise.c) */
 } config_transfer;
 
 typedef struct config_migration {

@@ -31,6 +31,7 @@ typedef struct obj_ns {
     char *class_name;
     char *identity;            /* fixed when the namespace was created; survives renames */
     int backend;               /* 1 KV, 2 SQLite */
+    size_t script;             /* the config (script) whose code runs its objects */
     uint8_t key[OBJ_KEY_BYTES];
 } obj_ns;
 
@@ -45,9 +46,14 @@ typedef struct inbox {
 } inbox;
 
 struct obj_registry {
-    const config *cfg;
+    const config *cfg;         /* cfgs[0] */
+    const config *const *cfgs; /* one per script (durable serve runs several) */
+    const config *cfg_one[1];  /* cfgs of a one-script registry points here */
+    size_t cfg_count;
     obj_opts opts;
-    int shard_count;
+    int threads;               /* shard threads; script s owns the inboxes s*threads … */
+    bool lenient;              /* multi-script: bindings are resolved in obj_env_bind_script */
+    int shard_count;           /* inboxes: threads * cfg_count */
     obj_ns *ns;
     size_t ns_count;
     obj_deleted *deleted;      /* classes deleted by migrations, in order */
@@ -92,4 +98,6 @@ int obj_persist_init(obj_registry *r, err *e);
 int obj_ns_dir(const obj_registry *r, const char *identity, char *out, size_t cap);
 int obj_persist_install(JSContext *ctx, JSValueConst native);
 void obj_persist_shard_close(obj_shard *s);
-int obj_shard_of_hex(const obj_registry *r, const char *hex);
+int obj_shard_of_hex(const obj_registry *r, const char *hex);   /* thread: hash % threads */
+/* The inbox of object `hex` of namespace ns (its script's block), or -1. */
+int obj_registry_shard_of(const obj_registry *r, size_t ns, const char *hex);

@@ -46,7 +46,20 @@ typedef struct obj_opts {
  * before shards start. */
 obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int shard_count,
                                const obj_opts *opts, err *e);
+/* Several scripts at once (durable serve): cfgs[s] is script s. The registry has
+ * threads inboxes per script — script s's contexts use shard indexes
+ * s*threads … s*threads+threads-1 (obj_shard_new) — and every namespace belongs to
+ * one script, whose context runs its objects. A Durable Object binding with
+ * script_name reaches the namespace of that script (CFG-11); one that names a
+ * script or class not in the list is left out of env, with a warning.
+ * cfgs must outlive the registry. */
+obj_registry *obj_registry_new_multi(const config *const *cfgs, size_t cfg_count,
+                                     const char *persist_dir, int threads, const obj_opts *opts,
+                                     err *e);
 void obj_registry_free(obj_registry *reg);
+/* Namespaces whose objects script `script` runs, and the class of the k-th. */
+size_t obj_registry_script_ns_count(const obj_registry *reg, size_t script);
+const char *obj_registry_script_ns_class(const obj_registry *reg, size_t script, size_t k);
 size_t obj_registry_ns_count(const obj_registry *reg);
 const char *obj_registry_ns_class(const obj_registry *reg, size_t ns);
 
@@ -71,6 +84,12 @@ int obj_install(JSContext *ctx, JSValueConst native);
 /* Checks, after the main module loaded, that every namespace's class is exported
  * (MIG-10b). `exports` is the module namespace object. */
 int obj_check_exports(const obj_registry *reg, JSContext *ctx, JSValueConst exports, err *e);
+/* The same for the namespaces of script `script` of a multi-script registry. */
+int obj_check_exports_script(const obj_registry *reg, size_t script, JSContext *ctx,
+                             JSValueConst exports, err *e);
 
 /* Makes the binding objects: sets env[binding] for every Durable Object binding. */
 int obj_env_bind(const obj_registry *reg, JSContext *ctx, JSValueConst env, err *e);
+/* The same for script `script` of a multi-script registry. */
+int obj_env_bind_script(const obj_registry *reg, size_t script, JSContext *ctx, JSValueConst env,
+                        err *e);

@@ -294,15 +294,16 @@ int obj_persist_init(obj_registry *r, err *e)
         sqlite3_finalize(st);
         log_info("migration '%s': deleted the data of class %s", d->tag, d->identity);
     }
-    for (size_t m = 0; m < r->cfg->migrations_count && rc == 0; m++) {
-        sqlite3_stmt *st = NULL;
-        sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO migrations_applied VALUES (?1, "
-                               "CAST(unixepoch('subsec') * 1000 AS INTEGER))", -1, &st, NULL);
-        sqlite3_bind_text(st, 1, r->cfg->migrations[m].tag, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = meta_fail(db, path, NULL, e);
-        sqlite3_finalize(st);
-    }
+    for (size_t c = 0; c < r->cfg_count && rc == 0; c++)
+        for (size_t m = 0; m < r->cfgs[c]->migrations_count && rc == 0; m++) {
+            sqlite3_stmt *st = NULL;
+            sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO migrations_applied VALUES (?1, "
+                                   "CAST(unixepoch('subsec') * 1000 AS INTEGER))", -1, &st, NULL);
+            sqlite3_bind_text(st, 1, r->cfgs[c]->migrations[m].tag, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = meta_fail(db, path, NULL, e);
+            sqlite3_finalize(st);
+        }
     sqlite3_close(db);
     return rc;
 }
@@ -316,7 +317,7 @@ int obj_shard_of_hex(const obj_registry *r, const char *hex)
             return -1;
         id.b[i] = (uint8_t)b;
     }
-    return (int)(obj_id_hash(&id) % (uint64_t)r->shard_count);
+    return (int)(obj_id_hash(&id) % (uint64_t)r->threads);
 }
 
 /* ---- natives ---- */
@@ -462,13 +463,15 @@ static JSValue js_alarm_load(JSContext *ctx, JSValueConst this_val, int argc, JS
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *ident = (const char *)sqlite3_column_text(st, 0);
         const char *hex = (const char *)sqlite3_column_text(st, 1);
-        if (!ident || !hex || !hex_ok(hex, strlen(hex)) || obj_shard_of_hex(s->reg, hex) != s->index)
+        if (!ident || !hex || !hex_ok(hex, strlen(hex)))
             continue;
         size_t ns = 0;
         while (ns < s->reg->ns_count && strcmp(s->reg->ns[ns].identity, ident) != 0)
             ns++;
         if (ns == s->reg->ns_count)
             continue;   /* a class no longer configured */
+        if (obj_registry_shard_of(s->reg, ns, hex) != s->index)
+            continue;
         JS_SetPropertyUint32(ctx, out, n++, JS_NewInt32(ctx, (int32_t)ns));
         JS_SetPropertyUint32(ctx, out, n++, JS_NewString(ctx, hex));
         JS_SetPropertyUint32(ctx, out, n++, JS_NewFloat64(ctx, (double)sqlite3_column_int64(st, 2)));

@@ -29,15 +29,16 @@
 
 /* ---- namespaces from the migrations ---- */
 
-static obj_ns *ns_find(obj_registry *r, const char *cls)
+static obj_ns *ns_find(obj_registry *r, size_t script, const char *cls)
 {
     for (size_t i = 0; i < r->ns_count; i++)
-        if (strcmp(r->ns[i].class_name, cls) == 0)
+        if (r->ns[i].script == script && strcmp(r->ns[i].class_name, cls) == 0)
             return &r->ns[i];
     return NULL;
 }
 
-static int ns_add(obj_registry *r, const char *cls, const char *identity, int backend)
+static int ns_add(obj_registry *r, size_t script, const char *cls, const char *identity,
+                  int backend)
 {
     obj_ns *n = realloc(r->ns, (r->ns_count + 1) * sizeof *n);
     if (!n)
@@ -47,6 +48,7 @@ static int ns_add(obj_registry *r, const char *cls, const char *identity, int ba
     x->class_name = strdup(cls);
     x->identity = strdup(identity);
     x->backend = backend;
+    x->script = script;
     if (!x->class_name || !x->identity) {
         free(x->class_name);
         free(x->identity);
@@ -82,15 +84,16 @@ static void ns_remove(obj_registry *r, obj_ns *x)
     r->ns_count--;
 }
 
-/* Replays the migrations in order (MIG-7 order inside one migration) to learn which
- * classes are Durable Objects now and each namespace's identity. */
-static int build_namespaces(obj_registry *r, err *e)
+/* Replays the migrations of script `script` in order (MIG-7 order inside one
+ * migration) to learn which classes are Durable Objects now and each namespace's
+ * identity. */
+static int build_namespaces(obj_registry *r, size_t script, err *e)
 {
-    const config *c = r->cfg;
+    const config *c = r->cfgs[script];
     for (size_t m = 0; m < c->migrations_count; m++) {
         const config_migration *mg = &c->migrations[m];
         for (size_t i = 0; i < mg->deleted_classes_count; i++) {
-            obj_ns *x = ns_find(r, mg->deleted_classes[i]);
+            obj_ns *x = ns_find(r, script, mg->deleted_classes[i]);
             if (!x)
                 return err_setf(e, DUR_EINVAL, "migration '%s': cannot delete class '%s': no "
                                 "earlier migration created it", mg->tag, mg->deleted_classes[i]);
@@ -99,11 +102,11 @@ static int build_namespaces(obj_registry *r, err *e)
             ns_remove(r, x);
         }
         for (size_t i = 0; i < mg->renamed_count; i++) {
-            obj_ns *x = ns_find(r, mg->renamed[i].from);
+            obj_ns *x = ns_find(r, script, mg->renamed[i].from);
             if (!x)
                 return err_setf(e, DUR_EINVAL, "migration '%s': cannot rename class '%s': no "
                                 "earlier migration created it", mg->tag, mg->renamed[i].from);
-            if (ns_find(r, mg->renamed[i].to))
+            if (ns_find(r, script, mg->renamed[i].to))
                 return err_setf(e, DUR_EINVAL, "migration '%s': cannot rename '%s' to '%s': "
                                 "'%s' already has a namespace", mg->tag, mg->renamed[i].from,
                                 mg->renamed[i].to, mg->renamed[i].to);
@@ -113,52 +116,92 @@ static int build_namespaces(obj_registry *r, err *e)
             free(x->class_name);
             x->class_name = nn;
         }
-        if (mg->transferred_count)
+        if (mg->transferred_count && !r->lenient)
             return err_setf(e, DUR_EINVAL, "migration '%s': transferred_classes moves a class "
                             "from another script; durable dev runs one script — use durable "
                             "serve for multi-script deployments", mg->tag);
+        /* durable serve: a namespace moved here keeps the identity it was created
+         * with in the other script, so its ids and data stay (MIG-5). */
+        for (size_t i = 0; i < mg->transferred_count; i++) {
+            const config_transfer *t = &mg->transferred[i];
+            if (ns_find(r, script, t->to))
+                return err_setf(e, DUR_EINVAL, "migration '%s': cannot transfer '%s' to '%s': "
+                                "'%s' already has a namespace", mg->tag, t->from, t->to, t->to);
+            char ident[1024];
+            snprintf(ident, sizeof ident, "%s/%s", t->from_script, t->from);
+            if (ns_add(r, script, t->to, ident, t->backend ? t->backend : 2) < 0)
+                return err_setf(e, DUR_ENOMEM, "out of memory");
+        }
         for (int pass = 0; pass < 2; pass++) {
             char **list = pass ? mg->new_sqlite_classes : mg->new_classes;
             size_t n = pass ? mg->new_sqlite_classes_count : mg->new_classes_count;
             for (size_t i = 0; i < n; i++) {
-                if (ns_find(r, list[i]))
+                if (ns_find(r, script, list[i]))
                     return err_setf(e, DUR_EINVAL, "migration '%s': class '%s' already has a "
                                     "namespace", mg->tag, list[i]);
                 char ident[1024];
                 snprintf(ident, sizeof ident, "%s/%s", c->name, list[i]);
-                if (ns_add(r, list[i], ident, pass ? 2 : 1) < 0)
+                if (ns_add(r, script, list[i], ident, pass ? 2 : 1) < 0)
                     return err_setf(e, DUR_ENOMEM, "out of memory");
             }
         }
     }
-    for (size_t i = 0; i < c->do_bindings_count; i++) {
+    /* Several scripts (durable serve): a binding is resolved when env is made
+     * (obj_env_bind_script), and one that resolves to nothing is left out there. */
+    for (size_t i = 0; !r->lenient && i < c->do_bindings_count; i++) {
         const config_do_binding *b = &c->do_bindings[i];
         if (b->script_name && strcmp(b->script_name, c->name) != 0)
             return err_setf(e, DUR_EINVAL, "binding '%s' names class '%s' of script '%s': "
                             "bindings to another script need a multi-script deployment "
                             "(durable serve); durable dev runs one script", b->name,
                             b->class_name, b->script_name);
-        if (!ns_find(r, b->class_name))
+        if (!ns_find(r, script, b->class_name))
             return err_setf(e, DUR_EINVAL, "Cannot create binding for class '%s' because it is "
                             "not currently configured to implement Durable Objects. Ensure a "
                             "new-class migration has been applied to it: add "
                             "[[migrations]] tag = \"v1\" new_sqlite_classes = [\"%s\"] to the "
                             "configuration (binding '%s')", b->class_name, b->class_name, b->name);
     }
-    for (size_t i = 0; i < r->ns_count; i++)
-        obj_ns_key_derive(r->secret, r->ns[i].identity, strlen(r->ns[i].identity), r->ns[i].key);
     return 0;
 }
+
+static obj_registry *registry_new(const config *const *cfgs, size_t cfg_count,
+                                  const char *persist_dir, int threads, const obj_opts *opts,
+                                  bool lenient, err *e);
 
 obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int shard_count,
                                const obj_opts *opts, err *e)
 {
+    return registry_new(&cfg, 1, persist_dir, shard_count, opts, false, e);
+}
+
+obj_registry *obj_registry_new_multi(const config *const *cfgs, size_t cfg_count,
+                                     const char *persist_dir, int threads, const obj_opts *opts,
+                                     err *e)
+{
+    return registry_new(cfgs, cfg_count, persist_dir, threads, opts, true, e);
+}
+
+static obj_registry *registry_new(const config *const *cfgs, size_t cfg_count,
+                                  const char *persist_dir, int threads, const obj_opts *opts,
+                                  bool lenient, err *e)
+{
+    if (cfg_count == 0 || threads <= 0) {
+        err_setf(e, DUR_EINVAL, "objects: a registry needs a script and a shard");
+        return NULL;
+    }
     obj_registry *r = calloc(1, sizeof *r);
     if (!r) {
         err_setf(e, DUR_ENOMEM, "out of memory");
         return NULL;
     }
-    r->cfg = cfg;
+    r->cfg = cfgs[0];
+    r->cfg_one[0] = cfgs[0];
+    r->cfgs = cfg_count == 1 ? r->cfg_one : cfgs;
+    r->cfg_count = cfg_count;
+    r->threads = threads;
+    r->lenient = lenient;
+    int shard_count = threads * (int)cfg_count;
     r->opts = *opts;
     if (!r->opts.idle_ms)
         r->opts.idle_ms = OBJ_IDLE_MS_DEFAULT;
@@ -179,10 +222,23 @@ obj_registry *obj_registry_new(const config *cfg, const char *persist_dir, int s
     }
     for (int i = 0; i < shard_count; i++)
         mpsc_init(&r->inboxes[i].q);
-    bool need_secret = cfg->migrations_count > 0 || cfg->do_bindings_count > 0;
+    bool need_secret = false;
+    for (size_t i = 0; i < cfg_count; i++)
+        need_secret = need_secret || cfgs[i]->migrations_count > 0 ||
+                      cfgs[i]->do_bindings_count > 0;
     r->persist_dir = strdup(persist_dir);
-    if (!r->persist_dir || (need_secret && obj_secret_load(persist_dir, r->secret, e) < 0) ||
-        build_namespaces(r, e) < 0 || (need_secret && obj_persist_init(r, e) < 0)) {
+    if (!r->persist_dir || (need_secret && obj_secret_load(persist_dir, r->secret, e) < 0)) {
+        obj_registry_free(r);
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg_count; i++)
+        if (build_namespaces(r, i, e) < 0) {
+            obj_registry_free(r);
+            return NULL;
+        }
+    for (size_t i = 0; i < r->ns_count; i++)
+        obj_ns_key_derive(r->secret, r->ns[i].identity, strlen(r->ns[i].identity), r->ns[i].key);
+    if (need_secret && obj_persist_init(r, e) < 0) {
         obj_registry_free(r);
         return NULL;
     }
@@ -221,11 +277,35 @@ const char *obj_registry_ns_class(const obj_registry *r, size_t ns)
     return ns < r->ns_count ? r->ns[ns].class_name : NULL;
 }
 
+size_t obj_registry_script_ns_count(const obj_registry *r, size_t script)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->ns_count; i++)
+        n += r->ns[i].script == script;
+    return n;
+}
+
+const char *obj_registry_script_ns_class(const obj_registry *r, size_t script, size_t k)
+{
+    for (size_t i = 0; i < r->ns_count; i++)
+        if (r->ns[i].script == script && k-- == 0)
+            return r->ns[i].class_name;
+    return NULL;
+}
+
 /* ---- messages ---- */
 
-static int shard_of(const obj_registry *r, const obj_id *id)
+/* An object's inbox: its script's block of inboxes, then hash(id) % threads (so an
+ * id is on the same shard thread whatever the script's place in the list). */
+static int shard_of(const obj_registry *r, uint32_t ns, const obj_id *id)
 {
-    return (int)(obj_id_hash(id) % (uint64_t)r->shard_count);
+    return (int)r->ns[ns].script * r->threads + (int)(obj_id_hash(id) % (uint64_t)r->threads);
+}
+
+int obj_registry_shard_of(const obj_registry *r, size_t ns, const char *hex)
+{
+    int k = obj_shard_of_hex(r, hex);
+    return k < 0 || ns >= r->ns_count ? -1 : (int)r->ns[ns].script * r->threads + k;
 }
 
 void obj__msg_push(obj_registry *r, int shard, obj_msg *m)
@@ -448,7 +528,7 @@ static JSValue target_new(JSContext *ctx, obj_shard *s, uint32_t ns, const obj_i
     }
     t->id = *id;
     t->ns = ns;
-    t->shard = shard_of(s->reg, id);
+    t->shard = shard_of(s->reg, ns, id);
     JS_SetOpaque(v, t);
     return v;
 }
@@ -780,7 +860,15 @@ int obj_install(JSContext *ctx, JSValueConst native)
 
 int obj_check_exports(const obj_registry *r, JSContext *ctx, JSValueConst exports, err *e)
 {
+    return obj_check_exports_script(r, 0, ctx, exports, e);
+}
+
+int obj_check_exports_script(const obj_registry *r, size_t script, JSContext *ctx,
+                             JSValueConst exports, err *e)
+{
     for (size_t i = 0; i < r->ns_count; i++) {
+        if (r->ns[i].script != script)
+            continue;
         JSValue v = JS_GetPropertyStr(ctx, exports, r->ns[i].class_name);
         bool ok = JS_IsFunction(ctx, v) && JS_IsConstructor(ctx, v);
         JS_FreeValue(ctx, v);
@@ -788,14 +876,37 @@ int obj_check_exports(const obj_registry *r, JSContext *ctx, JSValueConst export
             return err_setf(e, DUR_EINVAL, "Cannot create binding for class %s that is not "
                             "exported by the script: add `export class %s …` to %s, or delete "
                             "the class with a deleted_classes migration",
-                            r->ns[i].class_name, r->ns[i].class_name, r->cfg->main);
+                            r->ns[i].class_name, r->ns[i].class_name, r->cfgs[script]->main);
     }
     return 0;
 }
 
 int obj_env_bind(const obj_registry *r, JSContext *ctx, JSValueConst env, err *e)
 {
-    const config *c = r->cfg;
+    return obj_env_bind_script(r, 0, ctx, env, e);
+}
+
+/* The namespace a binding of script `script` names, or r->ns_count. */
+static size_t binding_ns(const obj_registry *r, size_t script, const config_do_binding *b)
+{
+    size_t owner = script;
+    if (b->script_name) {
+        owner = r->cfg_count;
+        for (size_t k = 0; k < r->cfg_count; k++)
+            if (strcmp(r->cfgs[k]->name, b->script_name) == 0)
+                owner = k;
+    }
+    size_t ns = 0;
+    while (ns < r->ns_count &&
+           (r->ns[ns].script != owner || strcmp(r->ns[ns].class_name, b->class_name) != 0))
+        ns++;
+    return ns;
+}
+
+int obj_env_bind_script(const obj_registry *r, size_t script, JSContext *ctx, JSValueConst env,
+                        err *e)
+{
+    const config *c = r->cfgs[script];
     JSValue names = JS_NewArray(ctx);
     for (size_t i = 0; i < r->ns_count; i++)
         JS_SetPropertyUint32(ctx, names, (uint32_t)i, JS_NewString(ctx, r->ns[i].class_name));
@@ -813,9 +924,14 @@ int obj_env_bind(const obj_registry *r, JSContext *ctx, JSValueConst env, err *e
     JSValue make = JS_GetPropertyStr(ctx, js_native(ctx), "objMakeNamespace");
     for (size_t i = 0; i < c->do_bindings_count; i++) {
         const config_do_binding *b = &c->do_bindings[i];
-        size_t ns = 0;
-        while (ns < r->ns_count && strcmp(r->ns[ns].class_name, b->class_name) != 0)
-            ns++;
+        size_t ns = binding_ns(r, script, b);
+        if (ns == r->ns_count) {
+            /* Only with several scripts: one script's registry checked its bindings. */
+            log_warn("script '%s': binding '%s' names class '%s' of script '%s', which has no "
+                     "Durable Object namespace here; env.%s is left undefined", c->name, b->name,
+                     b->class_name, b->script_name ? b->script_name : c->name, b->name);
+            continue;
+        }
         JSValue args[3] = {JS_NewInt32(ctx, (int32_t)ns), JS_NewString(ctx, b->class_name),
                            JS_NewInt32(ctx, r->ns[ns].backend)};
         JSValue v = JS_Call(ctx, make, JS_UNDEFINED, 3, args);

@@ -669,17 +669,19 @@ static int load_main(worker *w, err *e)
         free(src);
         return -1;
     }
-    if (w->opts.objects && obj_env_bind(w->opts.objects, ctx, env, e) < 0) {
+    if (w->opts.objects &&
+        obj_env_bind_script(w->opts.objects, w->opts.script_index, ctx, env, e) < 0) {
         JS_FreeValue(ctx, env);
         JS_FreeValue(ctx, script);
         free(src);
         return -1;
     }
-    if (!is_module && w->opts.objects && obj_registry_ns_count(w->opts.objects) > 0) {
+    if (!is_module && w->opts.objects &&
+        obj_registry_script_ns_count(w->opts.objects, w->opts.script_index) > 0) {
         err_setf(e, DUR_EINVAL, "%s is a service-worker script (no `export`), which cannot "
                  "define Durable Object classes; make it an ES module with `export default "
                  "{ fetch }` and `export class %s`", path,
-                 obj_registry_ns_class(w->opts.objects, 0));
+                 obj_registry_script_ns_class(w->opts.objects, w->opts.script_index, 0));
         JS_FreeValue(ctx, env);
         JS_FreeValue(ctx, script);
         free(src);
@@ -741,7 +743,8 @@ static int load_main(worker *w, err *e)
     JS_DeleteProperty(ctx, global, a, 0);
     JS_FreeAtom(ctx, a);
     JS_FreeValue(ctx, global);
-    if (w->opts.objects && obj_check_exports(w->opts.objects, ctx, ns, e) < 0) {
+    if (w->opts.objects &&
+        obj_check_exports_script(w->opts.objects, w->opts.script_index, ctx, ns, e) < 0) {
         JS_FreeValue(ctx, ns);
         rc = -1;
         goto out;
@@ -774,9 +777,18 @@ static int context_open(worker *w, err *e)
     w->await_body = JS_GetPropertyStr(w->ctx, native, "streamBody");
     if (load_main(w, e) < 0)
         return -1;
-    if (w->opts.obj_shard)
+    if (w->opts.obj_shard && !w->opts.hold_objects)
         obj_shard_start(w->opts.obj_shard);
     return 0;
+}
+
+void worker_objects_release(worker *w)
+{
+    if (!w->opts.hold_objects)
+        return;
+    w->opts.hold_objects = false;
+    if (w->opts.obj_shard && w->ctx)
+        obj_shard_start(w->opts.obj_shard);
 }
 
 static void context_close(worker *w)

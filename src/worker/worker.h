@@ -38,6 +38,9 @@ typedef struct worker_opts {
     int shard_index;
     const obj_registry *objects; /* Durable Object namespaces; NULL if none */
     obj_shard *obj_shard;       /* this shard's inbox; NULL if no objects */
+    size_t script_index;        /* which script of a multi-script registry this is */
+    bool hold_objects;          /* do not deliver to objects until worker_objects_release
+                                   (a redeploy: the old version's instances go first) */
 } worker_opts;
 
 /* Creates the context, builds env, loads and evaluates the main module. On a module
@@ -46,6 +49,9 @@ typedef struct worker_opts {
 worker *worker_new(js_rt *rt, const worker_opts *opts, err *e);
 /* Frees the worker; requests still in flight are answered 503 first. */
 void worker_free(worker *w);
+
+/* Starts delivering calls to this worker's Durable Objects (after hold_objects). */
+void worker_objects_release(worker *w);
 
 /* Runs one request. The response is written to `conn` later or now. */
 void worker_handle(worker *w, h1_conn *conn, const h1_request *req);
