@@ -107,3 +107,9 @@ void api__workers_route(api_ctx *a, api_req *r, char **seg, int n);
 bool api__is_flat_meta(const char *name);   /* "metadata[...]" */
 /* The flattened metadata fields of a form as JSON text (malloc'd), or NULL with *e. */
 char *api__flat_meta_json(const api_part *parts, size_t count, err *e);
+
+/* ---- objects_io.c: one object's data out and in (docs/export.md) ---- */
+/* GET (export) or PUT (import) of …/namespaces/{ns_id}/objects/{hex}/export. */
+void api__object_io(api_ctx *a, api_req *r, const char *ns_id, const char *hex);
+/* GET /accounts. */
+void api__accounts(api_ctx *a, api_req *r);

@@ -671,7 +671,10 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                   (n == 5 && strcmp(seg[3], "durable_objects") == 0 &&
                    strcmp(seg[4], "namespaces") == 0) ||
                   (n == 7 && strcmp(seg[3], "durable_objects") == 0 &&
-                   strcmp(seg[4], "namespaces") == 0 && strcmp(seg[6], "objects") == 0));
+                   strcmp(seg[4], "namespaces") == 0 && strcmp(seg[6], "objects") == 0) ||
+                  (n == 9 && strcmp(seg[3], "durable_objects") == 0 &&
+                   strcmp(seg[4], "namespaces") == 0 && strcmp(seg[6], "objects") == 0 &&
+                   strcmp(seg[8], "export") == 0));
     /* Lists wrangler reads and durable has nothing for (clients.md, `delete`). */
     bool empty_list = n >= 4 && strcmp(seg[0], "accounts") == 0 &&
                       ((n == 4 && strcmp(seg[2], "containers") == 0 &&
@@ -680,6 +683,8 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                         strcmp(seg[4], "namespaces") == 0) ||
                        (n == 6 && strcmp(seg[2], "workers") == 0 &&
                         strcmp(seg[3], "tails") == 0 && strcmp(seg[4], "by-consumer") == 0));
+    if (n == 1 && strcmp(seg[0], "accounts") == 0)   /* objects_io.c */
+        return authenticate(a, &r) < 0 ? (void)0 : api__accounts(a, &r);
     if (!known && !empty_list)
         return api__reply_err(&r, 404, 7000, "No route for that URI");
     if (authenticate(a, &r) < 0)
@@ -733,6 +738,8 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
             return ns_create(a, &r);
         return method_not_allowed(&r, "GET or POST");
     }
+    if (n == 9)
+        return api__object_io(a, &r, seg[5], seg[7]);
     if (!is(&r, "GET"))
         return method_not_allowed(&r, "GET");
     objects_list(a, &r, seg[5]);
