@@ -138,11 +138,18 @@ static int authorize(void *ud, int action, const char *a1, const char *a2, const
             if (a2 && strcasecmp(a2, denied_fn[i]) == 0)
                 return SQLITE_DENY;
         return SQLITE_OK;
-    default:
-        if ((a1 && (strncasecmp(a1, "_cf_", 4) == 0 || strncasecmp(a1, "sqlite_", 7) == 0)) ||
-            (a2 && strncasecmp(a2, "_cf_", 4) == 0))
+    default: {
+        /* SQLite's own writes to sqlite_schema and sqlite_sequence come through here
+         * too; the tables that expose the process or raw pages do not. */
+        static const char *const denied_tables[] = {"sqlite_stmt", "dbstat", "sqlite_dbpage",
+                                                    "sqlite_dbdata", "sqlite_dbptr", NULL};
+        for (int i = 0; a1 && denied_tables[i]; i++)
+            if (strcasecmp(a1, denied_tables[i]) == 0)
+                return SQLITE_DENY;
+        if ((a1 && strncasecmp(a1, "_cf_", 4) == 0) || (a2 && strncasecmp(a2, "_cf_", 4) == 0))
             return SQLITE_DENY;
         return SQLITE_OK;
+    }
     }
 }
 
@@ -964,7 +971,7 @@ static int doc_write(io_obj *o, const cfg_value *doc, char *why, size_t cap)
             buf_fini(&q);
             if (rc < 0) {
                 char w[600];
-                snprintf(w, sizeof w, "table '%.100s': %s", get(t, "name", CFG_STRING)->str, why);
+                snprintf(w, sizeof w, "rows of table '%.100s': %s", get(t, "name", CFG_STRING)->str, why);
                 snprintf(why, cap, "%s", w);
                 return -1;
             }

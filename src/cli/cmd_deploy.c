@@ -365,28 +365,45 @@ static int json_strs(buf *b, char **v, size_t n)
     return rc ? rc : buf_append_str(b, "]");
 }
 
+/* One migration step; only the directives it has (the server refuses some it does
+ * not support even when empty). */
 static int step_json(buf *b, const config_migration *m)
 {
-    int rc = buf_append_str(b, "{\"new_classes\":") ?: json_strs(b, m->new_classes, m->new_classes_count);
-    rc = rc ?: buf_append_str(b, ",\"new_sqlite_classes\":")
-            ?: json_strs(b, m->new_sqlite_classes, m->new_sqlite_classes_count);
-    rc = rc ?: buf_append_str(b, ",\"deleted_classes\":")
-            ?: json_strs(b, m->deleted_classes, m->deleted_classes_count);
-    rc = rc ?: buf_append_str(b, ",\"renamed_classes\":[");
-    for (size_t i = 0; i < m->renamed_count && rc == 0; i++) {
-        rc = buf_append_str(b, i ? ",{\"from\":" : "{\"from\":") ?: json_str(b, m->renamed[i].from);
-        rc = rc ?: buf_append_str(b, ",\"to\":") ?: json_str(b, m->renamed[i].to);
-        rc = rc ?: buf_append_str(b, "}");
+    int rc = buf_append_str(b, "{");
+    const char *sep = "";
+    struct { const char *key; char **v; size_t n; } lists[] = {
+        {"new_classes", m->new_classes, m->new_classes_count},
+        {"new_sqlite_classes", m->new_sqlite_classes, m->new_sqlite_classes_count},
+        {"deleted_classes", m->deleted_classes, m->deleted_classes_count},
+    };
+    for (size_t i = 0; i < 3 && rc == 0; i++) {
+        if (!lists[i].n)
+            continue;
+        rc = buf_printf(b, "%s\"%s\":", sep, lists[i].key) ?: json_strs(b, lists[i].v, lists[i].n);
+        sep = ",";
     }
-    rc = rc ?: buf_append_str(b, "],\"transferred_classes\":[");
-    for (size_t i = 0; i < m->transferred_count && rc == 0; i++) {
-        const config_transfer *t = &m->transferred[i];
-        rc = buf_append_str(b, i ? ",{\"from\":" : "{\"from\":") ?: json_str(b, t->from);
-        rc = rc ?: buf_append_str(b, ",\"from_script\":") ?: json_str(b, t->from_script);
-        rc = rc ?: buf_append_str(b, ",\"to\":") ?: json_str(b, t->to);
-        rc = rc ?: buf_append_str(b, "}");
+    if (m->renamed_count && rc == 0) {
+        rc = buf_printf(b, "%s\"renamed_classes\":[", sep);
+        for (size_t i = 0; i < m->renamed_count && rc == 0; i++) {
+            rc = buf_append_str(b, i ? ",{\"from\":" : "{\"from\":") ?: json_str(b, m->renamed[i].from);
+            rc = rc ?: buf_append_str(b, ",\"to\":") ?: json_str(b, m->renamed[i].to);
+            rc = rc ?: buf_append_str(b, "}");
+        }
+        rc = rc ?: buf_append_str(b, "]");
+        sep = ",";
     }
-    return rc ?: buf_append_str(b, "]}");
+    if (m->transferred_count && rc == 0) {
+        rc = buf_printf(b, "%s\"transferred_classes\":[", sep);
+        for (size_t i = 0; i < m->transferred_count && rc == 0; i++) {
+            const config_transfer *t = &m->transferred[i];
+            rc = buf_append_str(b, i ? ",{\"from\":" : "{\"from\":") ?: json_str(b, t->from);
+            rc = rc ?: buf_append_str(b, ",\"from_script\":") ?: json_str(b, t->from_script);
+            rc = rc ?: buf_append_str(b, ",\"to\":") ?: json_str(b, t->to);
+            rc = rc ?: buf_append_str(b, "}");
+        }
+        rc = rc ?: buf_append_str(b, "]");
+    }
+    return rc ?: buf_append_str(b, "}");
 }
 
 static int bindings_json(buf *b, const config *c)

@@ -21,6 +21,7 @@ typedef struct opts {
     const char *server, *token, *account;
     bool replace, json;
     long wait_s;
+    long limit;
     const char *args[2];
     int nargs;
 } opts;
@@ -42,12 +43,14 @@ static void objects_usage(FILE *f)
             "      --wait SECONDS    export/import: how long to wait for an object in use\n"
             "                        (default 60)\n"
             "      --json            lists: print the API's JSON items, one per line\n"
+            "      --limit N         objects list: objects per request, 10 to 10000 (default\n"
+            "                        10000); every page is listed\n"
             "  -h, --help            this help\n");
 }
 
 static int parse_opts(const char *prog, int argc, char **argv, int max_args, opts *o)
 {
-    enum { O_SERVER = 256, O_TOKEN, O_ACCOUNT, O_REPLACE, O_WAIT, O_JSON };
+    enum { O_SERVER = 256, O_TOKEN, O_ACCOUNT, O_REPLACE, O_WAIT, O_JSON, O_LIMIT };
     static const struct option longopts[] = {
         {"server", required_argument, NULL, O_SERVER},
         {"token", required_argument, NULL, O_TOKEN},
@@ -55,11 +58,13 @@ static int parse_opts(const char *prog, int argc, char **argv, int max_args, opt
         {"replace", no_argument, NULL, O_REPLACE},
         {"wait", required_argument, NULL, O_WAIT},
         {"json", no_argument, NULL, O_JSON},
+        {"limit", required_argument, NULL, O_LIMIT},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->wait_s = 60;
+    o->limit = 10000;
     optind = 1;
     opterr = 0;
     int c;
@@ -77,6 +82,17 @@ static int parse_opts(const char *prog, int argc, char **argv, int max_args, opt
             if (errno || !*optarg || *end || o->wait_s < 0 || o->wait_s > 86400) {
                 fprintf(stderr, "%s: --wait expects seconds from 0 to 86400, got '%s'\n", prog,
                         optarg);
+                return -1;
+            }
+            break;
+        }
+        case O_LIMIT: {
+            char *end;
+            errno = 0;
+            o->limit = strtol(optarg, &end, 10);
+            if (errno || !*optarg || *end || o->limit < 10 || o->limit > 10000) {
+                fprintf(stderr, "%s: --limit expects 10 to 10000 objects per request, got '%s'\n",
+                        prog, optarg);
                 return -1;
             }
             break;
@@ -207,7 +223,7 @@ static int objects_list(cli_api *a, const opts *o, const char *prog)
     for (;;) {
         char path[512];
         snprintf(path, sizeof path, "/accounts/%s/workers/durable_objects/namespaces/%s/objects?"
-                 "limit=10000%s%s", a->account, ns, cursor[0] ? "&cursor=" : "", cursor);
+                 "limit=%ld%s%s", a->account, ns, o->limit, cursor[0] ? "&cursor=" : "", cursor);
         cli_resp r;
         if (cli_api_call(a, "GET", path, NULL, NULL, 0, NULL, &r) < 0)
             return 1;
