@@ -1051,6 +1051,15 @@ static void object_import(api_ctx *a, api_req *r, io_obj *o)
         return api__reply_err(r, 400, 10001, "malformed import for object %s, nothing was "
                               "changed: %s", o->hex, why);
     }
+    const cfg_value *sql = cfg_table_get(doc, "sql");
+    const cfg_value *schema = sql ? get(sql, "schema", CFG_ARRAY) : NULL;
+    if (!o->ns.use_sqlite && schema && schema->count) {
+        cfg_value_free(doc);
+        snprintf(r->pointer, sizeof r->pointer, "/sql/schema");
+        return api__reply_err(r, 400, 10001, "malformed import for object %s, nothing was "
+                              "changed: namespace %s (%s) keeps its objects in KV storage, which "
+                              "has no SQL tables", o->hex, o->ns.id, o->ns.name);
+    }
     char replace[8] = "";
     api__query(r, "replace", replace, sizeof replace);
     struct stat st;
@@ -1088,7 +1097,6 @@ static void object_import(api_ctx *a, api_req *r, io_obj *o)
                            o->hex, sqlite3_errstr(rc));
         } else {
             const cfg_value *kv = cfg_table_get(doc, "kv"), *al = cfg_table_get(doc, "alarm");
-            const cfg_value *sql = cfg_table_get(doc, "sql");
             const cfg_value *tables = sql ? get(sql, "tables", CFG_ARRAY) : NULL;
             size_t rows = 0;
             for (size_t i = 0; tables && i < tables->count; i++)

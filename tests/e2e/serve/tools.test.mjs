@@ -345,3 +345,42 @@ test("GET /accounts lists this server's account; it needs a token", async () => 
   assert.equal(n.status, 400);
   assert.equal(n.body.errors[0].code, 6003);
 });
+
+test("objects import into a KV-backed namespace: KV pairs and the alarm, no SQL tables", async () => {
+  const kv = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tools-kv-"));
+  writeProject(kv, {
+    "wrangler.json": JSON.stringify({
+      name: "kvtools", main: "index.mjs", compatibility_date: "2024-05-01",
+      durable_objects: { bindings: [{ name: "KV", class_name: "Kv" }] },
+      migrations: [{ tag: "k1", new_classes: ["Kv"] }],
+    }),
+    "index.mjs": `export class Kv {
+  constructor(state) { this.state = state; }
+  async fetch() { return Response.json({ a: await this.state.storage.get("a") }); }
+}
+export default {
+  async fetch(req, env) {
+    const id = env.KV.idFromName("k");
+    if (new URL(req.url).pathname === "/kvid") return new Response(id.toString());
+    return env.KV.get(id).fetch(req);
+  },
+};
+`,
+  });
+  const d = await run(["deploy"], { cwd: kv });
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /k1: created class Kv \(KV storage\)/);
+  const kvId = (await waitServes(srv, "/kvid", (t) => /^200 [0-9a-f]{64}$/.test(t))).slice(4);
+  const sqlDoc = (await run(["objects", "export", "tools_Store", objectId])).raw;
+  let r = await run(["objects", "import", "kvtools_Kv", kvId], { input: sqlDoc });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error 10001: .*keeps its objects in KV storage, which has no SQL tables/);
+  const doc = JSON.parse(sqlDoc.toString("utf8"));
+  const kvOnly = JSON.stringify({ ...doc, alarm: null, sql: { schema: [], sequences: [], tables: [] } });
+  r = await run(["objects", "import", "kvtools_Kv", kvId], { input: kvOnly });
+  assert.equal(r.code, 0, r.stderr);
+  const back = JSON.parse((await run(["objects", "export", "kvtools_Kv", kvId])).stdout);
+  assert.deepEqual(back.kv, doc.kv);
+  const served = await waitServes(srv, "/", (t) => t.startsWith("200 {"));
+  assert.deepEqual(JSON.parse(served.slice(4)).a.y, [1, 2]);
+});
