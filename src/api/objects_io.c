@@ -105,7 +105,8 @@ static int obj_resolve(api_ctx *a, api_req *r, const char *ns_id, const char *he
         return api__store_error(r, &e), -1;
     obj_ns_key_derive(secret, o->ns.identity, strlen(o->ns.identity), key);
     if (obj_id_parse(key, hex, 64, &id) < 0)
-        return api__reply_err(r, 404, 10001, "object %s is not an id of namespace %s (%s): "
+        return api__reply_err(r, 400, 7003, "Could not route to object %s, perhaps your object "
+                              "identifier is invalid? It is not an id of namespace %s (%s): "
                               "ids come from idFromName, newUniqueId or `durable objects list`",
                               hex, o->ns.id, o->ns.name), -1;
     memcpy(o->hex, hex, 65);
