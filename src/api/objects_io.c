@@ -422,6 +422,39 @@ static int table_columns(io_obj *o, const char *table, buf *cols, buf *list, cha
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* One table of sql.tables: {"name", "columns", "rowid", "rows"}. SQLITE_OK, a
+ * SQLite code, or a negative DUR_ code. */
+static int table_json(io_obj *o, buf *b, const char *table, bool first)
+{
+    buf cols, list, q;
+    buf_init(&cols, 64 * 1024);
+    buf_init(&list, 64 * 1024);
+    buf_init(&q, 128 * 1024);
+    char rowid[8];
+    int rc = table_columns(o, table, &cols, &list, rowid);
+    int out = rc < 0 ? rc : 0;
+    if (rc == SQLITE_OK && out == 0) {
+        out = buf_append_str(b, first ? "{\"name\":" : ",{\"name\":") ?: api__json_cstr(b, table);
+        out = out ?: buf_printf(b, ",\"columns\":%s,\"rowid\":%s,\"rows\":", cols.ptr,
+                                rowid[0] ? "true" : "false");
+        out = out ?: buf_printf(&q, "SELECT %s%s%s FROM ", rowid, rowid[0] && list.len ? "," : "",
+                                list.len ? list.ptr : "");
+        out = out ?: quote_ident(&q, table);
+        if (rowid[0])
+            out = out ?: buf_printf(&q, " ORDER BY %s", rowid);
+        if (out == 0 && !rowid[0] && !list.len)
+            out = buf_append_str(b, "[]");
+        else if (out == 0)
+            rc = rows_json(o, b, q.ptr);
+        out = out ?: (rc < 0 ? rc : 0);
+        out = out ?: buf_append_str(b, "}");
+    }
+    buf_fini(&cols);
+    buf_fini(&list);
+    buf_fini(&q);
+    return out ? out : rc;
+}
+
 /* The schema (ordered by kind, then name, so that an import, which creates them in
  * that order, exports the same), then each table's rows. */
 static int sql_json(io_obj *o, buf *b, char *why, size_t why_cap)
@@ -476,32 +509,8 @@ static int sql_json(io_obj *o, buf *b, char *why, size_t why_cap)
     out = out ?: (rc < 0 ? rc : 0);
     out = out ?: buf_append_str(b, ",\"tables\":[");
     for (size_t i = 0; i < nt && rc == SQLITE_OK && out == 0; i++) {
-        buf cols, list, q;
-        buf_init(&cols, 64 * 1024);
-        buf_init(&list, 64 * 1024);
-        buf_init(&q, 128 * 1024);
-        char rowid[8];
-        rc = table_columns(o, tables[i], &cols, &list, rowid);
+        rc = table_json(o, b, tables[i], i == 0);
         out = rc < 0 ? rc : 0;
-        if (rc == SQLITE_OK && out == 0) {
-            out = buf_append_str(b, i ? ",{\"name\":" : "{\"name\":") ?: api__json_cstr(b, tables[i]);
-            out = out ?: buf_printf(b, ",\"columns\":%s,\"rowid\":%s,\"rows\":", cols.ptr,
-                                    rowid[0] ? "true" : "false");
-            out = out ?: buf_printf(&q, "SELECT %s%s%s FROM ", rowid, rowid[0] && list.len ? "," : "",
-                                    list.len ? list.ptr : "");
-            out = out ?: quote_ident(&q, tables[i]);
-            if (rowid[0])
-                out = out ?: buf_printf(&q, " ORDER BY %s", rowid);
-            if (out == 0 && !rowid[0] && !list.len)
-                out = buf_append_str(b, "[]");
-            else if (out == 0)
-                rc = rows_json(o, b, q.ptr);
-            out = out ?: (rc < 0 ? rc : 0);
-            out = out ?: buf_append_str(b, "}");
-        }
-        buf_fini(&cols);
-        buf_fini(&list);
-        buf_fini(&q);
     }
     for (size_t i = 0; i < nt; i++)
         free(tables[i]);
@@ -691,6 +700,8 @@ static bool reserved(const char *name)
     return strncasecmp(name, "_cf_", 4) == 0 || strncasecmp(name, "sqlite_", 7) == 0;
 }
 
+static int sql_check(const cfg_value *sql, char *ptr, size_t pcap, char *why, size_t cap);
+
 /* Checks the whole document before anything is opened. 0, or -1 with the JSON
  * pointer of the problem in ptr and the problem in why. */
 static int doc_check(const cfg_value *doc, char *ptr, size_t pcap, char *why, size_t cap)
@@ -727,8 +738,16 @@ static int doc_check(const cfg_value *doc, char *ptr, size_t pcap, char *why, si
         sqlval_fini(&v);
     }
     const cfg_value *sql = cfg_table_get(doc, "sql");
-    if (!sql)
-        return 0;
+    if (sql && sql_check(sql, ptr, pcap, why, cap) < 0)
+        return -1;
+    ptr[0] = '\0';
+    return 0;
+}
+
+/* The "sql" member: schema entries, sequences, tables and every value of their
+ * rows. */
+static int sql_check(const cfg_value *sql, char *ptr, size_t pcap, char *why, size_t cap)
+{
     const cfg_value *schema = get(sql, "schema", CFG_ARRAY), *seq = get(sql, "sequences", CFG_ARRAY),
                     *tables = get(sql, "tables", CFG_ARRAY);
     if (sql->type != CFG_TABLE || !schema || !seq || !tables)
@@ -795,7 +814,6 @@ static int doc_check(const cfg_value *doc, char *ptr, size_t pcap, char *why, si
             }
         }
     }
-    ptr[0] = '\0';
     return 0;
 }
 
@@ -1038,6 +1056,32 @@ static void unlink_db(const char *path)
     unlink(p);
 }
 
+/* After the commit: the alarm index, the answer, and the restart of the script's
+ * shards, so that an instance still in memory starts again on the imported data
+ * (and its alarm is scheduled), as after a deploy. */
+static void import_done(api_ctx *a, api_req *r, io_obj *o, const cfg_value *doc, bool replaced)
+{
+    const cfg_value *kv = cfg_table_get(doc, "kv"), *al = cfg_table_get(doc, "alarm");
+    const cfg_value *sql = cfg_table_get(doc, "sql");
+    const cfg_value *tables = sql ? get(sql, "tables", CFG_ARRAY) : NULL;
+    size_t rows = 0;
+    for (size_t i = 0; tables && i < tables->count; i++)
+        rows += get(tables->items[i], "rows", CFG_ARRAY)->count;
+    alarm_index(a, o, al);
+    char res[512];
+    int n = snprintf(res, sizeof res, "{\"id\":\"%s\",\"namespace\":\"%s\",\"replaced\":%s,"
+                     "\"kv_pairs\":%zu,\"tables\":%zu,\"rows\":%zu,\"alarm\":", o->hex, o->ns.id,
+                     replaced ? "true" : "false", kv ? kv->count : 0, tables ? tables->count : 0,
+                     rows);
+    if (al && al->type == CFG_INT)
+        n += snprintf(res + n, sizeof res - (size_t)n, "%lld}", al->i);
+    else
+        n += snprintf(res + n, sizeof res - (size_t)n, "null}");
+    api__reply(r, 200, res, (size_t)n, NULL);
+    if (a->on_change)
+        a->on_change(a->ud, o->ns.script);
+}
+
 static void object_import(api_ctx *a, api_req *r, io_obj *o)
 {
     err e = {0};
@@ -1097,26 +1141,7 @@ static void object_import(api_ctx *a, api_req *r, io_obj *o)
             api__reply_err(r, 500, 10000, "cannot commit the import into object %s: %s",
                            o->hex, sqlite3_errstr(rc));
         } else {
-            const cfg_value *kv = cfg_table_get(doc, "kv"), *al = cfg_table_get(doc, "alarm");
-            const cfg_value *tables = sql ? get(sql, "tables", CFG_ARRAY) : NULL;
-            size_t rows = 0;
-            for (size_t i = 0; tables && i < tables->count; i++)
-                rows += get(tables->items[i], "rows", CFG_ARRAY)->count;
-            alarm_index(a, o, al);
-            char res[512];
-            int n = snprintf(res, sizeof res, "{\"id\":\"%s\",\"namespace\":\"%s\",\"replaced\":%s,"
-                             "\"kv_pairs\":%zu,\"tables\":%zu,\"rows\":%zu,\"alarm\":", o->hex,
-                             o->ns.id, held ? "true" : "false", kv ? kv->count : 0,
-                             tables ? tables->count : 0, rows);
-            if (al && al->type == CFG_INT)
-                n += snprintf(res + n, sizeof res - (size_t)n, "%lld}", al->i);
-            else
-                n += snprintf(res + n, sizeof res - (size_t)n, "null}");
-            api__reply(r, 200, res, (size_t)n, NULL);
-            /* Instances still in memory restart on the imported data (and pick up
-             * its alarm), as after a deploy. */
-            if (a->on_change)
-                a->on_change(a->ud, o->ns.script);
+            import_done(a, r, o, doc, held);
         }
     }
     cfg_value_free(doc);

@@ -302,6 +302,7 @@ static int modules_find(const config *c, scan *s, bool *esm)
         m->content_type = strdup("application/javascript");
         m->data = src;
         m->len = len;
+        s->total = len;
         return m->name && m->content_type ? 0 : -1;
     }
     free(src);
@@ -516,6 +517,61 @@ static void print_namespaces(cli_api *a, const char *name)
     }
 }
 
+/* The metadata part (API-31): the main module, compatibility, bindings, and the
+ * migrations from index `start` on, with `tag` (when has_tag) as their old_tag. */
+static int metadata_json(buf *meta, const config *c, const scan *s, bool esm, size_t start,
+                         bool has_tag, const char *tag)
+{
+    int rc = buf_append_str(meta, esm ? "{\"main_module\":" : "{\"body_part\":")
+                 ?: json_str(meta, s->mods[0].name);
+    rc = rc ?: buf_append_str(meta, ",\"compatibility_date\":") ?: json_str(meta, c->compatibility_date);
+    rc = rc ?: buf_append_str(meta, ",\"compatibility_flags\":")
+            ?: json_strs(meta, c->compatibility_flags, c->compatibility_flags_count);
+    rc = rc ?: buf_append_str(meta, ",\"bindings\":") ?: bindings_json(meta, c);
+    if (start < c->migrations_count) {
+        rc = rc ?: buf_append_str(meta, ",\"migrations\":{");
+        if (has_tag)
+            rc = rc ?: buf_append_str(meta, "\"old_tag\":") ?: json_str(meta, tag)
+                    ?: buf_append_str(meta, ",");
+        rc = rc ?: buf_append_str(meta, "\"new_tag\":")
+                ?: json_str(meta, c->migrations[c->migrations_count - 1].tag);
+        rc = rc ?: buf_append_str(meta, ",\"steps\":[");
+        for (size_t i = start; i < c->migrations_count && rc == 0; i++)
+            rc = (i > start ? buf_append_str(meta, ",") : 0) ?: step_json(meta, &c->migrations[i]);
+        rc = rc ?: buf_append_str(meta, "]}");
+    }
+    rc = rc ?: buf_append_str(meta, "}");
+    return rc;
+}
+
+/* What changed, after the server took the upload. */
+static void print_result(cli_api *a, const config *c, const scan *s, size_t start,
+                         const char *tag, const char *version)
+{
+    printf("Uploaded %s (%zu module%s, %zu bytes):\n", c->name, s->count,
+           s->count == 1 ? "" : "s", s->total);
+    for (size_t i = 0; i < s->count; i++)
+        printf("  %s (%s)\n", s->mods[i].name, s->mods[i].content_type);
+    printf("Deployed %s: version %s\n", c->name, version);
+    if (start < c->migrations_count) {
+        printf("Migrations applied:\n");
+        for (size_t i = start; i < c->migrations_count; i++)
+            print_step(&c->migrations[i]);
+    } else if (c->migrations_count) {
+        printf("No migrations to apply (the server is at tag %s)\n", tag);
+    }
+    if (c->do_bindings_count || c->vars_count)
+        printf("Bindings:\n");
+    for (size_t i = 0; i < c->do_bindings_count; i++)
+        printf("  env.%s (Durable Object namespace: %s%s%s)\n", c->do_bindings[i].name,
+               c->do_bindings[i].class_name, c->do_bindings[i].script_name ? " of " : "",
+               c->do_bindings[i].script_name ? c->do_bindings[i].script_name : "");
+    for (size_t i = 0; i < c->vars_count; i++)
+        if (!(c->var_is_secret && c->var_is_secret[i]))
+            printf("  env.%s (var): %s\n", c->vars[i].name, c->vars[i].value);
+    print_namespaces(a, c->name);
+}
+
 static int upload(cli_api *a, const config *c, const scan *s, bool esm)
 {
     char tag[256] = "";
@@ -535,25 +591,7 @@ static int upload(cli_api *a, const config *c, const scan *s, bool esm)
     }
     buf meta;
     buf_init(&meta, 4u * 1024u * 1024u);
-    int rc = buf_append_str(&meta, esm ? "{\"main_module\":" : "{\"body_part\":")
-                 ?: json_str(&meta, s->mods[0].name);
-    rc = rc ?: buf_append_str(&meta, ",\"compatibility_date\":") ?: json_str(&meta, c->compatibility_date);
-    rc = rc ?: buf_append_str(&meta, ",\"compatibility_flags\":")
-            ?: json_strs(&meta, c->compatibility_flags, c->compatibility_flags_count);
-    rc = rc ?: buf_append_str(&meta, ",\"bindings\":") ?: bindings_json(&meta, c);
-    if (start < c->migrations_count) {
-        rc = rc ?: buf_append_str(&meta, ",\"migrations\":{");
-        if (has_tag)
-            rc = rc ?: buf_append_str(&meta, "\"old_tag\":") ?: json_str(&meta, tag)
-                    ?: buf_append_str(&meta, ",");
-        rc = rc ?: buf_append_str(&meta, "\"new_tag\":")
-                ?: json_str(&meta, c->migrations[c->migrations_count - 1].tag);
-        rc = rc ?: buf_append_str(&meta, ",\"steps\":[");
-        for (size_t i = start; i < c->migrations_count && rc == 0; i++)
-            rc = (i > start ? buf_append_str(&meta, ",") : 0) ?: step_json(&meta, &c->migrations[i]);
-        rc = rc ?: buf_append_str(&meta, "]}");
-    }
-    rc = rc ?: buf_append_str(&meta, "}");
+    int rc = metadata_json(&meta, c, s, esm, start, has_tag, tag);
     if (rc) {
         fprintf(stderr, "%s: out of memory\n", a->prog);
         buf_fini(&meta);
@@ -586,29 +624,8 @@ static int upload(cli_api *a, const config *c, const scan *s, bool esm)
         const cfg_value *etag = res && res->type == CFG_TABLE ? cfg_table_get(res, "etag") : NULL;
         if (v) {
             out = 0;
-            printf("Uploaded %s (%zu module%s, %zu bytes):\n", c->name, s->count,
-                   s->count == 1 ? "" : "s", s->total);
-            for (size_t i = 0; i < s->count; i++)
-                printf("  %s (%s)\n", s->mods[i].name, s->mods[i].content_type);
-            printf("Deployed %s: version %s\n", c->name,
-                   etag && etag->type == CFG_STRING ? etag->str : "(unknown)");
-            if (start < c->migrations_count) {
-                printf("Migrations applied:\n");
-                for (size_t i = start; i < c->migrations_count; i++)
-                    print_step(&c->migrations[i]);
-            } else if (c->migrations_count) {
-                printf("No migrations to apply (the server is at tag %s)\n", tag);
-            }
-            if (c->do_bindings_count || c->vars_count)
-                printf("Bindings:\n");
-            for (size_t i = 0; i < c->do_bindings_count; i++)
-                printf("  env.%s (Durable Object namespace: %s%s%s)\n", c->do_bindings[i].name,
-                       c->do_bindings[i].class_name, c->do_bindings[i].script_name ? " of " : "",
-                       c->do_bindings[i].script_name ? c->do_bindings[i].script_name : "");
-            for (size_t i = 0; i < c->vars_count; i++)
-                if (!(c->var_is_secret && c->var_is_secret[i]))
-                    printf("  env.%s (var): %s\n", c->vars[i].name, c->vars[i].value);
-            print_namespaces(a, c->name);
+            print_result(a, c, s, start, tag, etag && etag->type == CFG_STRING ? etag->str
+                                                                               : "(unknown)");
         }
         cfg_value_free(v);
     }
