@@ -248,21 +248,18 @@ static JSModuleDef *load(JSContext *ctx, const char *abs, void *opaque)
     return def;
 }
 
-/* CFG-6, as worker.c decides it: `export` or `import` at the start of a line. */
-static bool looks_like_module(const char *src, size_t len)
+/* CFG-6, as worker.c decides it: a module when the source has an import or export
+ * statement anywhere, which is when it does not compile as a script. */
+static bool is_module(JSContext *ctx, const char *src, size_t len, const char *path)
 {
     if (JS_DetectModule(src, len))
         return true;
-    for (size_t i = 0; i < len;) {
-        while (i < len && (src[i] == ' ' || src[i] == '\t'))
-            i++;
-        if (len - i >= 7 && (memcmp(src + i, "export", 6) == 0 || memcmp(src + i, "import", 6) == 0) &&
-            strchr(" {*\"'", src[i + 6]))
-            return true;
-        while (i < len && src[i] != '\n')
-            i++;
-        i++;
+    JSValue v = JS_Eval(ctx, src, len, path, JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+    if (JS_IsException(v)) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        return true;
     }
+    JS_FreeValue(ctx, v);
     return false;
 }
 
@@ -291,12 +288,21 @@ static int modules_find(const config *c, scan *s, bool *esm)
     if (has_suffix(c->main, ".ts") || has_suffix(c->main, ".tsx"))
         return snprintf(s->why, sizeof s->why, "main %s is TypeScript: build it into JavaScript "
                         "first and point main at the result", c->main), -1;
+    JSRuntime *rt = JS_NewRuntime();
+    JSContext *ctx = rt ? JS_NewContext(rt) : NULL;
+    if (!ctx) {
+        if (rt)
+            JS_FreeRuntime(rt);
+        return snprintf(s->why, sizeof s->why, "out of memory"), -1;
+    }
     size_t len;
     char *src = read_file(c->main, &len, s->why, sizeof s->why);
-    if (!src)
-        return -1;
-    *esm = looks_like_module(src, len);
-    if (!*esm) {   /* a service-worker script imports nothing */
+    *esm = src && is_module(ctx, src, len, c->main);
+    if (!src || !*esm) {   /* a service-worker script imports nothing */
+        JS_FreeContext(ctx);
+        JS_FreeRuntime(rt);
+        if (!src)
+            return -1;
         module *m = &s->mods[s->count++];
         m->name = strdup(c->main + s->root_len + 1);
         m->content_type = strdup("application/javascript");
@@ -306,13 +312,6 @@ static int modules_find(const config *c, scan *s, bool *esm)
         return m->name && m->content_type ? 0 : -1;
     }
     free(src);
-    JSRuntime *rt = JS_NewRuntime();
-    JSContext *ctx = rt ? JS_NewContext(rt) : NULL;
-    if (!ctx) {
-        if (rt)
-            JS_FreeRuntime(rt);
-        return snprintf(s->why, sizeof s->why, "out of memory"), -1;
-    }
     JS_SetModuleLoaderFunc(rt, normalize, load, s);
     JSModuleDef *m = load(ctx, c->main, s);
     int rc = m ? JS_ResolveModule(ctx, JS_MKPTR(JS_TAG_MODULE, m)) : -1;

@@ -384,3 +384,26 @@ export default {
   const served = await waitServes(srv, "/", (t) => t.startsWith("200 {"));
   assert.deepEqual(JSON.parse(served.slice(4)).a.y, [1, 2]);
 });
+
+test("deploy: a service-worker script goes up as one script part; a minified module (export at the end of its line) as a module", async () => {
+  const sw = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tools-sw-"));
+  writeProject(sw, {
+    "wrangler.toml": 'name = "swtools"\nmain = "sw.js"\ncompatibility_date = "2024-05-01"\n',
+    "sw.js": "addEventListener('fetch', (e) => e.respondWith(new Response('sw')));\n",
+  });
+  let r = await run(["deploy"], { cwd: sw });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Uploaded swtools \(1 module, \d+ bytes\):\n  sw\.js \(application\/javascript\)\n/);
+  const src = await call(srv, token, "GET", SCRIPTS + "/swtools");
+  assert.equal(src.body, "addEventListener('fetch', (e) => e.respondWith(new Response('sw')));\n");
+  const min = fs.mkdtempSync(path.join(os.tmpdir(), "durable-tools-min-"));
+  writeProject(min, {
+    "wrangler.toml": 'name = "mintools"\nmain = "m.js"\ncompatibility_date = "2024-05-01"\n',
+    "m.js": "const a={fetch(){return new Response('min'+b)}};import{x as b}from'./x.js';export{a as default}\n",
+    "x.js": "export const x = 1;\n",
+  });
+  r = await run(["deploy"], { cwd: min });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /m\.js \(application\/javascript\+module\)\n  x\.js \(application\/javascript\+module\)/);
+  await waitServes(srv, "/", (t) => t === "200 min1");
+});
