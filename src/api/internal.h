@@ -134,3 +134,7 @@ void api__tails(api_ctx *a, api_req *r, const char *script, const char *id);
 void api__tail_socket(api_ctx *a, api_req *r, const char *id);
 /* /user, /user/tokens/verify, /accounts, /memberships. */
 void api__whoami(api_ctx *a, api_req *r, char **seg, int n);
+
+/* ---- objects_io.c: one object's data out and in (docs/export.md) ---- */
+/* GET (export) or PUT (import) of …/namespaces/{ns_id}/objects/{hex}/export. */
+void api__object_io(api_ctx *a, api_req *r, const char *ns_id, const char *hex);

@@ -692,7 +692,10 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                   (n == 5 && strcmp(seg[3], "durable_objects") == 0 &&
                    strcmp(seg[4], "namespaces") == 0) ||
                   (n == 7 && strcmp(seg[3], "durable_objects") == 0 &&
-                   strcmp(seg[4], "namespaces") == 0 && strcmp(seg[6], "objects") == 0));
+                   strcmp(seg[4], "namespaces") == 0 && strcmp(seg[6], "objects") == 0) ||
+                  (n == 9 && strcmp(seg[3], "durable_objects") == 0 &&
+                   strcmp(seg[4], "namespaces") == 0 && strcmp(seg[6], "objects") == 0 &&
+                   strcmp(seg[8], "export") == 0));
     /* Lists wrangler reads and durable has nothing for (clients.md, `delete`). */
     bool empty_list = n >= 4 && strcmp(seg[0], "accounts") == 0 &&
                       ((n == 4 && strcmp(seg[2], "containers") == 0 &&
@@ -758,6 +761,8 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
             return ns_create(a, &r);
         return method_not_allowed(&r, "GET or POST");
     }
+    if (n == 9)
+        return api__object_io(a, &r, seg[5], seg[7]);
     if (!is(&r, "GET"))
         return method_not_allowed(&r, "GET");
     objects_list(a, &r, seg[5]);

@@ -17,6 +17,9 @@ static void usage(FILE *f)
             "  dev        serve the Worker of ./wrangler.toml (or .json/.jsonc) on 127.0.0.1:8787\n"
             "  serve      the production server: Workers plus the REST API to deploy them\n"
             "  token      create, list or revoke API tokens of `durable serve`\n"
+            "  deploy     upload the Worker of ./wrangler.toml to a `durable serve`\n"
+            "  namespaces list the Durable Object namespaces of a `durable serve`\n"
+            "  objects    list objects; export or import one object's data\n"
             "  version    print the version\n"
             "\n"
             "Options:\n"
@@ -49,6 +52,12 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "token") == 0)
         return cmd_token(argc - 1, argv + 1);
+    if (strcmp(cmd, "deploy") == 0)
+        return cmd_deploy(argc - 1, argv + 1);
+    if (strcmp(cmd, "namespaces") == 0)
+        return cmd_namespaces(argc - 1, argv + 1);
+    if (strcmp(cmd, "objects") == 0)
+        return cmd_objects(argc - 1, argv + 1);
     fprintf(stderr, "durable: unknown %s '%s'; see `durable --help`\n",
             cmd[0] == '-' ? "option" : "command", cmd);
     return 2;

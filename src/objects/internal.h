@@ -86,11 +86,7 @@ int obj__gate_install(JSContext *ctx, JSValueConst native);
 
 /* persist.c: the folder of a namespace's objects, migrations applied to data, the
  * alarm index. */
-/* Reads the id secret from <persist_dir>/durable.sqlite, making the file and a new
- * secret if there is none. Anything in the file that durable did not write (a
- * secret of the wrong type or length, a file that is not a database, a directory)
- * is an error naming the file; so is a missing secret while objects exist. */
-int obj_secret_load(const char *persist_dir, uint8_t out[OBJ_KEY_BYTES], err *e);
+/* obj_secret_load: objects.h (api/objects_io.c checks object ids with it). */
 /* Checks durable.sqlite (refusing a damaged or altered file) and applies the
  * migrations' effect on stored data. Main thread, before shards start. */
 int obj_persist_init(obj_registry *r, err *e);

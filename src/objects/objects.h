@@ -63,6 +63,12 @@ const char *obj_registry_script_ns_class(const obj_registry *reg, size_t script,
 size_t obj_registry_ns_count(const obj_registry *reg);
 const char *obj_registry_ns_class(const obj_registry *reg, size_t ns);
 
+/* Reads the id secret from <persist_dir>/durable.sqlite, making the file and a new
+ * secret if there is none. Anything in the file that durable did not write (a
+ * secret of the wrong type or length, a file that is not a database, a directory)
+ * is an error naming the file; so is a missing secret while objects exist. */
+int obj_secret_load(const char *persist_dir, uint8_t out[OBJ_KEY_BYTES], err *e);
+
 /* Shard side. obj_shard_new runs on the shard's thread: it starts the inbox
  * wake-up and delivers whatever was queued before. */
 obj_shard *obj_shard_new(obj_registry *reg, int index, uv_loop_t *loop, err *e);
