@@ -230,14 +230,12 @@ static JSValue js_aes_ctr(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     size_t n1, n2;
     uint8_t *p1 = JS_GetArrayBuffer(ctx, &n1, ret), *p2 = JS_GetArrayBuffer(ctx, &n2, part2);
     uint8_t *all = p1 && p2 ? malloc(n1 + n2) : NULL;
-    JS_FreeValue(ctx, ret);
-    if (!all) {
-        ret = JS_ThrowOutOfMemory(ctx);
-        goto done;
+    if (all) {
+        memcpy(all, p1, n1);
+        memcpy(all + n1, p2, n2);
     }
-    memcpy(all, p1, n1);
-    memcpy(all + n1, p2, n2);
-    ret = JS_NewArrayBufferCopy(ctx, all, n1 + n2);
+    JS_FreeValue(ctx, ret);
+    ret = all ? JS_NewArrayBufferCopy(ctx, all, n1 + n2) : JS_ThrowOutOfMemory(ctx);
     free(all);
 done:
     JS_FreeValue(ctx, part2);

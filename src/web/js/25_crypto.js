@@ -480,7 +480,6 @@
     } else if (kind === "ec") {
       jwk.kty = "EC";
       jwk.crv = s.curve;
-      if (name === "ECDSA") jwk.alg = ecJwkAlg[s.curve];
       for (const f of ["x", "y", "d"]) if (parts[f]) jwk[f] = b64(parts[f]);
     } else {
       jwk.kty = "OKP";
