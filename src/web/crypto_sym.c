@@ -176,8 +176,9 @@ done:
 /* AES-CTR with WebCrypto's counter: only the rightmost `length_bits` of the
  * counter block count, and they wrap to zero without carrying into the rest.
  * OpenSSL increments all 128 bits, so an input that crosses the wrap is done in
- * two runs, the second from the block with those bits zeroed. The JS side
- * rejects inputs longer than 2^length_bits blocks (the counter would repeat). */
+ * two runs, the second from the block with those bits zeroed. Inputs longer
+ * than 2^length_bits blocks are refused (the counter would repeat; the JS side
+ * says OperationError before calling). */
 static JSValue js_aes_ctr(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     if (argc < 4)
@@ -206,6 +207,11 @@ static JSValue js_aes_ctr(JSContext *ctx, JSValueConst this_val, int argc, JSVal
                                          : (((unsigned __int128)1 << bits) - 1);
     unsigned __int128 left = (mask - (c & mask)) + 1;   /* blocks before the wrap; 0 = 2^128 */
     size_t blocks = (data.n + 15) / 16;
+    if (bits < 64 && (uint64_t)blocks > ((uint64_t)1 << bits)) {
+        ret = JS_ThrowRangeError(ctx, "AES-CTR: %zu blocks would reuse a %d-bit counter", blocks,
+                                 (int)bits);
+        goto done;
+    }
     size_t first = data.n;
     if (left != 0 && (unsigned __int128)blocks > left)
         first = (size_t)left * 16;

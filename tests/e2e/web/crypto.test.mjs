@@ -184,6 +184,8 @@ const cases = {
     await t("badCurve", () => subtle.generateKey({ name: "ECDSA", namedCurve: "P-192" }, true, ["sign"]));
     await t("gcmNoIv", () => subtle.encrypt({ name: "AES-GCM" }, aes, new Uint8Array(1)));
     await t("gcmBadTag", () => subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12), tagLength: 100 }, aes, new Uint8Array(1)));
+    await t("ctrWouldRepeat", () => subtle.importKey("raw", new Uint8Array(16), "AES-CTR", false, ["encrypt"])
+      .then((k) => subtle.encrypt({ name: "AES-CTR", counter: new Uint8Array(16), length: 2 }, k, new Uint8Array(65))));
     await t("aesBadLength", () => subtle.generateKey({ name: "AES-GCM", length: 100 }, true, ["encrypt"]));
     await t("hkdfExtractable", () => subtle.importKey("raw", new Uint8Array(4), "HKDF", true, ["deriveBits"]));
     await t("hkdfNoLength", () => subtle.importKey("raw", new Uint8Array(4), "HKDF", false, ["deriveBits"])
@@ -521,7 +523,7 @@ test("errors are DOMExceptions with WebCrypto's names (TypeError for bad argumen
     unknownAlg: "NotSupportedError", wrongUsage: "SyntaxError", emptyUsages: "SyntaxError",
     notPermitted: "InvalidAccessError", notExtractable: "InvalidAccessError", signWithPublic: "InvalidAccessError",
     pkcs8OfPublic: "InvalidAccessError", badSpki: "DataError", rsaAsEc: "DataError", curveMismatch: "DataError",
-    badCurve: "NotSupportedError", gcmNoIv: "TypeError", gcmBadTag: "OperationError", aesBadLength: "OperationError",
+    badCurve: "NotSupportedError", gcmNoIv: "TypeError", gcmBadTag: "OperationError", ctrWouldRepeat: "OperationError", aesBadLength: "OperationError",
     hkdfExtractable: "SyntaxError", hkdfNoLength: "OperationError", pbkdf2Zero: "OperationError", pssNoSalt: "TypeError",
     badExponent: "OperationError", jwkCrv: "DataError", missingArg: "TypeError", ecdhWithEcdsa: "InvalidAccessError",
     ecdsaRawPrivate: "InvalidAccessError",

@@ -122,6 +122,9 @@ static void test_native_checks(void **state)
               "RangeError: AES-CBC: bad key (16 bytes) or IV (8 bytes)");
     WH_EXPECT(h, "const z = (n) => new Uint8Array(n); err(() => N.cryptoAesCtr(z(16), z(16), 0, z(1)))",
               "RangeError: AES-CTR: a counter length of 0 bits");
+    WH_EXPECT(h, "const z = (n) => new Uint8Array(n); err(() => N.cryptoAesCtr(z(16), z(16), 2, z(65)))",
+              "RangeError: AES-CTR: 5 blocks would reuse a 2-bit counter");
+    WH_EXPECT(h, "const z = (n) => new Uint8Array(n); N.cryptoAesCtr(z(16), z(16), 2, z(64)).byteLength", "64");
     WH_EXPECT(h, "const z = (n) => new Uint8Array(n); N.cryptoAesKw(true, z(16), z(12))", "null");
     WH_EXPECT(h, "const z = (n) => new Uint8Array(n); err(() => N.cryptoHkdf('SHA-256', z(1), z(0), z(0), 0))",
               "RangeError: crypto: 0 bytes of key material");
