@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "js/rt.h"
 #include "web/crypto_ossl.h"
 #include "web/web.h"
 
@@ -326,6 +327,23 @@ done:
 
 /* ---- generate, public half, info ---- */
 
+/* RSA key generation is the one long computation here (seconds for 8192 bits,
+ * minutes for 16384): OpenSSL calls this between prime candidates, and a
+ * non-zero answer lets it go on. It stops when the event runs past its CPU budget
+ * or the shard stops, as the JS interrupt handler would. */
+typedef struct keygen_watch {
+    js_rt *rt;       /* NULL in a bare runtime (unit tests): no budget to check */
+    bool stopped;
+} keygen_watch;
+
+static int keygen_progress(EVP_PKEY_CTX *pc)
+{
+    keygen_watch *w = EVP_PKEY_CTX_get_app_data(pc);
+    if (w->rt && js_rt_should_interrupt(w->rt))
+        w->stopped = true;
+    return !w->stopped;
+}
+
 static JSValue js_generate(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char kind[16];
@@ -346,12 +364,19 @@ static JSValue js_generate(JSContext *ctx, JSValueConst this_val, int argc, JSVa
         BIGNUM *bn = e.n <= 8 ? BN_bin2bn(e.p, (int)e.n, NULL) : NULL;
         wcrypto_bytes_fini(ctx, &e);
         EVP_PKEY_CTX *pc = bn ? EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL) : NULL;
+        keygen_watch watch = { .rt = js_rt_of(ctx) };
+        if (pc) {
+            EVP_PKEY_CTX_set_app_data(pc, &watch);
+            EVP_PKEY_CTX_set_cb(pc, keygen_progress);
+        }
         if (!pc || EVP_PKEY_keygen_init(pc) != 1 ||
             EVP_PKEY_CTX_set_rsa_keygen_bits(pc, bits) != 1 ||
             EVP_PKEY_CTX_set1_rsa_keygen_pubexp(pc, bn) != 1 || EVP_PKEY_generate(pc, &pkey) != 1)
             pkey = NULL;
         EVP_PKEY_CTX_free(pc);
         BN_free(bn);
+        if (!pkey && watch.stopped)
+            return JS_ThrowInternalError(ctx, "interrupted");
     } else if (!strcmp(kind, "ec")) {
         char curve[16];
         if (arg_str(ctx, argv[1], curve, sizeof curve) < 0)

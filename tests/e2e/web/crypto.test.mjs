@@ -535,3 +535,26 @@ test("errors are DOMExceptions with WebCrypto's names (TypeError for bad argumen
   assert.equal(r.ecdsaWrongSigLength, false);
   assert.deepEqual(r.timingSafeEqual, [true, false]);
 });
+
+test("RSA key generation stops at the CPU limit (503), not minutes later; the Worker serves on", async () => {
+  const dir = makeProject({
+    "wrangler.toml": `name = "rsa-limit"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\n`,
+    "index.js": `export default { async fetch(req) {
+      if (new URL(req.url).pathname === "/big") {
+        await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 16384,
+          publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, false, ["sign"]);
+        return new Response("generated");
+      }
+      return new Response("ok");
+    } };`,
+  });
+  const limited = await startDev(dir, ["--cpu-ms", "300"]);
+  try {
+    // Unchecked, a 16384-bit key takes minutes of CPU; the limit stops it.
+    const r = await fetch(limited.url + "/big", { signal: AbortSignal.timeout(60000) });
+    assert.equal(r.status, 503);
+    await r.text();
+    await limited.waitForLog(/GET \/big: the handler ran past the CPU limit of 300 ms/);
+    assert.equal(await (await fetch(limited.url + "/")).text(), "ok");
+  } finally { await limited.stop(); }
+});
