@@ -565,6 +565,7 @@
     return N.cryptoVerify(cAlg(a.name), s.handle, hash, salt, u8(sig), u8(data));
   };
 
+  const PBKDF2_ITERATIONS_MAX = 100000;
   const GCM_TAG_BITS = [32, 64, 96, 104, 112, 120, 128];
   // encrypt (enc) or decrypt with algorithm `a` and key state `s`; data is a bytes triple.
   const cipher = (member, enc, a, s, data) => {
@@ -651,6 +652,9 @@
     } else {
       const iterations = intMember(member, need(member, a, "iterations", "Pbkdf2Params"), "Pbkdf2Params: iterations");
       if (iterations <= 0) throw opFailed(member, "PBKDF2 requires a positive iteration count.");
+      // Cloudflare's bound (the work is one uninterruptible OpenSSL call).
+      if (iterations > PBKDF2_ITERATIONS_MAX)
+        throw fail(member, `PBKDF2 iteration counts above ${PBKDF2_ITERATIONS_MAX} are not supported (requested ${iterations}).`, "NotSupportedError");
       out = N.cryptoPbkdf2(hash, s.bytes, salt, iterations, length / 8);
     }
     if (out === null) throw opFailed(member, `${a.name} derivation failed.`);

@@ -192,6 +192,8 @@ const cases = {
       .then((k) => subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: new Uint8Array(0) }, k, null)));
     await t("pbkdf2Zero", () => subtle.importKey("raw", new Uint8Array(4), "PBKDF2", false, ["deriveBits"])
       .then((k) => subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: new Uint8Array(4), iterations: 0 }, k, 256)));
+    await t("pbkdf2TooMany", () => subtle.importKey("raw", new Uint8Array(4), "PBKDF2", false, ["deriveBits"])
+      .then((k) => subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: new Uint8Array(4), iterations: 100001 }, k, 256)));
     await t("pssNoSalt", () => subtle.generateKey({ name: "RSA-PSS", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])
       .then((p) => subtle.sign({ name: "RSA-PSS" }, p.privateKey, new Uint8Array(1))));
     await t("badExponent", () => subtle.generateKey({ name: "RSA-OAEP", modulusLength: 1024, publicExponent: new Uint8Array([5]), hash: "SHA-256" }, true, ["encrypt"]));
@@ -524,7 +526,7 @@ test("errors are DOMExceptions with WebCrypto's names (TypeError for bad argumen
     notPermitted: "InvalidAccessError", notExtractable: "InvalidAccessError", signWithPublic: "InvalidAccessError",
     pkcs8OfPublic: "InvalidAccessError", badSpki: "DataError", rsaAsEc: "DataError", curveMismatch: "DataError",
     badCurve: "NotSupportedError", gcmNoIv: "TypeError", gcmBadTag: "OperationError", ctrWouldRepeat: "OperationError", aesBadLength: "OperationError",
-    hkdfExtractable: "SyntaxError", hkdfNoLength: "OperationError", pbkdf2Zero: "OperationError", pssNoSalt: "TypeError",
+    hkdfExtractable: "SyntaxError", hkdfNoLength: "OperationError", pbkdf2Zero: "OperationError", pbkdf2TooMany: "NotSupportedError", pssNoSalt: "TypeError",
     badExponent: "OperationError", jwkCrv: "DataError", missingArg: "TypeError", ecdhWithEcdsa: "InvalidAccessError",
     ecdsaRawPrivate: "InvalidAccessError",
   });
