@@ -163,7 +163,11 @@ const cases = {
     await w.close();
     const md5 = new crypto.DigestStream({ name: "MD5" });
     await new Response("abc").body.pipeTo(md5);
+    const aborted = new crypto.DigestStream("SHA-1");
+    await aborted.getWriter().abort(new Error("stopped"));
     return { sha256: hex(await s.digest), md5: hex(await md5.digest), isWritable: s instanceof WritableStream,
+      aborted: await outcome(aborted.digest), badChunk: await outcome((async () => {
+        const d = new crypto.DigestStream("SHA-256"); await d.getWriter().write(42); })()),
       bad: await outcome((async () => new crypto.DigestStream("SHA-3"))()) };
   },
   async errors({ rsaSpki }) {
@@ -515,6 +519,8 @@ test("crypto.DigestStream: chunks of every kind, piped bodies, MD5; an unknown h
   assert.equal(r.md5, "900150983cd24fb0d6963f7d28e17f72");
   assert.equal(r.isWritable, true);
   assert.equal(r.bad.error, "NotSupportedError");
+  assert.deepEqual([r.aborted.error, r.aborted.message], ["Error", "stopped"]);
+  assert.equal(r.badChunk.error, "TypeError");
 });
 
 test("errors are DOMExceptions with WebCrypto's names (TypeError for bad arguments)", async () => {
