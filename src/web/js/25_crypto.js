@@ -70,7 +70,8 @@
   const known = ["AES-CBC", "AES-CTR", "AES-GCM", "AES-KW", "ECDH", "ECDSA", "Ed25519", "NODE-ED25519", "X25519",
     "HKDF", "PBKDF2", "RSA-OAEP", "RSA-PSS", "RSASSA-PKCS1-v1_5", "HMAC", "SHA-1", "SHA-256", "SHA-384", "SHA-512",
     "MD5"];
-  const canonical = (name) => known.find((k) => k.toLowerCase() === name.toLowerCase());
+  const canonicalNames = new Map(known.map((k) => [k.toLowerCase(), k]));
+  const canonical = (name) => canonicalNames.get(name.toLowerCase());
   const RSA = ["RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
   const AES = ["AES-CBC", "AES-CTR", "AES-GCM", "AES-KW"];
   const keyAlgs = [...RSA, ...AES, "ECDSA", "ECDH", "Ed25519", "NODE-ED25519", "X25519", "HMAC"];
@@ -683,8 +684,6 @@
     if (!s.extractable) throw fail(member, "key is not extractable", "InvalidAccessError");
     return s.type === "secret" ? exportSecret(member, format, s) : exportAsym(member, format, s);
   };
-  const textEncoder = new TextEncoder();
-  const textDecoder = new TextDecoder();
 
   // ---- SubtleCrypto ----
 
@@ -768,7 +767,7 @@
       const s = keys.get(key);
       if (!s) throw typeErr("wrapKey", "parameter 2 is not of type 'CryptoKey'.");
       let bytes = exportKey("wrapKey", format, s);
-      if (format === "jwk") bytes = textEncoder.encode(JSON.stringify(bytes));
+      if (format === "jwk") bytes = new TextEncoder().encode(JSON.stringify(bytes));
       const src = bufferSource(bytes);
       return cipher("wrapKey", true, a, w, src);
     }
@@ -783,7 +782,7 @@
       let keyData = bytes;
       if (format === "jwk") {
         try {
-          keyData = JSON.parse(textDecoder.decode(bytes));
+          keyData = JSON.parse(new TextDecoder().decode(bytes));
         } catch {
           throw fail("unwrapKey", "The unwrapped key is not valid JSON.", "DataError");
         }
