@@ -9,41 +9,187 @@
  *   N.cryptoDigest(hash, ab, off, len) -> ArrayBuffer
  *   N.cryptoHmac(hash, kab, koff, klen, dab, doff, dlen) -> ArrayBuffer
  *   N.cryptoEqual(aab, aoff, alen, bab, boff, blen) -> bool   (constant time)
- * `hash` is one of "SHA-1", "SHA-256", "SHA-384", "SHA-512" (already normalized).
+ *   N.cryptoDigestNew(hash) -> box; cryptoDigestUpdate(box, bytes); cryptoDigestFinal(box)
+ * `hash` is one of "SHA-1", "SHA-256", "SHA-384", "SHA-512", "MD5" (already
+ * normalized). The other algorithms are in crypto_sym.c (AES, PBKDF2, HKDF) and
+ * crypto_pkey.c (RSA, EC, Ed25519, X25519); crypto_ossl.h is the C interface.
  * Sizes are bounded by the ArrayBuffers they come from (2 GB in QuickJS). */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "js/bytes.h"
+#include "web/crypto_ossl.h"
 #include "web/web.h"
 
 /* getRandomValues' quota (WebCrypto): checked in JS, re-checked here. */
 #define RANDOM_BYTES_MAX 65536
 
 
-/* The digest for a normalized WebCrypto hash name, or NULL (TypeError thrown). */
-static const EVP_MD *hash_md(JSContext *ctx, JSValueConst name_v)
+const EVP_MD *wcrypto_md(const char *name)
+{
+    if (!strcmp(name, "SHA-1"))
+        return EVP_sha1();
+    if (!strcmp(name, "SHA-256"))
+        return EVP_sha256();
+    if (!strcmp(name, "SHA-384"))
+        return EVP_sha384();
+    if (!strcmp(name, "SHA-512"))
+        return EVP_sha512();
+    if (!strcmp(name, "MD5"))
+        return EVP_md5();
+    return NULL;
+}
+
+const EVP_MD *wcrypto_md_js(JSContext *ctx, JSValueConst name_v)
 {
     const char *name = JS_ToCString(ctx, name_v);
     if (!name)
         return NULL;
-    const EVP_MD *md = NULL;
-    if (!strcmp(name, "SHA-1"))
-        md = EVP_sha1();
-    else if (!strcmp(name, "SHA-256"))
-        md = EVP_sha256();
-    else if (!strcmp(name, "SHA-384"))
-        md = EVP_sha384();
-    else if (!strcmp(name, "SHA-512"))
-        md = EVP_sha512();
-    else
+    const EVP_MD *md = wcrypto_md(name);
+    if (!md)
         JS_ThrowTypeError(ctx, "crypto: unsupported hash '%s'", name);
     JS_FreeCString(ctx, name);
     return md;
+}
+
+static const EVP_MD *hash_md(JSContext *ctx, JSValueConst name_v)
+{
+    return wcrypto_md_js(ctx, name_v);
+}
+
+int wcrypto_bytes_get(JSContext *ctx, JSValueConst v, wcrypto_bytes *b)
+{
+    b->p = js_bytes_of(ctx, v, &b->n, &b->hold);
+    return b->p ? 0 : -1;
+}
+
+void wcrypto_bytes_fini(JSContext *ctx, wcrypto_bytes *b)
+{
+    JS_FreeValue(ctx, b->hold);
+    b->hold = JS_UNDEFINED;
+}
+
+/* ---- boxes: native objects held by an ArrayBuffer (see crypto_ossl.h) ---- */
+
+enum { BOX_MAGIC = 0x57435259u /* "WCRY" */, BOX_PKEY = 1, BOX_MD_CTX = 2 };
+typedef struct wcrypto_box {
+    uint32_t magic;
+    int kind;
+    bool priv;
+    void *obj;
+} wcrypto_box;
+
+static void box_obj_free(int kind, void *obj)
+{
+    if (kind == BOX_PKEY)
+        EVP_PKEY_free(obj);
+    else if (kind == BOX_MD_CTX)
+        EVP_MD_CTX_free(obj);
+}
+
+static void box_free(JSRuntime *rt, void *opaque, void *ptr)
+{
+    (void)rt;
+    (void)opaque;
+    wcrypto_box *b = ptr;
+    box_obj_free(b->kind, b->obj);
+    free(b);
+}
+
+/* Takes ownership of `obj` (freed on failure too). */
+static JSValue box_new(JSContext *ctx, int kind, void *obj, bool priv)
+{
+    wcrypto_box *b = malloc(sizeof *b);
+    if (!b) {
+        box_obj_free(kind, obj);
+        return JS_ThrowOutOfMemory(ctx);
+    }
+    *b = (wcrypto_box){ .magic = BOX_MAGIC, .kind = kind, .priv = priv, .obj = obj };
+    JSValue v = JS_NewArrayBuffer(ctx, (uint8_t *)b, sizeof *b, box_free, NULL, false);
+    /* On failure QuickJS 2021-03-27 does not call free_func. */
+    if (JS_IsException(v))
+        box_free(NULL, NULL, b);
+    return v;
+}
+
+static wcrypto_box *box_get(JSContext *ctx, JSValueConst v, int kind)
+{
+    size_t n;
+    uint8_t *p = JS_GetArrayBuffer(ctx, &n, v);
+    if (!p)
+        return NULL;
+    wcrypto_box *b = (wcrypto_box *)p;
+    if (n != sizeof *b || b->magic != BOX_MAGIC || b->kind != kind) {
+        JS_ThrowTypeError(ctx, "crypto: not a key handle");
+        return NULL;
+    }
+    return b;
+}
+
+JSValue wcrypto_pkey_box(JSContext *ctx, EVP_PKEY *pkey, bool priv)
+{
+    return box_new(ctx, BOX_PKEY, pkey, priv);
+}
+
+EVP_PKEY *wcrypto_pkey_of(JSContext *ctx, JSValueConst box, bool *priv)
+{
+    wcrypto_box *b = box_get(ctx, box, BOX_PKEY);
+    if (!b)
+        return NULL;
+    if (priv)
+        *priv = b->priv;
+    return b->obj;
+}
+
+/* ---- DigestStream: an incremental digest ---- */
+
+static JSValue js_digest_new(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    const EVP_MD *md = argc > 0 ? hash_md(ctx, argv[0]) : NULL;
+    if (!md)
+        return argc > 0 ? JS_EXCEPTION : JS_ThrowTypeError(ctx, "cryptoDigestNew: a hash is required");
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    if (!mctx || EVP_DigestInit_ex(mctx, md, NULL) != 1) {
+        EVP_MD_CTX_free(mctx);
+        return JS_ThrowInternalError(ctx, "DigestStream: OpenSSL failed");
+    }
+    return box_new(ctx, BOX_MD_CTX, mctx, false);
+}
+
+static JSValue js_digest_update(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    if (argc < 2)
+        return JS_ThrowTypeError(ctx, "cryptoDigestUpdate: 2 arguments required");
+    wcrypto_box *b = box_get(ctx, argv[0], BOX_MD_CTX);
+    if (!b)
+        return JS_EXCEPTION;
+    wcrypto_bytes d;
+    if (wcrypto_bytes_get(ctx, argv[1], &d) < 0)
+        return JS_EXCEPTION;
+    int ok = EVP_DigestUpdate(b->obj, d.p, d.n);
+    wcrypto_bytes_fini(ctx, &d);
+    if (ok != 1)
+        return JS_ThrowInternalError(ctx, "DigestStream: OpenSSL failed");
+    return JS_UNDEFINED;
+}
+
+static JSValue js_digest_final(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    if (argc < 1)
+        return JS_ThrowTypeError(ctx, "cryptoDigestFinal: 1 argument required");
+    wcrypto_box *b = box_get(ctx, argv[0], BOX_MD_CTX);
+    if (!b)
+        return JS_EXCEPTION;
+    uint8_t out[EVP_MAX_MD_SIZE];
+    unsigned int out_len = 0;
+    if (EVP_DigestFinal_ex(b->obj, out, &out_len) != 1)
+        return JS_ThrowInternalError(ctx, "DigestStream: OpenSSL failed");
+    return JS_NewArrayBufferCopy(ctx, out, out_len);
 }
 
 static JSValue js_random_fill(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -143,11 +289,16 @@ static const JSCFunctionListEntry crypto_natives[] = {
     JS_CFUNC_DEF("cryptoDigest", 4, js_digest),
     JS_CFUNC_DEF("cryptoHmac", 7, js_hmac),
     JS_CFUNC_DEF("cryptoEqual", 6, js_equal),
+    JS_CFUNC_DEF("cryptoDigestNew", 1, js_digest_new),
+    JS_CFUNC_DEF("cryptoDigestUpdate", 2, js_digest_update),
+    JS_CFUNC_DEF("cryptoDigestFinal", 1, js_digest_final),
 };
 
 int web_crypto_install(JSContext *ctx, JSValueConst native)
 {
     JS_SetPropertyFunctionList(ctx, native, crypto_natives,
                                sizeof crypto_natives / sizeof crypto_natives[0]);
+    if (web_crypto_sym_install(ctx, native) < 0 || web_crypto_pkey_install(ctx, native) < 0)
+        return -1;
     return 0;
 }

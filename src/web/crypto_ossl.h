@@ -1,0 +1,48 @@
+/* crypto_ossl.h: the OpenSSL primitives behind WebCrypto (crypto.c, crypto_sym.c,
+ * crypto_pkey.c), for any layer that needs the same bytes (node:crypto).
+ *
+ * Native objects (an EVP_PKEY, an EVP_MD_CTX) reach JS as an opaque "box": a
+ * small ArrayBuffer whose bytes are a wcrypto_box and whose free function frees
+ * the object when the GC collects it. This needs no JSClassID (web/ registers
+ * none, see web.h), and the box never reaches user code: 25_crypto.js keeps it
+ * in the private state of a CryptoKey. */
+#pragma once
+#include <openssl/evp.h>
+#include <quickjs.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The digest for a WebCrypto hash name ("SHA-1", "SHA-256", "SHA-384",
+ * "SHA-512", "MD5"; exact case), or NULL. */
+const EVP_MD *wcrypto_md(const char *name);
+/* Same, from a JS string; NULL with a TypeError pending. */
+const EVP_MD *wcrypto_md_js(JSContext *ctx, JSValueConst name_v);
+
+/* Boxes: takes ownership of `pkey` (freed even on failure); `priv` says whether
+ * it holds a private key. Returns a new reference or JS_EXCEPTION. */
+JSValue wcrypto_pkey_box(JSContext *ctx, EVP_PKEY *pkey, bool priv);
+/* The key in a box (borrowed: valid while the box is alive), or NULL with a
+ * TypeError pending. *priv (may be NULL) gets whether it is a private key. */
+EVP_PKEY *wcrypto_pkey_of(JSContext *ctx, JSValueConst box, bool *priv);
+
+/* The bytes of a JS ArrayBuffer or view; free with wcrypto_bytes_fini. */
+typedef struct wcrypto_bytes {
+    const uint8_t *p;
+    size_t n;
+    JSValue hold;
+} wcrypto_bytes;
+int wcrypto_bytes_get(JSContext *ctx, JSValueConst v, wcrypto_bytes *b);
+void wcrypto_bytes_fini(JSContext *ctx, wcrypto_bytes *b);
+
+/* One-shot primitives on plain bytes. Return 0, or -1 when OpenSSL refuses
+ * (the caller reports OperationError). */
+int wcrypto_pbkdf2(const EVP_MD *md, const uint8_t *pass, size_t pass_len, const uint8_t *salt,
+                   size_t salt_len, uint32_t iterations, uint8_t *out, size_t out_len);
+int wcrypto_hkdf(const EVP_MD *md, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
+                 size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out,
+                 size_t out_len);
+
+/* Installs of the natives of each file (called by web_crypto_install). */
+int web_crypto_sym_install(JSContext *ctx, JSValueConst native);
+int web_crypto_pkey_install(JSContext *ctx, JSValueConst native);
