@@ -1,8 +1,8 @@
 /* client.c: see client.h. One easy handle per request: the CLI commands make a few
  * requests each, so nothing is gained by keeping connections. */
 #include "cli/client.h"
+#include "net/curl_dl.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +68,12 @@ int cli_api_call(cli_api *a, const char *method, const char *path, const char *c
 {
     memset(r, 0, sizeof *r);
     buf_init(&r->body, ANSWER_BYTES_MAX);
+    const char *why = curl_dl_load();
+    if (why) {
+        fprintf(stderr, "%s: talking to the server needs libcurl (%s): %s\n", a->prog,
+                CURL_DL_SONAME, why);
+        return -1;
+    }
     char url[4096], auth[1200], ct[200];
     snprintf(url, sizeof url, "%s%s", a->base, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", a->token);

@@ -21,7 +21,6 @@
  *    printed with their code and message; the exit status is then 1.
  *
  * Secrets from .dev.vars are not uploaded (as wrangler; `durable dev` only). */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -36,6 +35,7 @@
 #include "base/buf.h"
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "net/curl_dl.h"
 
 #define MODULES_MAX 256
 #define MODULE_BYTES_MAX (10u * 1024u * 1024u)    /* the server's upload limit */
@@ -596,6 +596,7 @@ static int upload(cli_api *a, const config *c, const scan *s, bool esm)
         buf_fini(&meta);
         return 1;
     }
+    /* libcurl is loaded: the migration tag was read through cli_api_call. */
     CURL *dummy = curl_easy_init();   /* curl_mime_init wants a handle */
     curl_mime *mime = dummy ? curl_mime_init(dummy) : NULL;
     curl_mimepart *part = mime ? curl_mime_addpart(mime) : NULL;

@@ -10,81 +10,19 @@
  * a handle from its own callbacks, so inside a callback (o->depth > 0) both are
  * only noted, and done once curl has returned.
  *
- * libcurl is loaded with dlopen at the first outbound_new (the first fetch() of a
- * shard), not linked: its dependencies (gnutls through librtmp, krb5, ldap, ssh2,
- * p11-kit...) are ~30 libraries whose loading and constructors cost every process
- * ~4.3 MiB of resident memory at start, fetch or no fetch. If it cannot be loaded,
- * outbound_new fails with dlopen's message (fetch() rejects with it). */
+ * libcurl is loaded at the first outbound_new (the first fetch() of a shard), not
+ * linked (net/curl_dl.h says why). If it cannot be loaded, outbound_new fails with
+ * dlopen's message (fetch() rejects with it). */
 #include "net/outbound.h"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
+#include "net/curl_dl.h"
 
-#define CURL_SONAME "libcurl.so.4"
-
-#define CURL_FNS(X)                                                                        \
-    X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_setopt)         \
-    X(curl_easy_getinfo) X(curl_easy_pause) X(curl_easy_strerror) X(curl_free)             \
-    X(curl_multi_init) X(curl_multi_cleanup) X(curl_multi_setopt) X(curl_multi_assign)     \
-    X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_info_read)           \
-    X(curl_multi_socket_action) X(curl_slist_append) X(curl_slist_free_all) X(curl_url)    \
-    X(curl_url_cleanup) X(curl_url_get) X(curl_url_set)
-
-#define CURL_FN_PTR(f) static __typeof__(f) *p_##f;
-CURL_FNS(CURL_FN_PTR)
-#undef CURL_FN_PTR
-
-static char curl_load_error[256]; /* empty once loaded */
-
-static void curl_load(void)
-{
-    void *h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(curl_load_error, sizeof curl_load_error, "%s", dlerror());
-        return;
-    }
-#define CURL_FN_LOAD(f)                                                                    \
-    if (!(*(void **)&p_##f = dlsym(h, #f))) {                                              \
-        snprintf(curl_load_error, sizeof curl_load_error, "%s: no %s", CURL_SONAME, #f);   \
-        return;                                                                            \
-    }
-    CURL_FNS(CURL_FN_LOAD)
-#undef CURL_FN_LOAD
-    p_curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* From here on every curl_* call goes through the loaded pointers (curl.h defines
- * some of these names as checking macros; they are replaced). */
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
-#undef curl_multi_setopt
-#define curl_easy_init p_curl_easy_init
-#define curl_easy_cleanup p_curl_easy_cleanup
-#define curl_easy_setopt p_curl_easy_setopt
-#define curl_easy_getinfo p_curl_easy_getinfo
-#define curl_easy_pause p_curl_easy_pause
-#define curl_easy_strerror p_curl_easy_strerror
-#define curl_free p_curl_free
-#define curl_multi_init p_curl_multi_init
-#define curl_multi_cleanup p_curl_multi_cleanup
-#define curl_multi_setopt p_curl_multi_setopt
-#define curl_multi_assign p_curl_multi_assign
-#define curl_multi_add_handle p_curl_multi_add_handle
-#define curl_multi_remove_handle p_curl_multi_remove_handle
-#define curl_multi_info_read p_curl_multi_info_read
-#define curl_multi_socket_action p_curl_multi_socket_action
-#define curl_slist_append p_curl_slist_append
-#define curl_slist_free_all p_curl_slist_free_all
-#define curl_url p_curl_url
-#define curl_url_cleanup p_curl_url_cleanup
-#define curl_url_get p_curl_url_get
-#define curl_url_set p_curl_url_set
 
 #define HEAD_BYTES_MAX (256u * 1024u)
 
@@ -753,11 +691,10 @@ static int on_timer_set(CURLM *multi, long ms, void *userp)
 
 int outbound_new(uv_loop_t *loop, void (*after)(void *ud), void *ud, outbound **out, err *e)
 {
-    static uv_once_t once = UV_ONCE_INIT;
-    uv_once(&once, curl_load);
-    if (curl_load_error[0])
-        return err_setf(e, DUR_ENOTFOUND, "outbound requests need libcurl (%s): %s", CURL_SONAME,
-                        curl_load_error);
+    const char *why = curl_dl_load();
+    if (why)
+        return err_setf(e, DUR_ENOTFOUND, "outbound requests need libcurl (%s): %s", CURL_DL_SONAME,
+                        why);
     outbound *o = calloc(1, sizeof *o);
     if (!o)
         return err_setf(e, DUR_ENOMEM, "out of memory");
