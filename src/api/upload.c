@@ -102,7 +102,11 @@ static int read_modules(upload *u, const char *main, bool sw)
         api_part *p = &u->parts[i];
         if (strcmp(p->name, "metadata") == 0 || api__is_flat_meta(p->name))
             continue;
-        const char *name = p->filename[0] ? p->filename : p->name;
+        /* A module is named by its filename, else its field name; but body_part
+         * names the field (Cloudflare's service-worker form: -F script=@w.js). */
+        const char *name = sw && strcmp(p->name, main) == 0 ? p->name
+                           : p->filename[0]                 ? p->filename
+                                                            : p->name;
         if (!deploy_module_name_valid(name)) {
             snprintf(msg, sizeof msg, "module name '%.80s' is not a relative path inside the "
                      "Worker (no '..', '.', empty segments, leading '/' or backslashes)", name);

@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import net from "node:net";
+import http from "node:http";
 import { bin } from "../lib.mjs";
 import { makeData, startServe, serveExpectFailure, call, form, COUNTER, waitServes } from "./serve_lib.mjs";
 
@@ -482,4 +483,31 @@ test("after a crash (SIGKILL) and a restart it serves the same deployment", asyn
   await srv.exited;
   srv = await startServe(data, ["--worker", "counter"]);
   assert.equal(await (await fetch(srv.url + "/?name=flow")).text(), "m=4");
+});
+
+// Cloudflare's service-worker upload names the script by its form field
+// (`-F "script=@worker.js;type=application/javascript"` with body_part "script"),
+// whatever the file is called; the field's bindings are globals in the script.
+test("a service-worker script uploaded as curl sends it (body_part names the field, not the filename) serves", async () => {
+  const f = new FormData();
+  f.append("metadata", new Blob([JSON.stringify({ body_part: "script",
+    bindings: [{ type: "plain_text", name: "GREETING", text: "hi" }] })], { type: "application/json" }), "blob");
+  f.append("script", new Blob(["addEventListener('fetch', (e) => e.respondWith(new Response('sw ' + GREETING)));"],
+    { type: "application/javascript" }), "worker-file.js");
+  const r = await call(srv, token, "PUT", S + "/swfield", f);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.result.has_modules, false);
+  // Host's first label names the script (fetch() cannot set Host: node's http can).
+  const get = () => new Promise((resolve, reject) => {
+    const u = new URL(srv.url);
+    http.get({ host: u.hostname, port: u.port, path: "/", headers: { host: "swfield.localhost" } }, (res) => {
+      let b = ""; res.on("data", (d) => { b += d; }); res.on("end", () => resolve(`${res.statusCode} ${b}`));
+    }).on("error", reject);
+  });
+  let last = "";
+  for (let i = 0; i < 300 && last !== "200 sw hi"; i++) {
+    last = await get();
+    if (last !== "200 sw hi") await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(last, "200 sw hi");
 });
