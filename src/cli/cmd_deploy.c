@@ -284,7 +284,7 @@ static int modules_find(const config *c, scan *s, bool *esm)
     project_root(c, s->root, sizeof s->root);
     s->root_len = strlen(s->root);
     if (strncmp(c->main, s->root, s->root_len) != 0 || c->main[s->root_len] != '/')
-        return snprintf(s->why, sizeof s->why, "main %s is not inside %s", c->main, s->root), -1;
+        return snprintf(s->why, sizeof s->why, "main %.480s is not inside %.480s", c->main, s->root), -1;
     if (has_suffix(c->main, ".ts") || has_suffix(c->main, ".tsx"))
         return snprintf(s->why, sizeof s->why, "main %s is TypeScript: build it into JavaScript "
                         "first and point main at the result", c->main), -1;
