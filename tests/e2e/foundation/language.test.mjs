@@ -47,3 +47,48 @@ test("class static blocks: return and arguments are syntax errors", async () => 
     assert.match(r.stderr, /SyntaxError/, body);
   }
 });
+
+test("#x in obj: brand checks for private fields, methods, accessors and statics", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `
+      class A {
+        #f = 1; #m() {} get #g() { return 1; } set #s(v) {} static #sf = 2; static #sm() {}
+        static has(o) { return [#f in o, #m in o, #g in o, #s in o, #sf in o, #sm in o]; }
+        static viaArrow(o) { return (() => #f in o)(); }
+        static precedence(o) { return #f in o === true; }
+      }
+      class B extends A { #b; static hasB(o) { return #b in o; } }
+      let typeError = "";
+      try { A.has(1); } catch (e) { typeError = e.constructor.name; }
+      export default { fetch() {
+        return Response.json({
+          instance: A.has(new A()), plain: A.has({}), klass: A.has(A),
+          proxy: A.has(new Proxy(new A(), {})), arrow: A.viaArrow(new B()),
+          subclass: [B.hasB(new A()), B.hasB(new B())], precedence: A.precedence(new A()), typeError,
+        });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      instance: [true, true, true, true, false, false],
+      plain: [false, false, false, false, false, false],
+      klass: [false, false, false, false, true, true],
+      proxy: [false, false, false, false, false, false],
+      arrow: true, subclass: [false, true], precedence: true, typeError: "TypeError",
+    });
+  } finally { await srv.stop(); }
+});
+
+test("#x in obj: an undeclared private name or '#x' alone is a SyntaxError", async () => {
+  for (const body of ["m(o) { return #nope in o; }", "#x; m(o) { return #x; }", "#x; m(o) { return !#x in o; }"]) {
+    const dir = makeProject({
+      "wrangler.toml": toml,
+      "src/index.js": `class X { ${body} }\nexport default { fetch() { return new Response("x"); } };`,
+    });
+    const r = await runDevExpectFailure(dir);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /SyntaxError/, body);
+  }
+});
