@@ -92,3 +92,33 @@ test("#x in obj: an undeclared private name or '#x' alone is a SyntaxError", asy
     assert.match(r.stderr, /SyntaxError/, body);
   }
 });
+
+test("WeakRef and FinalizationRegistry: deref, register/unregister and their TypeErrors", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `
+      const kind = (f) => { try { f(); return "ok"; } catch (e) { return e.constructor.name; } };
+      export default { fetch() {
+        const o = {}, w = new WeakRef(o), tok = {}, r = new FinalizationRegistry(() => {});
+        class Sub extends WeakRef {}
+        return Response.json({
+          deref: w.deref() === o, sub: new Sub(o).deref() === o, tags: [String(w), String(r)],
+          enumerable: Object.keys(globalThis).filter((k) => k === "WeakRef" || k === "FinalizationRegistry"),
+          weakRefErrors: [kind(() => WeakRef(o)), kind(() => new WeakRef(1)), kind(() => new WeakRef(Symbol.for("r"))),
+            kind(() => WeakRef.prototype.deref.call({})), kind(() => new WeakRef(Symbol("s")))],
+          registryErrors: [kind(() => new FinalizationRegistry()), kind(() => r.register(1, 2)), kind(() => r.register(o, o)),
+            kind(() => r.register(o, 1, "token")), kind(() => r.unregister(5)), kind(() => r.register.call({}, o, 1))],
+          results: [r.register(o, 1), r.register(o, 2, tok), r.register({}, 3, tok), r.unregister(tok), r.unregister(tok), r.unregister({})],
+        });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      deref: true, sub: true, tags: ["[object WeakRef]", "[object FinalizationRegistry]"], enumerable: [],
+      weakRefErrors: ["TypeError", "TypeError", "TypeError", "TypeError", "ok"],
+      registryErrors: ["TypeError", "TypeError", "TypeError", "TypeError", "TypeError", "TypeError"],
+      results: [null, null, null, true, false, false],
+    });
+  } finally { await srv.stop(); }
+});
