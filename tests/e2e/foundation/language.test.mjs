@@ -122,3 +122,32 @@ test("WeakRef and FinalizationRegistry: deref, register/unregister and their Typ
     });
   } finally { await srv.stop(); }
 });
+
+test("RegExp d flag: hasIndices, flags and match.indices with groups", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `
+      export default { fetch() {
+        const m = /a(?<z>z)?(b)(?<c>c)/d.exec("xxabc");
+        const plain = /b/d.exec("ab");
+        let badFlags = "";
+        try { new RegExp("a", "dd"); } catch (e) { badFlags = e.constructor.name; }
+        return Response.json({
+          indices: m.indices, groups: m.indices.groups, zIsUndefined: "z" in m.indices.groups && m.indices.groups.z === undefined,
+          plainGroups: plain.indices.groups === undefined, withoutFlag: /b/.exec("ab").indices === undefined,
+          flags: /x/ygsmid.flags, ctorFlags: new RegExp("a", "gd").flags, hasIndices: [/x/d.hasIndices, /x/.hasIndices],
+          matchAll: [..."a1b2".matchAll(/\\d/dg)].map((x) => x.indices[0]),
+          unicode: /é(.)/du.exec("xé😀").indices, badFlags,
+        });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      indices: [[2, 5], null, [3, 4], [4, 5]], groups: { c: [4, 5] }, zIsUndefined: true,
+      plainGroups: true, withoutFlag: true,
+      flags: "dgimsy", ctorFlags: "dg", hasIndices: [true, false],
+      matchAll: [[1, 2], [3, 4]], unicode: [[1, 4], [2, 4]], badFlags: "SyntaxError",
+    });
+  } finally { await srv.stop(); }
+});
