@@ -240,7 +240,7 @@
     }
     let re;
     try { re = new RegExp(`^${src}$`, ignoreCase ? "ui" : "u"); } catch (e) { throw bad(`'${pattern}' is not a valid pattern (${e.message})`); }
-    return { re, names };
+    return { re, names, hasRegExp: toks.some((t) => t.type === "regexp") };
   };
 
   // ---- URLPatternInit processing ----
@@ -349,6 +349,7 @@
       }
       return result;
     }
+    get hasRegExpGroups() { return COMPONENTS.some((c) => this[kP][c].hasRegExp); }
     get [Symbol.toStringTag]() { return "URLPattern"; }
   }
   for (const c of COMPONENTS) {

@@ -105,7 +105,7 @@ const cases = {
       group: [grp.test({ pathname: "/foo/x" }), grp.test({ pathname: "/baz/x" })],
       host: [host.test({ hostname: "example.com" }), host.test({ hostname: "api.example.com" }), host.exec({ hostname: "api.example.com" }).hostname.groups],
       noMatch: p.exec("https://example.com/other"),
-      props: [p.protocol, p.hostname, p.pathname, s.pathname],
+      props: [p.protocol, p.hostname, p.pathname, s.pathname, p.hasRegExpGroups, s.hasRegExpGroups],
       wild: new URLPattern({ pathname: "/static/*" }).exec({ pathname: "/static/a/b.css" }).pathname.groups,
       encoded: new URLPattern({ pathname: "/caf%C3%A9/:x" }).test("https://e.com/café/1"),
     };
@@ -220,7 +220,7 @@ test("URLPattern: the cases routers and Cloudflare's docs use", async () => {
   assert.deepEqual(v.group, [true, false]);
   assert.deepEqual(v.host, [true, true, { sub: "api" }]);
   assert.equal(v.noMatch, null);
-  assert.deepEqual(v.props, ["*", "*", "/users/:id", "/books/:id(\\d+)/*"]);
+  assert.deepEqual(v.props, ["*", "*", "/users/:id", "/books/:id(\\d+)/*", false, true]);
   assert.deepEqual(v.wild, { 0: "a/b.css" });
   assert.equal(v.encoded, true);
 });
