@@ -12,6 +12,9 @@
  *   35_streams.js  ReadableStream, WritableStream, TransformStream
  *   40_headers.js, 41_body.js, 42_request.js, 43_response.js
  *   45_fetch.js    fetch() over the natives of fetch.c (net/outbound.c)
+ *   37_compression.js CompressionStream, DecompressionStream, TextEncoderStream,
+ *                  TextDecoderStream
+ *   38_urlpattern.js URLPattern;  39_cache.js caches (no-op, as workers.dev)
  *   50_websocket.js WebSocket, WebSocketPair, MessageEvent, CloseEvent
  *   90_worker.js   FetchEvent, addEventListener, the fetch dispatch
  * (timers are C natives, web/timers.c, installed by web_timers_install).
@@ -51,6 +54,7 @@ int web_websocket_install(JSContext *ctx, JSValueConst native);
 int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueConst response,
                    const h1_header *hdrs, size_t n);
 int web_fetch_install(JSContext *ctx, JSValueConst native);
+int web_compression_install(JSContext *ctx, JSValueConst native); /* compression.c: zlib */
 
 /* A JS string from UTF-8 bytes; invalid sequences become U+FFFD, or JS_NULL is
  * returned when `fatal` (http.c). */

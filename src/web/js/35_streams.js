@@ -542,6 +542,7 @@
         backpressure = v;
         if (v) bp = deferred(); else bp.resolve();
       };
+      t.pulled = () => (backpressure ? bp.promise : Promise.resolve());
       const startDone = deferred();
       t.errorWritable = (e) => {
         const w = this.writable[kS];
@@ -594,4 +595,7 @@
   // stream was ever read.
   N.streamDisturbed = (stream) => stream[kS].disturbed;
   N.streamLocked = (stream) => stream[kS].reader !== null;
+  // For transformers that make much output from little input (37_compression.js):
+  // a promise that resolves once the readable side wants more.
+  N.transformPulled = (controller) => controller[kS].pulled();
 })();
