@@ -533,6 +533,16 @@ void js_rt_event_begin(js_rt *rt)
     }
 }
 
+void js_rt_event_begin_fresh(js_rt *rt, bool fresh)
+{
+    if (!fresh || rt->cur)
+        js_rt_enter(rt, NULL); /* run_start_ns = now; cur is NULL after it */
+    /* js_rt_event_begin without its clock read: run_start_ns is now */
+    if (rt->event_depth++ == 0)
+        JS_UpdateStackTop(rt->qrt);
+    rt->armed = true;
+}
+
 void js_rt_event_end(js_rt *rt)
 {
     if (rt->event_depth > 0 && --rt->event_depth == 0 && rt->pump_depth == 0 && !rt->cur)

@@ -186,6 +186,11 @@ void js_rt_drain(js_rt *rt);
  * layer's bookkeeping): limited to the CPU budget per run. Nesting is counted. */
 void js_rt_event_begin(js_rt *rt);
 void js_rt_event_end(js_rt *rt);
+/* js_rt_enter(rt, NULL) then js_rt_event_begin(rt), reading the thread CPU clock
+ * once (a system call). `fresh`: the caller's js_rt_drain just returned and nothing
+ * ran since, so the clock that drain read still starts this run: no read at all.
+ * For loops that deliver one message per run (the objects layer's inbox). */
+void js_rt_event_begin_fresh(js_rt *rt, bool fresh);
 /* True (once) if the last interrupt came from the CPU limit, false for others. */
 bool js_rt_take_cpu_exceeded(js_rt *rt);
 /* The JS interrupt handler's decision, for other long work run on behalf of the

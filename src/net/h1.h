@@ -142,10 +142,13 @@ typedef void (*h1_upgrade_data_cb)(void *ud, const char *bytes, size_t len);
 typedef void (*h1_upgrade_gone_cb)(void *ud);
 int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data_cb on_data,
                     h1_upgrade_gone_cb on_gone, void *ud);
-/* After an upgrade: queues bytes (copied if the kernel does not take them now).
- * 0 or DUR_ECLOSED. */
+/* After an upgrade: queues bytes (copied). The sends of one loop turn are held and
+ * written together, in order, once the turn's callbacks are done (one syscall per
+ * connection per turn, not per send); a send of 64 KiB or more goes at once.
+ * 0 or DUR_ECLOSED (a write error found later closes c: on_gone follows). */
 int h1_conn_raw_send(h1_conn *c, const void *data, size_t len);
-/* Bytes queued in libuv that the peer has not taken yet (after an upgrade, or
+/* Bytes queued in libuv (and held for this turn's write, after an upgrade) that the
+ * peer has not taken yet (after an upgrade, or
  * for a streamed response: a streaming writer waits while this is high). */
 size_t h1_conn_queued_bytes(const h1_conn *c);
 /* After an upgrade: closes c if it is still open in `ms` (a deadline, not an idle

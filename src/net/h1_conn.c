@@ -27,7 +27,15 @@
  * Writes: the head is built into one buffer; head and body go out with uv_try_write
  * (two uv_buf_t). Only what the kernel did not take is copied into one allocated
  * write request, so a small response costs no allocation. Tuned for tiny responses
- * on keep-alive connections. */
+ * on keep-alive connections.
+ *
+ * An upgraded connection's raw sends are coalesced: h1_conn_raw_send appends to the
+ * conn's out buffer and puts the conn on its server's dirty list; the server's check
+ * handle (after each poll) and idle handle (running only while something is held, so
+ * the loop polls without blocking) write each buffer with one uv_try_write. A
+ * broadcast of N messages to one socket in one loop turn is then one syscall, not N.
+ * Order is kept (everything goes through the buffer, or the buffer goes first), and
+ * h1_conn_queued_bytes counts the buffer too. */
 #include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +73,9 @@ struct h1_conn {
     const char *reason;     /* h1_conn_reason: borrowed until the head is built */
     size_t reason_len;
     unsigned pending_writes;
+    char *ob; /* upgraded: bytes sent this loop turn, not yet written (ob_len of ob_cap) */
+    size_t ob_len, ob_cap;
+    h1_conn *dnext, **dprevp; /* in srv->dirty while dprevp is set */
     bool closing; /* uv_close called */
     bool reading;
     bool in_drive;
@@ -90,6 +101,7 @@ typedef struct wreq {
 } wreq;
 
 static void conn_drive(h1_conn *c);
+static void ob_drop(h1_conn *c);
 static void start_linger(h1_conn *c);
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b);
 
@@ -124,6 +136,7 @@ h1_conn *h1__conn_next(const h1_conn *c)
 
 static void conn_free(h1_conn *c)
 {
+    ob_drop(c);
     h1_server *s = c->srv;
     if (s)
         unlink_conn(s, c);
@@ -168,6 +181,7 @@ static void conn_close(h1_conn *c)
 {
     if (c->closing)
         return;
+    ob_drop(c);
     c->closing = true;
     c->reading = false;
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
@@ -962,23 +976,150 @@ int h1_conn_upgrade(h1_conn *c, const h1_header *hdrs, size_t n, h1_upgrade_data
     return 0;
 }
 
+/* ---- coalesced raw writes ---- */
+
+#define OB_DIRECT (64u * 1024u) /* a send this big skips the buffer (after flushing it) */
+#define OB_INIT 4096u
+
+static void dirty_unlink(h1_conn *c)
+{
+    if (!c->dprevp)
+        return;
+    *c->dprevp = c->dnext;
+    if (c->dnext)
+        c->dnext->dprevp = c->dprevp;
+    c->dnext = NULL;
+    c->dprevp = NULL;
+}
+
+/* Forgets what is held (the connection is closing: nothing more goes out). */
+static void ob_drop(h1_conn *c)
+{
+    dirty_unlink(c);
+    free(c->ob);
+    c->ob = NULL;
+    c->ob_len = c->ob_cap = 0;
+}
+
+/* Writes what c holds. Returns as conn_send. */
+static int ob_flush(h1_conn *c)
+{
+    dirty_unlink(c);
+    if (c->ob_len == 0)
+        return 0;
+    char *ob = c->ob;
+    uv_buf_t b = uv_buf_init(ob, 0);
+    b.len = c->ob_len;
+    c->ob = NULL;
+    c->ob_len = c->ob_cap = 0;
+    int rc = conn_send(c, &b, 1); /* copies what the kernel does not take */
+    free(ob);
+    return rc;
+}
+
+static void flush_all(h1_server *s)
+{
+    while (s->dirty)
+        ob_flush(s->dirty);
+    uv_idle_stop(&s->flush_idle);
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+    flush_all(h->data);
+}
+
+static void on_flush_idle(uv_idle_t *h)
+{
+    flush_all(h->data);
+}
+
+static void on_flush_closed(uv_handle_t *h)
+{
+    h1_server *s = h->data;
+    s->flush_handles--;
+    h1__server_maybe_free(s);
+}
+
+void h1__flush_close(h1_server *s)
+{
+    if (!s->flush_init)
+        return;
+    s->flush_init = false;
+    flush_all(s); /* conns are closing: normally nothing is left */
+    uv_close((uv_handle_t *)&s->flush_check, on_flush_closed);
+    uv_close((uv_handle_t *)&s->flush_idle, on_flush_closed);
+}
+
+static bool flush_ready(h1_server *s)
+{
+    if (s->flush_init)
+        return true;
+    if (s->closing)
+        return false;
+    uv_check_init(s->loop, &s->flush_check);
+    uv_idle_init(s->loop, &s->flush_idle);
+    s->flush_check.data = s;
+    s->flush_idle.data = s;
+    s->flush_init = true;
+    s->flush_handles = 2;
+    uv_check_start(&s->flush_check, on_flush_check);
+    uv_unref((uv_handle_t *)&s->flush_check);
+    uv_unref((uv_handle_t *)&s->flush_idle);
+    return true;
+}
+
 int h1_conn_raw_send(h1_conn *c, const void *data, size_t len)
 {
     assert(c->upgraded);
-    uv_buf_t b = uv_buf_init((char *)data, 0);
-    b.len = len;
-    return conn_send(c, &b, 1) < 0 ? DUR_ECLOSED : 0;
+    if (c->closing)
+        return DUR_ECLOSED;
+    if (len == 0)
+        return 0;
+    h1_server *s = c->srv;
+    if (len >= OB_DIRECT || !s || !flush_ready(s)) {
+        if (ob_flush(c) < 0)
+            return DUR_ECLOSED;
+        uv_buf_t b = uv_buf_init((char *)data, 0);
+        b.len = len;
+        return conn_send(c, &b, 1) < 0 ? DUR_ECLOSED : 0;
+    }
+    if (c->ob_len + len > c->ob_cap) {
+        size_t cap = c->ob_cap ? c->ob_cap : OB_INIT;
+        while (cap < c->ob_len + len)
+            cap *= 2;
+        char *p = realloc(c->ob, cap);
+        if (!p) {
+            log_error("h1: out of memory holding a %zu-byte write to %s", len, c->peer);
+            conn_close(c);
+            return DUR_ECLOSED;
+        }
+        c->ob = p;
+        c->ob_cap = cap;
+    }
+    memcpy(c->ob + c->ob_len, data, len);
+    c->ob_len += len;
+    if (!c->dprevp) {
+        if (!s->dirty)
+            uv_idle_start(&s->flush_idle, on_flush_idle);
+        c->dnext = s->dirty;
+        if (s->dirty)
+            s->dirty->dprevp = &c->dnext;
+        s->dirty = c;
+        c->dprevp = &s->dirty;
+    }
+    return 0;
 }
 
 size_t h1_conn_queued_bytes(const h1_conn *c)
 {
-    return c->closing ? 0 : c->tcp.write_queue_size;
+    return c->closing ? 0 : c->tcp.write_queue_size + c->ob_len;
 }
 
 void h1_conn_raw_close(h1_conn *c, bool flush)
 {
     assert(c->upgraded);
-    if (flush)
+    if (flush && ob_flush(c) == 0)
         close_when_flushed(c);
     else
         conn_close(c);

@@ -245,12 +245,13 @@ void h1_server_close(h1_server *s, void (*done)(void *arg), void *arg)
         next = h1__conn_next(c);
         h1__conn_server_close(c); /* may unlink c (detach) */
     }
+    h1__flush_close(s);
     h1__server_maybe_free(s);
 }
 
 void h1__server_maybe_free(h1_server *s)
 {
-    if (!s->closing || !s->listener_closed || s->conns)
+    if (!s->closing || !s->listener_closed || s->conns || s->flush_handles)
         return;
     void (*done)(void *) = s->done;
     void *arg = s->done_arg;

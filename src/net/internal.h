@@ -126,6 +126,14 @@ struct h1_server {
     char authority[H1_AUTHORITY_BYTES_MAX]; /* "127.0.0.1:8787": URL of Host-less HTTP/1.0 */
     time_t date_sec;
     char date[32]; /* "Sun, 06 Nov 1994 08:49:37 GMT", refreshed once a second */
+    /* Coalesced upgraded-connection writes (h1_conn.c): conns with bytes in their
+     * out buffer, flushed by flush_check after each poll and by flush_idle (started
+     * only while the list is non-empty, so the loop does not block with bytes held). */
+    h1_conn *dirty;
+    uv_check_t flush_check;
+    uv_idle_t flush_idle;
+    bool flush_init;   /* flush_check and flush_idle initialised */
+    int flush_handles; /* of them, not yet through their close callback */
 };
 
 /* Accepts one pending connection on s->listener (h1_conn.c). */
@@ -139,6 +147,9 @@ void h1__conn_server_close(h1_conn *c);
 
 /* The conn after c in its server's list (list walks that may close c). */
 h1_conn *h1__conn_next(const h1_conn *c);
+
+/* Server closing: closes the write-coalescing handles (h1_conn.c). */
+void h1__flush_close(h1_server *s);
 
 /* h1_server.c: frees s (and calls done) once it is closing, its listener is closed
  * and no conn is left in its list. */

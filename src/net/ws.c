@@ -5,7 +5,9 @@
  * recv_cb until they are used up (WOULDBLOCK), then sends what wslay queued in
  * reply (pongs, the Close answer). Bytes out: wslay_event_send pushes frames
  * through send_cb straight into the transport (h1_conn_raw_send), so wslay's own queue is empty
- * between calls and the only backlog is libuv's, which ws_conn_send bounds.
+ * between calls and the only backlog is the transport's (an h1_conn holds a turn's
+ * frames for one write, then libuv queues what the kernel did not take), which
+ * ws_conn_send bounds.
  *
  * Lifetime: the ws_conn lives until the transport is gone (on_gone) — that is
  * after on_close told the owner, or after the owner detached. */

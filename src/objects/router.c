@@ -385,9 +385,9 @@ static void on_wake(uv_async_t *a)
         obj_msg *m = (obj_msg *)n;
         /* Each message is a turn of its own: a reply resumes the event that made
          * the call (N.objSettle enters it), and the jobs it causes are drained
-         * here, charged to that event (js/rt.h "events"). */
-        js_rt_enter(rt, NULL);
-        js_rt_event_begin(rt);
+         * here, charged to that event (js/rt.h "events"). The clock read that
+         * ends one message's drain starts the next message's run. */
+        js_rt_event_begin_fresh(rt, batch > 0); /* one clock read per message */
         deliver(s, m);
         js_rt_event_end(rt);
         js_rt_drain(rt);

@@ -54,6 +54,9 @@ struct tcase {
     int reason_rc; /* h1_conn_reason with a CR LF in it */
     size_t inflight_at_close;
     size_t requests;
+    h1_conn *up;          /* /upgrade */
+    size_t up_queued;     /* h1_conn_queued_bytes right after the three sends */
+    int up_rc;
     char failure[512];
 };
 
@@ -107,6 +110,28 @@ static void on_hang_poll(uv_timer_t *tm)
 
 #define BIG_BYTES (8u << 20)
 
+/* /upgrade: on "go", three sends in one callback, then a flushing close. */
+static void on_up_data(void *ud, const char *bytes, size_t len)
+{
+    tcase *t = ud;
+    if (len < 2 || memcmp(bytes, "go", 2) != 0 || !t->up)
+        return;
+    h1_conn *c = t->up;
+    t->up_rc |= h1_conn_raw_send(c, "one", 3);
+    t->up_rc |= h1_conn_raw_send(c, "two", 3);
+    t->up_rc |= h1_conn_raw_send(c, "three", 5);
+    t->up_queued = h1_conn_queued_bytes(c);
+    h1_conn_raw_close(c, true);
+}
+
+static void on_up_gone(void *ud)
+{
+    tcase *t = ud;
+    t->up = NULL;
+    t->pending--;
+    maybe_close(t);
+}
+
 static void on_request(h1_conn *c, const h1_request *req, void *ud)
 {
     tcase *t = ud;
@@ -149,6 +174,10 @@ static void on_request(h1_conn *c, const h1_request *req, void *ud)
         t->held = c;
         t->pending--;
         maybe_close(t);
+    } else if (strcmp(p, "/upgrade") == 0) {
+        static const h1_header up[] = {{"Upgrade", 7, "test", 4}};
+        t->up = c;
+        t->up_rc = h1_conn_upgrade(c, up, 1, on_up_data, on_up_gone, t);
     } else if (strcmp(p, "/stop") == 0) {
         h1_server_stop_accepting(t->srv);
         h1_conn_respond(c, 200, text_plain, 1, "bye", 3);
@@ -925,6 +954,45 @@ static void test_disconnect_while_pending(void **state)
     free(t);
 }
 
+static int client_upgrade(tcase *t)
+{
+    cli c;
+    CHECK(t, cli_open(&c, t) == 0, "connect");
+    if (cli_sends(&c, "GET /upgrade HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n"
+                      "Upgrade: test\r\n\r\n") < 0)
+        return -1;
+    char *end;
+    while (!(end = memmem(c.buf, c.len, "\r\n\r\n", 4))) {
+        int rc = cli_fill(&c);
+        CHECK(t, rc > 0, "no 101 head");
+    }
+    CHECK(t, strncmp(c.buf, "HTTP/1.1 101", 12) == 0, "not a 101: %.40s", c.buf);
+    cli_drop(&c, (size_t)(end + 4 - c.buf));
+    if (cli_sends(&c, "go") < 0)
+        return -1;
+    int rc;
+    while ((rc = cli_fill(&c)) > 0)
+        ;
+    CHECK(t, rc == 0, "no EOF after the sends");
+    CHECK(t, c.len == 11 && memcmp(c.buf, "onetwothree", 11) == 0,
+          "expected onetwothree, got %zu bytes: %.40s", c.len, c.buf);
+    cli_close(&c);
+    return 0;
+}
+
+/* An upgraded connection's sends in one loop turn are held and go out together,
+ * in order, at the end of the turn (counted by h1_conn_queued_bytes meanwhile);
+ * a flushing close sends them first. */
+static void test_upgraded_sends_coalesced(void **state)
+{
+    tcase *t = calloc(1, sizeof *t);
+    run_case(t, "127.0.0.1", NULL, client_upgrade, 1, true);
+    assert_int_equal(t->up_rc, 0);
+    assert_int_equal(t->up_queued, 11);
+    assert_null(t->up);
+    free(t);
+}
+
 static int client_hold(tcase *t)
 {
     cli c;
@@ -1005,6 +1073,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_while_pending),
         cmocka_unit_test(test_server_close_abandons_inflight),
         cmocka_unit_test(test_open_addresses),
+        cmocka_unit_test(test_upgraded_sends_coalesced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
