@@ -637,6 +637,14 @@ static int load_error(worker *w, const char *path, err *e)
     return -1;
 }
 
+static bool has_flag(const config *c, const char *flag)
+{
+    for (size_t i = 0; i < c->compatibility_flags_count; i++)
+        if (strcmp(c->compatibility_flags[i], flag) == 0)
+            return true;
+    return false;
+}
+
 static int load_main(worker *w, err *e)
 {
     JSContext *ctx = w->ctx;
@@ -697,6 +705,19 @@ static int load_main(worker *w, err *e)
         JS_FreeValue(ctx, global);
     }
     JS_SetPropertyStr(ctx, native, "env", JS_DupValue(ctx, env));
+    if (has_flag(w->opts.cfg, "nodejs_compat")) {
+        /* node:* imports resolve, and process/Buffer appear (web/js/60_node.js) */
+        JSValue on = JS_GetPropertyStr(ctx, native, "enableNodejsCompat");
+        JSValue r = JS_Call(ctx, on, JS_UNDEFINED, 1, (JSValueConst *)&env);
+        JS_FreeValue(ctx, on);
+        if (JS_IsException(r)) {
+            JS_FreeValue(ctx, env);
+            JS_FreeValue(ctx, script);
+            free(src);
+            return load_error(w, path, e);
+        }
+        JS_FreeValue(ctx, r);
+    }
     JSValue cfw = JS_GetPropertyStr(ctx, native, "cloudflareWorkers");
     JS_SetPropertyStr(ctx, cfw, "env", env);
     JS_FreeValue(ctx, cfw);
