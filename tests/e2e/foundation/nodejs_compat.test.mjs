@@ -98,3 +98,45 @@ test("AsyncLocalStorage: a store does not leak into the next request", async () 
     assert.deepEqual(await (await fetch(srv.url + "/")).json(), { before: null, in: 2 });
   } finally { await srv.stop(); }
 });
+
+test("node:buffer: Buffer encodings, read/write, compare, search; the Buffer global", async () => {
+  const out = await run(`import { Buffer as B } from "node:buffer"; import bufferDefault from "buffer";`, `
+    const b = B.from("héllo wörld");
+    const r = {};
+    r.same = B === globalThis.Buffer && B === bufferDefault.Buffer;
+    r.len = [b.length, B.byteLength("héllo wörld"), B.byteLength("aGk=", "base64")];
+    r.hex = B.from("00ff10", "hex").toString("hex");
+    r.b64 = B.from("hello?>").toString("base64");
+    r.b64url = B.from("hello?>").toString("base64url");
+    r.fromB64 = B.from("aGVsbG8/Pg==", "base64").toString() + B.from("aGVsbG8_Pg", "base64url").toString();
+    r.latin1 = B.from("é", "latin1").toString("hex") + B.from([0xe9]).toString("latin1");
+    r.ascii = B.from([0xc8, 0x41]).toString("ascii");
+    r.utf16 = B.from("hi", "utf16le").toString("hex");
+    const w = B.alloc(16);
+    w.writeUInt32BE(0xdeadbeef, 0); w.writeInt16LE(-2, 4); w.writeDoubleLE(1.5, 8);
+    r.rw = [w.readUInt32BE(0).toString(16), w.readInt16LE(4), w.readDoubleLE(8), w.readUint8(0), w.readBigUInt64LE(8).toString()];
+    try { w.readUInt32LE(14); r.oob = "no error"; } catch (e) { r.oob = e.code; }
+    r.slice = [b.slice(0, 1) instanceof B, b.subarray(1, 3).toString("hex")];
+    r.cmp = [B.from("a").equals(B.from("a")), B.compare(B.from("a"), B.from("b")), B.from("b").compare(B.from("a"))];
+    r.idx = [b.indexOf("wö"), b.includes("xyz"), b.indexOf(0x6f), b.lastIndexOf("l")];
+    r.concat = B.concat([B.from("ab"), B.from("cd")]).toString();
+    r.json = JSON.stringify(B.from([1, 2]));
+    r.fill = B.alloc(5, "ab").toString();
+    r.isBuffer = [B.isBuffer(b), B.isBuffer(new Uint8Array(1))];
+    r.write = (() => { const x = B.alloc(4); const n = x.write("héllo"); return [n, x.toString("hex")]; })();
+    try { B.from("x", "nope"); } catch (e) { r.badEnc = e.message; }
+    return r;`);
+  assert.deepEqual(out, {
+    same: true, len: [13, 13, 2], hex: "00ff10", b64: "aGVsbG8/Pg==", b64url: "aGVsbG8_Pg",
+    fromB64: "hello?>hello?>", latin1: "e9é", ascii: "HA", utf16: "68006900",
+    rw: ["deadbeef", -2, 1.5, 0xde, "4609434218613702656"], oob: "ERR_OUT_OF_RANGE",
+    slice: [true, "c3a9"], cmp: [true, -1, 1], idx: [7, false, 5, 11],
+    concat: "abcd", json: '{"type":"Buffer","data":[1,2]}', fill: "ababa",
+    isBuffer: [true, false], write: [4, "68c3a96c"], badEnc: "Unknown encoding: nope",
+  });
+});
+
+test("without the flag there is no Buffer or process global", async () => {
+  const out = await run("", `return [typeof Buffer, typeof process];`, `[]`);
+  assert.deepEqual(out, ["undefined", "undefined"]);
+});
