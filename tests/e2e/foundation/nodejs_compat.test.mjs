@@ -140,3 +140,121 @@ test("without the flag there is no Buffer or process global", async () => {
   const out = await run("", `return [typeof Buffer, typeof process];`, `[]`);
   assert.deepEqual(out, ["undefined", "undefined"]);
 });
+
+test("node:events: EventEmitter, once, on", async () => {
+  const out = await run(`import EventEmitter, { once, on } from "node:events"; import { EventEmitter as E2 } from "events";`, `
+    const r = { same: EventEmitter === E2 };
+    class My extends EventEmitter {}
+    const e = new My();
+    const got = [];
+    const l = (x) => got.push("on:" + x);
+    e.on("x", l);
+    e.once("x", (x) => got.push("once:" + x));
+    e.prependListener("x", (x) => got.push("first:" + x));
+    r.emitted = [e.emit("x", 1), e.emit("x", 2), e.emit("nothing")];
+    e.off("x", l);
+    e.emit("x", 3);
+    r.got = got;
+    r.counts = [e.listenerCount("x"), e.eventNames()];
+    try { e.emit("error", new Error("boom")); } catch (err) { r.unhandled = err.message; }
+    setTimeout(() => e.emit("ready", "a", "b"), 1);
+    r.once = await once(e, "ready");
+    setTimeout(() => { e.emit("tick", 1); e.emit("tick", 2); }, 1);
+    const seen = [];
+    for await (const [v] of on(e, "tick")) { seen.push(v); if (v === 2) break; }
+    r.on = [seen, e.listenerCount("tick")];
+    return r;`);
+  assert.deepEqual(out, {
+    same: true, emitted: [true, true, false],
+    got: ["first:1", "on:1", "once:1", "first:2", "on:2", "first:3"],
+    counts: [1, ["x"]], unhandled: "boom", once: ["a", "b"], on: [[1, 2], 0],
+  });
+});
+
+test("node:util, node:path, node:url, node:string_decoder, node:os", async () => {
+  const out = await run(`import util from "node:util"; import { promisify, inherits, types, format, inspect } from "node:util";
+    import path from "node:path"; import { fileURLToPath, pathToFileURL, URL as U } from "node:url";
+    import { StringDecoder } from "node:string_decoder"; import os from "node:os";`, `
+    const r = {};
+    const cbFn = (a, b, cb) => setTimeout(() => (a < 0 ? cb(new Error("neg")) : cb(null, a + b)), 1);
+    r.promisify = await promisify(cbFn)(1, 2);
+    r.promisifyErr = await promisify(cbFn)(-1, 0).catch((e) => e.message);
+    function A() {} function Bc() {}
+    inherits(A, Bc);
+    r.inherits = [new A() instanceof Bc, A.super_ === Bc];
+    r.types = [types.isPromise(Promise.resolve()), types.isUint8Array(new Uint8Array()), types.isUint8Array([]), types.isDate(new Date()), types.isRegExp(/x/)];
+    r.format = format("%s=%d %j", "a", 42, { b: 1 });
+    r.inspect = inspect({ a: [1, "x"] });
+    r.util = [util.isDeepStrictEqual({ a: [1] }, { a: [1] }), util.isDeepStrictEqual([1], ["1"]), typeof util.TextEncoder];
+    r.path = [path.join("/a/b", "../c", "./d.txt"), path.resolve("/x", "y", "..", "z"), path.dirname("/a/b/c"), path.basename("/a/b.txt", ".txt"),
+      path.extname("x.tar.gz"), path.normalize("a//b/../c/"), path.relative("/a/b/c", "/a/d"), path.isAbsolute("a"), path.sep, path.parse("/home/u/f.txt")];
+    r.url = [fileURLToPath("file:///tmp/a%20b.txt"), pathToFileURL("/tmp/a b.txt").href, new U("https://x.test/p?q=1").searchParams.get("q")];
+    const d = new StringDecoder("utf8");
+    const euro = new Uint8Array([0xe2, 0x82, 0xac]);
+    r.decoder = [d.write(euro.subarray(0, 1)), d.write(euro.subarray(1)), d.end()];
+    r.os = [os.EOL, os.platform(), typeof os.cpus()];
+    r.process = [typeof process.nextTick, process.env.GREETING, process.env.NUM, typeof process.version, process.platform];
+    r.tick = await new Promise((res) => process.nextTick((a) => res(a), "ticked"));
+    return r;`);
+  assert.deepEqual(out, {
+    promisify: 3, promisifyErr: "neg", inherits: [true, true], types: [true, true, false, true, true],
+    format: 'a=42 {"b":1}', inspect: out.inspect, util: [true, false, "function"],
+    path: ["/a/c/d.txt", "/x/z", "/a/b", "b", ".gz", "a/c/", "../../d", false, "/",
+      { root: "/", dir: "/home/u", base: "f.txt", ext: ".txt", name: "f" }],
+    url: ["/tmp/a b.txt", "file:///tmp/a%20b.txt", "1"],
+    decoder: ["", "€", ""], os: ["\n", "linux", "object"],
+    process: ["function", "hi", null, "string", "linux"], tick: "ticked",
+  });
+  assert.match(out.inspect, /a: \[ 1, ['"]x['"] \]/);
+});
+
+test("node:assert and node:assert/strict", async () => {
+  const out = await run(`import assert from "node:assert"; import strict from "node:assert/strict"; import { deepStrictEqual, AssertionError } from "assert";`, `
+    const r = [];
+    const t = (f) => { try { f(); r.push("ok"); } catch (e) { r.push(e instanceof AssertionError ? "AE:" + e.code : "other:" + e.message); } };
+    t(() => assert.ok(1)); t(() => assert(0));
+    t(() => assert.equal(1, "1")); t(() => strict.equal(1, "1"));
+    t(() => assert.strictEqual(NaN, NaN));
+    t(() => deepStrictEqual({ a: [1, { b: 2 }], m: new Map([[1, 2]]) }, { a: [1, { b: 2 }], m: new Map([[1, 2]]) }));
+    t(() => deepStrictEqual({ a: 1 }, { a: "1" }));
+    t(() => assert.deepEqual({ a: 1 }, { a: "1" }));
+    t(() => assert.throws(() => { throw new TypeError("bad x"); }, TypeError));
+    t(() => assert.throws(() => { throw new TypeError("bad x"); }, /bad/));
+    t(() => assert.throws(() => { throw new TypeError("bad x"); }, { name: "TypeError", message: "bad x" }));
+    t(() => assert.throws(() => {}));
+    t(() => assert.throws(() => { throw new Error("e"); }, RangeError));
+    await assert.rejects(Promise.reject(new Error("r")), /r/); r.push("rejects ok");
+    await assert.rejects(Promise.resolve(1)).catch((e) => r.push("rejects:" + e.code));
+    t(() => strict.deepEqual([1], [1]));
+    t(() => assert.fail("custom"));
+    return r;`);
+  assert.deepEqual(out, ["ok", "AE:ERR_ASSERTION", "ok", "AE:ERR_ASSERTION", "ok", "ok", "AE:ERR_ASSERTION", "ok",
+    "ok", "ok", "ok", "AE:ERR_ASSERTION", "AE:ERR_ASSERTION", "rejects ok", "rejects:ERR_ASSERTION", "ok", "AE:ERR_ASSERTION"]);
+});
+
+test("node:diagnostics_channel: channel, subscribe, hasSubscribers, tracingChannel", async () => {
+  const out = await run(`import dc from "node:diagnostics_channel"; import { AsyncLocalStorage } from "node:async_hooks";`, `
+    const r = {};
+    const ch = dc.channel("my");
+    r.before = [ch.hasSubscribers, dc.hasSubscribers("my")];
+    const got = [];
+    const fn = (m, name) => got.push([m, name]);
+    dc.subscribe("my", fn);
+    ch.publish(1);
+    r.after = dc.hasSubscribers("my");
+    dc.unsubscribe("my", fn);
+    ch.publish(2);
+    r.got = got;
+    const tc = dc.tracingChannel("op");
+    const ev = [];
+    tc.subscribe({ start: () => ev.push("start"), end: () => ev.push("end"), asyncStart: () => ev.push("asyncStart"), asyncEnd: () => ev.push("asyncEnd"), error: () => ev.push("error") });
+    r.sync = tc.traceSync(() => 5, {});
+    r.async = await tc.tracePromise(async () => 6, {});
+    r.ev = ev.slice();
+    const als = new AsyncLocalStorage();
+    tc.start.bindStore(als, (ctx) => ctx.id);
+    r.store = tc.traceSync(() => als.getStore(), { id: "S" });
+    return r;`);
+  assert.deepEqual(out, { before: [false, false], after: true, got: [[1, "my"]], sync: 5, async: 6,
+    ev: ["start", "end", "start", "end", "asyncStart", "asyncEnd"], store: "S" });
+});
