@@ -309,8 +309,9 @@ static char *normalize(JSContext *ctx, const char *base, const char *name, void 
     if (strcmp(name, CF_EMAIL) == 0)
         return js_strdup(ctx, name);
     if (strncmp(name, "cloudflare:", 11) == 0) {
-        JS_ThrowTypeError(ctx, "No such module \"%s\": durable provides only \"%s\" (imported from %s)",
-                          name, CF_WORKERS, shown(L, base));
+        JS_ThrowTypeError(ctx, "No such module \"%.*s\": durable provides only \"%s\" and "
+                               "\"%s\" (imported from %s)",
+                          SPEC_SHOWN_MAX, name, CF_WORKERS, CF_EMAIL, shown(L, base));
         return NULL;
     }
     if (strncmp(name, "file:", 5) == 0 || strstr(name, "://") || strncmp(name, "data:", 5) == 0) {
@@ -477,7 +478,7 @@ static int cf_workers_init(JSContext *ctx, JSModuleDef *m)
         return -1;
     }
     static const char *const names[] = {"DurableObject", "WorkerEntrypoint", "RpcTarget",
-                                        "WorkflowEntrypoint", "env"};
+                                        "WorkflowEntrypoint", "env", "exports"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         JSValue v = JS_GetPropertyStr(ctx, cfw, names[i]);
         if (JS_IsException(v) || JS_SetModuleExport(ctx, m, names[i], v) < 0) {
@@ -501,6 +502,7 @@ static JSModuleDef *load(JSContext *ctx, const char *name, void *opaque)
         JS_AddModuleExport(ctx, m, "RpcTarget");
         JS_AddModuleExport(ctx, m, "WorkflowEntrypoint");
         JS_AddModuleExport(ctx, m, "env");
+        JS_AddModuleExport(ctx, m, "exports");
         return m;
     }
     if (strncmp(name, "node:", 5) == 0 || strcmp(name, CF_EMAIL) == 0) {

@@ -258,3 +258,10 @@ test("node:diagnostics_channel: channel, subscribe, hasSubscribers, tracingChann
   assert.deepEqual(out, { before: [false, false], after: true, got: [[1, "my"]], sync: 5, async: 6,
     ev: ["start", "end", "start", "end", "asyncStart", "asyncEnd"], store: "S" });
 });
+
+test("cloudflare:email and the exports of cloudflare:workers load", async () => {
+  const out = await run(`import { EmailMessage } from "cloudflare:email"; import { exports, env, WorkflowEntrypoint } from "cloudflare:workers";`, `
+    const m = new EmailMessage("a@x.test", "b@x.test", "raw");
+    return [m.from, m.to, typeof exports, env.GREETING, typeof WorkflowEntrypoint];`);
+  assert.deepEqual(out, ["a@x.test", "b@x.test", "object", "hi", "function"]);
+});
