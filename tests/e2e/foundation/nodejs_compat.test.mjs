@@ -265,3 +265,34 @@ test("cloudflare:email and the exports of cloudflare:workers load", async () => 
     return [m.from, m.to, typeof exports, env.GREETING, typeof WorkflowEntrypoint];`);
   assert.deepEqual(out, ["a@x.test", "b@x.test", "object", "hi", "function"]);
 });
+
+test("node:crypto: hashes and HMAC (known answers), random, timingSafeEqual, pbkdf2", async () => {
+  const out = await run(`import crypto, { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";`, `
+    const r = {};
+    r.sha256 = createHash("sha256").update("ab").update("c").digest("hex");
+    r.md5 = createHash("md5").update("abc").digest("hex");
+    r.sha1b64 = createHash("sha1").update(Buffer.from("abc")).digest("base64");
+    // RFC 4231 test case 2
+    r.hmac = createHmac("sha256", "Jefe").update("what do ya want ").update("for nothing?").digest("hex");
+    r.digestBuf = createHash("sha512").update("").digest().length;
+    const rb = randomBytes(70000);
+    r.random = [rb.length, Buffer.isBuffer(rb), rb.some((b) => b !== 0)];
+    r.uuid = /^[0-9a-f-]{36}$/.test(crypto.randomUUID());
+    r.tse = [timingSafeEqual(Buffer.from("abc"), Buffer.from("abc")), timingSafeEqual(Buffer.from("abc"), Buffer.from("abd"))];
+    try { timingSafeEqual(Buffer.from("a"), Buffer.from("ab")); } catch (e) { r.tseLen = e.code; }
+    try { createHash("whirlpool"); } catch (e) { r.badHash = e.code; }
+    // RFC 6070 test case 2
+    r.pbkdf2 = crypto.pbkdf2Sync("password", "salt", 2, 20, "sha1").toString("hex");
+    const n = crypto.randomInt(5, 10);
+    r.randomInt = n >= 5 && n < 10;
+    return r;`);
+  assert.deepEqual(out, {
+    sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    md5: "900150983cd24fb0d6963f7d28e17f72",
+    sha1b64: "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=",
+    hmac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    digestBuf: 64, random: [70000, true, true], uuid: true, tse: [true, false],
+    tseLen: "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH", badHash: "ERR_CRYPTO_INVALID_DIGEST",
+    pbkdf2: "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957", randomInt: true,
+  });
+});
