@@ -296,3 +296,36 @@ test("node:crypto: hashes and HMAC (known answers), random, timingSafeEqual, pbk
     pbkdf2: "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957", randomInt: true,
   });
 });
+
+test("node:stream: Readable, Writable, Transform, PassThrough, pipe, pipeline", async () => {
+  const out = await run(`import { Readable, Writable, Transform, PassThrough, pipeline } from "node:stream";
+    import { pipeline as pp } from "node:stream/promises";`, `
+    const r = {};
+    const got = [];
+    const src = Readable.from(["a", "b", "c"]);
+    const upper = new Transform({ transform(chunk, enc, cb) { cb(null, String(chunk).toUpperCase()); } });
+    const sink = new Writable({ write(chunk, enc, cb) { got.push(String(chunk)); cb(); } });
+    await new Promise((res, rej) => pipeline(src, upper, new PassThrough(), sink, (e) => (e ? rej(e) : res())));
+    r.pipeline = got;
+    const items = [];
+    for await (const x of Readable.from([1, 2, 3])) items.push(x);
+    r.iter = items;
+    const pushed = new Readable({ read() {} });
+    const data = [];
+    pushed.on("data", (c) => data.push(c.toString()));
+    const ended = new Promise((res) => pushed.on("end", res));
+    pushed.push("x"); pushed.push("y"); pushed.push(null);
+    await ended;
+    r.push = data;
+    class Count extends Transform {
+      constructor() { super(); this.n = 0; }
+      _transform(c, e, cb) { this.n += c.length; cb(); }
+      _flush(cb) { cb(null, String(this.n)); }
+    }
+    const outp = [];
+    await pp(Readable.from([Buffer.from("abc"), Buffer.from("de")], { objectMode: false }), new Count(),
+      new Writable({ write(c, e, cb) { outp.push(String(c)); cb(); } }));
+    r.flush = outp;
+    return r;`);
+  assert.deepEqual(out, { pipeline: ["A", "B", "C"], iter: [1, 2, 3], push: ["x", "y"], flush: ["5"] });
+});
