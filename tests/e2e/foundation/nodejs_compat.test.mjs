@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeProject, startDev, runDevExpectFailure } from "../lib.mjs";
+import { makeData, startServe, call, form, waitServes } from "../serve/serve_lib.mjs";
 
 const toml = (flags = `["nodejs_compat"]`) =>
   `name = "node"\nmain = "src/index.js"\ncompatibility_date = "2026-11-01"\n` +
@@ -328,4 +329,22 @@ test("node:stream: Readable, Writable, Transform, PassThrough, pipe, pipeline", 
     r.flush = outp;
     return r;`);
   assert.deepEqual(out, { pipeline: ["A", "B", "C"], iter: [1, 2, 3], push: ["x", "y"], flush: ["5"] });
+});
+
+test("durable serve: compatibility_flags in the upload's metadata turn nodejs_compat on", async () => {
+  const { data, token } = makeData();
+  const srv = await startServe(data);
+  try {
+    const S = "/client/v4/accounts/:acct/workers/scripts/nodeapp";
+    const mod = { "w.mjs": ["application/javascript+module", `import { Buffer } from "node:buffer";
+      export default { fetch() { return new Response(Buffer.from("served").toString("base64")); } };`] };
+    const refused = await call(srv, token, "PUT", S, form({ main_module: "w.mjs", compatibility_date: "2026-11-01" }, mod));
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.errors[0].code, 10021);
+    assert.match(refused.body.errors[0].message, /nodejs_compat/);
+    const ok = await call(srv, token, "PUT", S, form({ main_module: "w.mjs", compatibility_date: "2026-11-01",
+      compatibility_flags: ["nodejs_compat"] }, mod));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    await waitServes(srv, "/", (t) => t === "200 c2VydmVk");
+  } finally { await srv.stop(); }
 });
