@@ -551,6 +551,9 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
     js_rt_take_cpu_exceeded(w->rt);   /* forget an earlier event's abort */
     js_rt_enter(w->rt, r->ev);
     js_rt_event_begin(w->rt);
+    /* Each request starts with no AsyncLocalStorage store, even if a run() was cut
+     * short by the CPU limit (an uncatchable abort skips its finally). */
+    JS_SetAsyncContext(ctx, JS_UNDEFINED);
     JSValue jreq = web_request_new(ctx, req, req->url, req->url_len); /* made by net/h1_target.c */
     if (JS_IsException(jreq)) {
         js_rt_event_end(w->rt);

@@ -348,3 +348,18 @@ test("durable serve: compatibility_flags in the upload's metadata turn nodejs_co
     await waitServes(srv, "/", (t) => t === "200 c2VydmVk");
   } finally { await srv.stop(); }
 });
+
+test("AsyncLocalStorage: a run() cut short by the CPU limit leaves no store for the next request", async () => {
+  const dir = makeProject({ "wrangler.toml": toml(),
+    "src/index.js": `import { AsyncLocalStorage } from "node:async_hooks";
+      const als = new AsyncLocalStorage();
+      export default { fetch(req) {
+        if (new URL(req.url).pathname === "/spin") return als.run("stuck", () => { for (;;) {} });
+        return Response.json({ store: als.getStore() ?? null });
+      } };` });
+  const srv = await startDev(dir, ["--cpu-ms", "200"]);
+  try {
+    assert.equal((await fetch(srv.url + "/spin")).status, 503);
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), { store: null });
+  } finally { await srv.stop(); }
+});
