@@ -58,6 +58,7 @@ typedef struct api_check_in {
     const char *main;          /* absolute path of the main module (or body_part) */
     bool service_worker;
     const char *compat_date;
+    bool nodejs_compat;        /* compatibility_flags has "nodejs_compat" */
     const char *const *classes;
     size_t classes_count;
 } api_check_in;

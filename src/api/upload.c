@@ -556,6 +556,11 @@ static int check_load(upload *u, const char *main, bool sw)
         .script = u->script, .dir = dir, .main = main_path, .service_worker = sw,
         .compat_date = date ? date : "2021-11-02", .classes = classes, .classes_count = nc,
     };
+    const cfg_value *cflags = cfg_table_get(u->meta, "compatibility_flags");
+    for (size_t i = 0; cflags && cflags->type == CFG_ARRAY && i < cflags->count; i++)
+        if (cflags->items[i]->type == CFG_STRING &&
+            strcmp(cflags->items[i]->str, "nodejs_compat") == 0)
+            in.nodejs_compat = true;
     rc = a->check(a->check_ud, &in, &code, msg, sizeof msg);
     err re = {0};
     if (fs_rm_rf(dir, &re) < 0)

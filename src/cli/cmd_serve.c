@@ -191,6 +191,11 @@ static int check_upload(void *ud, const api_check_in *in, int *code, char *msg, 
     c.path = strdup(in->dir);
     c.main = strdup(in->main);
     c.compatibility_date = strdup(in->compat_date);
+    char *node_flag[] = {"nodejs_compat"};
+    if (in->nodejs_compat) {   /* borrowed: c.compatibility_flags is reset before config_fini */
+        c.compatibility_flags = node_flag;
+        c.compatibility_flags_count = 1;
+    }
     err e = {0};
     js_rt_opts ro = {
         .memory_bytes_max = CHECK_MEMORY_BYTES,
@@ -251,6 +256,8 @@ static int check_upload(void *ud, const api_check_in *in, int *code, char *msg, 
     uv_run(&loop, UV_RUN_DEFAULT);
     js_rt_free(rt);
     uv_loop_close(&loop);
+    c.compatibility_flags = NULL;
+    c.compatibility_flags_count = 0;
     config_fini(&c);
     return rc;
 }

@@ -49,6 +49,25 @@ static JSValue js_clone_read_native(JSContext *ctx, JSValueConst this_val, int a
     return r;
 }
 
+/* N.asyncContextGet() → the async context QuickJS carries through promise
+ * reactions (patch 0009); N.asyncContextSet(v) replaces it (node:async_hooks). */
+static JSValue js_async_context_get(JSContext *ctx, JSValueConst this_val, int argc,
+                                    JSValueConst *argv)
+{
+    (void)this_val;
+    (void)argc;
+    (void)argv;
+    return JS_GetAsyncContext(ctx);
+}
+
+static JSValue js_async_context_set(JSContext *ctx, JSValueConst this_val, int argc,
+                                    JSValueConst *argv)
+{
+    (void)this_val;
+    JS_SetAsyncContext(ctx, argc > 0 ? JS_DupValue(ctx, argv[0]) : JS_UNDEFINED);
+    return JS_UNDEFINED;
+}
+
 int js__builtins_install(JSContext *ctx, JSValueConst native)
 {
     if (js_clone_install(ctx) < 0)
@@ -56,6 +75,8 @@ int js__builtins_install(JSContext *ctx, JSValueConst native)
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("cloneWrite", 3, js_clone_write_native),
         JS_CFUNC_DEF("cloneRead", 1, js_clone_read_native),
+        JS_CFUNC_DEF("asyncContextGet", 0, js_async_context_get),
+        JS_CFUNC_DEF("asyncContextSet", 1, js_async_context_set),
     };
     JS_SetPropertyFunctionList(ctx, native, fns, sizeof fns / sizeof fns[0]);
     return 0;

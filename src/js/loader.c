@@ -3,8 +3,11 @@
  * Module names are absolute file paths after symlinks (realpath), plus the
  * built-in "cloudflare:workers". Relative specifiers ("./x.js", "../lib/y.mjs")
  * resolve against the importing module's path; bare specifiers need a bundler and
- * are refused with a message that says so; "node:*" modules are refused at load
- * (no nodejs_compat yet); URLs (file:, http:, data:) are refused.
+ * are refused with a message that says so, except, with the nodejs_compat flag,
+ * the names of Node.js modules ("buffer" → "node:buffer"); "node:*" modules are
+ * the JS ones of web/js/6x_node*.js with that flag and refused without it, as is
+ * any "cloudflare:*" but "cloudflare:workers" and "cloudflare:email"; URLs
+ * (file:, http:, data:) are refused.
  * By extension, as wrangler's default module rules do: .js/.mjs → ES module,
  * .txt/.html/.sql → text (default export: string), .bin → data (ArrayBuffer),
  * .json → the parsed value; anything else is refused with its name.
@@ -42,6 +45,7 @@
 
 #define MODULE_BYTES_MAX (64u * 1024u * 1024u)
 #define CF_WORKERS "cloudflare:workers"
+#define CF_EMAIL "cloudflare:email"
 #define SPEC_SHOWN_MAX 96      /* bytes of a specifier quoted in an error (QuickJS cuts
                                   messages at 256 bytes) */
 
@@ -159,20 +163,155 @@ static char *path_resolve(const char *base, const char *rel)
     return out;
 }
 
+/* ---- node:* (the nodejs_compat flag; the modules are JS, web/js/6x_node*.js) ---- */
+
+/* True when the Worker's configuration has nodejs_compat (N.nodejsCompat, set by
+ * N.enableNodejsCompat before the Worker's code loads). */
+static bool nodejs_compat(JSContext *ctx)
+{
+    JSValue v = JS_GetPropertyStr(ctx, js_native(ctx), "nodejsCompat");
+    bool on = JS_IsBool(v) && JS_ToBool(ctx, v);
+    JS_FreeValue(ctx, v);
+    return on;
+}
+
+/* 1 if N.nodeModules has `bare` ("buffer"), 0 if not, -1 with an exception. */
+static int node_module_exists(JSContext *ctx, const char *bare)
+{
+    JSValue mods = JS_GetPropertyStr(ctx, js_native(ctx), "nodeModules");
+    if (JS_IsException(mods))
+        return -1;
+    int has = 0;
+    if (JS_IsObject(mods)) {
+        JSAtom a = JS_NewAtom(ctx, bare);
+        has = a == JS_ATOM_NULL ? -1 : JS_HasProperty(ctx, mods, a);
+        JS_FreeAtom(ctx, a);
+    }
+    JS_FreeValue(ctx, mods);
+    return has;
+}
+
+/* The exports object of node module "node:x" (built on first use), or
+ * JS_EXCEPTION. */
+static JSValue node_module_object(JSContext *ctx, const char *name)
+{
+    JSValue fn = JS_GetPropertyStr(ctx, js_native(ctx), "nodeModule");
+    if (!JS_IsFunction(ctx, fn)) {
+        JS_FreeValue(ctx, fn);
+        return JS_ThrowInternalError(ctx, "%s is not available in this context", name);
+    }
+    /* "node:buffer" is N.nodeModules.buffer; "cloudflare:email" is itself */
+    JSValue arg = JS_NewString(ctx, strncmp(name, "node:", 5) == 0 ? name + 5 : name);
+    JSValue obj = JS_Call(ctx, fn, JS_UNDEFINED, 1, (JSValueConst *)&arg);
+    JS_FreeValue(ctx, arg);
+    JS_FreeValue(ctx, fn);
+    if (!JS_IsException(obj) && !JS_IsObject(obj)) {
+        JS_FreeValue(ctx, obj);
+        return JS_ThrowTypeError(ctx, "No such module \"%s\"", name);
+    }
+    return obj;
+}
+
+/* Exports every own property of the module object; "default" is its own
+ * "default" property when it has one, else the object itself. */
+static int node_module_init(JSContext *ctx, JSModuleDef *m)
+{
+    JSAtom a = JS_GetModuleName(ctx, m);
+    const char *name = JS_AtomToCString(ctx, a);
+    JS_FreeAtom(ctx, a);
+    if (!name)
+        return -1;
+    JSValue obj = node_module_object(ctx, name);
+    JS_FreeCString(ctx, name);
+    if (JS_IsException(obj))
+        return -1;
+    JSPropertyEnum *props = NULL;
+    uint32_t n = 0;
+    if (JS_GetOwnPropertyNames(ctx, &props, &n, obj, JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY) < 0) {
+        JS_FreeValue(ctx, obj);
+        return -1;
+    }
+    int rc = 0;
+    bool has_default = false;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k = JS_AtomToCString(ctx, props[i].atom);
+        JSValue v = k ? JS_GetProperty(ctx, obj, props[i].atom) : JS_EXCEPTION;
+        if (k && strcmp(k, "default") == 0)
+            has_default = true;
+        if (JS_IsException(v) || JS_SetModuleExport(ctx, m, k, v) < 0)
+            rc = -1;
+        JS_FreeCString(ctx, k);
+        if (rc < 0)
+            break;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        JS_FreeAtom(ctx, props[i].atom);
+    js_free(ctx, props);
+    if (rc == 0 && !has_default && JS_SetModuleExport(ctx, m, "default", JS_DupValue(ctx, obj)) < 0)
+        rc = -1;
+    JS_FreeValue(ctx, obj);
+    return rc;
+}
+
+static JSModuleDef *node_module_load(JSContext *ctx, const char *name)
+{
+    JSValue obj = node_module_object(ctx, name);
+    if (JS_IsException(obj))
+        return NULL;
+    JSModuleDef *m = JS_NewCModule(ctx, name, node_module_init);
+    JSPropertyEnum *props = NULL;
+    uint32_t n = 0;
+    if (!m || JS_GetOwnPropertyNames(ctx, &props, &n, obj, JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY) < 0) {
+        JS_FreeValue(ctx, obj);
+        return NULL;
+    }
+    JS_FreeValue(ctx, obj);
+    bool ok = true, has_default = false;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k = JS_AtomToCString(ctx, props[i].atom);
+        if (!k || JS_AddModuleExport(ctx, m, k) < 0)
+            ok = false;
+        else if (strcmp(k, "default") == 0)
+            has_default = true;
+        JS_FreeCString(ctx, k);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        JS_FreeAtom(ctx, props[i].atom);
+    js_free(ctx, props);
+    if (ok && !has_default && JS_AddModuleExport(ctx, m, "default") < 0)
+        ok = false;
+    return ok ? m : NULL;
+}
+
 static char *normalize(JSContext *ctx, const char *base, const char *name, void *opaque)
 {
     js_loader *L = opaque;
     if (strcmp(name, CF_WORKERS) == 0)
         return js_strdup(ctx, name);
     if (strncmp(name, "node:", 5) == 0) {
-        JS_ThrowTypeError(ctx, "No such module \"%s\": Node.js modules need the nodejs_compat "
-                               "flag, which durable does not support yet (imported from %s)",
-                          name, shown(L, base));
-        return NULL;
+        if (!nodejs_compat(ctx)) {
+            JS_ThrowTypeError(ctx, "No such module \"%.*s\": Node.js modules need the "
+                                   "nodejs_compat compatibility flag (imported from %s)",
+                              SPEC_SHOWN_MAX, name, shown(L, base));
+            return NULL;
+        }
+        int has = strchr(name + 5, ':') ? 0 : node_module_exists(ctx, name + 5);
+        if (has < 0)
+            return NULL;
+        if (!has) {
+            JS_ThrowTypeError(ctx, "No such module \"%.*s\": durable does not provide this Node.js "
+                                   "module (imported from %s; see docs/nodejs.md)",
+                              SPEC_SHOWN_MAX, name, shown(L, base));
+            return NULL;
+        }
+        return js_strdup(ctx, name);
     }
+    if (strcmp(name, CF_EMAIL) == 0)
+        return js_strdup(ctx, name);
     if (strncmp(name, "cloudflare:", 11) == 0) {
-        JS_ThrowTypeError(ctx, "No such module \"%s\": durable provides only \"%s\" (imported from %s)",
-                          name, CF_WORKERS, shown(L, base));
+        JS_ThrowTypeError(ctx, "No such module \"%.*s\": durable provides only \"%s\" and "
+                               "\"%s\" (imported from %s)",
+                          SPEC_SHOWN_MAX, name, CF_WORKERS, CF_EMAIL, shown(L, base));
         return NULL;
     }
     if (strncmp(name, "file:", 5) == 0 || strstr(name, "://") || strncmp(name, "data:", 5) == 0) {
@@ -182,6 +321,17 @@ static char *normalize(JSContext *ctx, const char *base, const char *name, void 
         return NULL;
     }
     if (!(name[0] == '/' || strncmp(name, "./", 2) == 0 || strncmp(name, "../", 3) == 0)) {
+        /* With nodejs_compat, "buffer", "events", … name the node: modules. */
+        if (nodejs_compat(ctx) && strlen(name) < 64 && !strchr(name, ':')) {
+            int has = node_module_exists(ctx, name);
+            if (has < 0)
+                return NULL;
+            if (has) {
+                char full[80];
+                snprintf(full, sizeof full, "node:%s", name);
+                return js_strdup(ctx, full);
+            }
+        }
         JS_ThrowTypeError(ctx, "Cannot resolve \"%.*s\" imported from %s: bare module specifiers "
                                "need a bundler; durable loads relative paths only",
                           SPEC_SHOWN_MAX, name, shown(L, base));
@@ -328,7 +478,7 @@ static int cf_workers_init(JSContext *ctx, JSModuleDef *m)
         return -1;
     }
     static const char *const names[] = {"DurableObject", "WorkerEntrypoint", "RpcTarget",
-                                        "WorkflowEntrypoint", "env"};
+                                        "WorkflowEntrypoint", "env", "exports"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         JSValue v = JS_GetPropertyStr(ctx, cfw, names[i]);
         if (JS_IsException(v) || JS_SetModuleExport(ctx, m, names[i], v) < 0) {
@@ -352,7 +502,13 @@ static JSModuleDef *load(JSContext *ctx, const char *name, void *opaque)
         JS_AddModuleExport(ctx, m, "RpcTarget");
         JS_AddModuleExport(ctx, m, "WorkflowEntrypoint");
         JS_AddModuleExport(ctx, m, "env");
+        JS_AddModuleExport(ctx, m, "exports");
         return m;
+    }
+    if (strncmp(name, "node:", 5) == 0 || strcmp(name, CF_EMAIL) == 0) {
+        if (strcmp(name, CF_EMAIL) != 0 && !nodejs_compat(ctx))
+            return (JSModuleDef *)no_such_module(ctx, L, name, "?");
+        return node_module_load(ctx, name);
     }
     /* normalize() made `name` and checked it; checked again so that no other way
      * in (a name QuickJS did not normalize through us) can skip the rules. */

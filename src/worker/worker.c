@@ -551,6 +551,9 @@ void worker_handle(worker *w, h1_conn *conn, const h1_request *req)
     js_rt_take_cpu_exceeded(w->rt);   /* forget an earlier event's abort */
     js_rt_enter(w->rt, r->ev);
     js_rt_event_begin(w->rt);
+    /* Each request starts with no AsyncLocalStorage store, even if a run() was cut
+     * short by the CPU limit (an uncatchable abort skips its finally). */
+    JS_SetAsyncContext(ctx, JS_UNDEFINED);
     JSValue jreq = web_request_new(ctx, req, req->url, req->url_len); /* made by net/h1_target.c */
     if (JS_IsException(jreq)) {
         js_rt_event_end(w->rt);
@@ -637,6 +640,14 @@ static int load_error(worker *w, const char *path, err *e)
     return -1;
 }
 
+static bool has_flag(const config *c, const char *flag)
+{
+    for (size_t i = 0; i < c->compatibility_flags_count; i++)
+        if (strcmp(c->compatibility_flags[i], flag) == 0)
+            return true;
+    return false;
+}
+
 static int load_main(worker *w, err *e)
 {
     JSContext *ctx = w->ctx;
@@ -697,6 +708,19 @@ static int load_main(worker *w, err *e)
         JS_FreeValue(ctx, global);
     }
     JS_SetPropertyStr(ctx, native, "env", JS_DupValue(ctx, env));
+    if (has_flag(w->opts.cfg, "nodejs_compat")) {
+        /* node:* imports resolve, and process/Buffer appear (web/js/60_node.js) */
+        JSValue on = JS_GetPropertyStr(ctx, native, "enableNodejsCompat");
+        JSValue r = JS_Call(ctx, on, JS_UNDEFINED, 1, (JSValueConst *)&env);
+        JS_FreeValue(ctx, on);
+        if (JS_IsException(r)) {
+            JS_FreeValue(ctx, env);
+            JS_FreeValue(ctx, script);
+            free(src);
+            return load_error(w, path, e);
+        }
+        JS_FreeValue(ctx, r);
+    }
     JSValue cfw = JS_GetPropertyStr(ctx, native, "cloudflareWorkers");
     JS_SetPropertyStr(ctx, cfw, "env", env);
     JS_FreeValue(ctx, cfw);
