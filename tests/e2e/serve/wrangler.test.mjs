@@ -155,3 +155,44 @@ test("wrangler whoami, secret put (seen in env), tail (an event per request), ta
   }
   assert.match(srv.logs(), /DELETE \S+\/workers\/scripts\/ops-worker\/tails\/[0-9a-f]{32} 200/);
 });
+
+test("wrangler versions upload keeps the old version serving; versions deploy makes it live", async () => {
+  const v1 = [{ tag: "v1", new_sqlite_classes: ["Counter"] }];
+  const cfg = JSON.parse(config("Counter", v1));
+  cfg.name = "versioned-worker";
+  const proj = makeProject({ "wrangler.json": JSON.stringify(cfg), "index.js": source("Counter") });
+  let r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  const host = { headers: { host: "versioned-worker.localhost" } };
+  const get = async () => { const res = await fetch(srv.url + "/", host); return `${res.status} ${await res.text()}`; };
+  const waitHost = async (pred) => {
+    const end = Date.now() + 15000;
+    let last = "";
+    while (Date.now() < end) {
+      last = await get().catch((e) => String(e));
+      if (pred(last)) return last;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`last answer: ${last}\n${srv.logs()}`);
+  };
+  await waitHost((t) => t === "200 Counter:1");
+
+  fs.writeFileSync(path.join(proj, "index.js"), source("Counter").replace('"Counter:"', '"New:"'));
+  r = await wrangler(proj, ["versions", "upload"]);
+  assert.equal(r.code, 0, r.out);
+  const id = /Worker Version ID: ([0-9a-f-]{36})/.exec(r.out)?.[1];
+  assert.ok(id, r.out);
+  assert.match(srv.logs(), /POST \S+\/workers\/scripts\/versioned-worker\/versions\S* 200/);
+  // Stored, not live: the old code answers (and its object counts on).
+  assert.equal(await get(), "200 Counter:2");
+
+  r = await wrangler(proj, ["versions", "deploy", `${id}@100%`, "-y"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`${id}`));
+  await waitHost((t) => t === "200 New:3");   // the new code, the object's data intact
+  r = await wrangler(proj, ["deployments", "status"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`\\(100%\\) ${id}`));
+  r = await wrangler(proj, ["delete", "--force"]);
+  assert.equal(r.code, 0, r.out);
+});
