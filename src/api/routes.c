@@ -544,8 +544,9 @@ static bool dir_has_entries(const char *dir)
 /* DELETE (API-38): without force=true, a script whose namespaces hold objects is
  * kept (400 10066, naming them); with it, their objects' files go too, after the
  * commit. A namespace's folder is named by "<script>/<class>", so files left
- * behind would reappear in a namespace made later for the same name. */
-static void script_delete(api_ctx *a, api_req *r, const char *name)
+ * behind would reappear in a namespace made later for the same name. An unknown
+ * script is 404 `not_found`: 10007 under /scripts, 10090 under /services. */
+static void script_delete(api_ctx *a, api_req *r, const char *name, int not_found)
 {
     deploy_script_info info;
     err e = {0};
@@ -553,7 +554,7 @@ static void script_delete(api_ctx *a, api_req *r, const char *name)
     if (got < 0)
         return api__store_error(r, &e);
     if (got == 0)
-        return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
+        return api__reply_err(r, 404, not_found, "This Worker does not exist on your account "
                               "(script '%s' not found)", name);
     char force[8] = "";
     api__query(r, "force", force, sizeof force);
@@ -744,12 +745,12 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
         if (is(&r, "PUT"))
             return api__script_put(a, &r, seg[4]);
         if (is(&r, "DELETE"))
-            return script_delete(a, &r, seg[4]);
+            return script_delete(a, &r, seg[4], 10007);
         return method_not_allowed(&r, "GET, PUT or DELETE");
     }
     if (strcmp(seg[3], "services") == 0) {
         if (is(&r, "DELETE"))   /* what `wrangler delete` sends */
-            return script_delete(a, &r, seg[4]);
+            return script_delete(a, &r, seg[4], 10090);
         if (!is(&r, "GET"))
             return method_not_allowed(&r, "GET or DELETE");
         return service_get(a, &r, seg[4]);

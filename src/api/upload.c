@@ -868,8 +868,9 @@ void api__version_create(api_ctx *a, api_req *r, const char *name)
 
 /* POST /scripts/{name}/versions (multipart, as PUT): a stored version that is
  * not live, unless the script has none yet. wrangler's path for a redeploy
- * without migrations (spec clients.md §3b); it reads result.id and
- * result.resources.script.etag. */
+ * without migrations (spec clients.md §3b) and of `wrangler versions upload`
+ * (§4); they read result.id, result.resources.script.etag and
+ * result.metadata.has_preview (wrangler fails without `metadata`). */
 void api__script_version_upload(api_ctx *a, api_req *r, const char *name)
 {
     if (r->req->body_len > a->upload_bytes_max)
@@ -894,6 +895,7 @@ void api__script_version_upload(api_ctx *a, api_req *r, const char *name)
     buf b;
     buf_init(&b, 4096);
     int rc = buf_printf(&b, "{\"id\":\"%s\",\"number\":%lld,\"startup_time_ms\":0,"
+                            "\"metadata\":{\"has_preview\":false},"
                             "\"resources\":{\"script\":{\"etag\":\"%s\",\"handlers\":[\"fetch\"]}}}",
                         vid, (long long)number, vid);
     if (rc)

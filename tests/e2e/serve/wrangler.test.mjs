@@ -4,6 +4,8 @@
 // renamed_classes that keeps the data, a third with no change (the versions path),
 // `deployments list`, `versions list`, `delete --force`; then `whoami`, `secret
 // put` and `tail` (started, a request seen as its JSON event, stopped by SIGINT).
+// Last, `versions upload` of a changed Worker (the old version keeps serving) and
+// `versions deploy <id>@100%` (the new code answers, its object's data intact).
 //
 // The project sets "keep_names": false: with keep_names wrangler's esbuild bundle
 // names classes in `static { }` blocks (ES2022), which QuickJS 2021-03-27 cannot
@@ -12,6 +14,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { root, makeProject } from "../lib.mjs";
 import { makeData, startServe, waitServes } from "./serve_lib.mjs";
@@ -154,4 +157,52 @@ test("wrangler whoami, secret put (seen in env), tail (an event per request), ta
     clearTimeout(t);
   }
   assert.match(srv.logs(), /DELETE \S+\/workers\/scripts\/ops-worker\/tails\/[0-9a-f]{32} 200/);
+});
+
+test("wrangler versions upload keeps the old version serving; versions deploy makes it live", async () => {
+  const v1 = [{ tag: "v1", new_sqlite_classes: ["Counter"] }];
+  const cfg = JSON.parse(config("Counter", v1));
+  cfg.name = "versioned-worker";
+  const proj = makeProject({ "wrangler.json": JSON.stringify(cfg), "index.js": source("Counter") });
+  let r = await wrangler(proj, ["deploy"]);
+  assert.equal(r.code, 0, r.out);
+  // fetch() cannot set Host (the earlier tests leave ops-worker deployed): node:http can.
+  const get = () => new Promise((resolve, reject) => {
+    http.get(srv.url + "/", { headers: { host: "versioned-worker.localhost" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => resolve(`${res.statusCode} ${body}`));
+    }).on("error", reject);
+  });
+  const waitHost = async (pred) => {
+    const end = Date.now() + 15000;
+    let last = "";
+    while (Date.now() < end) {
+      last = await get().catch((e) => String(e));
+      if (pred(last)) return last;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`last answer: ${last}\n${srv.logs()}`);
+  };
+  await waitHost((t) => t === "200 Counter:1");
+
+  fs.writeFileSync(path.join(proj, "index.js"), source("Counter").replace('"Counter:"', '"New:"'));
+  r = await wrangler(proj, ["versions", "upload"]);
+  assert.equal(r.code, 0, r.out);
+  const id = /Worker Version ID: ([0-9a-f-]{36})/.exec(r.out)?.[1];
+  assert.ok(id, r.out);
+  assert.match(srv.logs(), /POST \S+\/workers\/scripts\/versioned-worker\/versions\S* 200/);
+  // Stored, not live: the old code answers (and its object counts on).
+  assert.equal(await get(), "200 Counter:2");
+
+  r = await wrangler(proj, ["versions", "deploy", `${id}@100%`, "-y"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`${id}`));
+  await waitHost((t) => t === "200 New:3");   // the new code, the object's data intact
+  r = await wrangler(proj, ["deployments", "status"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`\\(100%\\) ${id}`));
+  r = await wrangler(proj, ["delete", "--force"]);
+  assert.equal(r.code, 0, r.out);
 });
