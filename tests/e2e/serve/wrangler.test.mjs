@@ -7,9 +7,8 @@
 // Last, `versions upload` of a changed Worker (the old version keeps serving) and
 // `versions deploy <id>@100%` (the new code answers, its object's data intact).
 //
-// The project sets "keep_names": false: with keep_names wrangler's esbuild bundle
-// names classes in `static { }` blocks (ES2022), which QuickJS 2021-03-27 cannot
-// parse; the deployed Worker then fails to load (answered 503 with the reason).
+// The projects use wrangler's default bundling: keep_names names classes in
+// `static { }` blocks (ES2022), which our QuickJS patch 0006 parses.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, execFileSync, spawn } from "node:child_process";
@@ -51,7 +50,7 @@ function wrangler(cwd, args, input) {
 }
 
 const config = (cls, migrations) => JSON.stringify({
-  name: "counter-worker", main: "index.js", compatibility_date: "2025-01-01", keep_names: false,
+  name: "counter-worker", main: "index.js", compatibility_date: "2025-01-01",
   durable_objects: { bindings: [{ name: "COUNTER", class_name: cls }] }, migrations,
 });
 const source = (cls) => `export class ${cls} {
@@ -103,7 +102,7 @@ test("wrangler deploy, redeploy with a rename, redeploy unchanged, deployments, 
 
 test("wrangler whoami, secret put (seen in env), tail (an event per request), tail stopped", async () => {
   const proj = makeProject({
-    "wrangler.json": JSON.stringify({ name: "ops-worker", main: "index.js", compatibility_date: "2025-01-01", keep_names: false }),
+    "wrangler.json": JSON.stringify({ name: "ops-worker", main: "index.js", compatibility_date: "2025-01-01" }),
     "index.js": `export default { fetch(req, env) {
       console.log("tail me", new URL(req.url).pathname);
       return new Response("key=" + (env.API_KEY ?? "none"));
