@@ -9,6 +9,8 @@
  *
  * ICU errors become RangeError (a bad tag, skeleton or time zone) with the ICU
  * error name, never a crash. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,8 @@ typedef struct {
 
 static __thread intl_slot cache[INTL_CACHE];
 static __thread unsigned cache_next;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 static void obj_close(int kind, void *o)
 {
@@ -50,6 +54,22 @@ static void obj_close(int kind, void *o)
     case K_RTF: ureldatefmt_close(o); break;
     case K_LST: ulistfmt_close(o); break;
     }
+}
+
+/* Runs when a thread that cached something exits (a shard stopping): closes its
+ * formatters, so they are not leaked with the thread's TLS. */
+static void cache_free(void *unused)
+{
+    for (int i = 0; i < INTL_CACHE; i++)
+        if (cache[i].obj) {
+            obj_close(cache[i].kind, cache[i].obj);
+            cache[i].obj = NULL;
+        }
+}
+
+static void cache_key_make(void)
+{
+    pthread_key_create(&cache_key, cache_free);
 }
 
 static void *cache_get(int kind, const char *key)
@@ -65,6 +85,9 @@ static bool cache_put(int kind, const char *key, void *o)
 {
     if (strlen(key) >= KEY_MAX)
         return false;
+    pthread_once(&cache_once, cache_key_make);
+    if (!pthread_getspecific(cache_key))
+        pthread_setspecific(cache_key, cache);
     intl_slot *s = &cache[cache_next++ % INTL_CACHE];
     if (s->obj)
         obj_close(s->kind, s->obj);
@@ -443,6 +466,7 @@ static const char *const nf_names[UNUM_COMPACT_FIELD + 2] = {
     [UNUM_SIGN_FIELD] = "minusSign",
     [UNUM_MEASURE_UNIT_FIELD] = "unit",
     [UNUM_COMPACT_FIELD] = "compact",
+    [UNUM_COMPACT_FIELD + 1] = "plusSign",
 };
 
 /* nfFormat(tag, skeleton, value, parts) -> string | parts. value is a number or a
@@ -499,19 +523,28 @@ static JSValue js_nf_format(JSContext *ctx, JSValueConst this_val, int argc, JSV
         }
         unumf_formatDouble(f, x, res, &st);
     }
-    UChar buf[512];
+    UChar sbuf[512], *buf = sbuf;
     int32_t n = unumf_resultToString(res, buf, 512, &st);
+    if (st == U_BUFFER_OVERFLOW_ERROR) { /* a BigInt of many digits */
+        st = U_ZERO_ERROR;
+        buf = malloc(((size_t)n + 1) * sizeof(UChar));
+        if (!buf) {
+            unumf_closeResult(res);
+            return JS_ThrowOutOfMemory(ctx);
+        }
+        n = unumf_resultToString(res, buf, n + 1, &st);
+    }
+    JSValue r;
     if (U_FAILURE(st)) {
-        unumf_closeResult(res);
-        return icu_error(ctx, "NumberFormat", st);
+        r = icu_error(ctx, "NumberFormat", st);
+        goto done;
     }
     if (!JS_ToBool(ctx, argv[3])) {
-        unumf_closeResult(res);
-        return from_u16(ctx, buf, n);
+        r = from_u16(ctx, buf, n);
+        goto done;
     }
     UFieldPositionIterator *it = ufieldpositer_open(&st);
     unumf_resultGetAllFieldPositions(res, it, &st);
-    unumf_closeResult(res);
     span sp[64];
     int k = 0;
     int32_t b, e, fld;
@@ -521,12 +554,12 @@ static JSValue js_nf_format(JSContext *ctx, JSValueConst this_val, int argc, JSV
         sp[k++] = (span){ fld, b, e };
     }
     ufieldpositer_close(it);
-    static const char *names[UNUM_COMPACT_FIELD + 2];
-    if (!names[0]) {
-        memcpy(names, nf_names, sizeof nf_names);
-        names[UNUM_COMPACT_FIELD + 1] = "plusSign";
-    }
-    return parts_array(ctx, buf, n, sp, k, names, UNUM_COMPACT_FIELD + 2);
+    r = parts_array(ctx, buf, n, sp, k, nf_names, UNUM_COMPACT_FIELD + 2);
+done:
+    unumf_closeResult(res);
+    if (buf != sbuf)
+        free(buf);
+    return r;
 }
 
 /* ---- Collator ---- */
@@ -615,7 +648,10 @@ static JSValue js_plural(JSContext *ctx, JSValueConst this_val, int argc, JSValu
         p = uplrules_openForType(loc, ord ? UPLURAL_TYPE_ORDINAL : UPLURAL_TYPE_CARDINAL, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "PluralRules", st);
-        cache_put(K_PLU, key, p);
+        if (!cache_put(K_PLU, key, p)) {
+            uplrules_close(p);
+            return JS_ThrowRangeError(ctx, "Intl: options too long");
+        }
     }
     UChar kw[32];
     int32_t n;
@@ -689,7 +725,10 @@ static JSValue js_rtf(JSContext *ctx, JSValueConst this_val, int argc, JSValueCo
         f = ureldatefmt_open(loc, NULL, s, UDISPCTX_CAPITALIZATION_NONE, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "RelativeTimeFormat", st);
-        cache_put(K_RTF, key, f);
+        if (!cache_put(K_RTF, key, f)) {
+            ureldatefmt_close(f);
+            return JS_ThrowRangeError(ctx, "Intl: options too long");
+        }
     }
     static const URelativeDateTimeUnit map[] = { UDAT_REL_UNIT_YEAR, UDAT_REL_UNIT_QUARTER,
                                                  UDAT_REL_UNIT_MONTH, UDAT_REL_UNIT_WEEK,
@@ -733,7 +772,10 @@ static JSValue js_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         f = ulistfmt_openForType(loc, t, w, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "ListFormat", st);
-        cache_put(K_LST, key, f);
+        if (!cache_put(K_LST, key, f)) {
+            ulistfmt_close(f);
+            return JS_ThrowRangeError(ctx, "Intl: options too long");
+        }
     }
     uint32_t count;
     JSValue lv = JS_GetPropertyStr(ctx, argv[3], "length");

@@ -62,6 +62,8 @@ const same = {
   numberToLocale: `(1234.5).toLocaleString()`,
   numberToLocaleDe: `(1234.5).toLocaleString("de-DE", { style: "currency", currency: "EUR" })`,
   bigintToLocale: `(12345678901234567890n).toLocaleString("en-US")`,
+  bigintHuge: `(10n ** 700n + 1n).toLocaleString("en-US")`,
+  nfPartsSign: `new Intl.NumberFormat("en-US", { signDisplay: "always", notation: "compact" }).formatToParts(1500)`,
 
   collatorSort: `["z", "ä", "a", "Z", "b"].sort(new Intl.Collator("de").compare)`,
   collatorBase: `new Intl.Collator("en", { sensitivity: "base" }).compare("a", "A")`,
