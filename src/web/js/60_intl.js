@@ -223,10 +223,9 @@
     const t = date === undefined ? Date.now() : Number(date instanceof Date ? date.getTime() : date);
     if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new RangeError("Invalid time value");
     // V8 (so workerd) writes U+0020 where ICU 72+ patterns have U+202F ("2:07 PM")
+    // in format(), and leaves formatToParts as ICU has it
     const r = N.intlDtfFormat(s.locale, s.spec, s.icuTz, t, parts);
-    if (!parts) return r.replace(/\u202f/g, " ");
-    for (const p of r) p[1] = p[1].replace(/\u202f/g, " ");
-    return r;
+    return parts ? r : r.replace(/\u202f/g, " ");
   }
 
   // Date.prototype.toLocale*: a cached DateTimeFormat per (kind, locales) when options are absent

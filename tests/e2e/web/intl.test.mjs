@@ -87,6 +87,9 @@ const same = {
 
   segGrapheme: `[...new Intl.Segmenter("en", { granularity: "grapheme" }).segment("e\\u0301👍🏽a")].map((s) => s.segment)`,
   segWord: `[...new Intl.Segmenter("en", { granularity: "word" }).segment("Hello, world! 42")].map((s) => [s.segment, s.index, s.isWordLike])`,
+  segContaining: `(({ segment, index, isWordLike }) => ({ segment, index, isWordLike }))(new Intl.Segmenter("en", { granularity: "word" }).segment("Hello, world").containing(8))`,
+  localeKeywords: `(({ calendar, numeric, hourCycle, baseName }) => ({ calendar, numeric, hourCycle, baseName }))(new Intl.Locale("de-DE-u-ca-gregory-hc-h23-kn"))`,
+  dtfPartsPeriod: `new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "numeric", timeZone: "Asia/Kolkata" }).formatToParts(${D})`,
   segSentence: `[...new Intl.Segmenter("en", { granularity: "sentence" }).segment("One. Two? Three!")].map((s) => s.segment)`,
 
   locale: `(({ baseName, language, region, script }) => ({ baseName, language, region, script, s: String(new Intl.Locale("en-Latn-US")) }))(new Intl.Locale("en-Latn-US"))`,
