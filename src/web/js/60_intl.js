@@ -1,0 +1,693 @@
+// Intl (ECMA-402) over ICU: the natives of web/intl.c take a locale tag, an ICU
+// skeleton or option words and a value; this file validates options the way V8 does
+// (RangeError for a bad value, TypeError for a bad type) and builds those strings.
+// Workers run in UTC with "en-US" as the default locale. Also replaces
+// Date.prototype.toLocale*String, Number/BigInt.prototype.toLocaleString and
+// String.prototype.localeCompare with versions that use Intl. docs/intl.md.
+(() => {
+  "use strict";
+  const N = globalThis.__durable;
+  const DEFAULT_LOCALE = "en-US";
+  const DEFAULT_TZ = "UTC";
+
+  const slot = new WeakMap(); // Intl object -> its resolved state
+
+  const state = (o, cls, method) => {
+    const s = slot.get(o);
+    if (!s || s.cls !== cls) throw new TypeError(`Method Intl.${cls}.prototype.${method} called on incompatible receiver`);
+    return s;
+  };
+
+  // ---- locales ----
+  const canonList = (locales) => {
+    if (locales === undefined) return [];
+    const list = typeof locales === "string" || (locales !== null && typeof locales === "object" && slot.get(locales)?.cls === "Locale")
+      ? [locales] : Object(locales);
+    const out = [];
+    const len = Math.min(Number(list.length) >>> 0, 1000);
+    for (let i = 0; i < len; i++) {
+      if (!(i in list)) continue;
+      let t = list[i];
+      if (t !== null && typeof t === "object" && slot.get(t)?.cls === "Locale") t = slot.get(t).tag;
+      else if (typeof t !== "string" && (t === null || typeof t !== "object")) throw new TypeError("Language ID should be string or object.");
+      t = String(t);
+      if (!/^[A-Za-z0-9-]+$/.test(t) || t.startsWith("-") || t.endsWith("-") || t.includes("--")) throw new RangeError(`Incorrect locale information provided`);
+      const c = N.intlCanon(t);
+      if (!out.includes(c)) out.push(c);
+    }
+    return out;
+  };
+  const resolveLocale = (locales) => canonList(locales)[0] || DEFAULT_LOCALE;
+
+  const toObj = (options) => {
+    if (options === undefined) return Object.create(null);
+    if (options === null) throw new TypeError("Cannot convert undefined or null to object");
+    return Object(options);
+  };
+  const getOpt = (o, name, allowed, fallback) => {
+    let v = o[name];
+    if (v === undefined) return fallback;
+    v = String(v);
+    if (allowed && !allowed.includes(v)) throw new RangeError(`Value ${v} out of range for Intl options property ${name}`);
+    return v;
+  };
+  const getBool = (o, name, fallback) => {
+    const v = o[name];
+    return v === undefined ? fallback : Boolean(v);
+  };
+  const getNum = (o, name, min, max, fallback) => {
+    let v = o[name];
+    if (v === undefined) return fallback;
+    v = Number(v);
+    if (Number.isNaN(v) || v < min || v > max) throw new RangeError(`${name} value is out of range.`);
+    return Math.floor(v);
+  };
+
+  const defineGlobal = (name, value) =>
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  const hide = (obj, name, value) =>
+    Object.defineProperty(obj, name, { value, writable: true, configurable: true, enumerable: false });
+  const tag = (cls, name) =>
+    Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: name, configurable: true });
+  const getterFn = (cls, name, f) =>
+    Object.defineProperty(cls.prototype, name, { get: f, configurable: true, enumerable: false });
+  const partsToObjects = (a) => a.map(([type, value]) => ({ type, value }));
+  const supportedLocalesOf = function supportedLocalesOf(locales, options) {
+    if (options !== undefined) getOpt(toObj(options), "localeMatcher", ["lookup", "best fit"], "best fit");
+    return canonList(locales);
+  };
+
+  const numberingSystemOf = (locale) => {
+    const m = /-u-(?:.*-)?nu-([a-z0-9]+)/.exec(locale);
+    if (m) return m[1];
+    const zero = N.intlNfFormat(locale, "", 0, false);
+    const z = zero.codePointAt(0);
+    return z === 0x660 ? "arab" : z === 0x6f0 ? "arabext" : z === 0x966 ? "deva" : z === 0x9e6 ? "beng" : "latn";
+  };
+
+  // ---- DateTimeFormat ----
+  const DT_FIELDS = [
+    ["weekday", ["narrow", "short", "long"], { narrow: "EEEEE", short: "EEE", long: "EEEE" }],
+    ["era", ["narrow", "short", "long"], { narrow: "GGGGG", short: "G", long: "GGGG" }],
+    ["year", ["2-digit", "numeric"], { "2-digit": "yy", numeric: "y" }],
+    ["month", ["2-digit", "numeric", "narrow", "short", "long"], { "2-digit": "MM", numeric: "M", narrow: "MMMMM", short: "MMM", long: "MMMM" }],
+    ["day", ["2-digit", "numeric"], { "2-digit": "dd", numeric: "d" }],
+    ["dayPeriod", ["narrow", "short", "long"], { narrow: "BBBBB", short: "B", long: "BBBB" }],
+    ["hour", ["2-digit", "numeric"], null],
+    ["minute", ["2-digit", "numeric"], { "2-digit": "mm", numeric: "m" }],
+    ["second", ["2-digit", "numeric"], { "2-digit": "ss", numeric: "s" }],
+    ["fractionalSecondDigits", null, null],
+    ["timeZoneName", ["short", "long", "shortOffset", "longOffset", "shortGeneric", "longGeneric"],
+      { short: "z", long: "zzzz", shortOffset: "O", longOffset: "OOOO", shortGeneric: "v", longGeneric: "vvvv" }],
+  ];
+  const STYLES = ["full", "long", "medium", "short"];
+
+  class DateTimeFormat {
+    constructor(locales, options) {
+      return makeDTF(locales, options, "any", "date", new.target ? Object.getPrototypeOf(this) : DateTimeFormat.prototype);
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    get format() {
+      const s = state(this, "DateTimeFormat", "format");
+      if (!s.bound) s.bound = (date) => dtfFormat(s, date, false);
+      return s.bound;
+    }
+    formatToParts(date) {
+      return partsToObjects(dtfFormat(state(this, "DateTimeFormat", "formatToParts"), date, true));
+    }
+    formatRange(a, b) {
+      const s = state(this, "DateTimeFormat", "formatRange");
+      const x = dtfFormat(s, a, false), y = dtfFormat(s, b, false);
+      return x === y ? x : `${x} – ${y}`;
+    }
+    resolvedOptions() {
+      const s = state(this, "DateTimeFormat", "resolvedOptions");
+      const r = { locale: s.locale, calendar: "gregory", numberingSystem: numberingSystemOf(s.locale), timeZone: s.timeZone };
+      if (s.hourCycle) {
+        r.hourCycle = s.hourCycle;
+        r.hour12 = s.hourCycle === "h12" || s.hourCycle === "h11";
+      }
+      for (const [name] of DT_FIELDS) if (s.fields[name] !== undefined) r[name] = s.fields[name];
+      if (s.dateStyle) r.dateStyle = s.dateStyle;
+      if (s.timeStyle) r.timeStyle = s.timeStyle;
+      return r;
+    }
+  }
+  tag(DateTimeFormat, "Intl.DateTimeFormat");
+
+  const dtfCache = new Map();
+  function makeDTF(locales, options, required, defaults, proto) {
+    const locale = resolveLocale(locales);
+    const o = toObj(options);
+    getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+    const calendar = getOpt(o, "calendar", null, undefined);
+    if (calendar !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(calendar)) throw new RangeError(`Invalid calendar : ${calendar}`);
+    const nu = getOpt(o, "numberingSystem", null, undefined);
+    if (nu !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(nu)) throw new RangeError(`Invalid numberingSystem : ${nu}`);
+    const hour12 = getBool(o, "hour12", undefined);
+    let hourCycle = getOpt(o, "hourCycle", ["h11", "h12", "h23", "h24"], undefined);
+    if (hour12 !== undefined) hourCycle = undefined;
+    let tz = o.timeZone;
+    if (tz === undefined) tz = DEFAULT_TZ;
+    else {
+      tz = String(tz);
+      const up = tz.toUpperCase();
+      if (up === "UTC" || up === "ETC/UTC" || up === "ETC/GMT" || up === "GMT") tz = "UTC";
+      else if (/^[+-]\d\d(:?\d\d)?$/.test(tz)) tz = tz.length === 3 ? tz + ":00" : tz.length === 5 ? tz.slice(0, 3) + ":" + tz.slice(3) : tz;
+      else {
+        const c = N.intlCanonTimeZone(tz);
+        if (c === undefined) throw new RangeError(`Invalid time zone specified: ${tz}`);
+        tz = c === "Etc/UTC" || c === "Etc/GMT" ? "UTC" : c;
+      }
+    }
+    const fields = {};
+    for (const [name, allowed] of DT_FIELDS) {
+      fields[name] = name === "fractionalSecondDigits" ? getNum(o, name, 1, 3, undefined) : getOpt(o, name, allowed, undefined);
+    }
+    getOpt(o, "formatMatcher", ["basic", "best fit"], "best fit");
+    const dateStyle = getOpt(o, "dateStyle", STYLES, undefined);
+    const timeStyle = getOpt(o, "timeStyle", STYLES, undefined);
+    const s = { cls: "DateTimeFormat", locale, timeZone: tz, fields: {}, dateStyle, timeStyle, hourCycle: undefined };
+    const icuTz = /^[+-]/.test(tz) ? "GMT" + tz : tz;
+    const hc = hourCycle || (hour12 === true ? "h12" : hour12 === false ? "h23" : undefined);
+    if (dateStyle || timeStyle) {
+      for (const [name] of DT_FIELDS) if (fields[name] !== undefined) throw new TypeError(`Can't set option ${name} when ${dateStyle ? "dateStyle" : "timeStyle"} is used`);
+      s.spec = `S:${dateStyle || "none"}:${timeStyle || "none"}`;
+      if (timeStyle && hc) {
+        // styles with an explicit hour cycle: rebuild as a skeleton from the style's pattern
+        const pat = N.intlDtfPattern(locale, s.spec, icuTz);
+        const h = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc];
+        s.spec = "P:" + pat.replace(/'[^']*'|[hHkK]+|\s*a+\s*/g, (m) => (m[0] === "'" ? m : /a/.test(m) ? (h === "h" || h === "K" ? m : (m.startsWith(" ") && m.endsWith(" ") ? " " : "")) : h.repeat(m.length)));
+      }
+    } else {
+      let needDate = required === "date" || required === "any";
+      let needTime = required === "time" || required === "any";
+      let any = false;
+      for (const n of ["weekday", "year", "month", "day"]) if (fields[n] !== undefined) any = true;
+      let anyTime = false;
+      for (const n of ["dayPeriod", "hour", "minute", "second", "fractionalSecondDigits"]) if (fields[n] !== undefined) anyTime = true;
+      if (required === "date" && any) needDate = false;
+      if (required === "time" && anyTime) needTime = false;
+      if (required === "any" && (any || anyTime)) needDate = needTime = false;
+      if (required === "date" && anyTime) needDate = !any;
+      if (needDate && (defaults === "date" || defaults === "all")) fields.year = fields.month = fields.day = "numeric";
+      if (needTime && (defaults === "time" || defaults === "all")) fields.hour = fields.minute = fields.second = "numeric";
+      let sk = "";
+      for (const [name, , map] of DT_FIELDS) {
+        const v = fields[name];
+        if (v === undefined) continue;
+        s.fields[name] = v;
+        if (name === "hour") {
+          const c = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc] || "j";
+          sk += v === "2-digit" ? c + c : c;
+        } else if (name === "fractionalSecondDigits") sk += "S".repeat(v);
+        else sk += map[v];
+      }
+      s.spec = "K:" + sk;
+    }
+    const pattern = N.intlDtfPattern(locale, s.spec, icuTz); // also validates
+    s.icuTz = icuTz;
+    if (fields.hour !== undefined || timeStyle) {
+      const p = pattern.replace(/'[^']*'/g, "");
+      s.hourCycle = /h/.test(p) ? "h12" : /K/.test(p) ? "h11" : /k/.test(p) ? "h24" : /H/.test(p) ? "h23" : undefined;
+      if (s.fields.hour !== undefined && /^h/.test(p.match(/[hHkK]+/)?.[0] || "")) s.fields.hour = s.fields.hour;
+    }
+    const obj = Object.create(proto);
+    slot.set(obj, s);
+    return obj;
+  }
+
+  function dtfFormat(s, date, parts) {
+    const t = date === undefined ? Date.now() : Number(date instanceof Date ? date.getTime() : date);
+    if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new RangeError("Invalid time value");
+    // V8 (so workerd) writes U+0020 where ICU 72+ patterns have U+202F ("2:07 PM")
+    // in format(), and leaves formatToParts as ICU has it
+    const r = N.intlDtfFormat(s.locale, s.spec, s.icuTz, t, parts);
+    return parts ? r : r.replace(/\u202f/g, " ");
+  }
+
+  // Date.prototype.toLocale*: a cached DateTimeFormat per (kind, locales) when options are absent
+  const dateLocale = (required, defaults) => function (locales, options) {
+    const t = Date.prototype.getTime.call(this);
+    if (Number.isNaN(t)) return "Invalid Date";
+    let dtf;
+    if (options === undefined && (locales === undefined || typeof locales === "string")) {
+      const key = required + "|" + locales;
+      dtf = dtfCache.get(key);
+      if (!dtf) {
+        dtf = makeDTF(locales, undefined, required, defaults, DateTimeFormat.prototype);
+        if (dtfCache.size < 64) dtfCache.set(key, dtf);
+      }
+    } else dtf = makeDTF(locales, options, required, defaults, DateTimeFormat.prototype);
+    return dtfFormat(slot.get(dtf), t, false);
+  };
+  hide(Date.prototype, "toLocaleString", { toLocaleString: dateLocale("any", "all") }.toLocaleString);
+  hide(Date.prototype, "toLocaleDateString", { toLocaleDateString: dateLocale("date", "date") }.toLocaleDateString);
+  hide(Date.prototype, "toLocaleTimeString", { toLocaleTimeString: dateLocale("time", "time") }.toLocaleTimeString);
+
+  // ---- NumberFormat ----
+  const ZERO_DIGIT_CURRENCIES = ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"];
+  const THREE_DIGIT_CURRENCIES = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+
+  class NumberFormat {
+    constructor(locales, options) {
+      const obj = Object.create(new.target ? Object.getPrototypeOf(this) : NumberFormat.prototype);
+      slot.set(obj, makeNF(locales, options));
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    get format() {
+      const s = state(this, "NumberFormat", "format");
+      if (!s.bound) s.bound = (x) => nfFormat(s, x, false);
+      return s.bound;
+    }
+    formatToParts(x) {
+      return partsToObjects(nfFormat(state(this, "NumberFormat", "formatToParts"), x, true));
+    }
+    formatRange(a, b) {
+      const s = state(this, "NumberFormat", "formatRange");
+      return `${nfFormat(s, a, false)}–${nfFormat(s, b, false)}`;
+    }
+    resolvedOptions() {
+      const s = state(this, "NumberFormat", "resolvedOptions");
+      const r = { locale: s.locale, numberingSystem: numberingSystemOf(s.locale), style: s.style };
+      if (s.style === "currency") Object.assign(r, { currency: s.currency, currencyDisplay: s.currencyDisplay, currencySign: s.currencySign });
+      if (s.style === "unit") Object.assign(r, { unit: s.unit, unitDisplay: s.unitDisplay });
+      r.minimumIntegerDigits = s.minimumIntegerDigits;
+      if (s.minimumSignificantDigits !== undefined) {
+        r.minimumSignificantDigits = s.minimumSignificantDigits;
+        r.maximumSignificantDigits = s.maximumSignificantDigits;
+      } else if (s.minimumFractionDigits !== undefined) {
+        r.minimumFractionDigits = s.minimumFractionDigits;
+        r.maximumFractionDigits = s.maximumFractionDigits;
+      }
+      r.useGrouping = s.useGrouping;
+      r.notation = s.notation;
+      if (s.notation === "compact") r.compactDisplay = s.compactDisplay;
+      r.signDisplay = s.signDisplay;
+      r.roundingIncrement = 1;
+      r.roundingMode = "halfExpand";
+      r.roundingPriority = "auto";
+      r.trailingZeroDisplay = "auto";
+      return r;
+    }
+  }
+  tag(NumberFormat, "Intl.NumberFormat");
+
+  const SIMPLE_UNITS = ["acre", "bit", "byte", "celsius", "centimeter", "day", "degree", "fahrenheit", "fluid-ounce", "foot", "gallon",
+    "gigabit", "gigabyte", "gram", "hectare", "hour", "inch", "kilobit", "kilobyte", "kilogram", "kilometer", "liter", "megabit",
+    "megabyte", "meter", "microsecond", "mile", "mile-scandinavian", "milliliter", "millimeter", "millisecond", "minute", "month",
+    "nanosecond", "ounce", "percent", "petabyte", "pound", "second", "stone", "terabit", "terabyte", "week", "yard", "year"];
+
+  function makeNF(locales, options) {
+    const locale = resolveLocale(locales);
+    const o = toObj(options);
+    getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+    const nu = getOpt(o, "numberingSystem", null, undefined);
+    if (nu !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(nu)) throw new RangeError(`Invalid numberingSystem : ${nu}`);
+    const style = getOpt(o, "style", ["decimal", "percent", "currency", "unit"], "decimal");
+    let currency = getOpt(o, "currency", null, undefined);
+    if (currency !== undefined && !/^[A-Za-z]{3}$/.test(currency)) throw new RangeError(`Invalid currency code : ${currency}`);
+    const currencyDisplay = getOpt(o, "currencyDisplay", ["code", "symbol", "narrowSymbol", "name"], "symbol");
+    const currencySign = getOpt(o, "currencySign", ["standard", "accounting"], "standard");
+    const unit = getOpt(o, "unit", null, undefined);
+    const unitDisplay = getOpt(o, "unitDisplay", ["short", "narrow", "long"], "short");
+    if (style === "currency") {
+      if (currency === undefined) throw new TypeError("Currency code is required with currency style.");
+      currency = currency.toUpperCase();
+    }
+    if (unit !== undefined) {
+      const ok = (u) => SIMPLE_UNITS.includes(u);
+      const per = unit.split("-per-");
+      if (!(per.length === 1 ? ok(unit) : per.length === 2 && ok(per[0]) && ok(per[1]))) throw new RangeError(`Invalid unit argument for Intl.NumberFormat() '${unit}'`);
+    }
+    if (style === "unit" && unit === undefined) throw new TypeError("Unit is required with unit style.");
+    const notation = getOpt(o, "notation", ["standard", "scientific", "engineering", "compact"], "standard");
+    const cDigits = style === "currency" ? (ZERO_DIGIT_CURRENCIES.includes(currency) ? 0 : THREE_DIGIT_CURRENCIES.includes(currency) ? 3 : 2) : 0;
+    const minimumIntegerDigits = getNum(o, "minimumIntegerDigits", 1, 21, 1);
+    let minFD = o.minimumFractionDigits, maxFD = o.maximumFractionDigits;
+    let minSD = o.minimumSignificantDigits, maxSD = o.maximumSignificantDigits;
+    const s = { cls: "NumberFormat", locale, style, currency, currencyDisplay, currencySign, unit, unitDisplay, notation, minimumIntegerDigits };
+    const defMin = style === "currency" && notation === "standard" ? cDigits : 0;
+    const defMax = style === "currency" && notation === "standard" ? Math.max(cDigits, defMin) : style === "percent" ? 0 : 3;
+    let precision = "";
+    if (minSD !== undefined || maxSD !== undefined) {
+      minSD = getNum(o, "minimumSignificantDigits", 1, 21, 1);
+      maxSD = getNum(o, "maximumSignificantDigits", minSD, 21, 21);
+      s.minimumSignificantDigits = minSD;
+      s.maximumSignificantDigits = maxSD;
+      precision = "@".repeat(minSD) + "#".repeat(maxSD - minSD);
+    } else if (minFD !== undefined || maxFD !== undefined || notation !== "compact") {
+      minFD = getNum(o, "minimumFractionDigits", 0, 100, undefined);
+      maxFD = getNum(o, "maximumFractionDigits", 0, 100, undefined);
+      if (minFD === undefined) minFD = Math.min(defMin, maxFD ?? defMin);
+      else if (maxFD === undefined) maxFD = Math.max(defMax, minFD);
+      else if (minFD > maxFD) throw new RangeError("maximumFractionDigits value is out of range.");
+      if (maxFD === undefined) maxFD = Math.max(defMax, minFD);
+      s.minimumFractionDigits = minFD;
+      s.maximumFractionDigits = maxFD;
+      precision = maxFD === 0 ? "precision-integer" : "." + "0".repeat(minFD) + "#".repeat(maxFD - minFD);
+    }
+    const compactDisplay = getOpt(o, "compactDisplay", ["short", "long"], "short");
+    s.compactDisplay = compactDisplay;
+    let useGrouping = o.useGrouping;
+    const defGroup = notation === "compact" ? "min2" : "auto";
+    if (useGrouping === undefined) useGrouping = defGroup;
+    else if (useGrouping === true || useGrouping === "true") useGrouping = "always";
+    else if (useGrouping === false || useGrouping === "false" || useGrouping === null || useGrouping === "") useGrouping = false;
+    else {
+      useGrouping = String(useGrouping);
+      if (!["min2", "auto", "always"].includes(useGrouping)) throw new RangeError(`Value ${useGrouping} out of range for Intl.NumberFormat options property useGrouping`);
+    }
+    s.useGrouping = useGrouping;
+    const signDisplay = getOpt(o, "signDisplay", ["auto", "never", "always", "exceptZero", "negative"], "auto");
+    s.signDisplay = signDisplay;
+    const sk = [];
+    if (style === "percent") sk.push("percent", "scale/100");
+    if (style === "currency") {
+      sk.push("currency/" + currency);
+      sk.push({ symbol: "unit-width-short", narrowSymbol: "unit-width-narrow", code: "unit-width-iso-code", name: "unit-width-full-name" }[currencyDisplay]);
+      if (currencySign === "accounting") sk.push(signDisplay === "always" ? "sign-accounting-always" : signDisplay === "exceptZero" ? "sign-accounting-except-zero" : "sign-accounting");
+    }
+    if (style === "unit") {
+      sk.push(unit.includes("-per-") ? `measure-unit/${unit.split("-per-")[0]} per-measure-unit/${unit.split("-per-")[1]}`.replace(/measure-unit\/([a-z-]+)/g, (m, u) => m.replace(u, unitCategory(u) + "-" + u)) : `measure-unit/${unitCategory(unit)}-${unit}`);
+      sk.push({ short: "unit-width-short", narrow: "unit-width-narrow", long: "unit-width-full-name" }[unitDisplay]);
+    }
+    if (precision) sk.push(precision);
+    if (minimumIntegerDigits > 1) sk.push("integer-width/+" + "0".repeat(minimumIntegerDigits));
+    if (useGrouping === false) sk.push("group-off");
+    else if (useGrouping === "min2") sk.push("group-min2");
+    else if (useGrouping === "always") sk.push("group-on-aligned");
+    if (notation === "scientific") sk.push("scientific");
+    if (notation === "engineering") sk.push("engineering");
+    if (notation === "compact") sk.push(compactDisplay === "long" ? "compact-long" : "compact-short");
+    if (!(style === "currency" && currencySign === "accounting")) {
+      const sd = { always: "sign-always", never: "sign-never", exceptZero: "sign-except-zero", negative: "sign-negative" }[signDisplay];
+      if (sd) sk.push(sd);
+    }
+    sk.push("rounding-mode-half-up");
+    s.skeleton = sk.join(" ");
+    N.intlNfFormat(locale, s.skeleton, 0, false); // validates the skeleton now
+    return s;
+  }
+
+  function unitCategory(u) {
+    if (/byte|bit$/.test(u)) return "digital";
+    if (/meter$|mile|foot|inch|yard/.test(u)) return "length";
+    if (/gram$|ounce$|pound|stone/.test(u)) return "mass";
+    if (/second$|minute|hour|day|week|month|year/.test(u)) return "duration";
+    if (/liter$|gallon|fluid-ounce/.test(u)) return "volume";
+    if (/celsius|fahrenheit/.test(u)) return "temperature";
+    if (u === "acre" || u === "hectare") return "area";
+    if (u === "degree") return "angle";
+    if (u === "percent") return "concentr";
+    return "";
+  }
+
+  function nfFormat(s, x, parts) {
+    let v;
+    if (typeof x === "bigint") v = x.toString();
+    else {
+      v = Number(x);
+      if (typeof x === "string" && /^\s*[+-]?\d+\s*$/.test(x) && !Number.isSafeInteger(v)) v = x.trim();
+    }
+    return N.intlNfFormat(s.locale, s.skeleton, v, parts);
+  }
+
+  const nfCache = new Map();
+  const numberToLocale = (thisNum) => function toLocaleString(locales, options) {
+    const x = thisNum(this);
+    let s;
+    if (options === undefined && (locales === undefined || typeof locales === "string")) {
+      s = nfCache.get(locales);
+      if (!s) {
+        s = makeNF(locales, undefined);
+        if (nfCache.size < 64) nfCache.set(locales, s);
+      }
+    } else s = makeNF(locales, options);
+    return nfFormat(s, x, false);
+  };
+  hide(Number.prototype, "toLocaleString", numberToLocale((v) => Number.prototype.valueOf.call(v)));
+  if (typeof BigInt === "function") hide(BigInt.prototype, "toLocaleString", numberToLocale((v) => BigInt.prototype.valueOf.call(v)));
+
+  // ---- Collator ----
+  class Collator {
+    constructor(locales, options) {
+      const locale = resolveLocale(locales);
+      const o = toObj(options);
+      const usage = getOpt(o, "usage", ["sort", "search"], "sort");
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const ext = /-u-(.*)$/.exec(locale)?.[1] || "";
+      const numeric = getBool(o, "numeric", /(^|-)kn(-true)?(-|$)/.test(ext));
+      const caseFirst = getOpt(o, "caseFirst", ["upper", "lower", "false"], "false");
+      const sensitivity = getOpt(o, "sensitivity", ["base", "accent", "case", "variant"], "variant");
+      const ignorePunctuation = getBool(o, "ignorePunctuation", false);
+      const obj = Object.create(new.target ? Object.getPrototypeOf(this) : Collator.prototype);
+      slot.set(obj, { cls: "Collator", locale, usage, sensitivity, ignorePunctuation, collation: "default", numeric, caseFirst });
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    get compare() {
+      const s = state(this, "Collator", "compare");
+      if (!s.bound) s.bound = (a, b) => N.intlCollate(s.locale, String(a), String(b), s.sensitivity, s.numeric, s.ignorePunctuation, s.caseFirst);
+      return s.bound;
+    }
+    resolvedOptions() {
+      const s = state(this, "Collator", "resolvedOptions");
+      return { locale: s.locale, usage: s.usage, sensitivity: s.sensitivity, ignorePunctuation: s.ignorePunctuation, collation: s.collation, numeric: s.numeric, caseFirst: s.caseFirst };
+    }
+  }
+  tag(Collator, "Intl.Collator");
+  const collatorCache = new Map();
+  hide(String.prototype, "localeCompare", {
+    localeCompare(that, locales, options) {
+      if (this === undefined || this === null) throw new TypeError("String.prototype.localeCompare called on null or undefined");
+      let c;
+      if (options === undefined && (locales === undefined || typeof locales === "string")) {
+        c = collatorCache.get(locales);
+        if (!c) {
+          c = new Collator(locales);
+          if (collatorCache.size < 64) collatorCache.set(locales, c);
+        }
+      } else c = new Collator(locales, options);
+      return c.compare(String(this), String(that));
+    },
+  }.localeCompare);
+
+  // ---- PluralRules ----
+  class PluralRules {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.PluralRules requires 'new'");
+      const locale = resolveLocale(locales);
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const type = getOpt(o, "type", ["cardinal", "ordinal"], "cardinal");
+      const nf = makeNF(locale, {
+        minimumIntegerDigits: o.minimumIntegerDigits, minimumFractionDigits: o.minimumFractionDigits,
+        maximumFractionDigits: o.maximumFractionDigits, minimumSignificantDigits: o.minimumSignificantDigits,
+        maximumSignificantDigits: o.maximumSignificantDigits,
+      });
+      const obj = Object.create(Object.getPrototypeOf(this));
+      slot.set(obj, { cls: "PluralRules", locale, type, nf });
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    select(n) {
+      const s = state(this, "PluralRules", "select");
+      return N.intlPlural(s.locale, s.type === "ordinal", Number(n), s.nf.skeleton.replace(/ ?group-\S+/, ""));
+    }
+    resolvedOptions() {
+      const s = state(this, "PluralRules", "resolvedOptions");
+      const cats = new Set();
+      for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21, 22, 23, 100, 101, 102, 1000000, 0.5, 1.5]) cats.add(N.intlPlural(s.locale, s.type === "ordinal", n));
+      const order = ["zero", "one", "two", "few", "many", "other"];
+      return {
+        locale: s.locale, type: s.type, minimumIntegerDigits: s.nf.minimumIntegerDigits,
+        minimumFractionDigits: s.nf.minimumFractionDigits, maximumFractionDigits: s.nf.maximumFractionDigits,
+        pluralCategories: order.filter((c) => cats.has(c)),
+      };
+    }
+  }
+  tag(PluralRules, "Intl.PluralRules");
+
+  // ---- RelativeTimeFormat ----
+  class RelativeTimeFormat {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.RelativeTimeFormat requires 'new'");
+      const locale = resolveLocale(locales);
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const style = getOpt(o, "style", ["long", "short", "narrow"], "long");
+      const numeric = getOpt(o, "numeric", ["always", "auto"], "always");
+      const obj = Object.create(Object.getPrototypeOf(this));
+      slot.set(obj, { cls: "RelativeTimeFormat", locale, style, numeric });
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    format(value, unit) {
+      const s = state(this, "RelativeTimeFormat", "format");
+      const v = Number(value);
+      if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
+      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, String(unit));
+    }
+    resolvedOptions() {
+      const s = state(this, "RelativeTimeFormat", "resolvedOptions");
+      return { locale: s.locale, style: s.style, numeric: s.numeric, numberingSystem: numberingSystemOf(s.locale) };
+    }
+  }
+  tag(RelativeTimeFormat, "Intl.RelativeTimeFormat");
+
+  // ---- ListFormat ----
+  class ListFormat {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.ListFormat requires 'new'");
+      const locale = resolveLocale(locales);
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const type = getOpt(o, "type", ["conjunction", "disjunction", "unit"], "conjunction");
+      const style = getOpt(o, "style", ["long", "short", "narrow"], "long");
+      const obj = Object.create(Object.getPrototypeOf(this));
+      slot.set(obj, { cls: "ListFormat", locale, type, style });
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    format(list) {
+      const s = state(this, "ListFormat", "format");
+      const items = [];
+      if (list !== undefined) {
+        for (const x of list) {
+          if (typeof x !== "string") throw new TypeError(`Iterable yielded ${typeof x === "symbol" ? "a Symbol" : String(x)} which is not a string`);
+          items.push(x);
+        }
+      }
+      return N.intlList(s.locale, s.type, s.style, items);
+    }
+    resolvedOptions() {
+      const s = state(this, "ListFormat", "resolvedOptions");
+      return { locale: s.locale, type: s.type, style: s.style };
+    }
+  }
+  tag(ListFormat, "Intl.ListFormat");
+
+  // ---- Segmenter ----
+  const segProto = {};
+  class Segmenter {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.Segmenter requires 'new'");
+      const locale = resolveLocale(locales);
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const granularity = getOpt(o, "granularity", ["grapheme", "word", "sentence"], "grapheme");
+      const obj = Object.create(Object.getPrototypeOf(this));
+      slot.set(obj, { cls: "Segmenter", locale, granularity });
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    segment(input) {
+      const s = state(this, "Segmenter", "segment");
+      const str = String(input);
+      const b = N.intlSegment(s.locale, s.granularity, str);
+      const segs = [];
+      for (let i = 0; i + 2 < b.length; i += 2) {
+        const seg = { segment: str.slice(b[i], b[i + 2]), index: b[i], input: str };
+        if (s.granularity === "word") seg.isWordLike = b[i + 1] >= 100;
+        segs.push(seg);
+      }
+      const out = Object.create(segProto);
+      hide(out, "containing", (index) => {
+        const n = index === undefined ? 0 : Math.trunc(Number(index)) || 0;
+        if (n < 0 || n >= str.length) return undefined;
+        return segs.find((x) => n >= x.index && n < x.index + x.segment.length);
+      });
+      hide(out, Symbol.iterator, () => segs[Symbol.iterator]());
+      return out;
+    }
+    resolvedOptions() {
+      const s = state(this, "Segmenter", "resolvedOptions");
+      return { locale: s.locale, granularity: s.granularity };
+    }
+  }
+  tag(Segmenter, "Intl.Segmenter");
+
+  // ---- Locale ----
+  class Locale {
+    constructor(tagArg, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.Locale requires 'new'");
+      if (typeof tagArg !== "string" && !(tagArg !== null && typeof tagArg === "object")) throw new TypeError("First argument to Intl.Locale constructor can't be empty or missing");
+      let t = slot.get(tagArg)?.cls === "Locale" ? slot.get(tagArg).tag : String(tagArg);
+      t = canonList(t)[0];
+      const o = toObj(options);
+      let [language, script, region] = N.intlLocaleInfo(t);
+      const ov = (name, re) => {
+        const v = o[name];
+        if (v === undefined) return undefined;
+        const x = String(v);
+        if (!re.test(x)) throw new RangeError(`Incorrect locale information provided`);
+        return x;
+      };
+      const l2 = ov("language", /^[a-zA-Z]{2,3}$|^[a-zA-Z]{5,8}$/), s2 = ov("script", /^[a-zA-Z]{4}$/), r2 = ov("region", /^[a-zA-Z]{2}$|^\d{3}$/);
+      if (l2 || s2 || r2) {
+        const ext = /-u-.*$/.exec(t)?.[0] || "";
+        language = l2 || language;
+        script = s2 || script;
+        region = r2 || region;
+        t = N.intlCanon([language, script, region].filter(Boolean).join("-") + ext);
+        [language, script, region] = N.intlLocaleInfo(t);
+      }
+      const kw = [];
+      for (const [opt, key] of [["calendar", "ca"], ["collation", "co"], ["hourCycle", "hc"], ["caseFirst", "kf"], ["numeric", "kn"], ["numberingSystem", "nu"]]) {
+        const v = o[opt];
+        if (v !== undefined) kw.push(`${key}-${opt === "numeric" ? String(Boolean(v)) : String(v)}`);
+      }
+      if (kw.length) t = N.intlCanon(t.replace(/-u-.*$/, "") + "-u-" + kw.join("-"));
+      const base = N.intlLocaleInfo(t)[3];
+      const obj = Object.create(Object.getPrototypeOf(this));
+      slot.set(obj, { cls: "Locale", tag: t, language, script: script || undefined, region: region || undefined, baseName: base });
+      return obj;
+    }
+    toString() {
+      return state(this, "Locale", "toString").tag;
+    }
+  }
+  for (const name of ["baseName", "language", "script", "region"]) getterFn(Locale, name, function () {
+    return state(this, "Locale", name)[name];
+  });
+  for (const [name, key] of [["calendar", "ca"], ["collation", "co"], ["hourCycle", "hc"], ["caseFirst", "kf"], ["numberingSystem", "nu"]]) getterFn(Locale, name, function () {
+    return new RegExp(`-u-(?:.*-)?${key}-([a-z0-9]+(?:-[a-z0-9]{3,8})*)`).exec(state(this, "Locale", name).tag)?.[1];
+  });
+  getterFn(Locale, "numeric", function () {
+    return /-u-(?:.*-)?kn(-true)?(-|$)/.test(state(this, "Locale", "numeric").tag);
+  });
+  tag(Locale, "Intl.Locale");
+
+  const Intl = {};
+  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale }))
+    hide(Intl, name, value);
+  hide(Intl, "getCanonicalLocales", { getCanonicalLocales: (locales) => canonList(locales) }.getCanonicalLocales);
+  hide(Intl, "supportedValuesOf", {
+    supportedValuesOf(key) {
+      const k = String(key);
+      if (k === "unit") return SIMPLE_UNITS.slice();
+      if (k === "calendar") return ["gregory"];
+      if (k === "numberingSystem") return ["arab", "arabext", "beng", "deva", "latn"];
+      if (k === "currency" || k === "collation" || k === "timeZone") return [];
+      throw new RangeError(`Invalid key : ${k}`);
+    },
+  }.supportedValuesOf);
+  Object.defineProperty(Intl, Symbol.toStringTag, { value: "Intl", configurable: true });
+  defineGlobal("Intl", Intl);
+})();
