@@ -392,16 +392,30 @@ out:
     return ret;
 }
 
+/* The live request named by argv[0]: NULL when it is unknown or has ended, and
+ * also when the argument is bad, which sets *bad (an exception may be pending). */
+static frec *live_rec(JSContext *ctx, int argc, JSValueConst *argv, fstate **stp, bool *bad)
+{
+    fstate *st = state_of(ctx);
+    int32_t id;
+    *stp = st;
+    *bad = !st || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0;
+    if (*bad)
+        return NULL;
+    frec *f = rec_find(st, id);
+    return f && f->r ? f : NULL;
+}
+
 /* fetchWrite(id, bytes) → true when the body buffer is full. After the fetch
  * ended, the bytes are dropped (false). A TypeError past a declared length. */
 static JSValue js_fetch_write(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    fstate *st = state_of(ctx);
-    int32_t id;
-    if (!st || argc < 2 || JS_ToInt32(ctx, &id, argv[0]) < 0)
+    fstate *st;
+    bool bad = argc < 2;
+    frec *f = bad ? NULL : live_rec(ctx, argc, argv, &st, &bad);
+    if (bad)
         return JS_EXCEPTION;
-    frec *f = rec_find(st, id);
-    if (!f || !f->r)
+    if (!f)
         return JS_FALSE;
     JSValue hold = JS_UNDEFINED;
     size_t len;
@@ -422,36 +436,30 @@ static JSValue js_fetch_write(JSContext *ctx, JSValueConst this_val, int argc, J
 
 static JSValue js_fetch_end(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    fstate *st = state_of(ctx);
-    int32_t id;
-    if (!st || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0)
-        return JS_UNDEFINED;
-    frec *f = rec_find(st, id);
-    if (f && f->r)
+    fstate *st;
+    bool bad;
+    frec *f = live_rec(ctx, argc, argv, &st, &bad);
+    if (f)
         outbound_body_end(f->r);
     return JS_UNDEFINED;
 }
 
 static JSValue js_fetch_resume(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    fstate *st = state_of(ctx);
-    int32_t id;
-    if (!st || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0)
-        return JS_UNDEFINED;
-    frec *f = rec_find(st, id);
-    if (f && f->r)
+    fstate *st;
+    bool bad;
+    frec *f = live_rec(ctx, argc, argv, &st, &bad);
+    if (f)
         outbound_resume(f->r);
     return JS_UNDEFINED;
 }
 
 static JSValue js_fetch_cancel(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    fstate *st = state_of(ctx);
-    int32_t id;
-    if (!st || argc < 1 || JS_ToInt32(ctx, &id, argv[0]) < 0)
-        return JS_UNDEFINED;
-    frec *f = rec_find(st, id);
-    if (!f || !f->r)
+    fstate *st;
+    bool bad;
+    frec *f = live_rec(ctx, argc, argv, &st, &bad);
+    if (!f)
         return JS_UNDEFINED;
     outbound_cancel(f->r);
     f->r = NULL;
