@@ -55,6 +55,24 @@ export class Client extends DurableObject {
         new WebSocket(up);
         return new Response("opened");
       }
+      case "/txnsend": { // a send inside a transaction, after its write
+        const ws = new WebSocket(up);
+        await opened(ws);
+        const echoed = new Promise((resolve) => { ws.onmessage = (e) => resolve(e.data); });
+        await this.ctx.storage.transaction(async (txn) => { await txn.put("x", 1); ws.send("in transaction"); });
+        const got = await echoed;
+        ws.close(1000);
+        return new Response(got);
+      }
+      case "/closetimer": { // the upstream closes; the close handler starts a timer
+        this.log = [];
+        const ws = new WebSocket(up);
+        await opened(ws);
+        ws.onclose = (e) => { this.log.push("close " + e.code); setTimeout(() => this.log.push("timer"), 20); };
+        ws.send("close:4000:bye");
+        return new Response("closing");
+      }
+      case "/log": return Response.json(this.log);
       case "/open": {
         this.ws = new WebSocket(up);
         await opened(this.ws);
@@ -120,6 +138,12 @@ test("GATE-6: sends and a close after a confirmed write reach the peer, in order
   assert.deepEqual(await closedAt("sends"), ["before", "after-1", "after-2", "op8"]);
 });
 
+test("GATE-6: a send inside a transaction, after its write, leaves once the transaction is committed", async () => {
+  const r = await call("/txnsend", { tag: "txnsend", obj: "txnsend" });
+  assert.equal(await r.text(), "in transaction");
+  assert.deepEqual(await closedAt("txnsend"), ["in transaction", "op8"]);
+});
+
 test("GATE-8: a send and a close after a write whose commit fails never reach the peer; the reset closes the socket", async () => {
   const r = await call("/fail", { tag: "fail", obj: "fail" });
   assert.equal(r.status, 500, await r.text());
@@ -150,3 +174,13 @@ for (const how of ["transaction", "blockConcurrencyWhile"]) {
     assert.deepEqual(await r.json(), ["start", "end", "message:ping"]);
   });
 }
+
+test("an outbound socket's events are the object's: a timer its close handler starts outlives the socket", async () => {
+  assert.equal(await (await call("/closetimer", { tag: "closetimer", obj: "closetimer" })).text(), "closing");
+  let log = [];
+  for (let i = 0; i < 100 && !log.includes("timer"); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    log = await (await call("/log", { obj: "closetimer" })).json();
+  }
+  assert.deepEqual(log, ["close 4000", "timer"]);
+});
