@@ -499,11 +499,13 @@
   // and held connection attempt are outputs of the object's gate (WS-16, GATE-6):
   // each takes a ticket while a confirmed write is uncommitted (even inside a
   // transaction: nothing waits for a send, so nothing can deadlock), they leave in
-  // the order they were made, and never if the commit fails. Its events (open,
-  // message, error, close) run as events of the object (GATE-1/2: one at a time,
-  // not while it is blocked in a transaction or blockConcurrencyWhile), charged to
-  // the object (LIM-13). It keeps the object in memory (an object with an
-  // outbound socket does not hibernate), and a reset closes it (1011, WS-22).
+  // the order they were made, and never if the commit fails. The answer to its
+  // connection (open, or error and close) comes to the event that opened it, as a
+  // fetch()'s answer does (GATE-3); its later events (message, error, close) run
+  // as events of the object (GATE-1/2: one at a time, not while it is blocked in
+  // a transaction or blockConcurrencyWhile), charged to the object (LIM-13). It
+  // keeps the object in memory (an object with an outbound socket does not
+  // hibernate), and a reset closes it (1011, WS-22).
   N.objWsOwner = (kill) => {
     const g = N.gateOutbound(true);
     const inst = g?.inst;
@@ -533,15 +535,16 @@
     const hold = outputHold(o.inst);
     if (hold === undefined && o.q.length === 0) { fn(); return; }
     // Behind held outputs of this socket, in order; when nothing held it, it goes
-    // with the one before it.
-    const item = { fn, ready: hold === undefined };
+    // with the one before it. It runs in the event that made it (a held connection
+    // attempt answers there, as when it is made at once).
+    const item = { fn, ready: hold === undefined, ev: N.eventCurrent() };
     o.q.push(item);
     if (hold === undefined) return;
     const go = () => {
       item.ready = true;
       while (o.q.length && o.q[0].ready) {
         const it = o.q.shift();
-        if (it.fn !== null && o.inst.outWs.has(o)) it.fn();
+        if (it.fn !== null && o.inst.outWs.has(o)) { N.eventEnter(it.ev); it.fn(); }
       }
     };
     hold.then(go, () => { item.fn = null; go(); });

@@ -6,8 +6,8 @@
 // N.wsDeliver. Two ends that never touched the wire talk to each other in memory.
 // An outbound socket opened by a Durable Object belongs to it (s.owner, from
 // N.objWsOwner in objects/js/50_objects.js): its sends, closes and connection
-// attempt are outputs of the object's gate (WS-16, GATE-6), and its events run as
-// events of the object (GATE-1/2), never as events of their own.
+// attempt are outputs of the object's gate (WS-16, GATE-6), and its events after
+// `open` run as events of the object (GATE-1/2), never as events of their own.
 (() => {
   "use strict";
   const N = globalThis.__durable;
@@ -99,9 +99,6 @@
     if (ev.type === "close") ws[kS].readyState = CLOSED;
     ws.dispatchEvent(ev);
   };
-  // What an outbound socket tells its user runs as an event of the object that
-  // owns it (queued behind the object's other events), else at once.
-  const later = (s, fn) => (s.owner !== null ? s.owner.deliver(fn) : fn());
   // An output on the wire: through the owner's gate, in order, or at once.
   const output = (s, fn) => (s.owner !== null ? s.owner.out(fn) : fn());
   // The owning object was reset (or its socket could not wait for its gate): the
@@ -132,7 +129,10 @@
       s.accepted = true; // events flow at once, as in a browser
       s.url = u.href;
       s.offered = offered;
-      // The state changes at once; the events are the owner's (later()).
+      // The answer to the connection runs where it is delivered: in the event that
+      // opened the socket (for an object, that event of the object: like the
+      // answer of a fetch(), GATE-3, it is not held behind the object's other
+      // events, so awaiting `open` inside blockConcurrencyWhile() works).
       s.onHandshake = (ok, status, statusText, flat, body, error) => {
         if (s.readyState !== CONNECTING) return;
         if (ok) {
@@ -141,13 +141,13 @@
             // RFC 6455 4.1: a subprotocol we did not ask for fails the connection.
             N.wsClose(s.pending, 1002, "");
             s.pending = null;
-            later(s, () => fire(this, new ErrorEvent("error", { message: `WebSocket: the server chose the subprotocol ${JSON.stringify(s.protocol)}, which was not offered` })));
+            fire(this, new ErrorEvent("error", { message: `WebSocket: the server chose the subprotocol ${JSON.stringify(s.protocol)}, which was not offered` }));
             return;
           }
           s.wire = s.pending;
           s.pending = null;
           s.readyState = OPEN;
-          later(s, () => { if (s.readyState === OPEN) fire(this, new Event("open")); });
+          fire(this, new Event("open"));
           return;
         }
         s.pending = null;
@@ -273,13 +273,9 @@
   const ATTACHMENT_BYTES_MAX = 16384;
   // An outbound socket whose connection failed: error, then close 1006.
   const failed = (ws, msg) => {
-    const s = ws[kS];
-    s.readyState = CLOSED;
-    later(s, () => {
-      fire(ws, new ErrorEvent("error", { message: msg, error: new Error(msg) }));
-      fire(ws, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
-      s.owner?.done();
-    });
+    fire(ws, new ErrorEvent("error", { message: msg, error: new Error(msg) }));
+    fire(ws, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+    ws[kS].owner?.done();
   };
   for (const [k, v] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
     for (const t of [WebSocket, WebSocket.prototype]) {

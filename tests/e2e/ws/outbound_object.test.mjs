@@ -50,6 +50,16 @@ export class Client extends DurableObject {
         }
         return new Response("sent");
       }
+      case "/heldconnect": { // opened after a confirmed write: connects once it is committed
+        this.ctx.storage.put("k", 2);
+        const ws = new WebSocket(up);
+        await opened(ws);
+        const echoed = new Promise((resolve) => { ws.onmessage = (e) => resolve(e.data); });
+        ws.send("held connect");
+        const got = await echoed;
+        ws.close(1000);
+        return new Response(got);
+      }
       case "/connect": { // opened after a write whose commit fails: never connects
         this.ctx.storage.put("__durable_fail_commit__", 1);
         new WebSocket(up);
@@ -73,6 +83,18 @@ export class Client extends DurableObject {
         return new Response("closing");
       }
       case "/log": return Response.json(this.log);
+      case "/bcwopen": { // the connection's answer reaches a blockConcurrencyWhile() that awaits it
+        const ws = await this.ctx.blockConcurrencyWhile(async () => {
+          const w = new WebSocket(up);
+          await opened(w);
+          return w;
+        });
+        const echoed = new Promise((resolve) => { ws.onmessage = (e) => resolve(e.data); });
+        ws.send("after open");
+        const got = await echoed;
+        ws.close(1000);
+        return new Response(got);
+      }
       case "/open": {
         this.ws = new WebSocket(up);
         await opened(this.ws);
@@ -157,6 +179,11 @@ test("GATE-9: a send after an allowUnconfirmed write is not held", async () => {
   assert.deepEqual(await closedAt("unconfirmed"), ["before", "unconfirmed", "op8"]);
 });
 
+test("GATE-6: new WebSocket(url) after a confirmed write connects once it is committed", async () => {
+  assert.equal(await (await call("/heldconnect", { tag: "heldconnect", obj: "heldconnect" })).text(), "held connect");
+  assert.deepEqual(await closedAt("heldconnect"), ["held connect", "op8"]);
+});
+
 test("GATE-6: new WebSocket(url) after a write whose commit fails never connects", async () => {
   const r = await call("/connect", { tag: "connect", obj: "connect" });
   assert.equal(r.status, 500, await r.text());
@@ -183,4 +210,9 @@ test("an outbound socket's events are the object's: a timer its close handler st
     log = await (await call("/log", { obj: "closetimer" })).json();
   }
   assert.deepEqual(log, ["close 4000", "timer"]);
+});
+
+test("open is the answer to the event that opened the socket: awaiting it inside blockConcurrencyWhile() works", async () => {
+  const r = await call("/bcwopen", { tag: "bcwopen", obj: "bcwopen" });
+  assert.equal(await r.text(), "after open");
 });
