@@ -10,7 +10,8 @@
  * shard once every shard has moved on and none has its requests in flight (or
  * after the grace period), and the new world's objects start on a shard only
  * after the old world's runtimes there are freed (their databases closed), so an
- * id never has two live instances.
+ * id never has two live instances. After deploys back to back a shard holds a
+ * chain of worlds; the oldest one left runs its objects, retired or not.
  *
  * Start: the main thread checks that the port is free (a probe bind without
  * SO_REUSEPORT) and locks the persist folder for the life of the process; then the
