@@ -1,27 +1,29 @@
 /* cluster/internal.h: what the files of src/cluster share (not for other layers).
  * The PostgreSQL side (pg.c, node.c) owns struct cluster; peer.c keeps its own
- * state behind `peer`. */
+ * state behind `peer`. (Provisional subset until the PostgreSQL side lands; the
+ * field names are the ones it uses.) */
 #pragma once
 #include "cluster/cluster.h"
 
 struct cluster {
+    cluster_opts o;                  /* strings below are our copies */
     char node_id[CLUSTER_NODE_MAX];
-    cluster_opts opts;       /* strings borrowed from the caller of cluster_open */
-    void *peer;              /* peer.c's state, NULL until cluster__peer_start */
+    char listen_ip[64];
+    char advertise[CLUSTER_ADDR_MAX];  /* peer start fills it when the option is NULL */
+    char secret[256];
+    void *peer;                      /* peer.c's state */
 };
 
-/* ---- peer.c: the internal connections (CL-2, CL-5) ---- */
-
-/* Starts the peer thread and the internal listener for node c->node_id with
- * c->opts (listen ip/port, advertise, secret). Main thread. 0 or <0 with *e. */
+/* ---- peer side (peer.c) ---- */
+/* Starts the peer thread and internal listener (CL-2); fills c->advertise when
+ * it is empty. Main thread, inside cluster_open. */
 int cluster__peer_start(cluster *c, err *e);
-/* Closes every connection and joins the peer thread. Main thread; idempotent. */
+/* Stops and joins the peer thread. Main thread, inside cluster_close. */
 void cluster__peer_stop(cluster *c);
-/* The address peers dial ("host:port"): --cluster-advertise, else the listener's
- * bound address. "" before cluster__peer_start. */
+/* c->advertise: the address peers dial. */
 const char *cluster__peer_advertise(const cluster *c);
-
-/* Tests only: a cluster with just the peer side (no PostgreSQL): node id
- * o->node_id (required), listener and secret from o. Freed by cluster__test_free. */
+/* Tests only: a cluster with just the peer side (no PostgreSQL, no cluster
+ * thread): node id o->node_id (required), listener, advertise and secret from o.
+ * Freed by cluster__test_free. */
 cluster *cluster__test_new(const cluster_opts *o, err *e);
 void cluster__test_free(cluster *c);
