@@ -603,7 +603,24 @@ static int claim_tx(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
         goto done;
     }
     if (atomic_load(&c->draining)) {
-        rc = err_setf(e, DUR_ECLOSED, "cluster: node %s is draining and takes no new objects", c->node_id);
+        /* A draining node takes no new objects: it points at a live node that is
+         * not draining, which claims the object when the call reaches it. */
+        PQclear(r);
+        r = NULL;
+        const char *vd[] = {c->node_id, to};
+        if ((rc = exec_params(conn, "SELECT id, addr FROM nodes WHERE id <> $1 AND state = 'alive' AND "
+                              "heartbeat_at >= now() - $2::bigint * interval '1 millisecond' "
+                              "ORDER BY heartbeat_at DESC LIMIT 1", 2, vd, NULL, NULL, 0, &r, e)) < 0)
+            goto done;
+        if (PQntuples(r) == 0) {
+            rc = err_setf(e, DUR_ECLOSED, "cluster: node %s is draining and no other node is alive to "
+                          "take %.100s", c->node_id, q->key);
+            goto done;
+        }
+        ev->kind = CLUSTER_EV_REMOTE;
+        snprintf(ev->node, sizeof ev->node, "%s", PQgetvalue(r, 0, 0));
+        snprintf(ev->addr, sizeof ev->addr, "%s", PQgetvalue(r, 0, 1));
+        rc = exec_simple(conn, "COMMIT", e);
         goto done;
     }
     PQclear(r);
@@ -984,11 +1001,12 @@ static void shed_while_down(cluster *c, pgst *st)
     }
 }
 
-/* Works through the list until it is empty or the connection is lost. */
+/* Works through the head of the list: one commit batch or a few other requests,
+ * then returns so the loop can heartbeat and gather a bigger next batch. */
 static void process(cluster *c, pgst *st, batch *bt)
 {
-    int sql_retries = 0;
-    while (st->head && c->conn) {
+    int sql_retries = 0, others = 0;
+    while (st->head && c->conn && others < 16) {
         if (st->head->kind == CREQ_COMMIT) {
             batch_build(c, st, bt);
             int rc = batch_run(c, st, bt);
@@ -1011,9 +1029,9 @@ static void process(cluster *c, pgst *st, batch *bt)
                 bt->n = 0;
                 batch_reset(bt);
             }
-            sql_retries = 0;
-            continue;
+            return;
         }
+        others++;
         creq *q = st->head;
         st->head = q->next;
         if (!st->head)
@@ -1061,7 +1079,7 @@ static void wait_for_work(cluster *c, int64_t until_ms)
 static void shutdown_node(cluster *c, pgst *st, batch *bt)
 {
     take_queue(c, st);
-    if (c->conn)
+    while (c->conn && st->head)
         process(c, st, bt);
     while (st->head) {
         creq *r = st->head;
