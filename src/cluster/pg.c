@@ -59,8 +59,20 @@ pg_conn *cluster__pg_connect(const cluster *c, err *e)
         PQfinish(conn);
         return NULL;
     }
-    PGresult *r = PQexec(conn, "SET client_min_messages = warning");
-    PQclear(r);
+    /* A node paused or cut off in the middle of a transaction (CL-17) must not
+     * hold an object's row lock for longer than a lease: PostgreSQL ends such a
+     * session after node_timeout. And a statement waits for a lock at most half a
+     * lease, so a stuck lock cannot stop our heartbeats for long. Both settings
+     * are PostgreSQL's (CockroachDB knows them too); an engine that refuses one
+     * still works, just without that bound. */
+    char set[200];
+    uint32_t lease = c->o.node_timeout_ms - c->margin_ms;
+    uint32_t lock_ms = lease / 2 > 100 ? lease / 2 : 100;
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    snprintf(set, sizeof set, "SET idle_in_transaction_session_timeout = %u", c->o.node_timeout_ms);
+    PQclear(PQexec(conn, set));
+    snprintf(set, sizeof set, "SET lock_timeout = %u", lock_ms);
+    PQclear(PQexec(conn, set));
     return (pg_conn *)conn;
 }
 
