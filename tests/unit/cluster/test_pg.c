@@ -197,6 +197,33 @@ static void test_schema_created_newer_refused(void **state)
     fs_rm_rf(dir, NULL);
 }
 
+/* CL-1: without --node-id a node makes an id once and keeps it in its data folder;
+ * a bad id is refused with a message. */
+static void test_node_id_kept(void **state)
+{
+    (void)state;
+    char dir[128], id1[CLUSTER_NODE_MAX];
+    snprintf(dir, sizeof dir, "/tmp/durable-test-pg-%d-id/sub", (int)getpid());
+    cluster_opts o = {.pg_url = getenv("DURABLE_TEST_PG_URL"), .data_dir = dir, .secret = "x"};
+    err e = {0};
+    cluster *c = cluster_open(&o, &e);
+    if (!c)
+        fail_msg("%s", e.msg);
+    snprintf(id1, sizeof id1, "%s", cluster_node_id(c));
+    assert_true(strlen(id1) > 0);
+    cluster_close(c);
+    c = cluster_open(&o, &e);
+    assert_non_null(c);
+    assert_string_equal(cluster_node_id(c), id1);
+    cluster_close(c);
+    assert_int_equal(sql_int("SELECT count(*) FROM nodes"), 1);
+    o.node_id = "bad id!";
+    assert_null(cluster_open(&o, &e));
+    assert_non_null(strstr(e.msg, "bad id!"));
+    snprintf(dir, sizeof dir, "/tmp/durable-test-pg-%d-id", (int)getpid());
+    fs_rm_rf(dir, NULL);
+}
+
 /* CL-4, CL-6, CL-7: claims bump the epoch; a live owner makes others REMOTE; a
  * node that stops heartbeating loses its lease and its objects, and its commits
  * at the old epoch are fenced (the second without PostgreSQL). */
@@ -578,6 +605,7 @@ int main(void)
     PQclear(PQexec(admin, "SET client_min_messages = warning"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_schema_created_newer_refused, reset_db),
+        cmocka_unit_test_setup(test_node_id_kept, reset_db),
         cmocka_unit_test_setup(test_claim_remote_takeover_fence, reset_db),
         cmocka_unit_test_setup(test_group_commit, reset_db),
         cmocka_unit_test_setup(test_round_trips_by_load, reset_db),
