@@ -350,6 +350,7 @@ typedef struct pgst {
     int64_t backoff_ms, retry_at_ms;
     bool had_lease;
     bool down_logged;
+    bool commit_prepared;      /* commit_sql is prepared on c->conn as "durable_commit" */
 } pgst;
 
 static void event_for(cluster_event *ev, cluster_ev_kind kind, const creq *r)
@@ -387,6 +388,7 @@ static void disconnect(cluster *c, pgst *st, const char *why)
     st->down_logged = true;
     cluster__pg_close(c->conn);
     c->conn = NULL;
+    st->commit_prepared = false;
     st->backoff_ms = 100;
     st->retry_at_ms = cluster__now_ms() + st->backoff_ms;
 }
@@ -796,7 +798,30 @@ static int batch_run(cluster *c, pgst *st, batch *bt)
         int plen[] = {0, 0, 0, 0, 0, (int)blob.len, 0};
         int pfmt[] = {0, 0, 0, 0, 0, 1, 0};
         atomic_fetch_add(&c->stats.commit_round_trips, 1);
-        rc = exec_params(PGC(c->conn), commit_sql, 7, vals, plen, pfmt, 0, &res, &e);
+        /* Prepared once per connection: planning the statement costs about as
+         * much as running it for a small batch. */
+        if (!st->commit_prepared) {
+            PGresult *pr = PQprepare(PGC(c->conn), "durable_commit", commit_sql, 7, NULL);
+            if (pr && res_ok(pr)) {
+                st->commit_prepared = true;
+            } else {
+                char m[300];
+                err_setf(&e, DUR_EINVAL, "cluster: PostgreSQL: %s", pg_msg(PGC(c->conn), pr, m, sizeof m));
+                rc = e.code;
+            }
+            PQclear(pr);
+            atomic_fetch_add(&c->stats.commit_round_trips, 1);
+        }
+        if (rc == 0) {
+            res = PQexecPrepared(PGC(c->conn), "durable_commit", 7, vals, plen, pfmt, 0);
+            if (!res || !res_ok(res)) {
+                char m[300];
+                err_setf(&e, DUR_EINVAL, "cluster: PostgreSQL: %s", pg_msg(PGC(c->conn), res, m, sizeof m));
+                rc = e.code;
+                PQclear(res);
+                res = NULL;
+            }
+        }
     } else {
         err_setf(&e, DUR_ENOMEM, "cluster: out of memory building a commit batch");
     }

@@ -268,16 +268,16 @@ static void test_claim_remote_takeover_fence(void **state)
     assert_true(cluster_lease_gen(a->c) > gen);
 
     cluster_stats s0, s1;
-    cluster_stats_get(a->c, &s0);
     ev = commit(a, "ns/k1", 2, 41, "stale", -1);
     assert_int_equal(ev.kind, CLUSTER_EV_FENCED);
     assert_int_equal(ev.ticket, 41);
+    cluster_stats_get(a->c, &s0);
     ev = commit(a, "ns/k1", 2, 42, "stale again", -1);
     assert_int_equal(ev.kind, CLUSTER_EV_FENCED);
     assert_int_equal(ev.ticket, 42);
     cluster_stats_get(a->c, &s1);
-    assert_int_equal(s1.commit_round_trips, s0.commit_round_trips + 1);
-    assert_int_equal(s1.fenced, s0.fenced + 2);
+    assert_int_equal(s1.commit_round_trips, s0.commit_round_trips);   /* answered without PostgreSQL */
+    assert_int_equal(s1.fenced, s0.fenced + 1);
     assert_int_equal(sql_int("SELECT count(*) FROM log"), 0);
 
     ev = commit(b, "ns/k1", 3, 1, "fresh", -1);
@@ -323,7 +323,7 @@ static void test_group_commit(void **state)
     cluster_stats_get(a->c, &s);
     assert_int_equal(s.commits, (uint64_t)total);
     assert_true(s.commit_batches <= (uint64_t)total);
-    assert_int_equal(s.commit_round_trips, s.commit_batches);
+    assert_int_equal(s.commit_round_trips, s.commit_batches + 1);   /* + preparing the statement */
     print_message("group commit: %d commits in %" PRIu64 " statements\n", total, s.commit_batches);
     assert_int_equal(sql_int("SELECT count(*) FROM log"), total);
     assert_int_equal(sql_int("SELECT count(*) FROM log WHERE key = 'ns/g00'"), 1 + PER);
