@@ -983,23 +983,6 @@ static void do_release(cluster *c, pgst *st, creq *q)
         kmap_del(&st->owned, q->key);
 }
 
-/* Until storage/frames.c lands (helper "frames"), a weak stand-in that can only
- * rebuild an object from a snapshot alone (no log entries); frames.c's
- * definition wins at link time. TODO(pgcore): remove once h/frames is merged. */
-__attribute__((weak)) int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
-                                         const frames_entry *entries, size_t n, err *e)
-{
-    (void)entries;
-    if (n)
-        return err_setf(e, DUR_EINVAL, "cluster: page capture (storage/frames.c) is not built in");
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return err_setf(e, -errno, "cannot create %s: %s", path, strerror(errno));
-    bool ok = !image_len || fwrite(image, 1, image_len, f) == image_len;
-    ok = fclose(f) == 0 && ok;
-    return ok ? 0 : err_setf(e, -EIO, "cannot write %s", path);
-}
-
 /* ---- the loop ---- */
 
 static void take_queue(cluster *c, pgst *st)
