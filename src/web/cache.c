@@ -292,7 +292,8 @@ static int64_t chunks_len(JSContext *ctx, JSValueConst chunks, uint32_t *count)
 }
 
 /* The body of cachePut once the arguments are read: one IMMEDIATE transaction that
- * sweeps some expired entries, replaces the entry, writes its body and evicts. */
+ * sweeps some expired entries, replaces the entry, writes its body and evicts.
+ * Returns 0, or -1 with an InternalError pending (and nothing changed). */
 static int put_txn(JSContext *ctx, cache_store *cs, const entry_key *k, int status,
                    const char *text, size_t text_len, const char *hdrs, size_t hdrs_len,
                    JSValueConst chunks, uint32_t count, int64_t body_len, int64_t expires_at)
@@ -300,10 +301,9 @@ static int put_txn(JSContext *ctx, cache_store *cs, const entry_key *k, int stat
     sqlite3 *db = cs->db;
     int64_t now = wall_ms();
     int rc = exec_stmt(db, "BEGIN IMMEDIATE", 0, 0);
-    if (rc != SQLITE_OK)
-        return rc;
-    rc = exec_stmt(db, "DELETE FROM entries WHERE id IN (SELECT id FROM entries "
-                       "WHERE expires_at <= ?1 LIMIT ?2)", now, EXPIRED_SWEEP_MAX);
+    if (rc == SQLITE_OK)
+        rc = exec_stmt(db, "DELETE FROM entries WHERE id IN (SELECT id FROM entries "
+                           "WHERE expires_at <= ?1 LIMIT ?2)", now, EXPIRED_SWEEP_MAX);
     sqlite3_stmt *st = NULL;
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, "DELETE FROM entries WHERE script = ?1 AND named = ?2 AND "
@@ -340,10 +340,12 @@ static int put_txn(JSContext *ctx, cache_store *cs, const entry_key *k, int stat
     if (rc == SQLITE_OK)
         rc = exec_stmt(db, "COMMIT", 0, 0);
     if (rc != SQLITE_OK) {
-        /* Keep SQLite's message for the error, then undo. */
+        /* Keep SQLite's message for the error, then undo (if BEGIN itself failed,
+         * there is nothing to undo and ROLLBACK's own error is ignored). */
         char msg[256];
         snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (!sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         JS_ThrowInternalError(ctx, "Cache.put: %s: %s", cs->path, msg);
         return -1;
     }

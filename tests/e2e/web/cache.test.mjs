@@ -5,9 +5,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { startDev, makeProject } from "../lib.mjs";
+import { startDev, makeProject, runDevExpectFailure } from "../lib.mjs";
+import { makeData, startServe, call as api, form } from "../serve/serve_lib.mjs";
 
 const worker = `
 export default { async fetch(req) {
@@ -215,4 +217,66 @@ test("bounds: a body past --cache-object-mb is a RangeError; past --cache-mb the
     await call(s, "put", { key: "exact", size: String(1048576), h });
     assert.equal((await call(s, "match", { key: "exact" })).body.length, 1048576);
   } finally { assert.equal((await s.stop()).code, 0); }
+});
+
+test("a cache.sqlite that is not a cache database: the calls reject naming the file, the Worker keeps serving", async () => {
+  const p = fs.mkdtempSync(path.join(os.tmpdir(), "durable-cache-"));
+  fs.writeFileSync(path.join(p, "cache.sqlite"), "this is not a database, ".repeat(200));
+  const s = await startDev(project(), ["--persist-to", p]);
+  try {
+    for (const route of ["put", "match", "delete"]) {
+      const r = await call(s, route, { key: "x", h: { "cache-control": "max-age=60" } });
+      assert.equal(r.thrown?.name, "InternalError", JSON.stringify(r));
+      assert.ok(r.thrown.message.includes(path.join(p, "cache.sqlite")), r.thrown.message);
+    }
+    assert.equal((await fetch(`${s.url}/nothing`)).status, 404);
+  } finally { assert.equal((await s.stop()).code, 0); }
+});
+
+test("--cache-mb and --cache-object-mb take whole MiB within their range", async () => {
+  const d = project();
+  for (const [args, re] of [
+    [["--cache-mb", "0"], /--cache-mb expects at least 1/],
+    [["--cache-object-mb", "0"], /--cache-object-mb expects at least 1/],
+    [["--cache-object-mb", "513"], /--cache-object-mb expects a whole number between 0 and 512/],
+    [["--cache-mb", "lots"], /--cache-mb expects a whole number/],
+  ]) {
+    const r = await runDevExpectFailure(d, args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, re);
+  }
+});
+
+test("durable serve: each script has its own caches, in <data>/cache.sqlite", async () => {
+  const { data, token } = makeData();
+  const srv = await startServe(data);
+  // The first label of Host names the script (node's fetch cannot set Host).
+  const get = (name, route, params) => new Promise((resolve, reject) => {
+    const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    const u = new URL(srv.url);
+    const req = http.request({ host: u.hostname, port: u.port, path: `/${route}?${qs}`,
+      headers: { host: `${name}.example.com` }, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  try {
+    for (const name of ["alpha", "beta"]) {
+      const r = await api(srv, token, "PUT", `/client/v4/accounts/:acct/workers/scripts/${name}`,
+        form({ main_module: "w.mjs" }, { "w.mjs": ["application/javascript+module", worker] }));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    const deadline = Date.now() + 15000;
+    let r;
+    do { r = await get("beta", "match", { key: "s" }); } while (r.status !== 200 && Date.now() < deadline);
+    assert.equal(r.status, 200, r.body);
+    assert.equal((await get("alpha", "put", { key: "s", body: "alpha's", h: { "cache-control": "max-age=600" } })).status, 200);
+    assert.equal(JSON.parse((await get("alpha", "match", { key: "s" })).body).body, "alpha's");
+    assert.deepEqual(JSON.parse((await get("beta", "match", { key: "s" })).body), { miss: true });
+    assert.ok(fs.statSync(path.join(data, "cache.sqlite")).isFile());
+  } finally { assert.equal((await srv.stop()).code, 0); }
 });
