@@ -29,6 +29,9 @@
  * entries stored longest ago (rowid order: an INTEGER PRIMARY KEY without
  * AUTOINCREMENT grows with every insert) until the total fits again.
  *
+ * Deleted and evicted rows leave free pages that later puts reuse, so the file
+ * stays near its largest total (about total_bytes_max plus one entry).
+ *
  * Durability: none is promised (a cache may lose anything at any time, as
  * Cloudflare's may), so synchronous=NORMAL: a crash of the machine may lose the
  * last puts, never corrupt the file. */
@@ -63,6 +66,9 @@ typedef struct cache_store {
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
+    /* A put of a large body grows the WAL by its size; past a checkpoint it is cut
+     * back to this instead of staying at its largest. */
+    "PRAGMA journal_size_limit=16777216;"
     "CREATE TABLE IF NOT EXISTS entries ("
     "  id INTEGER PRIMARY KEY,"
     "  script TEXT NOT NULL, named INTEGER NOT NULL, name TEXT NOT NULL, url TEXT NOT NULL,"

@@ -26,6 +26,12 @@ export default { async fetch(req) {
         const r = await cache.put(q.get("method") ? new Request(key, { method: q.get("method") }) : key, res);
         return Response.json({ put: r === undefined ? "undefined" : r, used: res.bodyUsed });
       }
+      case "/putstream": {
+        const te = new TextEncoder(), parts = JSON.parse(q.get("parts"));
+        const body = new ReadableStream({ start(c) { for (const p of parts) c.enqueue(p === 1 ? "a string" : te.encode(p)); c.close(); } });
+        await cache.put(key, new Response(body, { headers: { "cache-control": "max-age=600" } }));
+        return Response.json({ put: "undefined" });
+      }
       case "/match": {
         const r = await cache.match(new Request(key, { method: q.get("method") ?? "GET", headers: JSON.parse(q.get("rh") ?? "{}") }), opts);
         if (r === undefined) return Response.json({ miss: true });
@@ -79,6 +85,15 @@ test("put, match and delete: the stored response comes back with cf-cache-status
   assert.deepEqual(await call(srv, "delete", { key: "basic" }), { deleted: true });
   assert.deepEqual(await call(srv, "match", { key: "basic" }), { miss: true });
   assert.deepEqual(await call(srv, "delete", { key: "basic" }), { deleted: false });
+});
+
+test("put reads a streamed body whole; a chunk that is not bytes is a TypeError", async () => {
+  await call(srv, "putstream", { key: "st", parts: ["one ", "two ", "three"] });
+  assert.equal((await call(srv, "match", { key: "st" })).body, "one two three");
+  const r = await call(srv, "putstream", { key: "st2", parts: ["one", 1] });
+  assert.equal(r.thrown.name, "TypeError");
+  assert.match(r.thrown.message, /not bytes/);
+  assert.deepEqual(await call(srv, "match", { key: "st2" }), { miss: true });
 });
 
 test("put of a non-GET request is a TypeError; match and delete of one miss unless ignoreMethod", async () => {
