@@ -86,6 +86,13 @@ static int pg_cmd(deploy_sync *y, const char *sql, err *e)
     return 0;
 }
 
+/* PostgreSQL's notices ("relation already exists, skipping") are not ours to log. */
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
 /* (Re)connects when the connection is missing or broken. */
 static int pg_ensure(deploy_sync *y, err *e)
 {
@@ -105,6 +112,7 @@ static int pg_ensure(deploy_sync *y, err *e)
         y->pg = NULL;
         return rc;
     }
+    PQsetNoticeProcessor(y->pg, quiet, NULL);
     if (pg_cmd(y, "SET statement_timeout = 30000", e) < 0 ||
         pg_cmd(y, "BEGIN", e) < 0 ||
         pg_cmd(y, "SELECT pg_advisory_xact_lock(" DEPLOY_SYNC_LOCK ")", e) < 0 ||
@@ -279,7 +287,8 @@ static int image_import(deploy_sync *y, uint8_t *image, size_t len, err *e)
     }
     int rc = sqlite3_deserialize(y->s->db, "sync_img", image, (sqlite3_int64)len,
                                  (sqlite3_int64)len,
-                                 SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
+                                 SQLITE_DESERIALIZE_FREEONCLOSE);   /* not READONLY: BEGIN
+                                                                     IMMEDIATE locks it too */
     if (rc != SQLITE_OK) {
         rc = err_setf(e, DUR_EINVAL, "shared deployments: the image in PostgreSQL is not a "
                       "SQLite database (%s)", sqlite3_errstr(rc));
