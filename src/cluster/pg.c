@@ -59,8 +59,20 @@ pg_conn *cluster__pg_connect(const cluster *c, err *e)
         PQfinish(conn);
         return NULL;
     }
-    PGresult *r = PQexec(conn, "SET client_min_messages = warning");
-    PQclear(r);
+    /* A node paused or cut off in the middle of a transaction (CL-17) must not
+     * hold an object's row lock for longer than a lease: PostgreSQL ends such a
+     * session after node_timeout. And a statement waits for a lock at most half a
+     * lease, so a stuck lock cannot stop our heartbeats for long. Both settings
+     * are PostgreSQL's (CockroachDB knows them too); an engine that refuses one
+     * still works, just without that bound. */
+    char set[200];
+    uint32_t lease = c->o.node_timeout_ms - c->margin_ms;
+    uint32_t lock_ms = lease / 2 > 100 ? lease / 2 : 100;
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    snprintf(set, sizeof set, "SET idle_in_transaction_session_timeout = %u", c->o.node_timeout_ms);
+    PQclear(PQexec(conn, set));
+    snprintf(set, sizeof set, "SET lock_timeout = %u", lock_ms);
+    PQclear(PQexec(conn, set));
     return (pg_conn *)conn;
 }
 
@@ -338,6 +350,7 @@ typedef struct pgst {
     int64_t backoff_ms, retry_at_ms;
     bool had_lease;
     bool down_logged;
+    bool commit_prepared;      /* commit_sql is prepared on c->conn as "durable_commit" */
 } pgst;
 
 static void event_for(cluster_event *ev, cluster_ev_kind kind, const creq *r)
@@ -375,6 +388,7 @@ static void disconnect(cluster *c, pgst *st, const char *why)
     st->down_logged = true;
     cluster__pg_close(c->conn);
     c->conn = NULL;
+    st->commit_prepared = false;
     st->backoff_ms = 100;
     st->retry_at_ms = cluster__now_ms() + st->backoff_ms;
 }
@@ -603,7 +617,24 @@ static int claim_tx(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
         goto done;
     }
     if (atomic_load(&c->draining)) {
-        rc = err_setf(e, DUR_ECLOSED, "cluster: node %s is draining and takes no new objects", c->node_id);
+        /* A draining node takes no new objects: it points at a live node that is
+         * not draining, which claims the object when the call reaches it. */
+        PQclear(r);
+        r = NULL;
+        const char *vd[] = {c->node_id, to};
+        if ((rc = exec_params(conn, "SELECT id, addr FROM nodes WHERE id <> $1 AND state = 'alive' AND "
+                              "heartbeat_at >= now() - $2::bigint * interval '1 millisecond' "
+                              "ORDER BY heartbeat_at DESC LIMIT 1", 2, vd, NULL, NULL, 0, &r, e)) < 0)
+            goto done;
+        if (PQntuples(r) == 0) {
+            rc = err_setf(e, DUR_ECLOSED, "cluster: node %s is draining and no other node is alive to "
+                          "take %.100s", c->node_id, q->key);
+            goto done;
+        }
+        ev->kind = CLUSTER_EV_REMOTE;
+        snprintf(ev->node, sizeof ev->node, "%s", PQgetvalue(r, 0, 0));
+        snprintf(ev->addr, sizeof ev->addr, "%s", PQgetvalue(r, 0, 1));
+        rc = exec_simple(conn, "COMMIT", e);
         goto done;
     }
     PQclear(r);
@@ -767,7 +798,30 @@ static int batch_run(cluster *c, pgst *st, batch *bt)
         int plen[] = {0, 0, 0, 0, 0, (int)blob.len, 0};
         int pfmt[] = {0, 0, 0, 0, 0, 1, 0};
         atomic_fetch_add(&c->stats.commit_round_trips, 1);
-        rc = exec_params(PGC(c->conn), commit_sql, 7, vals, plen, pfmt, 0, &res, &e);
+        /* Prepared once per connection: planning the statement costs about as
+         * much as running it for a small batch. */
+        if (!st->commit_prepared) {
+            PGresult *pr = PQprepare(PGC(c->conn), "durable_commit", commit_sql, 7, NULL);
+            if (pr && res_ok(pr)) {
+                st->commit_prepared = true;
+            } else {
+                char m[300];
+                err_setf(&e, DUR_EINVAL, "cluster: PostgreSQL: %s", pg_msg(PGC(c->conn), pr, m, sizeof m));
+                rc = e.code;
+            }
+            PQclear(pr);
+            atomic_fetch_add(&c->stats.commit_round_trips, 1);
+        }
+        if (rc == 0) {
+            res = PQexecPrepared(PGC(c->conn), "durable_commit", 7, vals, plen, pfmt, 0);
+            if (!res || !res_ok(res)) {
+                char m[300];
+                err_setf(&e, DUR_EINVAL, "cluster: PostgreSQL: %s", pg_msg(PGC(c->conn), res, m, sizeof m));
+                rc = e.code;
+                PQclear(res);
+                res = NULL;
+            }
+        }
     } else {
         err_setf(&e, DUR_ENOMEM, "cluster: out of memory building a commit batch");
     }
@@ -984,11 +1038,12 @@ static void shed_while_down(cluster *c, pgst *st)
     }
 }
 
-/* Works through the list until it is empty or the connection is lost. */
+/* Works through the head of the list: one commit batch or a few other requests,
+ * then returns so the loop can heartbeat and gather a bigger next batch. */
 static void process(cluster *c, pgst *st, batch *bt)
 {
-    int sql_retries = 0;
-    while (st->head && c->conn) {
+    int sql_retries = 0, others = 0;
+    while (st->head && c->conn && others < 16) {
         if (st->head->kind == CREQ_COMMIT) {
             batch_build(c, st, bt);
             int rc = batch_run(c, st, bt);
@@ -1011,9 +1066,9 @@ static void process(cluster *c, pgst *st, batch *bt)
                 bt->n = 0;
                 batch_reset(bt);
             }
-            sql_retries = 0;
-            continue;
+            return;
         }
+        others++;
         creq *q = st->head;
         st->head = q->next;
         if (!st->head)
@@ -1061,7 +1116,7 @@ static void wait_for_work(cluster *c, int64_t until_ms)
 static void shutdown_node(cluster *c, pgst *st, batch *bt)
 {
     take_queue(c, st);
-    if (c->conn)
+    while (c->conn && st->head)
         process(c, st, bt);
     while (st->head) {
         creq *r = st->head;
