@@ -11,7 +11,8 @@
  * (which name the objects in PostgreSQL) are the same on every node.
  *
  * Writers (a mutating REST API request on any node):
- *   BEGIN; pg_advisory_xact_lock(DEPLOY_SYNC_LOCK)  -- one writer in the cluster
+ *   BEGIN; SELECT … FROM durable_deploy FOR UPDATE  -- one writer in the cluster
+ *     (a row lock, not an advisory lock: PostgreSQL-compatible engines have those)
  *   import the shared image if its version is newer than what this node holds
  *   ... the request runs against the local store ...
  *   if the request changed the local store: UPDATE durable_deploy SET version+1,
@@ -41,8 +42,6 @@
 #include "base/log.h"
 #include "cluster/cluster.h"
 
-/* pg_advisory_xact_lock key of the deployment writer ("DURDPL" in ASCII). */
-#define DEPLOY_SYNC_LOCK "74857171802188"
 #define DEPLOY_IMAGE_BYTES_MAX ((size_t)512 << 20)
 
 static const char *const sync_tables[] = {
@@ -113,13 +112,22 @@ static int pg_ensure(deploy_sync *y, err *e)
         return rc;
     }
     PQsetNoticeProcessor(y->pg, quiet, NULL);
-    if (pg_cmd(y, "SET statement_timeout = 30000", e) < 0 ||
-        pg_cmd(y, "BEGIN", e) < 0 ||
-        pg_cmd(y, "SELECT pg_advisory_xact_lock(" DEPLOY_SYNC_LOCK ")", e) < 0 ||
-        pg_cmd(y, "CREATE TABLE IF NOT EXISTS durable_deploy (id integer PRIMARY KEY "
-                  "CHECK (id = 1), version bigint NOT NULL, image bytea NOT NULL, "
-                  "node text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())", e) < 0 ||
-        pg_cmd(y, "COMMIT", e) < 0) {
+    /* Two nodes creating the table at once: one may fail on the catalog's unique
+     * index; the second try sees the table. */
+    int rc = pg_cmd(y, "SET statement_timeout = 30000", e);
+    for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
+        rc = pg_cmd(y, "CREATE TABLE IF NOT EXISTS durable_deploy (id integer PRIMARY KEY "
+                       "CHECK (id = 1), version bigint NOT NULL, image bytea NOT NULL, "
+                       "node text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())", e);
+        if (rc == 0)
+            break;
+        if (attempt == 0)
+            rc = 0;
+    }
+    if (rc == 0)
+        rc = pg_cmd(y, "INSERT INTO durable_deploy (id, version, image, node) VALUES "
+                       "(1, 0, ''::bytea, '') ON CONFLICT (id) DO NOTHING", e);
+    if (rc < 0) {
         PQfinish(y->pg);
         y->pg = NULL;
         return -1;
@@ -365,7 +373,7 @@ int deploy__sync_begin(deploy_sync *y, bool *pulled, err *e)
     if (pg_cmd(y, "BEGIN", e) < 0)
         return -1;
     y->in_tx = true;
-    int rc = pg_cmd(y, "SELECT pg_advisory_xact_lock(" DEPLOY_SYNC_LOCK ")", e);
+    int rc = pg_cmd(y, "SELECT version FROM durable_deploy WHERE id = 1 FOR UPDATE", e);
     if (rc == 0)
         rc = pull(y, e);
     if (rc < 0) {
