@@ -44,9 +44,11 @@
 
 #define DEPLOY_IMAGE_BYTES_MAX ((size_t)512 << 20)
 
+/* deploy_meta (the account id) stays each node's own: the REST paths a node
+ * answers name the account it printed at start, which clients already use. */
 static const char *const sync_tables[] = {
-    "deploy_meta",      "deploy_scripts",    "deploy_versions", "deploy_modules",
-    "deploy_bindings",  "deploy_namespaces", "deploy_migrations",
+    "deploy_scripts",  "deploy_versions",   "deploy_modules",
+    "deploy_bindings", "deploy_namespaces", "deploy_migrations",
 };
 
 struct deploy_sync {
@@ -275,12 +277,6 @@ static int import_tables(deploy_sync *y, err *e)
         return deploy__fail(y->s, "comparing tokens", e);
     }
     y->push = sqlite3_column_int64(st, 0) > 0;
-    sqlite3_finalize(st);
-    /* The account id is cached by the store. */
-    if (sqlite3_prepare_v2(y->s->db, "SELECT value FROM main.deploy_meta WHERE key = 'account_id'",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32)
-        memcpy(y->s->account, sqlite3_column_text(st, 0), 33);
     sqlite3_finalize(st);
     return 0;
 }
