@@ -873,16 +873,43 @@ static int batch_run(cluster *c, pgst *st, batch *bt)
     return 0;
 }
 
-/* Takes the commits at the head of st's list into bt (stops at the first request
- * that is not a commit, at a key already in the batch with another epoch, or when
- * the batch is full). Commits of a poisoned (key, epoch) are answered here. */
+/* Takes commits from st's list into bt, in order, until the batch is full. A
+ * claim, snapshot or release in the list stays where it is and holds back the
+ * later commits of its key (they keep their place after it); commits of other
+ * keys ride past it, so a claim does not split a batch. A commit of a key that
+ * is in the batch at another epoch holds back that key too. Commits of a
+ * poisoned (key, epoch) are answered here, without PostgreSQL. */
 static void batch_build(cluster *c, pgst *st, batch *bt)
 {
-    while (st->head && st->head->kind == CREQ_COMMIT && bt->n < BATCH_COMMITS_MAX) {
-        creq *q = st->head;
+    kmap held = {0};
+    creq **pp = &st->head;
+    st->tail = NULL;
+    while (*pp) {
+        creq *q = *pp;
+        if (bt->n >= BATCH_COMMITS_MAX || bt->bytes >= BATCH_BYTES_MAX) {   /* full: the rest waits */
+            for (creq *r = q; r; r = r->next)
+                st->tail = r;
+            break;
+        }
+        bool take = q->kind == CREQ_COMMIT && !kmap_get(&held, q->key);
+        kent *x = take ? kmap_get(&bt->keys, q->key) : NULL;
+        if (take && x && x->epoch != q->epoch)
+            take = false;
+        if (take && bt->n > 0 && bt->bytes + q->len > BATCH_BYTES_MAX)
+            take = false;
+        if (!take) {
+            if (!kmap_put(&held, q->key)) {   /* out of memory: stop here, order kept */
+                for (creq *r = q; r; r = r->next)
+                    st->tail = r;
+                break;
+            }
+            st->tail = q;
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
         kent *p = kmap_get(&st->poisoned, q->key);
         if (p && p->epoch == q->epoch) {
-            st->head = q->next;
             cluster_event ev;
             event_for(&ev, (cluster_ev_kind)p->a, q);
             snprintf(ev.msg, sizeof ev.msg, "cluster: an earlier commit of %.180s failed at this epoch", q->key);
@@ -894,21 +921,17 @@ static void batch_build(cluster *c, pgst *st, batch *bt)
             cluster__creq_free(q);
             continue;
         }
-        kent *x = kmap_get(&bt->keys, q->key);
-        if (x && x->epoch != q->epoch)
-            break;
-        if (bt->n > 0 && bt->bytes + q->len > BATCH_BYTES_MAX)
-            break;
-        if (!x && !(x = kmap_put(&bt->keys, q->key)))
-            break;
+        if (!x && !(x = kmap_put(&bt->keys, q->key))) {
+            answer_failed(c, q, "cluster: out of memory building a commit batch");
+            cluster__creq_free(q);
+            continue;
+        }
         x->epoch = q->epoch;
         x->a++;
-        st->head = q->next;
         bt->items[bt->n++] = q;
         bt->bytes += q->len;
     }
-    if (!st->head)
-        st->tail = NULL;
+    kmap_clear(&held);
 }
 
 /* Puts the batch's items back at the head of the list (connection lost). */
@@ -981,23 +1004,6 @@ static void do_release(cluster *c, pgst *st, creq *q)
     kent *x = kmap_get(&st->owned, q->key);
     if (x && x->epoch == q->epoch)
         kmap_del(&st->owned, q->key);
-}
-
-/* Until storage/frames.c lands (helper "frames"), a weak stand-in that can only
- * rebuild an object from a snapshot alone (no log entries); frames.c's
- * definition wins at link time. TODO(pgcore): remove once h/frames is merged. */
-__attribute__((weak)) int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
-                                         const frames_entry *entries, size_t n, err *e)
-{
-    (void)entries;
-    if (n)
-        return err_setf(e, DUR_EINVAL, "cluster: page capture (storage/frames.c) is not built in");
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return err_setf(e, -errno, "cannot create %s: %s", path, strerror(errno));
-    bool ok = !image_len || fwrite(image, 1, image_len, f) == image_len;
-    ok = fclose(f) == 0 && ok;
-    return ok ? 0 : err_setf(e, -EIO, "cannot write %s", path);
 }
 
 /* ---- the loop ---- */

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -588,6 +589,114 @@ static void test_rebuild_on_claim(void **state)
     node_close(b);
 }
 
+/* One frames entry (storage/frames.h encoding) of 512-byte pages: db_pages pages
+ * after the commit, and the pages in `pg` (pgno, fill byte). Page 1 carries the
+ * page size at bytes 16-17 as a SQLite header does. */
+static uint8_t *entry_make(uint32_t db_pages, const uint32_t *pgno, const char *fill, size_t n, size_t *len)
+{
+    enum { PS = 512 };
+    size_t raw_len = n * (4 + PS);
+    uint8_t *raw = malloc(raw_len);
+    assert_non_null(raw);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *r = raw + i * (4 + PS);
+        r[0] = (uint8_t)pgno[i];
+        r[1] = (uint8_t)(pgno[i] >> 8);
+        r[2] = (uint8_t)(pgno[i] >> 16);
+        r[3] = (uint8_t)(pgno[i] >> 24);
+        memset(r + 4, fill[i], PS);
+        if (pgno[i] == 1) {
+            r[4 + 16] = PS >> 8;
+            r[4 + 17] = PS & 0xff;
+        }
+    }
+    uLongf zlen = compressBound((uLong)raw_len);
+    uint8_t *b = malloc(16 + zlen);
+    assert_non_null(b);
+    memcpy(b, "DFR1", 4);
+    uint32_t h[3] = {PS, db_pages, (uint32_t)raw_len};
+    for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 4; j++)
+            b[4 + 4 * k + j] = (uint8_t)(h[k] >> (8 * j));
+    assert_int_equal(compress2(b + 16, &zlen, raw, (uLong)raw_len, Z_BEST_SPEED), Z_OK);
+    free(raw);
+    *len = 16 + zlen;
+    return b;
+}
+
+/* CL-12 with real page entries: the new owner's file is the log replayed, and
+ * with a snapshot, the image plus the log after it. */
+static void test_rebuild_from_log(void **state)
+{
+    (void)state;
+    tnode *a = node_open("a", 200, 5000);
+    tnode *b = node_open("b", 200, 5000);
+    cluster_event ev = claim(a, "ns/fr");
+    assert_int_equal(ev.kind, CLUSTER_EV_CLAIMED);
+    uint64_t ep = ev.epoch;
+    size_t len;
+    uint32_t p12[] = {1, 2}, p2[] = {2};
+    uint8_t *e1 = entry_make(2, p12, "AB", 2, &len);
+    size_t at = a->n;
+    cluster_commit(a->p, "ns/fr", ep, 1, e1, len, -1);
+    uint8_t *e2 = entry_make(2, p2, "C", 1, &len);
+    cluster_commit(a->p, "ns/fr", ep, 2, e2, len, -1);
+    wait_events(a, at + 2);
+    assert_int_equal(a->ev[at].kind, CLUSTER_EV_COMMITTED);
+    assert_int_equal(a->ev[at + 1].kind, CLUSTER_EV_COMMITTED);
+    cluster_release(a->p, "ns/fr", ep);
+    /* b claims: no snapshot, two log entries */
+    for (int i = 0; i < 200 && sql_int("SELECT count(*) FROM objects WHERE key = 'ns/fr' AND owner IS NULL") == 0; i++)
+        sleep_ms(20);
+    ev = claim(b, "ns/fr");
+    assert_int_equal(ev.kind, CLUSTER_EV_CLAIMED);
+    assert_int_equal(ev.seq, 2);
+    char path[512];
+    snprintf(path, sizeof path, "%s/fr.sqlite", b->dir);
+    uint8_t got[2048];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(got, 1, sizeof got, f);
+    fclose(f);
+    assert_int_equal(n, 1024);
+    assert_int_equal(got[0], 'A');
+    assert_int_equal(got[16], 2);
+    assert_int_equal(got[511], 'A');
+    assert_int_equal(got[512], 'C');
+    assert_int_equal(got[1023], 'C');
+    /* a snapshot at seq 2 of b's file, then a commit after it; a claims it back */
+    uint8_t *img = malloc(1024);
+    assert_non_null(img);
+    memcpy(img, got, 1024);
+    memset(img + 512, 'S', 512);
+    cluster_snapshot(b->p, "ns/fr", ev.epoch, 2, img, 1024);
+    uint32_t p1[] = {1};
+    uint8_t *e3 = entry_make(3, p1, "D", 1, &len);   /* grows to 3 pages, rewrites page 1 */
+    at = b->n;
+    cluster_commit(b->p, "ns/fr", ev.epoch, 3, e3, len, -1);
+    wait_events(b, at + 1);
+    assert_int_equal(b->ev[at].kind, CLUSTER_EV_COMMITTED);
+    assert_int_equal(b->ev[at].seq, 3);
+    assert_int_equal(sql_int("SELECT seq FROM snapshots WHERE key = 'ns/fr'"), 2);
+    assert_int_equal(sql_int("SELECT count(*) FROM log WHERE key = 'ns/fr'"), 1);
+    cluster_release(b->p, "ns/fr", ev.epoch);
+    for (int i = 0; i < 200 && sql_int("SELECT count(*) FROM objects WHERE key = 'ns/fr' AND owner IS NULL") == 0; i++)
+        sleep_ms(20);
+    ev = claim(a, "ns/fr");
+    assert_int_equal(ev.kind, CLUSTER_EV_CLAIMED);
+    snprintf(path, sizeof path, "%s/fr.sqlite", a->dir);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    n = fread(got, 1, sizeof got, f);
+    fclose(f);
+    assert_int_equal(n, 1536);
+    assert_int_equal(got[0], 'D');
+    assert_int_equal(got[512], 'S');
+    assert_int_equal(got[1535], 0);
+    node_close(a);
+    node_close(b);
+}
+
 int main(void)
 {
     log_setup(LOG_WARN, false);
@@ -615,6 +724,7 @@ int main(void)
         cmocka_unit_test_setup(test_drain_and_release, reset_db),
         cmocka_unit_test_setup(test_alarm_of_dead_owner, reset_db),
         cmocka_unit_test_setup(test_rebuild_on_claim, reset_db),
+        cmocka_unit_test_setup(test_rebuild_from_log, reset_db),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     PQfinish(admin);
