@@ -344,6 +344,11 @@ static int header_parse(const uint8_t *b, size_t len, uint32_t *ps, uint32_t *pa
         return err_setf(e, DUR_EPARSE, "bad page size %u", *ps);
     if (*raw_len > FRAMES_RAW_MAX || *raw_len % (4 + *ps) != 0)
         return err_setf(e, DUR_EPARSE, "bad raw length %u for page size %u", *raw_len, *ps);
+    /* Rebuilding resizes the file to db_pages pages: a damaged count must not
+     * make a sparse file of terabytes. */
+    if ((uint64_t)*pages * *ps > FRAMES_DB_MAX)
+        return err_setf(e, DUR_EPARSE, "%u pages of %u bytes is more than the %llu-byte bound "
+                        "on an object's database", *pages, *ps, (unsigned long long)FRAMES_DB_MAX);
     return 0;
 }
 

@@ -21,7 +21,8 @@
  * Pages appear in the order written; a later copy of a page wins. Decoding refuses
  * a wrong magic, a page size that is not a power of two in [512, 65536], raw_len
  * that is not a multiple of 4 + page_size or above FRAMES_RAW_MAX, a pgno of 0 or
- * above db_pages, and inflated bytes that differ from raw_len. */
+ * above db_pages, db_pages × page_size above FRAMES_DB_MAX, and inflated bytes
+ * that differ from raw_len. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,10 @@
 #include "storage/storage.h"
 
 #define FRAMES_RAW_MAX (256u * 1024u * 1024u)
+/* db_pages × page_size above this is refused (a damaged entry must not make
+ * frames_rebuild create a huge sparse file); Cloudflare's bound on one object's
+ * SQLite storage is 10 GB. */
+#define FRAMES_DB_MAX (16ull * 1024u * 1024u * 1024u)
 
 /* Shard thread, before any store of the shard opens its database. */
 void store_shard_capture(store_shard *sh, bool on);

@@ -586,6 +586,10 @@ static void test_malformed_entries_refused(void **state)
     refused(p, good, gl, b, bl, "pgno beyond db_pages");
     free(b);
     free(x);
+    /* a page count that would make a file past FRAMES_DB_MAX (a sparse monster) */
+    b = make_entry("DFR1", ps, (uint32_t)(FRAMES_DB_MAX / ps + 1), (uint32_t)rl, raw, rl, &bl);
+    refused(p, good, gl, b, bl, "db_pages past FRAMES_DB_MAX");
+    free(b);
     /* raw_len: not a multiple of a record, more or less than what inflates */
     b = make_entry("DFR1", ps, 2, (uint32_t)rl - 1, raw, rl, &bl);
     refused(p, good, gl, b, bl, "raw_len not a multiple");
