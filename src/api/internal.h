@@ -93,6 +93,11 @@ cfg_value *api__json_body(api_req *r);
 void api__script_put(api_ctx *a, api_req *r, const char *name);
 void api__version_create(api_ctx *a, api_req *r, const char *name);
 void api__script_version_upload(api_ctx *a, api_req *r, const char *name);
+/* Makes stored version `number` of `script` live (API-43): the migrations it
+ * carries are applied in the same transaction (old_tag checked against the tag
+ * the script has now) and its Durable Object bindings must resolve after them;
+ * any failure changes nothing. 0, or -1 after answering. */
+int api__version_deploy(api_ctx *a, api_req *r, const char *script, int64_t number);
 
 /* ---- deployments.c ---- */
 /* /scripts/{name}/{what}: deployments, versions, settings, script-settings,
