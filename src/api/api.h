@@ -249,6 +249,15 @@ int deploy_script_create(deploy_store *s, const char *name, err *e);
 /* Version by number (id NULL) or by id: 1 found, 0 not, <0 error. */
 int deploy_version_get(deploy_store *s, const char *script, int64_t number, const char *id,
                        deploy_version_info *out, err *e);
+/* Deletes version `number` with its modules and bindings (the caller checks it
+ * is not live); its number is not given out again. 1 deleted, 0 none. */
+int deploy_version_delete(deploy_store *s, const char *script, int64_t number, err *e);
+/* The migrations a stored version carries (API-43), applied when it goes live:
+ * set (json NULL: cleared) and get (1 and *json malloc'd, 0 none). */
+int deploy_version_migrations_set(deploy_store *s, const char *script, int64_t number,
+                                  const char *json, err *e);
+int deploy_version_migrations_get(deploy_store *s, const char *script, int64_t number,
+                                  char **json, err *e);
 /* Versions of a script, newest first, from offset; *total counts them all. */
 int deploy_version_list(deploy_store *s, const char *script, int64_t offset, int64_t limit,
                         deploy_version_info *out, size_t *n, int64_t *total, err *e);

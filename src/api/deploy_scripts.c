@@ -74,8 +74,12 @@ int deploy_version_add(deploy_store *s, const deploy_version_in *v, int64_t *num
     sqlite3_bind_int64(st, 2, now);
     if (step_done(s, st, "cannot store the script", e) < 0)
         return -1;
-    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(number), 0) + 1 FROM deploy_versions "
-                           "WHERE script = ?1", -1, &st, NULL) != SQLITE_OK)
+    /* Numbers are never reused: past the highest stored, and past the highest
+     * deleted (deploy_version_delete keeps it in deploy_meta). */
+    if (sqlite3_prepare_v2(s->db, "SELECT max(coalesce((SELECT max(number) FROM deploy_versions "
+                           "WHERE script = ?1), 0), coalesce((SELECT CAST(value AS INTEGER) "
+                           "FROM deploy_meta WHERE key = 'deleted_version:' || ?1), 0)) + 1",
+                           -1, &st, NULL) != SQLITE_OK)
         return deploy__fail(s, "cannot number the version", e);
     sqlite3_bind_text(st, 1, v->script, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -249,6 +253,8 @@ int deploy_script_delete(deploy_store *s, const char *name, err *e)
         "DELETE FROM deploy_versions WHERE script = ?1",
         "DELETE FROM deploy_migrations WHERE script = ?1",
         "DELETE FROM deploy_namespaces WHERE script = ?1",
+        "DELETE FROM deploy_meta WHERE key = 'deleted_version:' || ?1",
+        "DELETE FROM deploy_version_migrations WHERE script = ?1",
         "DELETE FROM deploy_scripts WHERE name = ?1",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
@@ -260,6 +266,68 @@ int deploy_script_delete(deploy_store *s, const char *name, err *e)
             return -1;
     }
     return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int deploy_version_delete(deploy_store *s, const char *script, int64_t number, err *e)
+{
+    static const char *const sql[] = {
+        "DELETE FROM deploy_modules WHERE script = ?1 AND version = ?2",
+        "DELETE FROM deploy_bindings WHERE script = ?1 AND version = ?2",
+        "DELETE FROM deploy_version_migrations WHERE script = ?1 AND version = ?2",
+        "INSERT INTO deploy_meta VALUES ('deleted_version:' || ?1, ?2) ON CONFLICT (key) DO "
+        "UPDATE SET value = max(CAST(value AS INTEGER), ?2)",
+        "DELETE FROM deploy_versions WHERE script = ?1 AND number = ?2",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+            return deploy__fail(s, "cannot delete the version", e);
+        sqlite3_bind_text(st, 1, script, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, number);
+        if (step_done(s, st, "cannot delete the version", e) < 0)
+            return -1;
+    }
+    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int deploy_version_migrations_set(deploy_store *s, const char *script, int64_t number,
+                                  const char *json, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, json ? "INSERT OR REPLACE INTO deploy_version_migrations "
+                                         "VALUES (?1, ?2, ?3)"
+                                       : "DELETE FROM deploy_version_migrations WHERE script = "
+                                         "?1 AND version = ?2", -1, &st, NULL) != SQLITE_OK)
+        return deploy__fail(s, "cannot store the migrations of a version", e);
+    sqlite3_bind_text(st, 1, script, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, number);
+    if (json)
+        sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+    return step_done(s, st, "cannot store the migrations of a version", e);
+}
+
+int deploy_version_migrations_get(deploy_store *s, const char *script, int64_t number,
+                                  char **json, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    *json = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT json FROM deploy_version_migrations WHERE script = ?1 "
+                           "AND version = ?2", -1, &st, NULL) != SQLITE_OK)
+        return deploy__fail(s, "cannot read the migrations of a version", e);
+    sqlite3_bind_text(st, 1, script, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, number);
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW) {
+        const char *v;
+        r = deploy__col_text(s, st, 0, "deploy_version_migrations", &v, e);
+        if (r == 0 && !(*json = strdup(v)))
+            r = err_setf(e, DUR_ENOMEM, "out of memory");
+        r = r < 0 ? -1 : 1;
+    } else if (rc != SQLITE_DONE) {
+        r = deploy__fail(s, "cannot read the migrations of a version", e);
+    }
+    sqlite3_finalize(st);
+    return r;
 }
 
 int deploy_module_get(deploy_store *s, const char *script, int64_t number, const char *name,

@@ -42,6 +42,8 @@ static const char schema[] =
     "  created_ms INTEGER NOT NULL, identity TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS deploy_migrations (script TEXT NOT NULL, tag TEXT NOT NULL, "
     "  applied_ms INTEGER NOT NULL, PRIMARY KEY (script, tag));"
+    "CREATE TABLE IF NOT EXISTS deploy_version_migrations (script TEXT NOT NULL, "
+    "  version INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (script, version));"
     "CREATE TABLE IF NOT EXISTS deploy_tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
     "  hash BLOB NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);";
 
@@ -62,6 +64,7 @@ static const table_shape shapes[] = {
     {"deploy_namespaces", "id TEXT, name TEXT, script TEXT, class TEXT, use_sqlite INTEGER, "
                           "created_ms INTEGER, identity TEXT"},
     {"deploy_migrations", "script TEXT, tag TEXT, applied_ms INTEGER"},
+    {"deploy_version_migrations", "script TEXT, version INTEGER, json TEXT"},
     {"deploy_tokens", "id TEXT, name TEXT, hash BLOB, created_ms INTEGER, revoked_ms INTEGER"},
 };
 

@@ -49,6 +49,7 @@
 static const char *const sync_tables[] = {
     "deploy_scripts",  "deploy_versions",   "deploy_modules",
     "deploy_bindings", "deploy_namespaces", "deploy_migrations",
+    "deploy_version_migrations",   /* a stored version's migrations (upload.c) */
 };
 
 struct deploy_sync {

@@ -5,7 +5,8 @@
  *
  * A deployment here is the live pointer: GET lists only the current one (newest
  * first, as wrangler expects); POST moves it to a stored version (one version at
- * 100 %; split traffic is refused). */
+ * 100 %; split traffic is refused), applying the migrations stored with it
+ * (upload.c, api__version_deploy). */
 #include "api/internal.h"
 
 #include <stdio.h>
@@ -63,12 +64,7 @@ static void deployments_post(api_ctx *a, api_req *r, const deploy_script_info *i
         else
             api__reply_err(r, 404, 10007, "version '%.60s' of script '%s' not found", vid->str,
                            info->name);
-    } else if (deploy_tx_begin(a->store, &e) < 0 ||
-               deploy_script_set_live(a->store, info->name, v.number, NULL, &e) < 0 ||
-               deploy_tx_commit(a->store, &e) < 0) {
-        deploy_tx_rollback(a->store);
-        api__store_error(r, &e);
-    } else {
+    } else if (api__version_deploy(a, r, info->name, v.number) == 0) {
         buf b;
         buf_init(&b, 4096);
         reply_buf(r, &b, deployment_json(&b, v.id, deploy__now_ms()));

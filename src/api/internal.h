@@ -81,6 +81,9 @@ int api__script_json(buf *b, const deploy_script_info *s);
 void api__sha256(const void *p, size_t n, unsigned char out[32]);
 /* "<data>/objects/<32 hex of SHA-256(identity)>" (objects/persist.c's name). */
 void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap);
+/* DELETE of a script (API-38), also of a Worker (API-40): not_found is the code
+ * of the 404 for an unknown name (10007, or 10090 under /services). */
+void api__script_delete(api_ctx *a, api_req *r, const char *name, int not_found);
 /* materialise.c: writes modules as files under dir (names checked). */
 int api__modules_write(const char *dir, const deploy_module *m, size_t n, err *e);
 
@@ -90,6 +93,11 @@ cfg_value *api__json_body(api_req *r);
 void api__script_put(api_ctx *a, api_req *r, const char *name);
 void api__version_create(api_ctx *a, api_req *r, const char *name);
 void api__script_version_upload(api_ctx *a, api_req *r, const char *name);
+/* Makes stored version `number` of `script` live (API-43): the migrations it
+ * carries are applied in the same transaction (old_tag checked against the tag
+ * the script has now) and its Durable Object bindings must resolve after them;
+ * any failure changes nothing. 0, or -1 after answering. */
+int api__version_deploy(api_ctx *a, api_req *r, const char *script, int64_t number);
 
 /* ---- deployments.c ---- */
 /* /scripts/{name}/{what}: deployments, versions, settings, script-settings,

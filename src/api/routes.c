@@ -650,9 +650,11 @@ static void on_binder(const deploy_script_info *si, void *ud)
  * are bound by another deployed script is kept (400 10066, naming them): the
  * other script's binding would reach nothing. With it, their objects' files go
  * too, after the commit. A namespace's folder is named by "<script>/<class>", so files left
- * behind would reappear in a namespace made later for the same name. An unknown
+ * behind would reappear in a namespace made later for the same name; so would the
+ * modules under <data>/scripts/<name>/ in a script made later (version numbers
+ * start again at 1), and they go as well. An unknown
  * script is 404 `not_found`: 10007 under /scripts, 10090 under /services. */
-static void script_delete(api_ctx *a, api_req *r, const char *name, int not_found)
+void api__script_delete(api_ctx *a, api_req *r, const char *name, int not_found)
 {
     deploy_script_info info;
     err e = {0};
@@ -717,6 +719,9 @@ static void script_delete(api_ctx *a, api_req *r, const char *name, int not_foun
             log_warn("api: deleting the objects of %s: %s", all[i].name, e.msg);
     }
     free(all);
+    snprintf(dir, sizeof dir, "%s/scripts/%s", a->data_dir, name);
+    if (fs_rm_rf(dir, &e) < 0)
+        log_warn("api: deleting the modules of %s: %s", name, e.msg);
     api__reply(r, 200, NULL, 0, NULL);
     if (a->on_change)
         a->on_change(a->ud, name);
@@ -871,12 +876,12 @@ static void route(api_ctx *a, api_req *r)
         if (is(r, "PUT"))
             return api__script_put(a, r, seg[4]);
         if (is(r, "DELETE"))
-            return script_delete(a, r, seg[4], 10007);
+            return api__script_delete(a, r, seg[4], 10007);
         return method_not_allowed(r, "GET, PUT or DELETE");
     }
     if (strcmp(seg[3], "services") == 0) {
         if (is(r, "DELETE"))   /* what `wrangler delete` sends */
-            return script_delete(a, r, seg[4], 10090);
+            return api__script_delete(a, r, seg[4], 10090);
         if (!is(r, "GET"))
             return method_not_allowed(r, "GET or DELETE");
         return service_get(a, r, seg[4]);

@@ -11,6 +11,12 @@
  *
  * The tail id (32 random hex digits) is what admits the WebSocket: it carries no
  * bearer token (wrangler sends none there), as Cloudflare's tail URLs do.
+ * Filters (the body of the POST, `{"filters": [...]}`, what `wrangler tail
+ * --status/--method/--header/--ip/--search/--sampling-rate` sends) are checked
+ * when the tail is made (an unknown shape: 400 10001) and applied to each event
+ * before it is sent: every filter must let it through; inside one, any listed
+ * value matching is enough.
+ *
  * Everything here runs on the API thread. */
 #include "api/internal.h"
 
@@ -54,6 +60,8 @@ struct tail {
     char script[DEPLOY_NAME_MAX + 1];
     int64_t expires_ms;
     sock *ws;
+    cfg_value *body;           /* the POST's body, whose "filters" were checked; or NULL */
+    char self_ip[64];          /* who made the tail: client_ip "self" */
 };
 
 static tail g_tails[TAILS_MAX];
@@ -201,6 +209,8 @@ static void drop(tail *t)
         k->t = NULL;
         sock_close(k, 1000, "tail deleted");
     }
+    cfg_value_free(t->body);
+    t->body = NULL;
     t->used = false;
 }
 
@@ -219,6 +229,153 @@ static void on_wake(void *ud)
     uv_async_send(&g_async);
 }
 
+/* ---- filters ---- */
+
+static bool str_in(const cfg_value *list, const char *s, bool nocase)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (nocase ? strcasecmp(list->items[i]->str, s) == 0 : strcmp(list->items[i]->str, s) == 0)
+            return true;
+    return false;
+}
+
+static const char *ev_str(const cfg_value *t, const char *key)
+{
+    const cfg_value *v = t && t->type == CFG_TABLE ? cfg_table_get(t, key) : NULL;
+    return v && v->type == CFG_STRING ? v->str : NULL;
+}
+
+/* `query`: the text in a console line or in an exception's name or message. */
+static bool event_has_text(const cfg_value *ev, const char *q)
+{
+    const cfg_value *logs = cfg_table_get(ev, "logs"), *exc = cfg_table_get(ev, "exceptions");
+    for (size_t i = 0; logs && logs->type == CFG_ARRAY && i < logs->count; i++) {
+        const cfg_value *m = logs->items[i]->type == CFG_TABLE
+                                 ? cfg_table_get(logs->items[i], "message") : NULL;
+        for (size_t k = 0; m && m->type == CFG_ARRAY && k < m->count; k++)
+            if (m->items[k]->type == CFG_STRING && strstr(m->items[k]->str, q))
+                return true;
+    }
+    for (size_t i = 0; exc && exc->type == CFG_ARRAY && i < exc->count; i++) {
+        const char *n = ev_str(exc->items[i], "name"), *m = ev_str(exc->items[i], "message");
+        if ((n && strstr(n, q)) || (m && strstr(m, q)))
+            return true;
+    }
+    return false;
+}
+
+static bool filter_passes(const tail *t, const cfg_value *f, const cfg_value *ev,
+                          const char *client_ip)
+{
+    const char *key = f->keys[0];
+    const cfg_value *v = f->items[0];
+    const cfg_value *req = cfg_table_get(cfg_table_get(ev, "event"), "request");
+    if (strcmp(key, "sampling_rate") == 0) {
+        double rate = v->type == CFG_INT ? (double)v->i : v->f;
+        uint32_t x = 0;
+        if (rate >= 1.0 || RAND_bytes((unsigned char *)&x, sizeof x) != 1)
+            return true;
+        return (double)x / 4294967296.0 < rate;
+    }
+    if (strcmp(key, "outcome") == 0) {
+        const char *o = ev_str(ev, "outcome");
+        return o && str_in(v, o, false);
+    }
+    if (strcmp(key, "method") == 0) {
+        const char *m = ev_str(req, "method");
+        return m && str_in(v, m, true);
+    }
+    if (strcmp(key, "header") == 0) {
+        const cfg_value *hs = req ? cfg_table_get(req, "headers") : NULL;
+        const char *name = ev_str(v, "key"), *want = ev_str(v, "query");
+        for (size_t i = 0; hs && hs->type == CFG_TABLE && i < hs->count; i++)
+            if (strcasecmp(hs->keys[i], name) == 0 && hs->items[i]->type == CFG_STRING &&
+                (!want || strcmp(hs->items[i]->str, want) == 0))
+                return true;
+        return false;
+    }
+    if (strcmp(key, "client_ip") == 0) {
+        for (size_t i = 0; client_ip && client_ip[0] && i < v->count; i++) {
+            const char *ip = strcmp(v->items[i]->str, "self") == 0 ? t->self_ip : v->items[i]->str;
+            if (strcmp(ip, client_ip) == 0)
+                return true;
+        }
+        return false;
+    }
+    return event_has_text(ev, v->str);   /* query */
+}
+
+static bool tail_passes(const tail *t, const tail_event *e)
+{
+    const cfg_value *fs = t->body ? cfg_table_get(t->body, "filters") : NULL;
+    if (!fs || fs->count == 0)
+        return true;
+    err pe = {0};
+    cfg_value *ev = jsonc_parse("event", e->json, e->len, &pe);
+    bool ok = ev && ev->type == CFG_TABLE;
+    for (size_t i = 0; ok && i < fs->count; i++)
+        ok = filter_passes(t, fs->items[i], ev, e->client_ip);
+    cfg_value_free(ev);
+    return ok;
+}
+
+/* Checks the shape of every filter: 0, or -1 after answering 400 10001. */
+static int filters_check(api_req *r, const cfg_value *body)
+{
+    const cfg_value *fs = cfg_table_get(body, "filters");
+    if (!fs)
+        return 0;
+    if (fs->type != CFG_ARRAY) {
+        snprintf(r->pointer, sizeof r->pointer, "/filters");
+        return api__reply_err(r, 400, 10001, "filters must be an array of filter objects"), -1;
+    }
+    for (size_t i = 0; i < fs->count; i++) {
+        const cfg_value *f = fs->items[i];
+        snprintf(r->pointer, sizeof r->pointer, "/filters/%zu", i);
+        if (f->type != CFG_TABLE || f->count != 1)
+            return api__reply_err(r, 400, 10001, "filter %zu must be an object with one key: "
+                                  "sampling_rate, outcome, method, header, client_ip or query",
+                                  i), -1;
+        const char *k = f->keys[0];
+        const cfg_value *v = f->items[0];
+        bool ok;
+        const char *want;
+        if (strcmp(k, "sampling_rate") == 0) {
+            double rate = v->type == CFG_INT ? (double)v->i : v->type == CFG_FLOAT ? v->f : -1;
+            ok = rate > 0 && rate <= 1;
+            want = "a number above 0 and at most 1";
+        } else if (strcmp(k, "outcome") == 0 || strcmp(k, "method") == 0 ||
+                   strcmp(k, "client_ip") == 0) {
+            ok = v->type == CFG_ARRAY;
+            for (size_t j = 0; ok && j < v->count; j++)
+                ok = v->items[j]->type == CFG_STRING;
+            want = "an array of strings";
+        } else if (strcmp(k, "header") == 0) {
+            const cfg_value *q = v->type == CFG_TABLE ? cfg_table_get(v, "query") : NULL;
+            const char *key = ev_str(v, "key");
+            ok = key && key[0] && (!q || q->type == CFG_STRING);
+            for (size_t j = 0; ok && j < v->count; j++)
+                ok = strcmp(v->keys[j], "key") == 0 || strcmp(v->keys[j], "query") == 0;
+            want = "{key, query?} with string values (key not empty)";
+        } else if (strcmp(k, "query") == 0) {
+            ok = v->type == CFG_STRING;
+            want = "a string";
+        } else if (strcmp(k, "scriptVersion") == 0) {
+            return api__reply_err(r, 400, 10001, "filter %zu: scriptVersion (wrangler tail "
+                                  "--version-id) is not supported: durable serves one version "
+                                  "of a Worker at a time; tail without it", i), -1;
+        } else {
+            return api__reply_err(r, 400, 10001, "filter %zu: '%.60s' is not a tail filter "
+                                  "durable knows (sampling_rate, outcome, method, header, "
+                                  "client_ip, query)", i, k), -1;
+        }
+        if (!ok)
+            return api__reply_err(r, 400, 10001, "filter %zu: %s must be %s", i, k, want), -1;
+    }
+    r->pointer[0] = '\0';
+    return 0;
+}
+
 /* Events from the shards: each goes to the open sockets of its Worker. */
 static void on_events(uv_async_t *h)
 {
@@ -227,7 +384,7 @@ static void on_events(uv_async_t *h)
     while (ev) {
         for (size_t i = 0; i < TAILS_MAX; i++) {
             tail *t = &g_tails[i];
-            if (t->used && t->ws && strcmp(t->script, ev->worker) == 0)
+            if (t->used && t->ws && strcmp(t->script, ev->worker) == 0 && tail_passes(t, ev))
                 sock_frame(t->ws, 1, ev->json, ev->len);
         }
         tail_event *next = ev->next;
@@ -310,10 +467,23 @@ static void tail_create(api_ctx *a, api_req *r, const char *script)
     if (!t)
         return api__reply_err(r, 429, 10000, "too many tails open (at most %d); close one "
                               "first", TAILS_MAX);
+    /* wrangler sends {"filters": [...]} as text/plain: read it whatever the type. */
+    cfg_value *body = NULL;
+    if (r->req->body_len > 0) {
+        body = api__json_body(r);
+        if (!body)
+            return;
+        if (filters_check(r, body) < 0)
+            return cfg_value_free(body);
+    }
     unsigned char raw[16];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+        cfg_value_free(body);
         return api__reply_err(r, 500, 10000, "could not make a tail id");
+    }
     memset(t, 0, sizeof *t);
+    t->body = body;
+    snprintf(t->self_ip, sizeof t->self_ip, "%s", h1_conn_peer(r->conn));
     api__hex(raw, sizeof raw, t->id);
     snprintf(t->script, sizeof t->script, "%s", script);
     t->expires_ms = now + TAIL_TTL_MS;

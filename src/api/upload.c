@@ -1,7 +1,9 @@
 /* upload.c: PUT /accounts/{a}/workers/scripts/{name} (spec API-30..35): a
  * multipart form with a `metadata` part and module parts; migrations (API-34)
  * and bindings (API-33) are checked and applied with the new version in one
- * transaction, so a deploy takes over whole or not at all.
+ * transaction, so a deploy takes over whole or not at all. A version stored
+ * without going live keeps its migrations (tried, then undone, at upload) until
+ * api__version_deploy applies them.
  *
  * Before the commit, the modules are loaded once through api_ctx.check (durable
  * serve loads them in a throw-away runtime, bounded like a request): a module
@@ -687,19 +689,42 @@ static int upload_commit(upload *u, const char *main, bool sw, bool live, int64_
         api__store_error(u->r, &e);
         goto fail;
     }
-    if (!live && cfg_table_get(u->meta, "migrations")) {
-        bad(u, 10021, "/migrations", "a version with migrations must be deployed at once "
-            "(deploy=true); stored versions with migrations are not supported yet");
+    /* A stored version's migrations are kept with it and applied when it goes
+     * live (api__version_deploy); here they are tried against the current state
+     * inside a savepoint (so its bindings and classes are checked as after them)
+     * and undone. */
+    const cfg_value *mig = live ? NULL : cfg_table_get(u->meta, "migrations");
+    if (mig && sqlite3_exec(a->store->db, "SAVEPOINT stored_migrations", NULL, NULL, NULL) !=
+                   SQLITE_OK) {
+        deploy__fail(a->store, "cannot start a savepoint", &e);
+        api__store_error(u->r, &e);
         goto fail;
     }
     if (apply_migrations(u, &cur, exists == 1) < 0 || check_do_bindings(u) < 0 ||
         check_load(u, main, sw) < 0)
         goto fail;
+    char *mig_json = NULL;
+    if (mig) {
+        if (sqlite3_exec(a->store->db, "ROLLBACK TO stored_migrations; RELEASE stored_migrations",
+                         NULL, NULL, NULL) != SQLITE_OK) {
+            deploy__fail(a->store, "cannot undo the trial of the migrations", &e);
+            api__store_error(u->r, &e);
+            goto fail;
+        }
+        u->deleted_count = 0;
+        u->new_tag = NULL;
+        mig_json = cfg_value_to_json(mig);
+        if (!mig_json) {
+            bad(u, 10021, NULL, "out of memory");
+            goto fail;
+        }
+    }
     const char *date = str_of(u->meta, "compatibility_date");
     deploy_binding *kept = NULL;   /* keep_bindings: secrets.c */
     size_t kept_n = 0;
     if (api__keep_bindings(a->store, u->meta, exists == 1 ? &cur : NULL, u->binds,
                            u->binds_count, &kept, &kept_n, &e) < 0) {
+        free(mig_json);
         api__store_error(u->r, &e);
         goto fail;
     }
@@ -711,6 +736,9 @@ static int upload_commit(upload *u, const char *main, bool sw, bool live, int64_
     };
     int vrc = deploy_version_add(a->store, &v, number, vid, &e);
     api__keep_bindings_free(kept, kept_n);
+    if (vrc == 0 && mig_json)
+        vrc = deploy_version_migrations_set(a->store, u->script, *number, mig_json, &e);
+    free(mig_json);
     if (vrc < 0 ||
         (live && deploy_script_set_live(a->store, u->script, *number, u->new_tag, &e) < 0) ||
         (u->new_tag && deploy_migration_record(a->store, u->script, u->new_tag, &e) < 0) ||
@@ -730,6 +758,89 @@ static int upload_commit(upload *u, const char *main, bool sw, bool live, int64_
     return 0;
 fail:
     deploy_tx_rollback(a->store);
+    return -1;
+}
+
+static int on_binding_json(const deploy_binding *b, void *ud)
+{
+    buf *meta = ud;
+    int rc = meta->ptr[meta->len - 1] == '[' ? 0 : buf_append_str(meta, ",");
+    return rc ? rc : buf_append_str(meta, b->json);
+}
+
+int api__version_deploy(api_ctx *a, api_req *r, const char *script, int64_t number)
+{
+    upload u = {.a = a, .r = r, .script = script};
+    err e = {0};
+    deploy_script_info cur;
+    char *mig = NULL;
+    buf meta;
+    buf_init(&meta, 64u * 1024u * 1024u);
+    if (deploy_tx_begin(a->store, &e) < 0) {
+        api__store_error(r, &e);
+        goto out;
+    }
+    int got = deploy_script_get(a->store, script, &cur, &e);
+    if (got == 0) {
+        api__reply_err(r, 404, 10007, "This Worker does not exist on your account (script "
+                       "'%s' not found)", script);
+        goto fail;
+    }
+    if (got == 1)
+        got = deploy_version_migrations_get(a->store, script, number, &mig, &e);
+    if (got < 0) {
+        api__store_error(r, &e);
+        goto fail;
+    }
+    if (mig) {
+        int rc = buf_append_str(&meta, "{\"migrations\":");
+        rc = rc ? rc : buf_append_str(&meta, mig);
+        rc = rc ? rc : buf_append_str(&meta, ",\"bindings\":[");
+        if (rc == 0 && deploy_binding_each(a->store, script, number, on_binding_json, &meta,
+                                           &e) < 0) {
+            api__store_error(r, &e);
+            goto fail;
+        }
+        rc = rc ? rc : buf_append_str(&meta, "]}");
+        err pe = {0};
+        u.meta = rc ? NULL : jsonc_parse("stored migrations", meta.ptr, meta.len, &pe);
+        if (!u.meta) {
+            api__reply_err(r, 500, 10000, "the migrations stored with version %lld of '%s' "
+                           "cannot be read: %s", (long long)number, script,
+                           rc ? "out of memory" : pe.msg);
+            goto fail;
+        }
+        if (apply_migrations(&u, &cur, true) < 0 || check_do_bindings(&u) < 0)
+            goto fail;
+        if (deploy_version_migrations_set(a->store, script, number, NULL, &e) < 0) {
+            api__store_error(r, &e);
+            goto fail;
+        }
+    }
+    if (deploy_script_set_live(a->store, script, number, u.new_tag, &e) < 0 ||
+        (u.new_tag && deploy_migration_record(a->store, script, u.new_tag, &e) < 0) ||
+        deploy_tx_commit(a->store, &e) < 0) {
+        api__store_error(r, &e);
+        goto fail;
+    }
+    for (size_t i = 0; i < u.deleted_count; i++) {
+        deploy_ns gone = {0};
+        memcpy(gone.identity, u.deleted[i], sizeof gone.identity);
+        char dir[4096];
+        api__ns_dir(a, &gone, dir, sizeof dir);
+        if (fs_rm_rf(dir, &e) < 0)
+            log_warn("api: deleting the data of class %s: %s", u.deleted[i], e.msg);
+    }
+    free(mig);
+    buf_fini(&meta);
+    cfg_value_free(u.meta);
+    return 0;
+fail:
+    deploy_tx_rollback(a->store);
+out:
+    free(mig);
+    buf_fini(&meta);
+    cfg_value_free(u.meta);
     return -1;
 }
 

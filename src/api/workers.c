@@ -3,9 +3,10 @@
  * (section 3 of the spec); its id is derived from the name (32 hex of SHA-256 of
  * "worker:<name>"), so both work as {worker_id}.
  *
- * Here: create, get and list Workers; create (JSON, upload.c), list and get
- * versions. Not yet: DELETE of a Worker or a version, and deployments of a stored
- * version (POST /scripts/{name}/deployments). */
+ * Here: create, get, list and delete Workers; create (JSON, upload.c), list, get
+ * and delete versions. Deleting a Worker is deleting its script (routes.c, with
+ * API-38's refusals); a stored version is made live by POST
+ * /scripts/{name}/deployments (deployments.c). */
 #include "api/internal.h"
 
 #include <stdio.h>
@@ -233,6 +234,29 @@ static void version_list(api_ctx *a, api_req *r, const char *name)
     reply_json(r, &b, rc, info);
 }
 
+/* DELETE …/versions/{id} (API-44): a stored version goes with its modules and
+ * bindings; the live one is refused (deploy another first, or delete the Worker).
+ * Its number is not given out again. Its files under <data>/scripts/<name>/<n>/
+ * stay until the Worker is deleted: if it was live a moment ago, requests and
+ * objects still finishing on it may load modules from there. */
+static void version_delete(api_ctx *a, api_req *r, const deploy_script_info *info,
+                           const deploy_version_info *v)
+{
+    err e = {0};
+    if (v->number == info->live_version)
+        return api__reply_err(r, 400, 10021, "version %s (number %lld) of Worker '%s' is the "
+                              "live one and cannot be deleted: deploy another version first "
+                              "(POST /scripts/%s/deployments), or delete the Worker", v->id,
+                              (long long)v->number, info->name, info->name);
+    if (deploy_tx_begin(a->store, &e) < 0 ||
+        deploy_version_delete(a->store, info->name, v->number, &e) < 0 ||
+        deploy_tx_commit(a->store, &e) < 0) {
+        deploy_tx_rollback(a->store);
+        return api__store_error(r, &e);
+    }
+    api__reply(r, 200, NULL, 0, NULL);
+}
+
 void api__workers_route(api_ctx *a, api_req *r, char **seg, int n)
 {
     const char *m = r->req->method;
@@ -244,14 +268,15 @@ void api__workers_route(api_ctx *a, api_req *r, char **seg, int n)
             return worker_create(a, r);
         return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET or POST", m);
     }
-    if (n == 2 && strcmp(m, "GET") != 0)
-        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET", m);
+    if ((n == 2 || n == 4) && strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0)
+        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET or DELETE",
+                              m);
     if (n == 3 && strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0)
         return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET or POST", m);
-    if (n == 4 && strcmp(m, "GET") != 0)
-        return api__reply_err(r, 405, 10000, "method %s is not allowed here; use GET", m);
     if (resolve(a, r, seg[1], &info) != 1)
         return;
+    if (n == 2 && strcmp(m, "DELETE") == 0)
+        return api__script_delete(a, r, info.name, 10007);
     if (n == 2) {
         buf b;
         buf_init(&b, 8192);
@@ -269,5 +294,7 @@ void api__workers_route(api_ctx *a, api_req *r, char **seg, int n)
     if (got == 0)
         return api__reply_err(r, 404, 10007, "version '%.60s' of Worker '%s' not found", seg[3],
                               info.name);
+    if (strcmp(m, "DELETE") == 0)
+        return version_delete(a, r, &info, &v);
     api__version_reply(a, r, info.name, v.number);
 }

@@ -34,13 +34,14 @@ bool tail_wanted(const char *worker)
     return any;
 }
 
-void tail_publish(const char *worker, const char *json, size_t len)
+void tail_publish(const char *worker, const char *client_ip, const char *json, size_t len)
 {
     tail_event *ev = malloc(sizeof *ev + len + 1);
     if (!ev)
         return;
     ev->next = NULL;
     snprintf(ev->worker, sizeof ev->worker, "%s", worker);
+    snprintf(ev->client_ip, sizeof ev->client_ip, "%s", client_ip ? client_ip : "");
     ev->len = len;
     memcpy(ev->json, json, len);
     ev->json[len] = '\0';

@@ -15,13 +15,15 @@
 typedef struct tail_event {
     struct tail_event *next;
     char worker[TAIL_WORKER_NAME_MAX + 1];
+    char client_ip[64];        /* the request's peer address ("" unknown): client_ip filters */
     size_t len;
     char json[];               /* len bytes + NUL */
 } tail_event;
 
 bool tail_wanted(const char *worker);
-/* Copies json (len bytes) into a queued event for worker's tails. */
-void tail_publish(const char *worker, const char *json, size_t len);
+/* Copies json (len bytes) into a queued event for worker's tails; client_ip (or
+ * NULL) is the address the request came from. */
+void tail_publish(const char *worker, const char *client_ip, const char *json, size_t len);
 
 /* ---- the consumer (the API thread) ---- */
 /* wake(ud) is called (from any thread, under the queue's lock) after a publish;

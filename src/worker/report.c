@@ -114,7 +114,7 @@ static void publish(const worker_report *r, double ms)
     }
     rc = rc ? rc : buf_printf(&b, "},\"cf\":{}},\"response\":{\"status\":%d}}}", r->status);
     if (rc == 0)
-        tail_publish(r->worker, b.ptr, b.len);
+        tail_publish(r->worker, r->client_ip, b.ptr, b.len);
     buf_fini(&b);
 }
 

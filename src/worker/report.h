@@ -12,6 +12,7 @@
 typedef struct worker_report {
     const char *worker;          /* the script's name */
     const h1_request *req;
+    const char *client_ip;       /* the peer's address, or NULL (tail client_ip filters) */
     int status;
     uint64_t start_ns;           /* uv_hrtime() when the request arrived */
     uint64_t cpu_ns;             /* CPU time its event used so far */

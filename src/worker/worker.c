@@ -172,7 +172,9 @@ static void slot_free(worker *w, uint32_t i)
 static void log_request(worker *w, const wreq *r, int status)
 {
     worker_report rep = {
-        .worker = w->opts.cfg->name, .req = r->req, .status = status, .start_ns = r->start_ns,
+        .worker = w->opts.cfg->name, .req = r->req,
+        .client_ip = r->conn ? h1_conn_peer(r->conn) : NULL, .status = status,
+        .start_ns = r->start_ns,
         .cpu_ns = r->ev ? js_event_cpu_ns(r->ev) : 0, .log_line = w->opts.log_requests,
         .exception = r->exception, .exceeded_cpu = r->ev && js_event_exceeded(r->ev),
         .logs = r->tail_logs,

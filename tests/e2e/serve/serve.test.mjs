@@ -248,13 +248,14 @@ test("the Workers and Versions API: create a Worker, upload versions as JSON, li
   const ws = await call(srv, token, "GET", W);
   assert.ok(ws.body.result.some((x) => x.name === "sdk-counter"));
   assert.equal(ws.body.result_info.page, 1);
-  // Errors: unknown Worker, bad base64, migrations in a version not deployed.
+  // Errors: unknown Worker, bad base64, a stored version's migrations that cannot apply.
   assertError(await call(srv, token, "POST", `${W}/nosuch/versions`, ...json(version("x"))), 404, 10007);
   assertError(await call(srv, token, "GET", `${W}/${"0".repeat(32)}`), 404, 10007);
   const badB64 = version("x");
   badB64.modules[0].content_base64 = "!!!";
   assertError(await call(srv, token, "POST", `${W}/sdk-counter/versions`, ...json(badB64)), 400, 10021);
-  assertError(await call(srv, token, "POST", `${W}/sdk-counter/versions`, ...json(version(COUNTER, { migrations: { new_tag: "v2", new_classes: ["X"] } }))), 400, 10021);
+  // A stored version's migrations are tried at upload: a new class it does not export.
+  assertError(await call(srv, token, "POST", `${W}/sdk-counter/versions`, ...json(version(COUNTER, { migrations: { new_tag: "v2", new_classes: ["X"] } }))), 400, 10061);
   assertError(await call(srv, token, "PUT", `${W}/sdk-counter`), 405, 10000);
   // Leave the Worker served before this test as it was: delete this one.
   assert.equal((await call(srv, token, "DELETE", S + "/sdk-counter?force=true")).status, 200);
