@@ -41,6 +41,7 @@ typedef struct server_opts {
     uint32_t idle_ms;           /* Durable Object idle eviction; 0 = default */
     int durability;             /* STORE_DURABILITY_* */
     bool data_locked;           /* the caller holds persist_dir's lock (durable serve) */
+    struct obj_cluster *cluster; /* cluster mode (objects.h), or NULL */
 } server_opts;
 
 /* Registers the JSClassID of every class a shard's runtime uses (storage and
