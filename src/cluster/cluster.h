@@ -82,6 +82,21 @@ bool cluster_lease_ok(const cluster *c);
  * instance it holds (they may have been claimed elsewhere) and forgets owners. */
 uint64_t cluster_lease_gen(const cluster *c);
 
+/* Counters of this node since cluster_open, for the benchmark and GET /cluster
+ * ("stats" in cluster_status_json). commit_round_trips / commits is the number of
+ * PostgreSQL round trips per acknowledged write (group commit makes it fall as
+ * load grows, CL-10). Any thread. (Added by the PostgreSQL side: additive.) */
+typedef struct cluster_stats {
+    uint64_t commits;              /* commits answered COMMITTED */
+    uint64_t commit_batches;       /* group-commit transactions that committed */
+    uint64_t commit_round_trips;   /* PostgreSQL round trips spent on commits */
+    uint64_t fenced;               /* commits answered FENCED */
+    uint64_t failed;               /* commits answered FAILED */
+    uint64_t claims;               /* claims answered CLAIMED */
+    uint64_t reconnects;           /* connections to PostgreSQL made again after a loss */
+} cluster_stats;
+void cluster_stats_get(const cluster *c, cluster_stats *out);
+
 /* ---- a shard's port ---- */
 
 typedef enum cluster_ev_kind {

@@ -888,7 +888,20 @@ void cluster__peer_stop(cluster *c)
 
 int cluster__peer_start(cluster *c, err *e)
 {
-    return peer_open(c, c->node_id, &c->opts, e);
+    cluster_opts o = c->o;
+    o.listen_ip = c->listen_ip[0] ? c->listen_ip : NULL;
+    o.advertise = c->advertise[0] ? c->advertise : NULL;
+    o.secret = c->secret;
+    int rc = peer_open(c, c->node_id, &o, e);
+    if (rc == 0 && !c->advertise[0])
+        snprintf(c->advertise, sizeof c->advertise, "%s", ((peer *)c->peer)->advertise);
+    return rc;
+}
+
+static bool copy_opt(char *dst, size_t cap, const char *src)
+{
+    int n = snprintf(dst, cap, "%s", src ? src : "");
+    return n >= 0 && (size_t)n < cap;
 }
 
 cluster *cluster__test_new(const cluster_opts *o, err *e)
@@ -902,7 +915,16 @@ cluster *cluster__test_new(const cluster_opts *o, err *e)
         err_setf(e, DUR_ENOMEM, "cluster: out of memory");
         return NULL;
     }
-    if (peer_open(c, o->node_id, o, e) < 0) {
+    c->o = *o;
+    if (!copy_opt(c->node_id, sizeof c->node_id, o->node_id) ||
+        !copy_opt(c->listen_ip, sizeof c->listen_ip, o->listen_ip) ||
+        !copy_opt(c->advertise, sizeof c->advertise, o->advertise) ||
+        !copy_opt(c->secret, sizeof c->secret, o->secret)) {
+        err_setf(e, DUR_EINVAL, "cluster: a test option is too long");
+        free(c);
+        return NULL;
+    }
+    if (cluster__peer_start(c, e) < 0) {
         free(c);
         return NULL;
     }
@@ -919,8 +941,7 @@ void cluster__test_free(cluster *c)
 
 const char *cluster__peer_advertise(const cluster *c)
 {
-    const peer *p = c->peer;
-    return p ? p->advertise : "";
+    return c->advertise;
 }
 
 /* ---- the public peer API (cluster.h) ---- */
