@@ -41,6 +41,8 @@ test("E-order across nodes: calls through one stub on node 2 reach the object on
       assert.equal(r.status, 200, JSON.stringify(r));
       assert.deepEqual(r.body.ok.slice(before), Array.from({ length: 200 }, (_, i) => i));
     }
+    // One instance got them all (they were forwarded, not served by a copy).
+    assert.equal((await waitOk(nodes[0], "op=order&name=ordered&n=0", 10000)).ok.length, 400);
   } finally {
     await stopAll(nodes);
   }
