@@ -95,6 +95,7 @@ struct cluster {
     pthread_mutex_t side_mu;
     pg_conn *side;
 
+    _Atomic bool test_no_heartbeat;  /* tests only: the node stops heartbeating (as if paused) */
     cluster_stats_atomic stats;
     void *pg;                        /* pg.c's private state of the cluster thread */
     void *peer;                      /* peer.c's state */
