@@ -16,7 +16,11 @@ export class Obj extends DurableObject {
   hit() { return ++this.mem; }
   async put(v) { await this.ctx.storage.put("v", v); return v; }
   async get() { return (await this.ctx.storage.get("v")) ?? null; }
+  async count() { return (await this.ctx.storage.get("n")) ?? 0; }
   async inc() { const n = ((await this.ctx.storage.get("n")) ?? 0) + 1; await this.ctx.storage.put("n", n); return n; }
+  async arm(ms) { await this.ctx.storage.setAlarm(Date.now() + ms); return true; }
+  async alarm() { await this.ctx.storage.put("fired", ((await this.ctx.storage.get("fired")) ?? 0) + 1); }
+  async fired() { return (await this.ctx.storage.get("fired")) ?? 0; }
   seq(i) { this.log.push(i); return this.log.length; }
   order() { return this.log; }
 }
@@ -31,6 +35,9 @@ export default {
       else if (op === "put") r = await stub.put(u.searchParams.get("v"));
       else if (op === "get") r = await stub.get();
       else if (op === "inc") r = await stub.inc();
+      else if (op === "count") r = await stub.count();
+      else if (op === "arm") r = await stub.arm(Number(u.searchParams.get("ms")));
+      else if (op === "fired") r = await stub.fired();
       else if (op === "order") {
         const n = Number(u.searchParams.get("n"));
         const ps = [];
@@ -93,7 +100,7 @@ export async function waitOk(node, query, ms) {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {
-    last = await op(node, query, { timeoutMs: Math.max(1000, end - Date.now()) });
+    last = await op(node, query, { timeoutMs: Math.max(1000, Math.min(5000, end - Date.now())) });
     if (last.status === 200) return last.body;
     await new Promise((r) => setTimeout(r, 50));
   }
