@@ -18,6 +18,8 @@ struct buf;
 #define DEPLOY_SCHEMA_VERSION 1
 
 typedef struct deploy_store deploy_store;
+typedef struct deploy_sync deploy_sync;
+struct cluster;
 
 /* Opens (creating if missing) the deployment tables in <data_dir>/durable.sqlite
  * and checks them: schema version, table shapes, the account id. durability: a
@@ -76,7 +78,25 @@ typedef struct api_ctx {
     void *ud;
     api_check_fn check;        /* NULL: uploads are not loaded before they commit */
     void *check_ud;
+    /* Cluster mode (docs/cluster.md): the node (borrowed; NULL: not in cluster mode,
+     * GET /cluster answers 404) and the PostgreSQL URL the deployments are shared
+     * through (CL-15), polled every cluster_poll_ms (0: 1000) from api_start on. */
+    struct cluster *cluster;
+    const char *cluster_pg_url;
+    uint32_t cluster_poll_ms;
+    deploy_sync *sync;         /* private: made by api_start when cluster_pg_url is set */
+    void *sync_timer;          /* private */
 } api_ctx;
+
+/* ---- shared deployments (deploy_sync.c, CL-15) ---- */
+/* A sync of store s through PostgreSQL at pg_url (its own connection, made on
+ * first use, on the API thread only). node_id names the writer in PostgreSQL. */
+deploy_sync *deploy_sync_new(deploy_store *s, const char *pg_url, const char *node_id, err *e);
+void deploy_sync_free(deploy_sync *y);
+/* Imports a newer shared state, and publishes local-only changes (the first
+ * node's store, tokens made with `durable token create`). 1: the local store
+ * changed (reload), 0: nothing new, <0 with *e. */
+int deploy_sync_poll(deploy_sync *y, err *e);
 
 /* Answers one request of the REST API listener (spec api.md), with the
  * Cloudflare envelope on every JSON answer. */

@@ -65,6 +65,7 @@ typedef struct api_req {
     const char *query;        /* after '?', or NULL */
     char pointer[128];        /* JSON pointer of the offending input, for errors */
     bool log;
+    deploy_sync *sync;        /* cluster mode: this request's writer turn, ended by the answer */
 } api_req;
 
 /* Answers with the envelope: result is JSON text (NULL: null). */
@@ -115,6 +116,23 @@ char *api__flat_meta_json(const api_part *parts, size_t count, err *e);
 int api__metrics_text(buf *b);
 /* GET /metrics (authenticated like every route). */
 void api__metrics(api_ctx *a, api_req *r);
+
+/* ---- cluster_api.c: GET /cluster, POST /cluster/drain (after authentication) ---- */
+/* The error code of "the cluster (PostgreSQL) cannot be reached". */
+#define API_CODE_CLUSTER 10501
+void api__cluster(api_ctx *a, api_req *r, char **seg, int n);
+
+/* ---- deploy_sync.c: the writer's turn in cluster mode (CL-15) ---- */
+/* BEGIN + the cluster-wide writer lock in PostgreSQL, then imports a newer shared
+ * state (*pulled: the local store changed). 0 or <0 with *e (nothing held). */
+int deploy__sync_begin(deploy_sync *y, bool *pulled, err *e);
+/* Stores the local state as the next shared version if the request changed it,
+ * and ends the turn. 0 or <0 with *e (then the node re-imports at the next poll). */
+int deploy__sync_finish(deploy_sync *y, err *e);
+/* From api_start / api_stop: when a->cluster_pg_url is set, the sync and its
+ * poll timer on the API loop (each poll that imports calls a->on_change). */
+void api__sync_start(api_ctx *a, uv_loop_t *loop);
+void api__sync_stop(api_ctx *a);
 
 /* ---- secrets.c: /scripts/{name}/secrets[/{secret}] ---- */
 void api__secrets(api_ctx *a, api_req *r, const char *script, const char *secret);

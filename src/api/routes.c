@@ -21,9 +21,29 @@
 
 #define RESULT_BYTES_MAX (64u * 1024u * 1024u)
 
+/* Ends the writer's turn (sync_begin) before the answer leaves, so a success is
+ * sent only once PostgreSQL holds the change. False when that failed: a 503 went
+ * out instead. */
+static bool sync_done(api_req *r)
+{
+    deploy_sync *y = r->sync;
+    if (!y)
+        return true;
+    r->sync = NULL;
+    err e = {0};
+    if (deploy__sync_finish(y, &e) == 0)
+        return true;
+    log_error("api: %s", e.msg);
+    api__reply_err(r, 503, API_CODE_CLUSTER, "the change could not be shared with the "
+                   "cluster and is undone on this node at the next heartbeat: %s", e.msg);
+    return false;
+}
+
 void api__reply(api_req *r, int status, const char *result, size_t result_len,
                 const char *result_info)
 {
+    if (!sync_done(r))
+        return;
     buf b;
     buf_init(&b, RESULT_BYTES_MAX);
     int rc = buf_append_str(&b, "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":");
@@ -47,6 +67,8 @@ void api__reply(api_req *r, int status, const char *result, size_t result_len,
 
 void api__reply_err(api_req *r, int status, int code, const char *fmt, ...)
 {
+    if (!sync_done(r))
+        return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -165,6 +187,27 @@ static int authenticate(api_ctx *a, api_req *r)
         api__reply_err(r, 403, 10000, "Authentication error: the token is unknown or revoked");
         return -1;
     }
+    return 0;
+}
+
+/* Cluster mode (CL-15): a request that may change the deployments runs as the
+ * cluster's one writer, on the latest shared state (deploy_sync.c); the turn is
+ * closed by the answer (sync_done). */
+static int sync_begin(api_ctx *a, api_req *r)
+{
+    if (!a->sync || strcmp(r->req->method, "GET") == 0 || strcmp(r->req->method, "HEAD") == 0)
+        return 0;
+    err e = {0};
+    bool pulled = false;
+    if (deploy__sync_begin(a->sync, &pulled, &e) < 0) {
+        log_error("api: %s", e.msg);
+        api__reply_err(r, 503, API_CODE_CLUSTER, "the cluster's shared deployments cannot be "
+                       "reached, nothing was changed: %s", e.msg);
+        return -1;
+    }
+    if (pulled && a->on_change)
+        a->on_change(a->ud, NULL);
+    r->sync = a->sync;
     return 0;
 }
 
@@ -635,17 +678,17 @@ static bool is(const api_req *r, const char *m)
     return strcmp(r->req->method, m) == 0;
 }
 
-void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
+static void route(api_ctx *a, api_req *r)
 {
-    api_req r = {.conn = conn, .req = req, .log = true};
+    const h1_request *req = r->req;
     /* The path without the query, split into segments. */
     char path[2048];
     size_t plen = strcspn(req->target, "?");
     if (plen >= sizeof path)
-        return api__reply_err(&r, 404, 7000, "No route for that URI");
+        return api__reply_err(r, 404, 7000, "No route for that URI");
     memcpy(path, req->target, plen);
     path[plen] = '\0';
-    r.query = req->target[plen] == '?' ? req->target + plen + 1 : NULL;
+    r->query = req->target[plen] == '?' ? req->target + plen + 1 : NULL;
     char *p = path;
     if (strncmp(p, "/client/v4/", 11) == 0)
         p += 10;
@@ -653,26 +696,31 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
     int n = 0;
     for (char *t = strtok(p, "/"); t; t = strtok(NULL, "/")) {
         if (n == 12)
-            return api__reply_err(&r, 404, 7000, "No route for that URI");
+            return api__reply_err(r, 404, 7000, "No route for that URI");
         seg[n++] = t;
     }
-    /* Outside /accounts: metrics, the tail WebSocket (its id admits it), whoami. */
+    /* Outside /accounts: metrics, the tail WebSocket (its id admits it), cluster, whoami. */
     if (n == 1 && strcmp(seg[0], "metrics") == 0) {
-        if (authenticate(a, &r) < 0)
+        if (authenticate(a, r) < 0)
             return;
-        if (!is(&r, "GET"))
-            return method_not_allowed(&r, "GET");
-        return api__metrics(a, &r);
+        if (!is(r, "GET"))
+            return method_not_allowed(r, "GET");
+        return api__metrics(a, r);
     }
     if (n == 2 && strcmp(seg[0], "tail") == 0)
-        return api__tail_socket(a, &r, seg[1]);
+        return api__tail_socket(a, r, seg[1]);
+    if (n >= 1 && strcmp(seg[0], "cluster") == 0) {
+        if (authenticate(a, r) < 0)
+            return;
+        return api__cluster(a, r, seg, n);
+    }
     if ((n == 1 && (strcmp(seg[0], "user") == 0 || strcmp(seg[0], "accounts") == 0 ||
                     strcmp(seg[0], "memberships") == 0)) ||
         (n == 3 && strcmp(seg[0], "user") == 0 && strcmp(seg[1], "tokens") == 0 &&
          strcmp(seg[2], "verify") == 0)) {
-        if (authenticate(a, &r) < 0)
+        if (authenticate(a, r) < 0)
             return;
-        return api__whoami(a, &r, seg, n);
+        return api__whoami(a, r, seg, n);
     }
     bool known = n >= 4 && strcmp(seg[0], "accounts") == 0 && strcmp(seg[2], "workers") == 0 &&
                  ((n == 4 && strcmp(seg[3], "scripts") == 0) ||
@@ -706,65 +754,78 @@ void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
                        (n == 6 && strcmp(seg[2], "workers") == 0 &&
                         strcmp(seg[3], "tails") == 0 && strcmp(seg[4], "by-consumer") == 0));
     if (!known && !empty_list)
-        return api__reply_err(&r, 404, 7000, "No route for that URI");
-    if (authenticate(a, &r) < 0)
+        return api__reply_err(r, 404, 7000, "No route for that URI");
+    if (authenticate(a, r) < 0 || sync_begin(a, r) < 0)
         return;
     if (!is_hex(seg[1], 32))
-        return api__reply_err(&r, 400, 7003, "Could not route to %s, perhaps your object "
+        return api__reply_err(r, 400, 7003, "Could not route to %s, perhaps your object "
                               "identifier is invalid? (an account id is 32 hex digits)",
                               req->target);
     if (strcmp(seg[1], deploy_store_account(a->store)) != 0)
-        return api__reply_err(&r, 403, 10000, "Authentication error: the token is not valid "
+        return api__reply_err(r, 403, 10000, "Authentication error: the token is not valid "
                               "for account %s", seg[1]);
     if (empty_list) {
-        if (!is(&r, "GET"))
-            return method_not_allowed(&r, "GET");
-        return api__reply(&r, 200, "[]", 2, n == 5 ? "{\"page\":1,\"per_page\":100,"
+        if (!is(r, "GET"))
+            return method_not_allowed(r, "GET");
+        return api__reply(r, 200, "[]", 2, n == 5 ? "{\"page\":1,\"per_page\":100,"
                           "\"count\":0,\"total_count\":0,\"total_pages\":0}" : NULL);
     }
     if (strcmp(seg[3], "workers") == 0)
-        return api__workers_route(a, &r, seg + 3, n - 3);
+        return api__workers_route(a, r, seg + 3, n - 3);
     if (strcmp(seg[3], "subdomain") == 0)
-        return api__subdomain(a, &r);
+        return api__subdomain(a, r);
     if (strcmp(seg[3], "scripts") == 0 && n >= 6 && strcmp(seg[5], "secrets") == 0)
-        return api__secrets(a, &r, seg[4], n == 7 ? seg[6] : NULL);
+        return api__secrets(a, r, seg[4], n == 7 ? seg[6] : NULL);
     if (strcmp(seg[3], "scripts") == 0 && n >= 6 && strcmp(seg[5], "tails") == 0)
-        return api__tails(a, &r, seg[4], n == 7 ? seg[6] : NULL);
+        return api__tails(a, r, seg[4], n == 7 ? seg[6] : NULL);
     if (strcmp(seg[3], "scripts") == 0 && n == 7)
-        return api__script_version_get(a, &r, seg[4], seg[6]);
+        return api__script_version_get(a, r, seg[4], seg[6]);
     if (strcmp(seg[3], "scripts") == 0 && n == 6)
-        return api__script_sub(a, &r, seg[4], seg[5]);
+        return api__script_sub(a, r, seg[4], seg[5]);
     if (strcmp(seg[3], "scripts") == 0 && n == 4) {
-        if (!is(&r, "GET"))
-            return method_not_allowed(&r, "GET");
-        return scripts_list(a, &r);
+        if (!is(r, "GET"))
+            return method_not_allowed(r, "GET");
+        return scripts_list(a, r);
     }
     if (strcmp(seg[3], "scripts") == 0) {
-        if (is(&r, "GET"))
-            return script_get(a, &r, seg[4]);
-        if (is(&r, "PUT"))
-            return api__script_put(a, &r, seg[4]);
-        if (is(&r, "DELETE"))
-            return script_delete(a, &r, seg[4], 10007);
-        return method_not_allowed(&r, "GET, PUT or DELETE");
+        if (is(r, "GET"))
+            return script_get(a, r, seg[4]);
+        if (is(r, "PUT"))
+            return api__script_put(a, r, seg[4]);
+        if (is(r, "DELETE"))
+            return script_delete(a, r, seg[4], 10007);
+        return method_not_allowed(r, "GET, PUT or DELETE");
     }
     if (strcmp(seg[3], "services") == 0) {
-        if (is(&r, "DELETE"))   /* what `wrangler delete` sends */
-            return script_delete(a, &r, seg[4], 10090);
-        if (!is(&r, "GET"))
-            return method_not_allowed(&r, "GET or DELETE");
-        return service_get(a, &r, seg[4]);
+        if (is(r, "DELETE"))   /* what `wrangler delete` sends */
+            return script_delete(a, r, seg[4], 10090);
+        if (!is(r, "GET"))
+            return method_not_allowed(r, "GET or DELETE");
+        return service_get(a, r, seg[4]);
     }
     if (n == 5) {
-        if (is(&r, "GET"))
-            return ns_list(a, &r);
-        if (is(&r, "POST"))
-            return ns_create(a, &r);
-        return method_not_allowed(&r, "GET or POST");
+        if (is(r, "GET"))
+            return ns_list(a, r);
+        if (is(r, "POST"))
+            return ns_create(a, r);
+        return method_not_allowed(r, "GET or POST");
     }
     if (n == 9)
-        return api__object_io(a, &r, seg[5], seg[7]);
-    if (!is(&r, "GET"))
-        return method_not_allowed(&r, "GET");
-    objects_list(a, &r, seg[5]);
+        return api__object_io(a, r, seg[5], seg[7]);
+    if (!is(r, "GET"))
+        return method_not_allowed(r, "GET");
+    objects_list(a, r, seg[5]);
+}
+
+void api_handle(api_ctx *a, h1_conn *conn, const h1_request *req)
+{
+    api_req r = {.conn = conn, .req = req, .log = true};
+    route(a, &r);
+    if (r.sync) {   /* answered without api__reply: close the writer's turn anyway */
+        deploy_sync *y = r.sync;
+        r.sync = NULL;
+        err e = {0};
+        if (deploy__sync_finish(y, &e) < 0)
+            log_error("api: %s", e.msg);
+    }
 }

@@ -239,7 +239,7 @@ static void on_events(uv_async_t *h)
 
 void api_start(api_ctx *a, uv_loop_t *loop)
 {
-    (void)a;
+    api__sync_start(a, loop);
     if (g_started)
         return;
     uv_async_init(loop, &g_async, on_events);
@@ -249,7 +249,7 @@ void api_start(api_ctx *a, uv_loop_t *loop)
 
 void api_stop(api_ctx *a)
 {
-    (void)a;
+    api__sync_stop(a);
     if (!g_started)
         return;
     tail_set_consumer(NULL, NULL);

@@ -12,3 +12,6 @@ int cmd_deploy(int argc, char **argv);
 /* `durable namespaces list`, `durable objects list|export|import` (cmd_objects.c). */
 int cmd_namespaces(int argc, char **argv);
 int cmd_objects(int argc, char **argv);
+/* `durable cluster status|drain NODE` (cmd_cluster.c): a cluster's nodes over the
+ * REST API of any node. */
+int cmd_cluster(int argc, char **argv);

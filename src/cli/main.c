@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "  deploy     upload the Worker of ./wrangler.toml to a `durable serve`\n"
             "  namespaces list the Durable Object namespaces of a `durable serve`\n"
             "  objects    list objects; export or import one object's data\n"
+            "  cluster    status of a cluster's nodes; drain one before stopping it\n"
             "  version    print the version\n"
             "\n"
             "Options:\n"
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
         return cmd_namespaces(argc - 1, argv + 1);
     if (strcmp(cmd, "objects") == 0)
         return cmd_objects(argc - 1, argv + 1);
+    if (strcmp(cmd, "cluster") == 0)
+        return cmd_cluster(argc - 1, argv + 1);
     fprintf(stderr, "durable: unknown %s '%s'; see `durable --help`\n",
             cmd[0] == '-' ? "option" : "command", cmd);
     return 2;

@@ -23,7 +23,7 @@ struct cluster_port {
     uv_async_t async;                /* on the shard's loop */
     mpsc q;                          /* cluster_event_msg, cluster thread -> shard */
     pthread_mutex_t mu;              /* closed vs uv_async_send */
-    bool closed;
+    _Atomic bool closed;             /* written under mu */
     cluster_event_fn fn;
     void *ud;
 };

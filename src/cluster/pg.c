@@ -59,8 +59,20 @@ pg_conn *cluster__pg_connect(const cluster *c, err *e)
         PQfinish(conn);
         return NULL;
     }
-    PGresult *r = PQexec(conn, "SET client_min_messages = warning");
-    PQclear(r);
+    /* A node paused or cut off in the middle of a transaction (CL-17) must not
+     * hold an object's row lock for longer than a lease: PostgreSQL ends such a
+     * session after node_timeout. And a statement waits for a lock at most half a
+     * lease, so a stuck lock cannot stop our heartbeats for long. Both settings
+     * are PostgreSQL's (CockroachDB knows them too); an engine that refuses one
+     * still works, just without that bound. */
+    char set[200];
+    uint32_t lease = c->o.node_timeout_ms - c->margin_ms;
+    uint32_t lock_ms = lease / 2 > 100 ? lease / 2 : 100;
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    snprintf(set, sizeof set, "SET idle_in_transaction_session_timeout = %u", c->o.node_timeout_ms);
+    PQclear(PQexec(conn, set));
+    snprintf(set, sizeof set, "SET lock_timeout = %u", lock_ms);
+    PQclear(PQexec(conn, set));
     return (pg_conn *)conn;
 }
 
@@ -349,6 +361,7 @@ typedef struct pgst {
     int64_t backoff_ms, retry_at_ms;
     bool had_lease;
     bool down_logged;
+    bool commit_prepared;      /* commit_sql is prepared on c->conn as "durable_commit" */
 } pgst;
 
 static void event_for(cluster_event *ev, cluster_ev_kind kind, const creq *r)
@@ -386,6 +399,7 @@ static void disconnect(cluster *c, pgst *st, const char *why)
     st->down_logged = true;
     cluster__pg_close(c->conn);
     c->conn = NULL;
+    st->commit_prepared = false;
     st->backoff_ms = 100;
     st->retry_at_ms = cluster__now_ms() + st->backoff_ms;
 }
@@ -795,7 +809,30 @@ static int batch_run(cluster *c, pgst *st, batch *bt)
         int plen[] = {0, 0, 0, 0, 0, (int)blob.len, 0};
         int pfmt[] = {0, 0, 0, 0, 0, 1, 0};
         atomic_fetch_add(&c->stats.commit_round_trips, 1);
-        rc = exec_params(PGC(c->conn), commit_sql, 7, vals, plen, pfmt, 0, &res, &e);
+        /* Prepared once per connection: planning the statement costs about as
+         * much as running it for a small batch. */
+        if (!st->commit_prepared) {
+            PGresult *pr = PQprepare(PGC(c->conn), "durable_commit", commit_sql, 7, NULL);
+            if (pr && res_ok(pr)) {
+                st->commit_prepared = true;
+            } else {
+                char m[300];
+                err_setf(&e, DUR_EINVAL, "cluster: PostgreSQL: %s", pg_msg(PGC(c->conn), pr, m, sizeof m));
+                rc = e.code;
+            }
+            PQclear(pr);
+            atomic_fetch_add(&c->stats.commit_round_trips, 1);
+        }
+        if (rc == 0) {
+            res = PQexecPrepared(PGC(c->conn), "durable_commit", 7, vals, plen, pfmt, 0);
+            if (!res || !res_ok(res)) {
+                char m[300];
+                err_setf(&e, DUR_EINVAL, "cluster: PostgreSQL: %s", pg_msg(PGC(c->conn), res, m, sizeof m));
+                rc = e.code;
+                PQclear(res);
+                res = NULL;
+            }
+        }
     } else {
         err_setf(&e, DUR_ENOMEM, "cluster: out of memory building a commit batch");
     }
@@ -847,16 +884,43 @@ static int batch_run(cluster *c, pgst *st, batch *bt)
     return 0;
 }
 
-/* Takes the commits at the head of st's list into bt (stops at the first request
- * that is not a commit, at a key already in the batch with another epoch, or when
- * the batch is full). Commits of a poisoned (key, epoch) are answered here. */
+/* Takes commits from st's list into bt, in order, until the batch is full. A
+ * claim, snapshot or release in the list stays where it is and holds back the
+ * later commits of its key (they keep their place after it); commits of other
+ * keys ride past it, so a claim does not split a batch. A commit of a key that
+ * is in the batch at another epoch holds back that key too. Commits of a
+ * poisoned (key, epoch) are answered here, without PostgreSQL. */
 static void batch_build(cluster *c, pgst *st, batch *bt)
 {
-    while (st->head && st->head->kind == CREQ_COMMIT && bt->n < BATCH_COMMITS_MAX) {
-        creq *q = st->head;
+    kmap held = {0};
+    creq **pp = &st->head;
+    st->tail = NULL;
+    while (*pp) {
+        creq *q = *pp;
+        if (bt->n >= BATCH_COMMITS_MAX || bt->bytes >= BATCH_BYTES_MAX) {   /* full: the rest waits */
+            for (creq *r = q; r; r = r->next)
+                st->tail = r;
+            break;
+        }
+        bool take = q->kind == CREQ_COMMIT && !kmap_get(&held, q->key);
+        kent *x = take ? kmap_get(&bt->keys, q->key) : NULL;
+        if (take && x && x->epoch != q->epoch)
+            take = false;
+        if (take && bt->n > 0 && bt->bytes + q->len > BATCH_BYTES_MAX)
+            take = false;
+        if (!take) {
+            if (!kmap_put(&held, q->key)) {   /* out of memory: stop here, order kept */
+                for (creq *r = q; r; r = r->next)
+                    st->tail = r;
+                break;
+            }
+            st->tail = q;
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
         kent *p = kmap_get(&st->poisoned, q->key);
         if (p && p->epoch == q->epoch) {
-            st->head = q->next;
             cluster_event ev;
             event_for(&ev, (cluster_ev_kind)p->a, q);
             snprintf(ev.msg, sizeof ev.msg, "cluster: an earlier commit of %.180s failed at this epoch", q->key);
@@ -868,21 +932,17 @@ static void batch_build(cluster *c, pgst *st, batch *bt)
             cluster__creq_free(q);
             continue;
         }
-        kent *x = kmap_get(&bt->keys, q->key);
-        if (x && x->epoch != q->epoch)
-            break;
-        if (bt->n > 0 && bt->bytes + q->len > BATCH_BYTES_MAX)
-            break;
-        if (!x && !(x = kmap_put(&bt->keys, q->key)))
-            break;
+        if (!x && !(x = kmap_put(&bt->keys, q->key))) {
+            answer_failed(c, q, "cluster: out of memory building a commit batch");
+            cluster__creq_free(q);
+            continue;
+        }
         x->epoch = q->epoch;
         x->a++;
-        st->head = q->next;
         bt->items[bt->n++] = q;
         bt->bytes += q->len;
     }
-    if (!st->head)
-        st->tail = NULL;
+    kmap_clear(&held);
 }
 
 /* Puts the batch's items back at the head of the list (connection lost). */
@@ -955,23 +1015,6 @@ static void do_release(cluster *c, pgst *st, creq *q)
     kent *x = kmap_get(&st->owned, q->key);
     if (x && x->epoch == q->epoch)
         kmap_del(&st->owned, q->key);
-}
-
-/* Until storage/frames.c lands (helper "frames"), a weak stand-in that can only
- * rebuild an object from a snapshot alone (no log entries); frames.c's
- * definition wins at link time. TODO(pgcore): remove once h/frames is merged. */
-__attribute__((weak)) int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
-                                         const frames_entry *entries, size_t n, err *e)
-{
-    (void)entries;
-    if (n)
-        return err_setf(e, DUR_EINVAL, "cluster: page capture (storage/frames.c) is not built in");
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return err_setf(e, -errno, "cannot create %s: %s", path, strerror(errno));
-    bool ok = !image_len || fwrite(image, 1, image_len, f) == image_len;
-    ok = fclose(f) == 0 && ok;
-    return ok ? 0 : err_setf(e, -EIO, "cannot write %s", path);
 }
 
 /* ---- the loop ---- */

@@ -536,16 +536,19 @@ static JSValue js_gate_new(JSContext *ctx, JSValueConst this_val, int argc, JSVa
     return v;
 }
 
-/* gateOutbound() → null when an outbound call made now (fetch(), a call to
+/* gateOutbound(any?) → null when an outbound call made now (fetch(), a call to
  * another object) may go at once: it is not made by an object, or its object's
  * gate holds nothing. Else the object's gate (the caller then takes a ticket, or
- * fails the call on a broken gate). One lookup: the fast path costs no hop. */
+ * fails the call on a broken gate). One lookup: the fast path costs no hop.
+ * With `any` true: the gate of the object whose event runs now, holding or not
+ * (an outbound WebSocket opened now belongs to that object), else null. */
 static JSValue js_gate_outbound(JSContext *ctx, JSValueConst this_val, int argc,
                                 JSValueConst *argv)
 {
     js_event *cur = js_rt_current(js_rt_of(ctx));
     obj_gate *g = cur ? js_event_tag(js_event_timer_owner(cur)) : NULL;
-    if (!g || (g->state != OBJ_GATE_BROKEN && !obj_gate_holding(g)))
+    bool any = argc > 0 && JS_ToBool(ctx, argv[0]) > 0;
+    if (!g || (!any && g->state != OBJ_GATE_BROKEN && !obj_gate_holding(g)))
         return JS_NULL;
     return JS_DupValue(ctx, JS_MKPTR(JS_TAG_OBJECT, obj_gate_owner(g)));
 }

@@ -8,7 +8,9 @@
  * Each connected socket is an entry: the ws_conn, the JS server end (a reference,
  * the target of N.wsDeliver) and an event that owns the timers its handlers make
  * (they live as long as the socket). Every received message runs as an event of
- * its own with its own CPU budget, whose timers go to that owner.
+ * its own with its own CPU budget, whose timers go to that owner — except that
+ * an outbound socket of a Durable Object only queues it there as an event of the
+ * object (js/50_websocket.js, objects/js/50_objects.js N.objWsOwner).
  *
  * JS names an entry by an id (slot index + generation), so a send on a socket
  * whose connection is gone finds a stale id and does nothing (WS-9).

@@ -503,6 +503,69 @@
     if (kind === 1) wsDetach(rec);
     inst.enqueue({ kind: KIND_WS, rec, name: rec.name, args: p.slice(2), bytes: 0, at: 0 });
   };
+  // ---- outbound WebSockets of an object (new WebSocket(url), fetch with Upgrade:
+  // websocket; 50_websocket.js) ----
+  // Such a socket belongs to the object whose event opened it. Its sends, closes
+  // and held connection attempt are outputs of the object's gate (WS-16, GATE-6):
+  // each takes a ticket while a confirmed write is uncommitted (even inside a
+  // transaction: nothing waits for a send, so nothing can deadlock), they leave in
+  // the order they were made, and never if the commit fails. The answer to its
+  // connection (open, or error and close) comes to the event that opened it, as a
+  // fetch()'s answer does (GATE-3); its later events (message, error, close) run
+  // as events of the object (GATE-1/2: one at a time, not while it is blocked in
+  // a transaction or blockConcurrencyWhile), charged to the object (LIM-13). It
+  // keeps the object in memory (an object with an outbound socket does not
+  // hibernate), and a reset closes it (1011, WS-22).
+  N.objWsOwner = (kill) => {
+    const g = N.gateOutbound(true);
+    const inst = g?.inst;
+    if (inst === undefined || inst.dead) return null;
+    const o = { inst, q: [], kill };
+    inst.outWs.add(o);
+    return {
+      out: (fn) => wsOutboundOut(o, fn),
+      deliver: (fn) => {
+        if (inst.dead || !inst.outWs.has(o)) return;   // reset: the socket is closed
+        inst.enqueue({ kind: KIND_WS, rec: null, run: fn, name: inst.name, bytes: 0, at: 0 });
+      },
+      done: () => { inst.outWs.delete(o); },
+    };
+  };
+  // The gate's ticket for one output of the object: undefined (go now), or a
+  // promise that settles when the output may go (or must never).
+  const outputHold = (inst) => {
+    if (inst.dead) return Promise.reject(inst.dead);
+    const t = N.gateHoldCall(inst.gate);
+    if (t === 0) return undefined;
+    if (t < 0) return Promise.reject(inst.dead ?? new Error("Durable Object storage commit failed"));
+    return new Promise((resolve, reject) => tickets.set(t, [resolve, reject, null]));
+  };
+  const wsOutboundOut = (o, fn) => {
+    if (!o.inst.outWs.has(o)) return;
+    const hold = outputHold(o.inst);
+    if (hold === undefined && o.q.length === 0) { fn(); return; }
+    // Behind held outputs of this socket, in order; when nothing held it, it goes
+    // with the one before it. It runs in the event that made it (a held connection
+    // attempt answers there, as when it is made at once).
+    const item = { fn, ready: hold === undefined, ev: N.eventCurrent() };
+    o.q.push(item);
+    if (hold === undefined) return;
+    const go = () => {
+      item.ready = true;
+      while (o.q.length && o.q[0].ready) {
+        const it = o.q.shift();
+        if (it.fn !== null && o.inst.outWs.has(o)) { N.eventEnter(it.ev); it.fn(); }
+      }
+    };
+    hold.then(go, () => { item.fn = null; go(); });
+  };
+  const wsOutboundCloseAll = (inst, why) => {
+    for (const o of [...inst.outWs]) {
+      inst.outWs.delete(o);
+      try { o.kill(why); } catch (e) { N.logError(`closing an outbound WebSocket: ${e.message}`); }
+    }
+  };
+
   // WS-22: an object that is reset closes its sockets (1011, clients reconnect).
   const wsCloseAll = (inst, why, keepHib = false) => {
     for (const rec of [...wsRecs.values()]) {
@@ -710,6 +773,7 @@
       this.alarmTouched = false; // setAlarm/deleteAlarm since the last commit
       this.alarmRunning = null;  // the time of the alarm whose handler is running
       this.wsCount = 0;          // WebSockets whose server end is here (keep it in memory)
+      this.outWs = new Set();    // its outbound WebSockets (N.objWsOwner; keep it in memory)
       // The Hibernation API's state outlives the instance (HIB-17/18): kept by key.
       // hs.hib: ctx.acceptWebSocket()ed sockets, in acceptance order.
       this.hs = hibState.get(key) ?? { hib: [], autoResponse: null, timeout: null };
@@ -947,21 +1011,24 @@
       // Held replies become this error; held outbound calls are never made.
       ticketsDone(N.gateBreak(this.gate, w), e);
       wsCloseAll(this, "Durable Object connection closed because the object was reset", keepHib);
+      wsOutboundCloseAll(this, "Durable Object connection closed because the object was reset");
       if (!keepHib && hibState.get(this.key) === this.hs) hibState.delete(this.key);
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
       for (const q of this.takeQueue()) {
-        if (keepHib && q.kind === KIND_WS && N.wsIsHibernatable(q.rec.server)) recInst(q.rec, true).enqueue(q);
+        if (keepHib && q.kind === KIND_WS && q.rec !== null && N.wsIsHibernatable(q.rec.server)) recInst(q.rec, true).enqueue(q);
         else reply(q, ST_RESET, w);
       }
     }
     // A WebSocket message or close for a server end held here, delivered as an
     // event of the object (one at a time, like every event: the input gate).
+    // An event of an outbound socket of the object (ev.rec null) runs ev.run.
     runWs(ev) {
-      const [kind, data, code, reason, clean, error] = ev.args;
-      const ws = ev.rec.server;
-      if (N.wsIsHibernatable(ws)) return this.runHibernatable(ev, ws, kind, data, code, reason, clean, error);
+      const [kind, data, code, reason, clean, error] = ev.rec === null ? [] : ev.args;
+      const ws = ev.rec?.server;
+      if (ev.rec !== null && N.wsIsHibernatable(ws)) return this.runHibernatable(ev, ws, kind, data, code, reason, clean, error);
       try {
-        N.wsDeliver(ev.rec.server, kind, data, code, reason, clean, error ?? undefined);
+        if (ev.rec === null) ev.run();
+        else N.wsDeliver(ws, kind, data, code, reason, clean, error ?? undefined);
       } catch (e) {
         N.logError(`Durable Object ${N.objClassNames[this.ns]}: WebSocket event failed: ${e instanceof Error ? e.name + ": " + e.message : e}`);
       }
@@ -1116,7 +1183,7 @@
     let closed = 0;
     for (const [key, inst] of instances) {
       const quiet = inst.running === 0 && inst.waiting === 0 && inst.blocked === 0 && inst.queue.length === 0 &&
-          !N.gatePending(inst.gate) && inst.txnDepth === 0 && !holdsStandardSocket(inst);
+          !N.gatePending(inst.gate) && inst.txnDepth === 0 && !holdsStandardSocket(inst) && inst.outWs.size === 0;
       if (quiet && now - inst.lastActive >= idle) {
         instances.delete(key);   // LIFE-14: in-memory state is dropped; storage stays
         N.objLive(instances.size, true);

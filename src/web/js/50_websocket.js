@@ -4,6 +4,10 @@
 // N.wsTake(response) and from then on the client end's peer (the server end the
 // Worker kept) sends through N.wsSend/N.wsClose, and C delivers what arrives with
 // N.wsDeliver. Two ends that never touched the wire talk to each other in memory.
+// An outbound socket opened by a Durable Object belongs to it (s.owner, from
+// N.objWsOwner in objects/js/50_objects.js): its sends, closes and connection
+// attempt are outputs of the object's gate (WS-16, GATE-6), and its events after
+// `open` run as events of the object (GATE-1/2), never as events of their own.
 (() => {
   "use strict";
   const N = globalThis.__durable;
@@ -38,6 +42,7 @@
   const newState = (readyState) => ({
     readyState, accepted: false, closedByMe: false, used: false, peer: null, wire: null,
     queue: [], handlers: {}, url: null, protocol: "", binaryType: "arraybuffer", pending: null,
+    owner: null,
   });
   // The URL of an outbound socket: ws: or wss: (http: and https: are taken as
   // them), no fragment (WHATWG WebSockets "establish a WebSocket connection").
@@ -94,6 +99,18 @@
     if (ev.type === "close") ws[kS].readyState = CLOSED;
     ws.dispatchEvent(ev);
   };
+  // An output on the wire: through the owner's gate, in order, or at once.
+  const output = (s, fn) => (s.owner !== null ? s.owner.out(fn) : fn());
+  // The owning object was reset (or its socket could not wait for its gate): the
+  // connection goes (1011, as for the object's accepted sockets, WS-22) and
+  // nothing more reaches the object's listeners.
+  const ownerGone = (s, why) => {
+    if (s.pending !== null) N.wsCancel(s.pending);
+    if (typeof s.wire === "number") N.wsClose(s.wire, 1011, why);
+    s.pending = s.wire = null;
+    s.readyState = CLOSED;
+  };
+  const takeOwner = (s) => { s.owner = N.objWsOwner?.((why) => ownerGone(s, why)) ?? null; };
 
   class WebSocket extends EventTarget {
     // new WebSocket(url, protocols?): an outbound socket (WS-15); the ends of a
@@ -112,6 +129,10 @@
       s.accepted = true; // events flow at once, as in a browser
       s.url = u.href;
       s.offered = offered;
+      // The answer to the connection runs where it is delivered: in the event that
+      // opened the socket (for an object, that event of the object: like the
+      // answer of a fetch(), GATE-3, it is not held behind the object's other
+      // events, so awaiting `open` inside blockConcurrencyWhile() works).
       s.onHandshake = (ok, status, statusText, flat, body, error) => {
         if (s.readyState !== CONNECTING) return;
         if (ok) {
@@ -130,11 +151,27 @@
           return;
         }
         s.pending = null;
-        const msg = `WebSocket connection to ${s.url} failed: ${error}`;
-        fire(this, new ErrorEvent("error", { message: msg, error: new Error(msg) }));
-        fire(this, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+        failed(this, `WebSocket connection to ${s.url} failed: ${error}`);
       };
-      s.pending = N.wsConnect(this, ...wireTarget(u), offered.length ? ["Sec-WebSocket-Protocol", offered.join(", ")] : [], u.protocol === "wss:");
+      takeOwner(s);
+      const hdrs = offered.length ? ["Sec-WebSocket-Protocol", offered.join(", ")] : [];
+      const connect = () => { s.pending = N.wsConnect(this, ...wireTarget(u), hdrs, u.protocol === "wss:"); };
+      if (s.owner === null) { connect(); return; }
+      // GATE-6: opened after a write not yet committed, the connection is made once
+      // the write is durable. Made now, an attempt that cannot even start throws
+      // here; made later, it fails as a connection does (error, then close 1006).
+      let now = true;
+      try {
+        output(s, () => {
+          if (now) return connect();
+          if (s.readyState !== CONNECTING || s.closedByMe) return;
+          try { connect(); } catch (e) { failed(this, `WebSocket connection to ${s.url} failed: ${e.message}`); }
+        });
+      } catch (e) {
+        s.owner.done();
+        throw e;
+      }
+      now = false;
     }
     get readyState() { return state(this).readyState; }
     get url() { return state(this).url; }
@@ -176,7 +213,11 @@
       else if (data instanceof ArrayBuffer) msg = data.slice(0);
       else if (ArrayBuffer.isView(data)) msg = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
       else msg = String(data);
-      if (s.wire !== null) { typeof s.wire === "number" ? N.wsSend(s.wire, msg) : s.wire.send(msg); return; }
+      if (s.wire !== null) {
+        const wire = s.wire;
+        if (typeof wire === "number") output(s, () => N.wsSend(wire, msg)); else wire.send(msg);
+        return;
+      }
       const p = s.peer;
       if (p && p[kS].readyState !== CLOSED) deliver(p, new MessageEvent("message", { data: msg }));
     }
@@ -195,17 +236,22 @@
       if (s.closedByMe || s.readyState === CLOSED) return;
       s.closedByMe = true;
       if (s.readyState === CONNECTING) { // the attempt stops; error and close follow
-        N.wsCancel(s.pending);
+        if (s.pending !== null) N.wsCancel(s.pending);   // null: its start waits for the gate
         s.pending = null;
         s.readyState = CLOSING;
         queueMicrotask(() => {
           fire(this, new ErrorEvent("error", { message: "WebSocket was closed before the connection was established" }));
           fire(this, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+          s.owner?.done();
         });
         return;
       }
       s.readyState = CLOSING;
-      if (s.wire !== null) { typeof s.wire === "number" ? N.wsClose(s.wire, code ?? 0, reason) : s.wire.close(code ?? 0, reason); return; }
+      if (s.wire !== null) {
+        const wire = s.wire;
+        if (typeof wire === "number") output(s, () => N.wsClose(wire, code ?? 0, reason)); else wire.close(code ?? 0, reason);
+        return;
+      }
       const p = s.peer;
       if (p && p[kS].readyState !== CLOSED)
         deliver(p, new CloseEvent("close", { code: code ?? 1005, reason, wasClean: true }));
@@ -225,6 +271,12 @@
     get [Symbol.toStringTag]() { return "WebSocket"; }
   }
   const ATTACHMENT_BYTES_MAX = 16384;
+  // An outbound socket whose connection failed: error, then close 1006.
+  const failed = (ws, msg) => {
+    fire(ws, new ErrorEvent("error", { message: msg, error: new Error(msg) }));
+    fire(ws, new CloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+    ws[kS].owner?.done();
+  };
   for (const [k, v] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
     for (const t of [WebSocket, WebSocket.prototype]) {
       Object.defineProperty(t, k, { value: v, enumerable: true });
@@ -297,6 +349,17 @@
   N.wsDeliver = (ws, kind, data, code, reason, clean, error) => {
     const s = ws[kS];
     if (s.remote) { s.remote.deliver(kind, data, code, reason, clean, error); return; }
+    if (s.owner !== null) {
+      s.owner.deliver(() => {
+        deliverNow(ws, kind, data, code, reason, clean, error);
+        if (kind === 1) s.owner.done();
+      });
+      return;
+    }
+    deliverNow(ws, kind, data, code, reason, clean, error);
+  };
+  const deliverNow = (ws, kind, data, code, reason, clean, error) => {
+    const s = ws[kS];
     if (kind === 0) {
       if (s.binaryType === "blob" && data instanceof ArrayBuffer) data = new Blob([data]);
       deliver(ws, new MessageEvent("message", { data }));
@@ -325,7 +388,10 @@
     try { ws = new WebSocket(); } finally { making = false; }
     const s = ws[kS];
     s.readyState = CONNECTING;
+    // The answer is the continuation of the fetch (GATE-3), not an event of the
+    // owner; only the socket's own events are.
     s.onHandshake = (ok, status, statusText, flat, body, error) => {
+      if (!ok) s.owner?.done();
       if (ok) {
         s.wire = s.pending;
         s.pending = null;
@@ -347,12 +413,15 @@
     signal?.throwIfAborted?.();
     const flat = N.requestHead(req)[2];
     s.pending = N.wsConnect(ws, ...wireTarget(u), flat, u.protocol === "wss:");
+    // fetch() waited for the gate already (45_fetch.js); the sends wait from here.
+    takeOwner(s);
     // An abort before the answer stops the attempt; after it, it changes nothing.
     const onAbort = () => {
       if (s.pending === null || s.readyState !== CONNECTING) return;
       N.wsCancel(s.pending);
       s.pending = null;
       s.readyState = CLOSED;
+      s.owner?.done();
       reject(signal.reason);
     };
     signal?.addEventListener?.("abort", onAbort, { once: true });

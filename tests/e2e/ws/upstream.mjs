@@ -31,18 +31,20 @@ function frame(opcode, payload) {
 }
 
 /** Starts the server (over TLS with tls = { key, cert }); resolves
- *  { port, close(), seen } where seen lists { path, masked, op } for every frame
- *  received. */
+ *  { port, close(), seen } where seen lists { path, query, masked, op, text } for
+ *  every frame received (text: the payload of a one-frame text message), and
+ *  upgrades, the URL of every upgrade request. */
 export function startUpstream(tls = null) {
-  const seen = [];
+  const seen = [], upgrades = [];
   const sockets = new Set();
   const answer = (req, res) => { res.writeHead(426); res.end("upgrade required"); };
   const server = tls ? https.createServer(tls, answer) : http.createServer(answer);
   server.on("upgrade", (req, sock) => {
     sockets.add(sock);
+    upgrades.push(req.url);
     sock.on("close", () => sockets.delete(sock));
     sock.on("error", () => {});
-    const path = req.url.split("?")[0];
+    const [path, query = ""] = req.url.split("?");
     if (path === "/refuse") {
       sock.end("HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 15\r\nX-Why: test\r\n\r\nno upgrade here");
       return;
@@ -76,7 +78,7 @@ export function startUpstream(tls = null) {
         const payload = Buffer.from(buf.subarray(off, off + len));
         if (mkey) for (let i = 0; i < len; i++) payload[i] ^= mkey[i & 3];
         buf = buf.subarray(off + len);
-        seen.push({ path, masked, op });
+        seen.push({ path, query, masked, op, text: op === 1 ? payload.toString() : null });
         if (op === 8) { sock.end(frame(8, payload.subarray(0, 2))); return; }
         if (op === 9) { sock.write(frame(10, payload)); continue; }
         if (op === 10) continue;
@@ -103,6 +105,7 @@ export function startUpstream(tls = null) {
     server.listen(0, "127.0.0.1", () => resolve({
       port: server.address().port,
       seen,
+      upgrades,
       close: () => { for (const s of sockets) s.destroy(); return new Promise((r) => server.close(r)); },
     }));
   });
