@@ -621,7 +621,8 @@ int cmd_serve(int argc, char **argv)
     t->limits.body_bytes_max = 2 * API_UPLOAD_BYTES_MAX;
     t->ctx = (api_ctx){.store = api_store, .data_dir = data,
                        .upload_bytes_max = API_UPLOAD_BYTES_MAX, .on_change = on_change, .ud = t,
-                       .check = check_upload};
+                       .check = check_upload, .cluster = cl,
+                       .cluster_pg_url = cl ? ca.url : NULL, .cluster_poll_ms = ca.heartbeat_ms};
     /* The checks make runtimes on the API thread: the class ids first (main thread). */
     server_classes_init();
     uv_sem_init(&t->started, 0);

@@ -69,11 +69,11 @@ export async function startCluster(pg, n, { heartbeatMs = 200, nodeTimeoutMs = 1
     bindings: [{ type: "durable_object_namespace", name: "OBJ", class_name: "Obj" }],
     migrations: { new_tag: "v1", new_sqlite_classes: ["Obj"] },
   };
-  for (const nd of nodes) {
-    const r = await call(nd.srv, nd.token, "PUT", "/client/v4/accounts/:acct/workers/scripts/cl",
-      form(meta, { "worker.mjs": ["application/javascript+module", WORKER] }));
-    if (r.status !== 200) throw new Error(`deploy on ${nd.id}: ${r.status} ${JSON.stringify(r.body)}`);
-  }
+  // Deployed once, on the first node: deployments are shared through PostgreSQL
+  // (CL-15) and reach the others within a heartbeat.
+  const r = await call(nodes[0].srv, nodes[0].token, "PUT", "/client/v4/accounts/:acct/workers/scripts/cl",
+    form(meta, { "worker.mjs": ["application/javascript+module", WORKER] }));
+  if (r.status !== 200) throw new Error(`deploy on ${nodes[0].id}: ${r.status} ${JSON.stringify(r.body)}`);
   for (const nd of nodes) await waitOk(nd, "op=get&name=__ready", 20000);
   return nodes;
 }
