@@ -55,10 +55,15 @@ export default {
 
 /** Starts n nodes on pg (ids n1…), deploys WORKER to each; resolves the nodes. */
 export async function startCluster(pg, n, { heartbeatMs = 200, nodeTimeoutMs = 1500, extra = [], prefix = "n" } = {}) {
+  // Each cluster gets a database of its own on the one PostgreSQL: nodes, objects,
+  // log and deployments of one test never meet another's.
+  const db = `cl_${prefix}`;
+  await pg.psql(`CREATE DATABASE ${db}`);
+  const url = pg.url.replace(/\/[^/?]*(\?|$)/, `/${db}$1`);
   const nodes = [];
   for (let i = 0; i < n; i++) {
     const { data, token } = makeData();
-    const srv = await startServe(data, ["--cluster", pg.url, "--cluster-secret", SECRET,
+    const srv = await startServe(data, ["--cluster", url, "--cluster-secret", SECRET,
       "--node-id", `${prefix}${i + 1}`, "--heartbeat-ms", String(heartbeatMs),
       "--node-timeout-ms", String(nodeTimeoutMs), ...extra], { timeoutMs: 30000 });
     nodes.push({ id: `${prefix}${i + 1}`, data, token, srv });
