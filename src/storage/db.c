@@ -443,6 +443,8 @@ int store_open(store *s, bool create, err *e)
         db_close(s);
         return rc2;
     }
+    if (s->sh->capture)   /* off: no hook, SQLite's own auto-checkpoint, no cost */
+        frames_attach(s);
     lru_trim(s->sh);
     return 1;
 }
@@ -477,6 +479,7 @@ void store_free(store *s)
         return;
     store_cursors_detach(s);
     db_close(s);
+    frames_detach(s);
     store_shard *sh = s->sh;
     free(s->path);
     free(s);

@@ -32,6 +32,7 @@ struct store {
     int lost;                      /* <0: a failure rolled back the implicit transaction (code) */
     char lost_msg[ERR_MSG_MAX];    /* ... and what it was */
     store *lru_prev, *lru_next;    /* open databases, most recent first */
+    struct frames_cap *cap;        /* cluster mode: the pages of commits not yet taken (frames.c) */
     char errmsg[256];
 };
 
@@ -41,6 +42,7 @@ struct store_shard {
     size_t open_count;
     size_t stores;                 /* stores alive: the shard is freed after the last */
     bool closing;                  /* store_shard_free was called */
+    bool capture;                  /* cluster mode: commits are captured (store_shard_capture) */
     store *lru_head, *lru_tail;
 };
 
@@ -75,3 +77,16 @@ struct store_cursor {
     int64_t rows_read, rows_written;
 };
 void store_cursors_detach(store *s);
+
+/* frames.c (cluster mode, frames.h): installs the WAL hook that captures the
+ * commits of s->db (store_open, when the shard captures), and frees what was
+ * captured (store_free). */
+typedef struct frames_cap frames_cap;
+void frames_attach(store *s);
+void frames_detach(store *s);
+/* Decodes one entry (frames.h), calling fn for each page in order (fn NULL:
+ * validate only; fn returns 0 or <0 with e, which stops). 0 or <0 with e. */
+typedef int (*frames_page_fn)(void *ud, uint32_t pgno, const uint8_t *page, uint32_t page_size,
+                              err *e);
+int frames_decode(const uint8_t *b, size_t len, frames_page_fn fn, void *ud, uint32_t *page_size,
+                  uint32_t *db_pages, err *e);
