@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/log.h"
 
 /* A module name that stays inside its folder: relative, no "..", "." or empty
  * segments, no backslash or control characters. */
@@ -136,10 +137,18 @@ static int on_binding(const deploy_binding *b, void *ud)
         deploy_ns ns;
         char *class_name = NULL, *script_name = NULL;
         if (nid && nid->type == CFG_STRING) {
-            if (deploy_ns_get(x->s, nid->str, &ns, x->e) != 1) {
+            int got = deploy_ns_get(x->s, nid->str, &ns, x->e);
+            if (got == 0) {
+                /* Its script was deleted with force=true (API-38): like a binding to a
+                 * script that is gone, it is left out of env and the Worker serves. */
+                log_warn("script '%s': binding '%s' names namespace %s, which is gone; env "
+                         "has no '%s'", c->name, b->name, nid->str, b->name);
                 cfg_value_free(v);
-                return x->e->msg[0] ? -1 : (err_setf(x->e, DUR_EINVAL, "binding '%s': namespace "
-                                                     "%s is gone", b->name, nid->str), -1);
+                return 0;
+            }
+            if (got < 0) {
+                cfg_value_free(v);
+                return -1;
             }
             class_name = strdup(ns.class_name);
             script_name = strcmp(ns.script, c->name) ? strdup(ns.script) : NULL;

@@ -584,9 +584,72 @@ static bool dir_has_entries(const char *dir)
     return any;
 }
 
-/* DELETE (API-38): without force=true, a script whose namespaces hold objects is
- * kept (400 10066, naming them); with it, their objects' files go too, after the
- * commit. A namespace's folder is named by "<script>/<class>", so files left
+/* Other scripts whose live version binds one of the namespaces `ns` of script
+ * `owner` (by namespace_id, or by class_name with script_name): their names and
+ * bindings go into `out`, "" when none. */
+typedef struct ns_binders {
+    deploy_store *store;
+    const char *owner;
+    const deploy_ns *ns;
+    size_t ns_count;
+    const char *script;        /* the one being read */
+    char *out;
+    size_t cap;
+    bool full;
+} ns_binders;
+
+static const char *json_str(const cfg_value *t, const char *key)
+{
+    const cfg_value *v = t && t->type == CFG_TABLE ? cfg_table_get(t, key) : NULL;
+    return v && v->type == CFG_STRING ? v->str : NULL;
+}
+
+static int on_ns_binding(const deploy_binding *db, void *ud)
+{
+    ns_binders *x = ud;
+    if (strcmp(db->type, "durable_object_namespace") != 0)
+        return 0;
+    err pe = {0};
+    cfg_value *v = jsonc_parse("binding", db->json, strlen(db->json), &pe);
+    const char *id = json_str(v, "namespace_id"), *cls = json_str(v, "class_name");
+    const char *sn = json_str(v, "script_name");
+    for (size_t i = 0; i < x->ns_count; i++) {
+        bool hit = id ? strcmp(id, x->ns[i].id) == 0
+                      : cls && sn && strcmp(sn, x->owner) == 0 &&
+                        strcmp(cls, x->ns[i].class_name) == 0;
+        if (!hit)
+            continue;
+        size_t len = strlen(x->out);
+        int n = snprintf(x->out + len, x->cap - len, "%sscript '%s' (binding '%s' to %s)",
+                         len ? ", " : "", x->script, db->name, x->ns[i].name);
+        if (n < 0 || (size_t)n >= x->cap - len) {
+            x->out[len] = '\0';
+            x->full = true;
+        }
+        break;
+    }
+    cfg_value_free(v);
+    return 0;
+}
+
+static void on_binder(const deploy_script_info *si, void *ud)
+{
+    ns_binders *x = ud;
+    if (x->full || !si->live_version || strcmp(si->name, x->owner) == 0)
+        return;
+    x->script = si->name;
+    err e = {0};
+    if (deploy_binding_each(x->store, si->name, si->live_version, on_ns_binding, x, &e) < 0) {
+        size_t len = strlen(x->out);
+        snprintf(x->out + len, x->cap - len, "%sscript '%s' (its bindings cannot be read: "
+                 "%.200s)", len ? ", " : "", si->name, e.msg);
+    }
+}
+
+/* DELETE (API-38): without force=true, a script whose namespaces hold objects or
+ * are bound by another deployed script is kept (400 10066, naming them): the
+ * other script's binding would reach nothing. With it, their objects' files go
+ * too, after the commit. A namespace's folder is named by "<script>/<class>", so files left
  * behind would reappear in a namespace made later for the same name. An unknown
  * script is 404 `not_found`: 10007 under /scripts, 10090 under /services. */
 static void script_delete(api_ctx *a, api_req *r, const char *name, int not_found)
@@ -626,6 +689,21 @@ static void script_delete(api_ctx *a, api_req *r, const char *name, int not_foun
         return api__reply_err(r, 400, 10066, "script '%s' still has Durable Object data in the "
                               "namespaces %s; delete with ?force=true to delete it too", name,
                               held);
+    }
+    char bound[900] = "";
+    ns_binders nb = {.store = a->store, .owner = name, .ns = all, .ns_count = mine,
+                     .out = bound, .cap = sizeof bound};
+    if (mine && strcmp(force, "true") != 0 &&
+        deploy_script_list(a->store, on_binder, &nb, &e) < 0) {
+        free(all);
+        return api__store_error(r, &e);
+    }
+    if (bound[0]) {
+        free(all);
+        return api__reply_err(r, 400, 10066, "script '%s' has Durable Object namespaces that "
+                              "other Workers bind: %s%s; deploy those without the binding first, "
+                              "or delete with ?force=true (their binding then reaches nothing)",
+                              name, bound, nb.full ? ", …" : "");
     }
     if (deploy_tx_begin(a->store, &e) < 0 || deploy_script_delete(a->store, name, &e) < 0 ||
         deploy_tx_commit(a->store, &e) < 0) {

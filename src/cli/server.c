@@ -10,7 +10,8 @@
  * shard once every shard has moved on and none has its requests in flight (or
  * after the grace period), and the new world's objects start on a shard only
  * after the old world's runtimes there are freed (their databases closed), so an
- * id never has two live instances.
+ * id never has two live instances. After deploys back to back a shard holds a
+ * chain of worlds; the oldest one left runs its objects, retired or not.
  *
  * Start: the main thread checks that the port is free (a probe bind without
  * SO_REUSEPORT) and locks the persist folder for the life of the process; then the
@@ -429,14 +430,21 @@ static void on_retire_tick(uv_timer_t *h)
         pp = &sw->next;
     }
     /* The closed runtimes go at the next tick (their handles close meanwhile), and
-     * only then do their objects' databases close: the new version's objects wait
-     * for that. */
-    if (!s->retired && !s->rt_free_count) {
+     * only then do their objects' databases close: a newer version's objects wait
+     * for that. The oldest world left on this shard runs its objects, whether it
+     * is the current one or was retired before they started (deploys back to
+     * back): its requests in flight wait for them, and would otherwise only end
+     * with its grace period's 503. The newer worlds' objects wait their turn. */
+    if (s->rt_free_count)
+        return;
+    shard_world *oldest = s->cur;
+    for (shard_world *sw = s->retired; sw; sw = sw->next)
+        oldest = sw;   /* the list is newest first */
+    for (size_t i = 0; oldest && i < oldest->w->count; i++)
+        if (oldest->t[i].worker)
+            worker_objects_release(oldest->t[i].worker);
+    if (!s->retired)
         uv_timer_stop(&s->retire_timer);
-        for (size_t i = 0; s->cur && i < s->cur->w->count; i++)
-            if (s->cur->t[i].worker)
-                worker_objects_release(s->cur->t[i].worker);
-    }
 }
 
 static void on_swap(uv_async_t *a)

@@ -116,7 +116,8 @@ static char *dump(const char *path)
             rows[nr++] = strdup((const char *)sqlite3_column_text(st, 0));
         }
         sqlite3_finalize(st);
-        qsort(rows, nr, sizeof *rows, cmp_str);
+        if (nr)
+            qsort(rows, nr, sizeof *rows, cmp_str);
         buf_add(&out, tables[t], strlen(tables[t]));
         buf_add(&out, ":\n", 2);
         for (size_t r = 0; r < nr; r++) {
