@@ -118,7 +118,8 @@ int cluster__schema(pg_conn *conn, err *e);
 int cluster__register(cluster *c, pg_conn *conn, err *e);
 /* The cluster thread's body: started by cluster_open after the registration. */
 void *cluster__thread_main(void *arg);
-/* Runs on c->side (connecting if needed); callers hold side_mu. */
+/* Run on c->side (connecting if needed); callers hold side_mu, except for
+ * side_drain, which takes it per statement. */
 int cluster__side_status(cluster *c, buf *out, err *e);
 int cluster__side_id_secret(cluster *c, uint8_t out[32], err *e);
 int cluster__side_drain(cluster *c, const char *node, uint32_t timeout_ms, err *e);

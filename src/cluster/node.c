@@ -278,10 +278,7 @@ int cluster_status_json(cluster *c, buf *out, err *e)
 
 int cluster_drain(cluster *c, const char *node, uint32_t timeout_ms, err *e)
 {
-    pthread_mutex_lock(&c->side_mu);
-    int rc = cluster__side_drain(c, node, timeout_ms, e);
-    pthread_mutex_unlock(&c->side_mu);
-    return rc;
+    return cluster__side_drain(c, node, timeout_ms, e);   /* locks side_mu per statement */
 }
 
 /* ---- ports ---- */
@@ -363,7 +360,7 @@ void cluster__creq_free(creq *r)
     free(r);
 }
 
-/* Queues r for the cluster thread, or answers FAILED at once when it cannot be. */
+/* Queues r for the cluster thread (never waits on PostgreSQL). */
 static void submit(cluster_port *p, creq *r)
 {
     cluster *c = p->c;

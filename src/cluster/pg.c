@@ -582,6 +582,10 @@ static void heartbeat(cluster *c, pgst *st)
         draining = strcmp(PQgetvalue(r, 0, 0), "draining") == 0;
         PQclear(r);
     }
+    /* A lease that lapsed while this heartbeat was in flight is still a lost
+     * lease: the shards must reset what they hold (another node may have
+     * claimed it meanwhile), so the generation moves before the renewal. */
+    lease_watch(c, st);
     atomic_store(&c->lease_sent_ms, sent);
     st->had_lease = true;
     if (draining && !atomic_load(&c->draining))
@@ -1322,17 +1326,35 @@ int cluster__side_drain(cluster *c, const char *node, uint32_t timeout_ms, err *
 {
     PGresult *r = NULL;
     const char *v[] = {node};
-    int rc = side_exec(c, "UPDATE nodes SET state = 'draining' WHERE id = $1 AND state <> 'left' RETURNING id",
-                       1, v, &r, e);
-    if (rc < 0)
+    /* side_mu is taken per statement, so status answers while a drain waits. */
+    pthread_mutex_lock(&c->side_mu);
+    char to[24];
+    const char *vt[] = {node, ms_text(to, sizeof to, c->o.node_timeout_ms)};
+    int rc = side_exec(c, "UPDATE nodes SET state = 'draining' WHERE id = $1 AND state <> 'left' "
+                       "RETURNING heartbeat_at < now() - $2::bigint * interval '1 millisecond'", 2, vt, &r, e);
+    bool dead = rc == 0 && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    if (rc == 0 && dead) {
+        /* A dead node's leases have run out by its own clock too: its objects are
+         * free now (other nodes would claim them on next use anyway). */
+        rc = side_exec(c, "UPDATE objects SET owner = NULL WHERE owner = $1 AND EXISTS (SELECT 1 FROM nodes "
+                       "WHERE id = $1 AND heartbeat_at < now() - $2::bigint * interval '1 millisecond')",
+                       2, vt, NULL, e);
+    }
+    pthread_mutex_unlock(&c->side_mu);
+    if (rc < 0) {
+        PQclear(r);
         return rc;
+    }
     int n = PQntuples(r);
     PQclear(r);
     if (n == 0)
         return err_setf(e, DUR_ENOTFOUND, "cluster: no live node '%s'", node);
     int64_t deadline = cluster__now_ms() + timeout_ms;
     for (;;) {
-        if ((rc = side_exec(c, "SELECT count(*) FROM objects WHERE owner = $1", 1, v, &r, e)) < 0)
+        pthread_mutex_lock(&c->side_mu);
+        rc = side_exec(c, "SELECT count(*) FROM objects WHERE owner = $1", 1, v, &r, e);
+        pthread_mutex_unlock(&c->side_mu);
+        if (rc < 0)
             return rc;
         int64_t left = get_i64(r, 0, 0);
         PQclear(r);

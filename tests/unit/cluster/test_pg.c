@@ -552,6 +552,11 @@ static void test_alarm_of_dead_owner(void **state)
     wait_events(b, at + 1);
     assert_int_equal(b->ev[at].kind, CLUSTER_EV_ALARM);
     assert_string_equal(b->ev[at].key, "ns/al");
+    /* draining a dead node frees its objects at once */
+    err e = {0};
+    assert_int_equal(sql_int("SELECT count(*) FROM objects WHERE owner = 'a'"), 1);
+    assert_int_equal(cluster_drain(b->c, "a", 20000, &e), 0);
+    assert_int_equal(sql_int("SELECT count(*) FROM objects WHERE owner = 'a'"), 0);
     node_close(a);
     node_close(b);
 }
