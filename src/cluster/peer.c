@@ -46,6 +46,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,9 +154,11 @@ struct peer {
     char listen_addr[CLUSTER_ADDR_MAX];
     uint8_t *secret;
     size_t secret_len;
-    cluster_peer_frame_fn on_frame;
+    /* Set by the objects layer after cluster_open (any thread), read on the peer
+     * thread: ud is written first, the function last (release/acquire). */
+    _Atomic(cluster_peer_frame_fn) on_frame;
     void *on_frame_ud;
-    cluster_peer_lost_fn on_lost;
+    _Atomic(cluster_peer_lost_fn) on_lost;
     void *on_lost_ud;
 };
 
@@ -371,8 +374,9 @@ static void conn_close(peer_conn *c, log_level lvl, const char *why)
     if (l) {
         l->conn = NULL;
         link_drop_pending(p, l);
-        if (!stopping && p->on_lost)
-            p->on_lost(p->on_lost_ud, l->node);
+        cluster_peer_lost_fn fn = atomic_load_explicit(&p->on_lost, memory_order_acquire);
+        if (!stopping && fn)
+            fn(p->on_lost_ud, l->node);
     }
 }
 
@@ -470,10 +474,17 @@ static void on_frame(peer_conn *c, const uint8_t *b, size_t len)
     case CONN_PROOF:
         on_proof(c, b, len);
         break;
-    case CONN_READY:
-        if (c->p->on_frame)
-            c->p->on_frame(c->p->on_frame_ud, c->id, b, len);
+    case CONN_READY: {
+        cluster_peer_frame_fn fn = atomic_load_explicit(&c->p->on_frame, memory_order_acquire);
+        /* Nobody to hand it to yet (a node that just started): closing makes the
+         * sender fail its call now (on_lost) rather than wait for an answer that
+         * cannot come. */
+        if (!fn)
+            conn_close(c, LOG_WARN, "a frame arrived before this node was ready for calls");
+        else
+            fn(c->p->on_frame_ud, c->id, b, len);
         break;
+    }
     default:
         break;
     }
@@ -652,8 +663,9 @@ static void link_dial(peer *p, peer_link *l)
     if (!c) {
         link_drop_pending(p, l);
         log_warn("cluster: cannot dial node %s: too many connections or out of memory", l->node);
-        if (p->on_lost)
-            p->on_lost(p->on_lost_ud, l->node);
+        cluster_peer_lost_fn fn = atomic_load_explicit(&p->on_lost, memory_order_acquire);
+        if (fn)
+            fn(p->on_lost_ud, l->node);
         return;
     }
     l->conn = c;
@@ -951,8 +963,8 @@ void cluster_peer_on_frame(cluster *c, cluster_peer_frame_fn fn, void *ud)
     peer *p = c->peer;
     if (!p)
         return;
-    p->on_frame = fn;
     p->on_frame_ud = ud;
+    atomic_store_explicit(&p->on_frame, fn, memory_order_release);
 }
 
 void cluster_peer_on_lost(cluster *c, cluster_peer_lost_fn fn, void *ud)
@@ -960,8 +972,8 @@ void cluster_peer_on_lost(cluster *c, cluster_peer_lost_fn fn, void *ud)
     peer *p = c->peer;
     if (!p)
         return;
-    p->on_lost = fn;
     p->on_lost_ud = ud;
+    atomic_store_explicit(&p->on_lost, fn, memory_order_release);
 }
 
 static peer_link *link_get(peer *p, const char *node, const char *addr)

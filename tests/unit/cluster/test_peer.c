@@ -610,6 +610,24 @@ static void test_wrong_node_refused(void **state)
     seen_fini(&sb);
 }
 
+/* A frame reaching a node that has no on_frame yet (just started) closes the
+ * connection: the sender hears on_lost at once instead of waiting forever. */
+static void test_frame_before_ready(void **state)
+{
+    seen sa;
+    seen_init(&sa);
+    cluster *a = node_new("node-a", "the-secret", 0, &sa);
+    cluster *b = node_new("node-b", "the-secret", 0, NULL);
+    char addr_b[CLUSTER_ADDR_MAX];
+    snprintf(addr_b, sizeof addr_b, "%s", cluster__peer_advertise(b));
+    assert_true(cluster_peer_send(a, "node-b", addr_b, "early", 5));
+    assert_true(seen_wait(&sa, 0, 1));
+    assert_string_equal(sa.lost_node, "node-b");
+    cluster__test_free(a);
+    cluster__test_free(b);
+    seen_fini(&sa);
+}
+
 static void test_bad_options(void **state)
 {
     err e = {0};
@@ -641,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_redial_after_restart),
         cmocka_unit_test(test_wrong_node_refused),
+        cmocka_unit_test(test_frame_before_ready),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
