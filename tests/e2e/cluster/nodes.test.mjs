@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startPostgres } from "./pg.mjs";
 import { startCluster, op, waitOk, stopAll, sleep } from "./cluster_lib.mjs";
+import { checkRegister } from "./linearizability.mjs";
 
 let pg;
 before(async () => { pg = await startPostgres(); });
@@ -169,6 +170,49 @@ test("CL-14: an alarm set on a node that dies fires on another node", async () =
       if (fired < 1) await sleep(200);
     }
     assert.equal(fired, 1, "the alarm did not fire after its node died");
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
+test("CL-19: a register read and written through every node, with a pause and a kill, stays linearizable", async () => {
+  const nodes = await startCluster(pg, 3, { prefix: "g" });
+  try {
+    assert.equal((await waitOk(nodes[0], "op=get&name=reg", 10000)).ok, null);   // n1 owns it
+    const history = [];
+    const dead = new Set();
+    let stop = false, next = 0;
+    const client = async (c) => {
+      for (let k = 0; !stop; k++) {
+        const live = nodes.filter((nd) => !dead.has(nd));
+        const nd = live[(c + k) % live.length];
+        const write = Math.random() < 0.5;
+        const value = `${c}.${k}`;
+        const start = process.hrtime.bigint();
+        const r = await op(nd, write ? `op=put&name=reg&v=${value}` : "op=get&name=reg", { timeoutMs: 4000 });
+        const end = r.status === 200 ? process.hrtime.bigint() : null;   // an error: outcome unknown
+        if (write) history.push({ client: c, type: "write", value, start, end });
+        else history.push({ client: c, type: "read", start, end, result: end === null ? undefined : r.body.ok });
+        next++;
+        await sleep(10);
+      }
+    };
+    const clients = Array.from({ length: 6 }, (_, c) => client(c));
+    await sleep(1500);
+    process.kill(nodes[0].srv.proc.pid, "SIGSTOP");     // the owner pauses past its lease
+    await sleep(2500);
+    process.kill(nodes[0].srv.proc.pid, "SIGCONT");
+    await sleep(1500);
+    process.kill(nodes[2].srv.proc.pid, "SIGKILL");     // and another node dies
+    dead.add(nodes[2]);
+    await sleep(2500);
+    stop = true;
+    await Promise.all(clients);
+    const done = history.filter((o) => o.end !== null);
+    assert.ok(done.filter((o) => o.type === "write").length > 10, "too few writes completed");
+    assert.ok(done.filter((o) => o.type === "read").length > 10, "too few reads completed");
+    const res = checkRegister(history, { initial: null });
+    assert.ok(res.ok, `not linearizable (${history.length} operations): ${res.explanation}`);
   } finally {
     await stopAll(nodes);
   }
