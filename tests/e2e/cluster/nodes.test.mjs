@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { startPostgres } from "./pg.mjs";
 import { startCluster, op, waitOk, stopAll, sleep } from "./cluster_lib.mjs";
 import { checkRegister } from "./linearizability.mjs";
+import { call } from "../serve/serve_lib.mjs";
 
 let pg;
 before(async () => { pg = await startPostgres(); });
@@ -213,6 +214,21 @@ test("CL-19: a register read and written through every node, with a pause and a 
     assert.ok(done.filter((o) => o.type === "read").length > 10, "too few reads completed");
     const res = checkRegister(history, { initial: null });
     assert.ok(res.ok, `not linearizable (${history.length} operations): ${res.explanation}`);
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
+test("CL-11/CL-12: an object written past a snapshot is rebuilt from snapshot plus log on another node", async () => {
+  const nodes = await startCluster(pg, 2, { prefix: "h" });
+  try {
+    for (let i = 1; i <= 150; i++) assert.deepEqual((await op(nodes[0], "op=inc&name=snap")).body, { ok: i });
+    const st = await call(nodes[1].srv, nodes[1].token, "GET", "/client/v4/cluster");
+    assert.equal(st.status, 200, JSON.stringify(st.body));
+    assert.ok(st.body.result.snapshots >= 1, `no snapshot after 150 commits: ${JSON.stringify(st.body.result)}`);
+    process.kill(nodes[0].srv.proc.pid, "SIGKILL");
+    assert.equal((await waitOk(nodes[1], "op=count&name=snap", 30000)).ok, 150);
+    assert.equal((await waitOk(nodes[1], "op=inc&name=snap", 10000)).ok, 151);
   } finally {
     await stopAll(nodes);
   }
