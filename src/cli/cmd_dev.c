@@ -14,6 +14,7 @@
 #include "storage/storage.h"
 #include "cli/server.h"
 #include "config/config.h"
+#include "web/web.h"
 #include "version.h"
 
 static void dev_usage(FILE *f)
@@ -47,6 +48,11 @@ static void dev_usage(FILE *f)
             "                          (default 10000), else 408 and the connection closes\n"
             "      --idle-timeout-ms N an idle Durable Object leaves memory after this\n"
             "                          (default 70000); its storage stays\n"
+            "      --cache-mb N        the Cache API's store (<persist-to>/cache.sqlite) keeps\n"
+            "                          at most this many MiB, evicting the oldest entries\n"
+            "                          (default 1024)\n"
+            "      --cache-object-mb N largest response body cache.put stores, in MiB\n"
+            "                          (default 64, at most 512); larger: RangeError\n"
             "      --durability MODE   process (default): a commit survives the process\n"
             "                          dying; power: also power loss (fsync per commit)\n"
             "      --log-level LEVEL   debug, info (default), warn or error; below info,\n"
@@ -71,7 +77,8 @@ static int parse_uint(const char *opt, const char *s, unsigned long max, unsigne
 
 int cmd_dev(int argc, char **argv)
 {
-    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO, O_IDLE, O_DURABILITY, O_BODYTO };
+    enum { O_IP = 256, O_PERSIST, O_THREADS, O_CPU, O_MEM, O_TIMEOUT, O_BODY, O_LOGLEVEL, O_HEADTO, O_IDLE, O_DURABILITY, O_BODYTO,
+           O_CACHE, O_CACHE_OBJ };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"env", required_argument, NULL, 'e'},
@@ -88,6 +95,8 @@ int cmd_dev(int argc, char **argv)
         {"header-timeout-ms", required_argument, NULL, O_HEADTO},
         {"idle-timeout-ms", required_argument, NULL, O_IDLE},
         {"durability", required_argument, NULL, O_DURABILITY},
+        {"cache-mb", required_argument, NULL, O_CACHE},
+        {"cache-object-mb", required_argument, NULL, O_CACHE_OBJ},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
@@ -96,7 +105,9 @@ int cmd_dev(int argc, char **argv)
     const char *persist = ".durable";
     unsigned long port = 8787, threads = 0, cpu_ms = 0, mem_mb = 128, timeout_ms = 0,
                   body_mb = 100, head_ms = H1_HEAD_TIMEOUT_MS_DEFAULT, idle_ms = 70000,
-                  body_ms = H1_BODY_TIMEOUT_MS_DEFAULT;
+                  body_ms = H1_BODY_TIMEOUT_MS_DEFAULT,
+                  cache_mb = WEB_CACHE_TOTAL_BYTES_DEFAULT >> 20,
+                  cache_obj_mb = WEB_CACHE_OBJECT_BYTES_DEFAULT >> 20;
     log_level level = LOG_INFO;
     int durability = STORE_DURABILITY_PROCESS;
     int c;
@@ -136,6 +147,23 @@ int cmd_dev(int argc, char **argv)
         case O_IDLE:
             if (parse_uint("--idle-timeout-ms", optarg, 86400000, &idle_ms) < 0 || idle_ms == 0)
                 return 2;
+            break;
+        case O_CACHE:
+            if (parse_uint("--cache-mb", optarg, 1u << 20, &cache_mb) < 0)
+                return 2;
+            if (cache_mb == 0) {
+                fprintf(stderr, "durable dev: --cache-mb expects at least 1\n");
+                return 2;
+            }
+            break;
+        case O_CACHE_OBJ:
+            if (parse_uint("--cache-object-mb", optarg, WEB_CACHE_OBJECT_BYTES_LIMIT >> 20,
+                           &cache_obj_mb) < 0)
+                return 2;
+            if (cache_obj_mb == 0) {
+                fprintf(stderr, "durable dev: --cache-object-mb expects at least 1\n");
+                return 2;
+            }
             break;
         case O_DURABILITY:
             if (strcmp(optarg, "process") == 0) durability = STORE_DURABILITY_PROCESS;
@@ -220,6 +248,8 @@ int cmd_dev(int argc, char **argv)
         .persist_dir = persist,
         .idle_ms = (uint32_t)idle_ms,
         .durability = durability,
+        .cache_bytes_max = (size_t)cache_mb << 20,
+        .cache_object_bytes_max = (size_t)cache_obj_mb << 20,
     };
     h1_limits_default(&so.limits);
     so.limits.body_bytes_max = (size_t)body_mb * 1024u * 1024u; /* MiB, as --help says */

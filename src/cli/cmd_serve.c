@@ -57,6 +57,10 @@ static void serve_usage(FILE *f)
             "      --log-level LEVEL debug, info (default), warn or error\n"
             "      --idle-timeout-ms N an idle Durable Object leaves memory after this\n"
             "                        (default 70000)\n"
+            "      --cache-mb N      the Cache API's store (DIR/cache.sqlite) keeps at most\n"
+            "                        this many MiB, evicting the oldest entries (default 1024)\n"
+            "      --cache-object-mb N largest response body cache.put stores, in MiB\n"
+            "                        (default 64, at most 512)\n"
             "\n"
             "Cluster mode (docs/cluster.md): several nodes share one PostgreSQL database\n"
             "      --cluster URL     postgres://… (or a libpq conninfo string)\n"
@@ -405,7 +409,7 @@ int cmd_serve(int argc, char **argv)
 {
     enum { O_IP = 256, O_API_PORT, O_WORKER, O_THREADS, O_DURABILITY, O_LOGLEVEL, O_IDLE,
            O_CLUSTER, O_NODE_ID, O_CL_LISTEN, O_CL_ADVERTISE, O_CL_SECRET, O_HEARTBEAT,
-           O_NODE_TIMEOUT };
+           O_NODE_TIMEOUT, O_CACHE, O_CACHE_OBJ };
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
         {"ip", required_argument, NULL, O_IP},
@@ -423,6 +427,8 @@ int cmd_serve(int argc, char **argv)
         {"cluster-secret", required_argument, NULL, O_CL_SECRET},
         {"heartbeat-ms", required_argument, NULL, O_HEARTBEAT},
         {"node-timeout-ms", required_argument, NULL, O_NODE_TIMEOUT},
+        {"cache-mb", required_argument, NULL, O_CACHE},
+        {"cache-object-mb", required_argument, NULL, O_CACHE_OBJ},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
@@ -430,6 +436,8 @@ int cmd_serve(int argc, char **argv)
     int port = 8787, api_port = 8788, threads = 0, c;
     int durability = STORE_DURABILITY_POWER;
     uint32_t idle_ms = 70000;
+    size_t cache_mb = WEB_CACHE_TOTAL_BYTES_DEFAULT >> 20,
+           cache_obj_mb = WEB_CACHE_OBJECT_BYTES_DEFAULT >> 20;
     log_level level = LOG_INFO;
     cluster_args ca = {.heartbeat_ms = 1000, .node_timeout_ms = 5000};
     int argrc = 0;
@@ -523,6 +531,21 @@ int cmd_serve(int argc, char **argv)
             if (parse_ms("--node-timeout-ms", optarg, 20, 3600000, &ca.node_timeout_ms) < 0)
                 argrc = 2;
             break;
+        case O_CACHE:
+        case O_CACHE_OBJ: {
+            const char *name = c == O_CACHE ? "--cache-mb" : "--cache-object-mb";
+            unsigned long max = c == O_CACHE ? 1u << 20 : WEB_CACHE_OBJECT_BYTES_LIMIT >> 20;
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || !*optarg || *end || optarg[0] == '-' || v == 0 || v > max) {
+                fprintf(stderr, "durable serve: %s expects 1 to %lu, got '%s'\n", name, max,
+                        optarg);
+                return 2;
+            }
+            *(c == O_CACHE ? &cache_mb : &cache_obj_mb) = v;
+            break;
+        }
         case 'h': free(ca.secret); serve_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "durable serve: option '%s' needs a value\n", argv[optind - 1]);
@@ -658,6 +681,8 @@ int cmd_serve(int argc, char **argv)
             .durability = durability,
             .data_locked = true,
             .cluster = ocl,
+            .cache_bytes_max = cache_mb << 20,
+            .cache_object_bytes_max = cache_obj_mb << 20,
         };
         h1_limits_default(&so.limits);
         serve_ctx sx = {reader, data, worker_name};

@@ -300,6 +300,7 @@ static int tenant_open(shard *s, world *w, size_t i, tenant *t, bool hold, err *
         .obj_shard = t->obj,
         .script_index = i,
         .hold_objects = hold,
+        .cache = {o->persist_dir, o->cache_object_bytes_max, o->cache_bytes_max},
     };
     t->worker = worker_new(t->rt, &wo, e);
     if (!t->worker)

@@ -42,6 +42,8 @@ typedef struct server_opts {
     int durability;             /* STORE_DURABILITY_* */
     bool data_locked;           /* the caller holds persist_dir's lock (durable serve) */
     struct obj_cluster *cluster; /* cluster mode (objects.h), or NULL */
+    size_t cache_object_bytes_max; /* Cache API: largest body stored; 0 = default */
+    size_t cache_bytes_max;     /* Cache API: all entries (persist_dir/cache.sqlite); 0 = default */
 } server_opts;
 
 /* Registers the JSClassID of every class a shard's runtime uses (storage and

@@ -84,7 +84,7 @@ JSValue js_native(JSContext *ctx);
 
 /* Per-context pointers for the layers above (each layer owns its slot). */
 enum { JS_SLOT_WORKER, JS_SLOT_TIMERS, JS_SLOT_CONSOLE, JS_SLOT_HTTP, JS_SLOT_OBJECTS,
-       JS_SLOT_STORAGE, JS_SLOT_WEBSOCKET, JS_SLOT_FETCH, JS_SLOT_COUNT };
+       JS_SLOT_STORAGE, JS_SLOT_WEBSOCKET, JS_SLOT_FETCH, JS_SLOT_CACHE, JS_SLOT_COUNT };
 void *js_ctx_slot(JSContext *ctx, int slot);
 void js_ctx_set_slot(JSContext *ctx, int slot, void *p);
 

@@ -14,7 +14,7 @@
  *   45_fetch.js    fetch() over the natives of fetch.c (net/outbound.c)
  *   37_compression.js CompressionStream, DecompressionStream, TextEncoderStream,
  *                  TextDecoderStream
- *   38_urlpattern.js URLPattern;  39_cache.js caches (no-op, as workers.dev)
+ *   38_urlpattern.js URLPattern;  39_cache.js caches (over cache.c's SQLite store)
  *   50_websocket.js WebSocket, WebSocketPair, MessageEvent, CloseEvent
  *   90_worker.js   FetchEvent, addEventListener, the fetch dispatch
  * (timers are C natives, web/timers.c, installed by web_timers_install).
@@ -56,6 +56,26 @@ int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueCon
 int web_fetch_install(JSContext *ctx, JSValueConst native);
 int web_compression_install(JSContext *ctx, JSValueConst native); /* compression.c: zlib */
 int web_intl_install(JSContext *ctx, JSValueConst native); /* intl.c, on ICU */
+
+/* ---- the Cache API's store (cache.c) ---- */
+
+#define WEB_CACHE_OBJECT_BYTES_DEFAULT ((size_t)64 * 1024 * 1024)
+#define WEB_CACHE_TOTAL_BYTES_DEFAULT ((size_t)1024 * 1024 * 1024)
+/* The largest --cache-object-mb: Cloudflare's limit per cached file, and below
+ * SQLite's default SQLITE_MAX_LENGTH for one blob. */
+#define WEB_CACHE_OBJECT_BYTES_LIMIT ((size_t)512 * 1024 * 1024)
+
+typedef struct web_cache_opts {
+    const char *dir;          /* folder of cache.sqlite (made on first use); borrowed */
+    size_t object_bytes_max;  /* largest body put() stores; 0 = the default */
+    size_t total_bytes_max;   /* past it, the oldest entries are evicted; 0 = the default */
+} web_cache_opts;
+
+int web_cache_install(JSContext *ctx, JSValueConst native);
+/* Gives the context's caches their store: <o->dir>/cache.sqlite, entries keyed
+ * under `script`. Strings are copied. Until called, the Cache API's methods reject
+ * with an InternalError. Returns 0, DUR_EINVAL or DUR_ENOMEM. Shard-local. */
+int web_cache_configure(JSContext *ctx, const web_cache_opts *o, const char *script);
 
 /* A JS string from UTF-8 bytes; invalid sequences become U+FFFD, or JS_NULL is
  * returned when `fatal` (http.c). */

@@ -794,6 +794,8 @@ static int context_open(worker *w, err *e)
         return -1;
     js_ctx_set_slot(w->ctx, JS_SLOT_WORKER, w);
     web_console_set_sink(w->ctx, console_sink, w);
+    if (w->opts.cache.dir && web_cache_configure(w->ctx, &w->opts.cache, w->opts.cfg->name) < 0)
+        return err_setf(e, DUR_ENOMEM, "out of memory"), -1;
     if (w->opts.obj_shard)
         obj_shard_attach(w->opts.obj_shard, w->ctx);
     JSValue native = js_native(w->ctx);

@@ -23,6 +23,7 @@
 #include "js/rt.h"
 #include "net/h1.h"
 #include "objects/objects.h"
+#include "web/web.h"
 
 typedef struct worker worker;
 
@@ -41,6 +42,8 @@ typedef struct worker_opts {
     size_t script_index;        /* which script of a multi-script registry this is */
     bool hold_objects;          /* do not deliver to objects until worker_objects_release
                                    (a redeploy: the old version's instances go first) */
+    web_cache_opts cache;       /* the Cache API's store (cache.dir NULL: none, its
+                                   methods reject); entries keyed by cfg->name */
 } worker_opts;
 
 /* Creates the context, builds env, loads and evaluates the main module. On a module

@@ -1,7 +1,7 @@
 // The globals of issue 10's web part: CompressionStream / DecompressionStream
 // (zlib, interop with node's zlib here), TextEncoderStream / TextDecoderStream,
-// URLPattern, caches (the no-op cache of a Worker without a zone, as on
-// workers.dev), and the small ones (navigator.userAgent, scheduler.wait, ...).
+// URLPattern, caches (the argument checks; what it stores is tests/e2e/web/cache.test.mjs),
+// and the small ones (navigator.userAgent, scheduler.wait, ...).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
@@ -122,7 +122,7 @@ const cases = {
     const c = caches.default, named = await caches.open("mine");
     const url = "https://example.com/thing";
     const put = await c.put(url, new Response("body", { headers: { "cache-control": "max-age=60" } }));
-    const out = { put: put ?? null, match: (await c.match(url)) ?? null, del: await c.delete(url), namedMatch: (await named.match(new Request(url))) ?? null,
+    const out = { put: put ?? null, match: (await c.match(url))?.status ?? null, namedMatch: (await named.match(new Request(url))) ?? null, del: await c.delete(url),
       sameDefault: caches.default === c, isCache: c instanceof Cache };
     const rej = async (f) => { try { await f(); return "no error"; } catch (e) { return e.name; } };
     out.postPut = await rej(() => c.put(new Request(url, { method: "POST" }), new Response("x")));
@@ -229,10 +229,10 @@ test("URLPattern: bad patterns and arguments are TypeErrors", async () => {
   assert.deepEqual(await j("urlPatternErrors"), ["TypeError", "TypeError", "ok", null]);
 });
 
-test("caches: default and open() are the no-op cache of workers.dev, with Cloudflare's checks", async () => {
+test("caches: default and open() store and are checked as Cloudflare checks", async () => {
   const v = await j("caches");
   assert.deepEqual(v, {
-    put: null, match: null, del: false, namedMatch: null, sameDefault: true, isCache: true,
+    put: null, match: 200, namedMatch: null, del: true, sameDefault: true, isCache: true,
     postPut: "TypeError", partial: "TypeError", varyStar: "TypeError", badUrl: "TypeError",
     noArgs: "TypeError", openNoName: "TypeError",
   });
