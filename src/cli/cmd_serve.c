@@ -26,10 +26,12 @@
 
 #include "api/api.h"
 #include "base/fs.h"
+#include "cluster/cluster.h"
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/server.h"
 #include "js/rt.h"
+#include "objects/objects.h"
 #include "storage/storage.h"
 #include "worker/worker.h"
 #include "version.h"
@@ -59,6 +61,18 @@ static void serve_usage(FILE *f)
             "                        this many MiB, evicting the oldest entries (default 1024)\n"
             "      --cache-object-mb N largest response body cache.put stores, in MiB\n"
             "                        (default 64, at most 512)\n"
+            "\n"
+            "Cluster mode (docs/cluster.md): several nodes share one PostgreSQL database\n"
+            "      --cluster URL     postgres://… (or a libpq conninfo string)\n"
+            "      --node-id ID      this node's id (default: made at first start, kept in DIR)\n"
+            "      --cluster-listen HOST:PORT  internal listener for other nodes\n"
+            "                        (default 127.0.0.1 and a free port)\n"
+            "      --cluster-advertise HOST:PORT  the address other nodes dial (default:\n"
+            "                        the listener's)\n"
+            "      --cluster-secret S shared secret of the nodes (required in cluster mode;\n"
+            "                        or DURABLE_CLUSTER_SECRET); never logged or stored\n"
+            "      --heartbeat-ms N  heartbeat and lease renewal period (default 1000)\n"
+            "      --node-timeout-ms N a node silent this long is dead (default 5000)\n"
             "  -h, --help            this help\n");
 }
 
@@ -297,10 +311,105 @@ static int load_scripts(void *ud, server_scripts *out, err *e)
     return 0;
 }
 
+/* --cluster and its flags (CL-1, CL-2). The secret is copied and its argv string
+ * wiped, so it does not show in ps or /proc/PID/cmdline either. */
+typedef struct cluster_args {
+    const char *url;
+    const char *node_id;
+    char listen_ip[CLUSTER_ADDR_MAX];
+    int listen_port;
+    const char *advertise;
+    char *secret;              /* malloc'd copy */
+    uint32_t heartbeat_ms, node_timeout_ms;
+} cluster_args;
+
+static int parse_ms(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || !*s || *end || s[0] == '-' || v < lo || v > hi) {
+        fprintf(stderr, "durable serve: %s expects %u to %u (milliseconds), got '%s'\n", opt, lo,
+                hi, s);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* "host:port" (or "[v6]:port") into ip and port. */
+static int parse_hostport(const char *opt, const char *s, char *ip, size_t cap, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    const char *h = s;
+    size_t hl = colon ? (size_t)(colon - s) : 0;
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (!colon || hl == 0 || hl >= cap) {
+        fprintf(stderr, "durable serve: %s expects HOST:PORT, got '%s'\n", opt, s);
+        return -1;
+    }
+    memcpy(ip, h, hl);
+    ip[hl] = 0;
+    return parse_port(opt, colon + 1, port);
+}
+
+static bool node_id_valid(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n >= CLUSTER_NODE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Checks the cluster flags together; 0 or -1 (message printed). */
+static int cluster_args_check(cluster_args *ca)
+{
+    if (!ca->url) {
+        if (ca->node_id || ca->listen_ip[0] || ca->advertise || ca->secret)
+            fprintf(stderr, "durable serve: --node-id, --cluster-listen, --cluster-advertise and "
+                            "--cluster-secret need --cluster postgres://…\n");
+        return ca->node_id || ca->listen_ip[0] || ca->advertise || ca->secret ? -1 : 0;
+    }
+    if (!ca->secret) {
+        const char *env = getenv("DURABLE_CLUSTER_SECRET");
+        if (env && *env)
+            ca->secret = strdup(env);
+    }
+    if (!ca->secret || !*ca->secret) {
+        fprintf(stderr, "durable serve: cluster mode needs the nodes' shared secret: pass "
+                        "--cluster-secret S or set DURABLE_CLUSTER_SECRET (the same on every "
+                        "node; internal connections without it are refused)\n");
+        return -1;
+    }
+    if (ca->node_id && !node_id_valid(ca->node_id)) {
+        fprintf(stderr, "durable serve: --node-id '%s': 1 to %d characters of A-Z a-z 0-9 . _ "
+                        "-\n", ca->node_id, CLUSTER_NODE_MAX - 1);
+        return -1;
+    }
+    if (ca->node_timeout_ms < 2 * ca->heartbeat_ms) {
+        fprintf(stderr, "durable serve: --node-timeout-ms (%u) must be at least twice "
+                        "--heartbeat-ms (%u): a node would be declared dead between two of its "
+                        "heartbeats\n", ca->node_timeout_ms, ca->heartbeat_ms);
+        return -1;
+    }
+    return 0;
+}
+
+
 int cmd_serve(int argc, char **argv)
 {
     enum { O_IP = 256, O_API_PORT, O_WORKER, O_THREADS, O_DURABILITY, O_LOGLEVEL, O_IDLE,
-           O_CACHE, O_CACHE_OBJ };
+           O_CLUSTER, O_NODE_ID, O_CL_LISTEN, O_CL_ADVERTISE, O_CL_SECRET, O_HEARTBEAT,
+           O_NODE_TIMEOUT, O_CACHE, O_CACHE_OBJ };
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
         {"ip", required_argument, NULL, O_IP},
@@ -311,6 +420,13 @@ int cmd_serve(int argc, char **argv)
         {"durability", required_argument, NULL, O_DURABILITY},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
         {"idle-timeout-ms", required_argument, NULL, O_IDLE},
+        {"cluster", required_argument, NULL, O_CLUSTER},
+        {"node-id", required_argument, NULL, O_NODE_ID},
+        {"cluster-listen", required_argument, NULL, O_CL_LISTEN},
+        {"cluster-advertise", required_argument, NULL, O_CL_ADVERTISE},
+        {"cluster-secret", required_argument, NULL, O_CL_SECRET},
+        {"heartbeat-ms", required_argument, NULL, O_HEARTBEAT},
+        {"node-timeout-ms", required_argument, NULL, O_NODE_TIMEOUT},
         {"cache-mb", required_argument, NULL, O_CACHE},
         {"cache-object-mb", required_argument, NULL, O_CACHE_OBJ},
         {"help", no_argument, NULL, 'h'},
@@ -323,6 +439,8 @@ int cmd_serve(int argc, char **argv)
     size_t cache_mb = WEB_CACHE_TOTAL_BYTES_DEFAULT >> 20,
            cache_obj_mb = WEB_CACHE_OBJECT_BYTES_DEFAULT >> 20;
     log_level level = LOG_INFO;
+    cluster_args ca = {.heartbeat_ms = 1000, .node_timeout_ms = 5000};
+    int argrc = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:p:h", longopts, NULL)) != -1) {
@@ -380,6 +498,39 @@ int cmd_serve(int argc, char **argv)
             idle_ms = (uint32_t)v;
             break;
         }
+        case O_CLUSTER: ca.url = optarg; break;
+        case O_NODE_ID: ca.node_id = optarg; break;
+        case O_CL_LISTEN:
+            if (parse_hostport("--cluster-listen", optarg, ca.listen_ip, sizeof ca.listen_ip,
+                               &ca.listen_port) < 0)
+                argrc = 2;
+            break;
+        case O_CL_ADVERTISE: {
+            char host[CLUSTER_ADDR_MAX];
+            int p = -1;
+            if (parse_hostport("--cluster-advertise", optarg, host, sizeof host, &p) < 0 ||
+                p == 0) {
+                if (p == 0)
+                    fprintf(stderr, "durable serve: --cluster-advertise needs a port other "
+                                    "than 0\n");
+                argrc = 2;
+            }
+            ca.advertise = optarg;
+            break;
+        }
+        case O_CL_SECRET:
+            free(ca.secret);
+            ca.secret = strdup(optarg);
+            memset(optarg, 'x', strlen(optarg));   /* not in ps or /proc/PID/cmdline */
+            break;
+        case O_HEARTBEAT:
+            if (parse_ms("--heartbeat-ms", optarg, 10, 600000, &ca.heartbeat_ms) < 0)
+                argrc = 2;
+            break;
+        case O_NODE_TIMEOUT:
+            if (parse_ms("--node-timeout-ms", optarg, 20, 3600000, &ca.node_timeout_ms) < 0)
+                argrc = 2;
+            break;
         case O_CACHE:
         case O_CACHE_OBJ: {
             const char *name = c == O_CACHE ? "--cache-mb" : "--cache-object-mb";
@@ -395,7 +546,7 @@ int cmd_serve(int argc, char **argv)
             *(c == O_CACHE ? &cache_mb : &cache_obj_mb) = v;
             break;
         }
-        case 'h': serve_usage(stdout); return 0;
+        case 'h': free(ca.secret); serve_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "durable serve: option '%s' needs a value\n", argv[optind - 1]);
             return 2;
@@ -405,17 +556,23 @@ int cmd_serve(int argc, char **argv)
             return 2;
         }
     }
-    if (optind < argc) {
+    if (argrc == 0 && optind < argc) {
         fprintf(stderr, "durable serve: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        argrc = 2;
     }
-    if (!data) {
-        fprintf(stderr, "durable serve: --data DIR is required (where deployments and objects "
-                        "live)\n");
-        return 2;
+    if (argrc == 0 && cluster_args_check(&ca) < 0)
+        argrc = 2;
+    if (argrc) {
+        free(ca.secret);
+        return argrc;
     }
-    if (port != 0 && port == api_port) {
-        fprintf(stderr, "durable serve: --port and --api-port are both %d\n", port);
+    if (!data || (port != 0 && port == api_port)) {
+        if (!data)
+            fprintf(stderr, "durable serve: --data DIR is required (where deployments and "
+                            "objects live)\n");
+        else
+            fprintf(stderr, "durable serve: --port and --api-port are both %d\n", port);
+        free(ca.secret);
         return 2;
     }
     log_setup(level, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
@@ -427,20 +584,55 @@ int cmd_serve(int argc, char **argv)
         (api_port != 0 && h1_server_port_check(ip, api_port, &bound, &e) < 0) ||
         fs_mkdir_p(data, &e) < 0 || fs_lock_dir(data, &lock_fd, &e) < 0) {
         fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
+        free(ca.secret);
         return 1;
+    }
+    /* Cluster mode: the node joins before anything serves (CL-1), and every node
+     * makes object ids with the secret kept in PostgreSQL. */
+    cluster *cl = NULL;
+    obj_cluster *ocl = NULL;
+    if (ca.url) {
+        cluster_opts co = {
+            .pg_url = ca.url,
+            .node_id = ca.node_id,
+            .data_dir = data,
+            .listen_ip = ca.listen_ip[0] ? ca.listen_ip : ip,
+            .listen_port = ca.listen_port,
+            .advertise = ca.advertise,
+            .secret = ca.secret,
+            .heartbeat_ms = ca.heartbeat_ms,
+            .node_timeout_ms = ca.node_timeout_ms,
+            .durability = durability,
+        };
+        cl = cluster_open(&co, &e);
+        if (cl)
+            ocl = obj_cluster_new(cl, &e);
+        /* The cluster keeps its own copy if it needs one: ours goes now. */
+        memset(ca.secret, 0, strlen(ca.secret));
+        free(ca.secret);
+        ca.secret = NULL;
+        if (!ocl) {
+            fprintf(stderr, "%sdurable serve: cluster: %s%s\n", C_RED, e.msg, C_RESET);
+            if (cl)
+                cluster_close(cl);
+            close(lock_fd);
+            return 1;
+        }
+        printf("%sdurable serve%s: cluster node %s, internal address %s\n", C_BOLD, C_RESET,
+               cluster_node_id(cl), cluster_advertise(cl));
+        fflush(stdout);
     }
     deploy_store *api_store = NULL, *reader = NULL;
+    api_thread *t = NULL;
     if (deploy_store_open(data, durability, &api_store, &e) < 0 ||
-        deploy_store_open(data, durability, &reader, &e) < 0) {
-        fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
-        deploy_store_close(api_store);
-        close(lock_fd);
-        return 1;
-    }
-    api_thread *t = calloc(1, sizeof *t);
-    if (!t) {
+        deploy_store_open(data, durability, &reader, &e) < 0 || !(t = calloc(1, sizeof *t))) {
+        if (!t && e.msg[0])
+            fprintf(stderr, "%sdurable serve: %s%s\n", C_RED, e.msg, C_RESET);
         deploy_store_close(api_store);
         deploy_store_close(reader);
+        if (cl)
+            cluster_close(cl);
+        obj_cluster_free(ocl);
         close(lock_fd);
         return 1;
     }
@@ -452,7 +644,8 @@ int cmd_serve(int argc, char **argv)
     t->limits.body_bytes_max = 2 * API_UPLOAD_BYTES_MAX;
     t->ctx = (api_ctx){.store = api_store, .data_dir = data,
                        .upload_bytes_max = API_UPLOAD_BYTES_MAX, .on_change = on_change, .ud = t,
-                       .check = check_upload};
+                       .check = check_upload, .cluster = cl,
+                       .cluster_pg_url = cl ? ca.url : NULL, .cluster_poll_ms = ca.heartbeat_ms};
     /* The checks make runtimes on the API thread: the class ids first (main thread). */
     server_classes_init();
     uv_sem_init(&t->started, 0);
@@ -487,6 +680,7 @@ int cmd_serve(int argc, char **argv)
             .idle_ms = idle_ms,
             .durability = durability,
             .data_locked = true,
+            .cluster = ocl,
             .cache_bytes_max = cache_mb << 20,
             .cache_object_bytes_max = cache_obj_mb << 20,
         };
@@ -505,6 +699,11 @@ int cmd_serve(int argc, char **argv)
     deploy_store_close(api_store);
     deploy_store_close(reader);
     free(t);
+    /* The shards have stopped: the node releases what it owned (a clean stop is a
+     * drain, CL-8) and leaves; only then do the peer callbacks' targets go. */
+    if (cl)
+        cluster_close(cl);
+    obj_cluster_free(ocl);
     close(lock_fd);
     return rc;
 }

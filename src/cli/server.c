@@ -185,7 +185,7 @@ static world *world_new(const server_opts *o, server_scripts *sc, const config *
         }
     }
     if (n) {
-        obj_opts oo = {.idle_ms = o->idle_ms};
+        obj_opts oo = {.idle_ms = o->idle_ms, .cluster = o->cluster};
         /* One script (durable dev) is checked strictly: a binding to another script
          * or a class without a namespace stops the start. */
         w->reg = one ? obj_registry_new(one, o->persist_dir, threads, &oo, e)

@@ -41,6 +41,7 @@ typedef struct server_opts {
     uint32_t idle_ms;           /* Durable Object idle eviction; 0 = default */
     int durability;             /* STORE_DURABILITY_* */
     bool data_locked;           /* the caller holds persist_dir's lock (durable serve) */
+    struct obj_cluster *cluster; /* cluster mode (objects.h), or NULL */
     size_t cache_object_bytes_max; /* Cache API: largest body stored; 0 = default */
     size_t cache_bytes_max;     /* Cache API: all entries (persist_dir/cache.sqlite); 0 = default */
 } server_opts;

@@ -118,9 +118,20 @@ static int exec_params(PGconn *conn, const char *sql, int n, const char *const *
     return 0;
 }
 
+/* PQexec, not PQexecParams: a migration is several statements, which the extended
+ * protocol refuses ("cannot insert multiple commands into a prepared statement"). */
 static int exec_simple(PGconn *conn, const char *sql, err *e)
 {
-    return exec_params(conn, sql, 0, NULL, NULL, NULL, 0, NULL, e);
+    PGresult *r = PQexec(conn, sql);
+    if (!r || !res_ok(r)) {
+        char m[300];
+        err_setf(e, PQstatus(conn) == CONNECTION_OK ? DUR_EINVAL : DUR_ECLOSED,
+                 "cluster: PostgreSQL: %s", pg_msg(conn, r, m, sizeof m));
+        PQclear(r);
+        return e ? e->code : DUR_EINVAL;
+    }
+    PQclear(r);
+    return 0;
 }
 
 static void rollback(PGconn *conn)

@@ -647,7 +647,7 @@ static JSValue js_gate_reply(JSContext *ctx, JSValueConst this_val, int argc, JS
     if (!g || JS_ToInt32(ctx, &to, argv[1]) < 0 || JS_ToFloat64(ctx, &call_id, argv[2]) < 0 ||
         JS_ToInt32(ctx, &status, argv[3]) < 0)
         return JS_EXCEPTION;
-    if (to < 0 || to >= s->reg->shard_count)
+    if (to >= s->reg->shard_count || (to < 0 && !(s->owners && to <= -2)))
         return JS_ThrowInternalError(ctx, "gateReply: no shard %d", to);
     obj_msg *m = obj__msg_new(ctx, s, argv[4]);
     if (!m)

@@ -13,13 +13,19 @@
 /* MSG_WS: a WebSocket frame or event crossing between the shard that holds the
  * connection and the shard of the object that holds its server end (docs/websockets.md). */
 enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3, MSG_REFCALL = 4, MSG_WS = 5 };
+/* Cluster mode only (owner.c), never seen by JS: a reply from another node to a call
+ * this shard forwarded; the connection to a node dropped (data: its id); an alarm
+ * or a drain of an object, routed to its shard. */
+enum { MSG_FWD_REPLY = 6, MSG_PEER_LOST = 7, MSG_CL_ALARM = 8, MSG_CL_DRAIN = 9 };
+/* obj_msg.status of a call that another node forwarded here. */
+#define OBJ_MSG_FORWARDED 1
 
 typedef struct obj_msg {
     mpsc_node node;
     uint8_t kind;
     uint8_t status;            /* replies: 0 ok, 1 error thrown by the object, 2 reset */
     uint32_t ns;
-    int32_t from_shard;
+    int32_t from_shard;        /* <= -2: another node's caller (owner.c origin slot) */
     double call_id;
     uint64_t sent_ns;          /* calls: uv_hrtime() when sent (LIM-31 queue time) */
     obj_id id;
@@ -61,7 +67,11 @@ struct obj_registry {
     inbox *inboxes;
     char *persist_dir;
     uint8_t secret[OBJ_KEY_BYTES];
+    uint32_t serial;           /* cluster mode: names this registry in frames (owner.c) */
 };
+
+typedef struct obj_owners obj_owners;
+struct cluster_port;
 
 struct obj_shard {
     obj_registry *reg;
@@ -71,12 +81,32 @@ struct obj_shard {
     JSContext *pending_ctx;    /* set by obj_shard_attach */
     sqlite3 *meta;             /* this shard's connection to durable.sqlite (alarm index) */
     obj_gates *gates;          /* the output gates of this shard's instances (gate.c) */
+    obj_owners *owners;        /* cluster mode: who owns the objects seen here (owner.c) */
+    struct cluster_port *port; /* cluster mode: this shard's answers from the cluster */
 };
 
 /* router.c: a message with `payload` serialized (header zeroed), or NULL with a JS
  * exception; and the push onto a shard's inbox (takes ownership). */
 obj_msg *obj__msg_new(JSContext *ctx, obj_shard *s, JSValueConst payload);
 void obj__msg_push(obj_registry *r, int shard, obj_msg *m);
+
+/* router.c: hands one message to the JS half (the caller brackets it as an event). */
+void obj__deliver(obj_shard *s, obj_msg *m);
+
+/* owner.c: cluster mode (see its header comment). */
+const uint8_t *obj__cluster_secret(const obj_cluster *oc);
+int obj__cluster_reg_add(obj_cluster *oc, obj_registry *r);
+void obj__cluster_reg_remove(obj_cluster *oc, obj_registry *r);
+/* Takes m (true) or leaves it to be delivered as on one node (false). */
+bool obj__cluster_route(obj_shard *s, obj_msg *m);
+/* A reply to a caller on another node (to <= -2); takes m. Any thread. */
+void obj__cluster_reply(obj_registry *r, int to, obj_msg *m);
+int obj__cluster_shard_open(obj_shard *s, uv_loop_t *loop);
+void obj__cluster_shard_close(obj_shard *s);
+void obj__cluster_attach(obj_shard *s, JSContext *ctx);
+int obj__cluster_install(JSContext *ctx, JSValueConst native);
+/* "<ns dir>/<2 hex>/<hex>.sqlite": where object hex of namespace ns keeps its data. */
+int obj__store_path(const obj_registry *r, uint32_t ns, const char *hex, char *out, size_t cap);
 
 /* gate.c: the shard's gates (obj_shard_new), the class id (obj_classes_init), the
  * N.gate* natives (obj_install). */

@@ -24,6 +24,8 @@
 
 typedef struct obj_registry obj_registry;
 typedef struct obj_shard obj_shard;
+typedef struct obj_cluster obj_cluster;
+struct cluster;
 
 /* 0 in any field means its default. The queue bounds (LIM-31, ERR-4) count the
  * events that reached the object's shard and have not started yet. */
@@ -33,6 +35,7 @@ typedef struct obj_opts {
     uint32_t queue_max;        /* events waiting at one object */
     uint32_t queue_bytes_max;  /* their serialized bytes */
     uint32_t queue_wait_ms;    /* the oldest one's wait, since it was sent */
+    obj_cluster *cluster;      /* cluster mode (borrowed), or NULL: one node */
 } obj_opts;
 
 #define OBJ_IDLE_MS_DEFAULT 70000u
@@ -62,6 +65,17 @@ size_t obj_registry_script_ns_count(const obj_registry *reg, size_t script);
 const char *obj_registry_script_ns_class(const obj_registry *reg, size_t script, size_t k);
 size_t obj_registry_ns_count(const obj_registry *reg);
 const char *obj_registry_ns_class(const obj_registry *reg, size_t ns);
+
+/* Cluster mode (owner.c; docs/cluster.md): the objects layer's side of a node of
+ * `durable serve --cluster`. Made once on the main thread after cluster_open and
+ * before the shards start; it reads the deployment's id secret from PostgreSQL
+ * (registries then use it instead of durable.sqlite's) and takes the peer
+ * callbacks (frames from other nodes: forwarded calls and their replies). Every
+ * registry made with it in obj_opts.cluster claims an object before its first
+ * event, forwards calls for objects owned elsewhere and fences commits by the
+ * object's epoch. Freed after cluster_close (no callback can come any more). */
+obj_cluster *obj_cluster_new(struct cluster *c, err *e);
+void obj_cluster_free(obj_cluster *oc);
 
 /* Reads the id secret from <persist_dir>/durable.sqlite, making the file and a new
  * secret if there is none. Anything in the file that durable did not write (a

@@ -227,7 +227,21 @@ static obj_registry *registry_new(const config *const *cfgs, size_t cfg_count,
         need_secret = need_secret || cfgs[i]->migrations_count > 0 ||
                       cfgs[i]->do_bindings_count > 0;
     r->persist_dir = strdup(persist_dir);
-    if (!r->persist_dir || (need_secret && obj_secret_load(persist_dir, r->secret, e) < 0)) {
+    if (!r->persist_dir) {
+        obj_registry_free(r);
+        err_setf(e, DUR_ENOMEM, "out of memory");
+        return NULL;
+    }
+    /* Cluster mode: every node makes the same ids, with the secret in PostgreSQL. */
+    if (r->opts.cluster) {
+        memcpy(r->secret, obj__cluster_secret(r->opts.cluster), OBJ_KEY_BYTES);
+        if (obj__cluster_reg_add(r->opts.cluster, r) < 0) {
+            r->opts.cluster = NULL;
+            obj_registry_free(r);
+            err_setf(e, DUR_ENOMEM, "out of memory");
+            return NULL;
+        }
+    } else if (need_secret && obj_secret_load(persist_dir, r->secret, e) < 0) {
         obj_registry_free(r);
         return NULL;
     }
@@ -249,7 +263,9 @@ void obj_registry_free(obj_registry *r)
 {
     if (!r)
         return;
-    for (int i = 0; i < r->shard_count; i++) {
+    if (r->opts.cluster)   /* no frame reaches its inboxes from now on */
+        obj__cluster_reg_remove(r->opts.cluster, r);
+    for (int i = 0; r->inboxes && i < r->shard_count; i++) {
         mpsc_node *n;
         while ((n = mpsc_pop(&r->inboxes[i].q)))
             free(n);
@@ -310,6 +326,13 @@ int obj_registry_shard_of(const obj_registry *r, size_t ns, const char *hex)
 
 void obj__msg_push(obj_registry *r, int shard, obj_msg *m)
 {
+    if (shard < 0) {   /* a caller on another node (cluster mode) */
+        if (r->opts.cluster && shard <= -2)
+            obj__cluster_reply(r, shard, m);
+        else
+            free(m);
+        return;
+    }
     inbox *ib = &r->inboxes[shard];
     mpsc_push(&ib->q, &m->node);
     uv_async_t *w = atomic_load_explicit(&ib->wake, memory_order_acquire);
@@ -322,7 +345,7 @@ static obj_shard *shard_of_ctx(JSContext *ctx)
     return js_ctx_slot(ctx, JS_SLOT_OBJECTS);
 }
 
-static void deliver(obj_shard *s, obj_msg *m)
+void obj__deliver(obj_shard *s, obj_msg *m)
 {
     JSContext *ctx = s->ctx;
     JSValue payload = js_clone_read(ctx, m->data, m->len);
@@ -387,8 +410,14 @@ static void on_wake(uv_async_t *a)
          * the call (N.objSettle enters it), and the jobs it causes are drained
          * here, charged to that event (js/rt.h "events"). The clock read that
          * ends one message's drain starts the next message's run. */
+        /* Cluster mode: a call for an object not owned here waits for its claim or
+         * goes to its owner (owner.c). */
+        if (s->owners && obj__cluster_route(s, m)) {
+            batch++;
+            continue;
+        }
         js_rt_event_begin_fresh(rt, batch > 0); /* one clock read per message */
-        deliver(s, m);
+        obj__deliver(s, m);
         js_rt_event_end(rt);
         js_rt_drain(rt);
         free(m);
@@ -420,6 +449,11 @@ obj_shard *obj_shard_new(obj_registry *reg, int index, uv_loop_t *loop, err *e)
         return NULL;
     }
     s->async.data = s;
+    if (reg->opts.cluster && obj__cluster_shard_open(s, loop) < 0) {
+        obj_shard_close(s);
+        err_setf(e, DUR_ENOMEM, "could not open the shard's cluster port");
+        return NULL;
+    }
     return s;
 }
 
@@ -427,6 +461,8 @@ void obj_shard_attach(obj_shard *s, JSContext *ctx)
 {
     s->pending_ctx = ctx;
     js_ctx_set_slot(ctx, JS_SLOT_OBJECTS, s);
+    if (s->owners)   /* before any database of the shard opens */
+        obj__cluster_attach(s, ctx);
 }
 
 static void call_native_fn(JSContext *ctx, const char *name)
@@ -477,6 +513,7 @@ void obj_shard_close(obj_shard *s)
         return;
     atomic_store_explicit(&s->reg->inboxes[s->index].wake, NULL, memory_order_release);
     metrics_objects_live(0);   /* its instances go with the context */
+    obj__cluster_shard_close(s);
     obj_persist_shard_close(s);
     obj_gates_free(s->gates);
     s->gates = NULL;
@@ -762,7 +799,7 @@ static JSValue js_reply(JSContext *ctx, JSValueConst this_val, int argc, JSValue
     if (JS_ToInt32(ctx, &to, argv[0]) < 0 || JS_ToFloat64(ctx, &call_id, argv[1]) < 0 ||
         JS_ToInt32(ctx, &status, argv[2]) < 0)
         return JS_EXCEPTION;
-    if (to < 0 || to >= s->reg->shard_count)
+    if (to >= s->reg->shard_count || (to < 0 && !(s->owners && to <= -2)))
         return JS_ThrowInternalError(ctx, "objReply: no shard %d", to);
     obj_msg *m = obj__msg_new(ctx, s, argv[3]);
     if (!m)
@@ -833,7 +870,8 @@ int obj_install(JSContext *ctx, JSValueConst native)
         if (JS_NewClass(rt, target_class_id, &d) < 0)
             return -1;
     }
-    if (obj_persist_install(ctx, native) < 0 || obj__gate_install(ctx, native) < 0)
+    if (obj_persist_install(ctx, native) < 0 || obj__gate_install(ctx, native) < 0 ||
+        obj__cluster_install(ctx, native) < 0)
         return -1;
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("objIdFromName", 3, js_id_from_name),

@@ -94,6 +94,14 @@ static int key_get(JSContext *ctx, JSValueConst v, jkey *k)
     return k->p ? 0 : -1;
 }
 
+struct store *storage_store_of(JSContext *ctx, JSValueConst handle)
+{
+    store *s = JS_GetOpaque(handle, store_class_id);
+    if (!s)
+        JS_ThrowTypeError(ctx, "internal error: not an open Durable Object database");
+    return s;
+}
+
 /* N.stOpen(path, backend) → handle */
 static JSValue js_st_open(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {

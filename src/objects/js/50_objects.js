@@ -11,6 +11,16 @@
   const { DurableObject, RpcTarget } = N.cloudflareWorkers;
   const KIND_FETCH = 1, KIND_RPC = 2, KIND_ALARM = 3, KIND_WS = 4;
   const ST_OK = 0, ST_ERROR = 1, ST_RESET = 2;
+  // Cluster mode (src/objects/owner.c, docs/cluster.md): the shard is attached after
+  // this file runs, so the mode is read at first use.
+  let clMode = null;
+  const cluster = () => clMode ?? (clMode = N.objClMode());
+  const CL_COMMITTED = 3, CL_FENCED = 4;   // cluster.h CLUSTER_EV_*
+  const clResetError = (message) => {
+    const e = new Error(message);
+    e.durableObjectReset = true;
+    return e;
+  };
   const JURISDICTIONS = ["eu", "fedramp", "fedramp-high", "us"];
   const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"];
 
@@ -776,7 +786,26 @@
       if (this.h === null) this.h = N.stOpen(N.objStorePath(this.ns, this.hex), this.backend);
       return this.h;
     }
-    checkAlive() { if (this.dead) throw this.dead; }
+    checkAlive() {
+      if (this.dead) throw this.dead;
+      // CL-7: a node that lost its lease serves nothing more of its objects.
+      if (cluster() && !N.objClLeaseOk()) {
+        this.clReset(clResetError("Durable Object reset: this node lost its lease on the object (it could not reach PostgreSQL in time); retry"));
+        throw this.dead;
+      }
+    }
+    // The cluster took the object from this instance (fenced, a failed replicated
+    // commit, a lost lease): reset, ownership forgotten, local file dropped (what it
+    // holds beyond PostgreSQL must never be served; the next claim rebuilds it).
+    clReset(e) {
+      if (!this.dead) {
+        for (const ev of this.live) if (ev.kind !== KIND_ALARM && ev.kind !== KIND_WS) reply(ev, ST_RESET, wireError(e));
+        this.live.clear();
+        this.reset(e);
+      }
+      alarms.delete(this.hex);
+      N.objClForget(this.ns, this.hex, N.objStorePath(this.ns, this.hex));
+    }
     isDead() { return this.dead !== null; }
     wrote(unconfirmed) {
       N.gateWrote(this.gate, unconfirmed);
@@ -901,7 +930,7 @@
       this.live.add(ev);
       let p;
       try {
-        p = ev.kind === KIND_FETCH ? this.doFetch(ev.body) : this.doRpc(ev.body);
+        p = ev.kind === KIND_FETCH ? this.doFetch(ev.body, ev.from) : this.doRpc(ev.body);
       } catch (e) {
         p = Promise.reject(e);
       }
@@ -920,7 +949,7 @@
         reply(ev, this.dead ? ST_RESET : ST_ERROR, wireError(this.dead || e));
       });
     }
-    doFetch([method, url, headers, body]) {
+    doFetch([method, url, headers, body], from) {
       const obj = this.obj;
       if (typeof obj.fetch !== "function") throw new Error("Handler does not export a fetch() function.");
       const req = N.makeIncomingRequest(method, url, headers, method === "GET" || method === "HEAD" ? null : body);
@@ -929,7 +958,11 @@
         if (!(resp instanceof Response))
           throw new TypeError(`The Durable Object's fetch() returned ${describe(resp)}, not a Response.`);
         const head = N.responseHead(resp);
-        if (resp.webSocket) return [...head, wsAttach(this, resp)];
+        if (resp.webSocket) {
+          if (from <= -2)
+            throw new Error("WebSocket upgrades to a Durable Object owned by another cluster node are not supported yet: connect through the node that owns it (docs/cluster.md)");
+          return [...head, wsAttach(this, resp)];
+        }
         const direct = N.bodyPeek(resp);
         if (direct !== undefined) return [...head, direct];
         return resp.arrayBuffer().then((ab) => [...head, ab]);
@@ -1050,6 +1083,7 @@
       const done = () => { this.running--; this.touch(); a.running = false; rearm(); this.overBudget(ev); };
       let stored;
       try {
+        this.checkAlive();
         stored = N.stAlarm(this.handle());
       } catch (e) {
         N.logError(`alarm: could not read the alarm of ${this.hex}: ${e.message}`);
@@ -1156,6 +1190,8 @@
         if (inst.hs.hib.length === 0) hibState.delete(key);
         N.eventFinish(inst.life);
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
+        // CL-8: the lease goes with it; its alarm is kept in PostgreSQL (CL-14).
+        if (cluster()) { alarms.delete(key); N.objClRelease(inst.ns, inst.hex); }
       } else if (quiet && inst.h !== null && now - inst.lastActive >= HANDLE_IDLE_MS) {
         if (N.stIdle(inst.h)) closed++;
       }
@@ -1207,25 +1243,117 @@
         continue;
       }
       let alarm = null;
+      const cl = cluster();
       try {
         if (inst.alarmTouched) {
           alarm = N.stAlarm(inst.h);
-          if (alarm !== null) N.objAlarmIndex(inst.ns, inst.hex, alarm, inst.name);   // index first: a hint never misses
+          // index first: a hint never misses (one node; a cluster keeps it in PostgreSQL)
+          if (alarm !== null && !cl) N.objAlarmIndex(inst.ns, inst.hex, alarm, inst.name);
         }
         N.stTxn(inst.h, 0);
       } catch (e) {
         N.logError(`Durable Object ${N.objClassNames[inst.ns]} ${inst.hex}: storage commit failed, the object was reset: ${e.message}`);
         inst.reset(new Error(`Durable Object storage commit failed: ${e.message}`));
+        if (cl) inst.clReset(inst.dead);
         continue;
       }
       if (inst.alarmTouched) {
         inst.alarmTouched = false;
-        if (alarm === null) { try { N.objAlarmIndex(inst.ns, inst.hex, -1); } catch {} }
+        if (alarm === null && !cl) { try { N.objAlarmIndex(inst.ns, inst.hex, -1); } catch {} }
         scheduleAlarm(inst.ns, inst.hex, alarm, inst.name);
+      } else if (cl) {
+        alarm = alarms.get(inst.hex)?.time ?? null;
       }
-      ticketsDone(N.gateCommitted(g), undefined);
-      for (const [resolve] of inst.syncWaiters.splice(0)) resolve();
+      if (cl && clCommit(g, inst, alarm)) continue;   // answered later (objClCommitted)
+      commitDone(g, inst);
     }
+  };
+  const commitDone = (g, inst) => {
+    ticketsDone(N.gateCommitted(g), undefined);
+    for (const [resolve] of inst.syncWaiters.splice(0)) resolve();
+  };
+
+  // ---- cluster mode: commits fenced by the epoch (CL-6, CL-9) ----
+  // The local COMMIT is done; its pages go to PostgreSQL with the instance's epoch,
+  // and the gate stays COMMITTING (its outputs held) until PostgreSQL answers: a
+  // write is acknowledged only once it is there. True if the answer comes later.
+  const SNAPSHOT_EVERY = 64;   // commits of one object between snapshots (CL-11)
+  const clCommits = new Map();   // ticket → [gate, instance]
+  const clCommit = (g, inst, alarm) => {
+    let t;
+    try {
+      t = N.objClCommit(inst.ns, inst.hex, inst.h, alarm ?? -1);
+    } catch (e) {
+      N.logError(`Durable Object ${N.objClassNames[inst.ns]} ${inst.hex}: commit not replicated, the object was reset: ${e.message}`);
+      inst.clReset(clResetError(`Durable Object storage commit failed: ${e.message}`));
+      return true;
+    }
+    if (t === 0) return false;   // nothing written: nothing to replicate
+    clCommits.set(t, [g, inst]);
+    return true;
+  };
+  N.objClCommitted = (ticket, kind, seq, msg) => {
+    const c = clCommits.get(ticket);
+    if (c === undefined) return;
+    clCommits.delete(ticket);
+    const [g, inst] = c;
+    if (kind !== CL_COMMITTED) {
+      const why = kind === CL_FENCED
+        ? "Durable Object reset: another node took the object over (its lease was lost); nothing written since was kept. Retry"
+        : `Durable Object storage commit failed: it could not be written to PostgreSQL (${msg}); the object was reset`;
+      N.logError(`Durable Object ${N.objClassNames[inst.ns]} ${inst.hex}: ${why}`);
+      inst.clReset(clResetError(why));
+      return;
+    }
+    if (inst.dead) return;
+    commitDone(g, inst);
+    // CL-11: now and then, a snapshot bounds the log (only with no commit in flight).
+    inst.clCommits = (inst.clCommits ?? 0) + 1;
+    if (inst.clCommits >= SNAPSHOT_EVERY && !N.gatePending(g) && inst.h !== null) {
+      inst.clCommits = 0;
+      try { N.objClSnapshot(inst.ns, inst.hex, inst.h, seq); } catch (e) { N.logError(`snapshot: ${e.message}`); }
+    }
+  };
+  // Claimed (or claimed again after a failover): its stored alarm is armed here,
+  // the owner (CL-14); an alarm due now fires at once.
+  N.objClClaimed = (ns, hex) => {
+    const inst = instanceFor(ns, hex);
+    let t = null;
+    try { t = N.stAlarm(inst.handle()); } catch (e) { N.logError(`alarm: could not read the alarm of ${hex}: ${e.message}`); }
+    if (t !== null) scheduleAlarm(ns, hex, t, inst.name);
+  };
+  // CL-8: the node is drained: the instance finishes, commits and goes.
+  const draining = new Set();
+  let drainTimer = null;
+  const drainCheck = () => {
+    drainTimer = null;
+    for (const inst of draining) {
+      const quiet = inst.dead || (inst.running === 0 && inst.waiting === 0 && inst.queue.length === 0 &&
+          !N.gatePending(inst.gate) && inst.txnDepth === 0);
+      if (!quiet) continue;
+      draining.delete(inst);
+      if (instances.get(inst.key) === inst) {
+        instances.delete(inst.key);
+        N.objLive(instances.size, true);
+        N.eventFinish(inst.life);
+        if (inst.h !== null) { N.stClose(inst.h); inst.h = null; }
+      }
+      alarms.delete(inst.hex);
+      N.objClRelease(inst.ns, inst.hex);
+    }
+    if (draining.size) drainTimer = N.setTimeoutUnowned(drainCheck, 20);
+  };
+  N.objClDrain = (ns, hex) => {
+    const inst = instances.get(hex);
+    if (inst === undefined) { alarms.delete(hex); N.objClRelease(ns, hex); return; }
+    draining.add(inst);
+    if (drainTimer === null) drainTimer = N.setTimeoutUnowned(drainCheck, 0);
+  };
+  // CL-7: the node lost its lease: every instance here is reset.
+  N.objClLeaseLost = (message) => {
+    for (const inst of [...instances.values()]) inst.clReset(clResetError(message));
+    alarms.clear();
+    rearm();
   };
 
   // A turn delivers the next event of each ready object; the turn after it (once
@@ -1274,6 +1402,7 @@
     const now = Date.now();
     for (const a of alarms.values()) {
       if (a.running || a.time > now) continue;
+      if (cluster() && !N.objClOwned(a.ns, a.hex)) { alarms.delete(a.hex); continue; }   // fired by its owner
       a.running = true;
       instanceFor(a.ns, a.hex).enqueue({ kind: KIND_ALARM, name: a.name, alarm: a });   // ID-13
     }
@@ -1294,6 +1423,7 @@
   };
   // At start: the alarms that were pending when the server last stopped (ALARM-6).
   N.objStart = () => {
+    if (cluster()) return;   // the owners arm them when they claim their objects (CL-14)
     let flat;
     try { flat = N.objAlarmLoad(); } catch (e) { N.logError(`alarms: ${e.message}`); return; }
     for (let i = 0; i < flat.length; i += 4) scheduleAlarm(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]);
