@@ -640,6 +640,51 @@ static int load_error(worker *w, const char *path, err *e)
     return -1;
 }
 
+/* Top-level await (patches/quickjs/0012): evaluating the main module returned
+ * `p` (consumed), the promise of a module graph that awaits. The promise jobs run
+ * here, inside the load's CPU budget, until `p` settles. I/O does not run at
+ * load (as on Cloudflare, where fetch, timers and storage need a request), so
+ * when no job is left and `p` is still pending nothing can settle it: that fails
+ * the load, naming the module that waits. Returns undefined, or JS_EXCEPTION
+ * with the exception to report. */
+static JSValue settle_top_level(worker *w, JSValue p)
+{
+    JSContext *ctx = w->ctx;
+    JSRuntime *qrt = JS_GetRuntime(ctx);
+    JSValue v;
+    int st;
+    while ((st = JS_GetPromiseState(ctx, p, &v)) == 0) {
+        JSContext *jctx;
+        int n = JS_ExecutePendingJob(qrt, &jctx);
+        if (n == 0)
+            break;
+        if (n < 0) {   /* only a job that is not a promise reaction throws */
+            if (js_rt_take_cpu_exceeded(w->rt)) {
+                JS_FreeValue(ctx, p);
+                return JS_ThrowInternalError(ctx, "the top level ran past the CPU limit of "
+                                                  "%u ms", js_rt_cpu_ms(w->rt));
+            }
+            js_log_exception(jctx, "Uncaught exception in a promise job");
+        }
+    }
+    JS_FreeValue(ctx, p);
+    if (st == 1) {
+        JS_FreeValue(ctx, v);
+        return JS_UNDEFINED;
+    }
+    if (st == 2)
+        return JS_Throw(ctx, v);
+    JSAtom a = JS_GetModuleAwaitingAtTopLevel(ctx);
+    const char *name = a != JS_ATOM_NULL ? JS_AtomToCString(ctx, a) : NULL;
+    /* path first: QuickJS cuts a message at 256 bytes */
+    JS_ThrowTypeError(ctx, "top-level await did not settle: %s waits for a promise that "
+                           "nothing will resolve (no work is left; fetch, timers and storage "
+                           "are not available at startup)", name ? name : "a module");
+    JS_FreeCString(ctx, name);
+    JS_FreeAtom(ctx, a);
+    return JS_EXCEPTION;
+}
+
 static bool has_flag(const config *c, const char *flag)
 {
     for (size_t i = 0; i < c->compatibility_flags_count; i++)
@@ -755,6 +800,8 @@ static int load_main(worker *w, err *e)
     snprintf(entry_name, sizeof entry_name, "%s.__durable_entry__.js", path);
     JSValue r = JS_Eval(ctx, entry.ptr ? entry.ptr : "", entry.len, entry_name, JS_EVAL_TYPE_MODULE);
     buf_fini(&entry);
+    if (!JS_IsException(r) && JS_IsObject(r))
+        r = settle_top_level(w, r); /* a module awaits at its top level */
     if (JS_IsException(r)) {
         rc = load_error(w, path, e);
         JS_FreeValue(ctx, r);

@@ -151,3 +151,85 @@ test("RegExp d flag: hasIndices, flags and match.indices with groups", async () 
     });
   } finally { await srv.stop(); }
 });
+
+// Top-level await (patch 0012): the load waits for the main module's evaluation
+// before it reads `export default` and the Durable Object classes.
+test("top-level await: awaited values, await import(), importers wait, a Durable Object class after an await", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml + `[[durable_objects.bindings]]\nname = "C"\nclass_name = "Counter"\n` +
+      `[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Counter"]\n`,
+    "src/log.js": `export const log = [];`,
+    "src/config.js": `
+      import { log } from "./log.js";
+      log.push("config start");
+      export const config = await new Promise((r) => Promise.resolve().then(() => r({ greeting: "hi" })));
+      log.push("config end");`,
+    "src/other.js": `import { log } from "./log.js"; log.push("other"); export const z = await Promise.resolve(3);`,
+    "src/index.js": `
+      import { log } from "./log.js";
+      import { config } from "./config.js";
+      log.push("main " + config.greeting);
+      const x = await Promise.resolve(1);
+      const other = await import("./other.js");
+      for await (const v of [Promise.resolve("for await")]) log.push(v);
+      export class Counter {
+        constructor(state) { this.state = state; }
+        fetch() { return new Response(String(x + other.z)); }
+      }
+      export default { async fetch(req, env) {
+        if (new URL(req.url).pathname === "/do") return env.C.get(env.C.idFromName("a")).fetch(req);
+        return Response.json({ x, z: other.z, log });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      x: 1, z: 3, log: ["config start", "config end", "main hi", "other", "for await"],
+    });
+    assert.equal(await (await fetch(srv.url + "/do")).text(), "4");
+  } finally { await srv.stop(); }
+});
+
+test("top-level await: a rejection fails the load with its error, as a throw does", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/bad.js": `await null;\nthrow new RangeError("config is missing");`,
+    "src/index.js": `import "./bad.js";\nexport default { fetch() { return new Response("x"); } };`,
+  });
+  const r = await runDevExpectFailure(dir);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /src\/index\.js failed to load:\nRangeError: config is missing\n\s+at .*src\/bad\.js:2/);
+});
+
+test("top-level await: an await nothing settles (a promise never resolved, a timer) fails the load, naming the module", async () => {
+  for (const body of ["await new Promise(() => {});", "await new Promise((r) => setTimeout(r, 10));"]) {
+    const dir = makeProject({
+      "wrangler.toml": toml,
+      "src/stuck.js": body,
+      "src/index.js": `import "./stuck.js";\nexport default { fetch() { return new Response("x"); } };`,
+    });
+    const r = await runDevExpectFailure(dir);
+    assert.notEqual(r.code, 0, body);
+    assert.match(r.stderr, /src\/index\.js failed to load:\nTypeError: top-level await did not settle: \S*src\/stuck\.js waits for a promise that nothing will resolve/, body);
+  }
+});
+
+test("top-level await: await in a function that is not async stays a SyntaxError", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `function f() { await 1; }\nexport default { fetch() { return new Response("x"); } };`,
+  });
+  const r = await runDevExpectFailure(dir);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /SyntaxError: unexpected 'await' keyword/);
+});
+
+test("top-level await: the CPU limit applies to the code after an await", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `await null;\nfor (;;) {}\nexport default { fetch() { return new Response("x"); } };`,
+  });
+  const r = await runDevExpectFailure(dir, ["--cpu-ms", "200"]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /src\/index\.js failed to load:\nInternalError: interrupted/);
+});

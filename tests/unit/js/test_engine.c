@@ -2,8 +2,8 @@
  * stack limit (js/rt.c): the regexp matcher stops at the CPU limit, deep values are
  * a RangeError rather than a crash, one-line functions keep their line in stacks,
  * eval and new Function are refused after startup, Date is UTC with the zone name,
- * and the JS stack limit fits the thread's real stack. Each test fails (or crashes)
- * on an unpatched engine. */
+ * the JS stack limit fits the thread's real stack, and modules await at their top
+ * level. Each test fails (or crashes) on an unpatched engine. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "js/rt.h"
 #include "web/web.h"
@@ -301,6 +302,169 @@ static void test_stack_fits_thread(void **state)
     free(r);
 }
 
+/* ---- patch 0012: top-level await ---- */
+
+/* Writes the modules of `files` (name, source, ..., NULL) into a new folder and
+ * evaluates the first as a module; returns what JS_Eval returned (a promise when
+ * the graph awaits), with the folder's path in `dir`. */
+static JSValue eval_modules(fixture *f, char dir[64], const char *const *files)
+{
+    snprintf(dir, 64, "/tmp/durable-tla-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    for (size_t i = 0; files[i]; i += 2) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs(files[i + 1], fp);
+        fclose(fp);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, files[0]);
+    js_rt_event_begin(f->rt);
+    JSValue v = JS_Eval(f->ctx, files[1], strlen(files[1]), path, JS_EVAL_TYPE_MODULE);
+    js_rt_event_end(f->rt);
+    return v;
+}
+
+static void remove_modules(const char *dir, const char *const *files)
+{
+    char path[128];
+    for (size_t i = 0; files[i]; i += 2) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* Runs promise jobs until none is left. */
+static void run_all_jobs(fixture *f)
+{
+    JSContext *jctx;
+    while (JS_ExecutePendingJob(JS_GetRuntime(f->ctx), &jctx) > 0) {
+    }
+}
+
+/* The settled state of `p` (consumed) and its value or reason as text. */
+static int settled(fixture *f, JSValue p, char *out, size_t n)
+{
+    JSValue v;
+    int st = JS_GetPromiseState(f->ctx, p, &v);
+    const char *s = JS_ToCString(f->ctx, v);
+    snprintf(out, n, "%s", s ? s : "?");
+    JS_FreeCString(f->ctx, s);
+    JS_FreeValue(f->ctx, v);
+    JS_FreeValue(f->ctx, p);
+    return st;
+}
+
+/* An await at the top level of a module: the evaluation returns a promise, the
+ * importer's body runs after the awaited module's has finished, import() of a
+ * module that awaits settles to its namespace, and a cycle through a module that
+ * waits does not deadlock (the module of the cycle sees the binding uninitialised,
+ * as in a cycle without await). Without the patch the await is a SyntaxError. */
+static void test_top_level_await(void **state)
+{
+    fixture *f = *state;
+    static const char *const files[] = {
+        "main.js",
+        "import { log } from './log.js';\n"
+        "import { x } from './a.js';\n"
+        "log.push('main x=' + x);\n"
+        "const ns = await import('./lazy.js');\n"
+        "log.push('lazy ' + ns.v);\n"
+        "for await (const v of [Promise.resolve('for')]) log.push(v);\n"
+        "export const M = 1;\n"
+        "globalThis.result = log.join(',');\n",
+        "log.js", "export const log = [];\n",
+        "a.js",
+        "import { log } from './log.js';\nimport './w.js';\nimport './cyc.js';\n"
+        "export const x = 7;\nlog.push('a');\n",
+        "w.js",
+        "import { log } from './log.js';\nlog.push('w start');\n"
+        "await new Promise((r) => Promise.resolve().then(r));\nlog.push('w end');\n",
+        "cyc.js",
+        "import { log } from './log.js';\nimport { M } from './main.js';\n"
+        "let seen; try { seen = M; } catch (e) { seen = e.name; }\n"
+        "log.push('cyc ' + seen);\n",
+        "lazy.js", "export const v = await 'v';\n",
+        NULL,
+    };
+    char dir[64], out[256];
+    JSValue p = eval_modules(f, dir, files);
+    if (JS_IsException(p)) {
+        char *t = js_exception_text(f->ctx, JS_UNDEFINED);
+        fail_msg("evaluation threw: %s", t);
+    }
+    assert_int_equal(JS_GetPromiseState(f->ctx, p, NULL), 0);   /* pending */
+    run_all_jobs(f);
+    assert_int_equal(settled(f, p, out, sizeof out), 1);
+    expect(f, "result", "w start,w end,cyc ReferenceError,a,main x=7,lazy v,for");
+    remove_modules(dir, files);
+    /* A module without await still evaluates synchronously (no promise). */
+    static const char *const plain[] = {"plain.js", "globalThis.plain = 1;\n", NULL};
+    p = eval_modules(f, dir, plain);
+    assert_true(JS_IsUndefined(p));
+    remove_modules(dir, plain);
+    /* await stays an error outside the top level of a module. */
+    expect_prefix(f, "await 1", "EXC: SyntaxError");
+    static const char *const nested[] = {"nested.js", "function g() { await 1; }\n", NULL};
+    p = eval_modules(f, dir, nested);
+    assert_true(JS_IsException(p));
+    char *t = js_exception_text(f->ctx, JS_UNDEFINED);
+    assert_non_null(strstr(t, "SyntaxError: unexpected 'await' keyword"));
+    free(t);
+    remove_modules(dir, nested);
+}
+
+/* A rejected top-level await rejects the evaluation's promise and the importer's
+ * with the same error, and a later import() of the module rejects with it again;
+ * an await that nothing settles leaves the promise pending once the jobs are done,
+ * and JS_GetModuleAwaitingAtTopLevel names the module. */
+static void test_top_level_await_failures(void **state)
+{
+    fixture *f = *state;
+    static const char *const rejects[] = {
+        "main.js", "import './bad.js';\nglobalThis.ran = true;\n",
+        "bad.js", "await null;\nthrow new RangeError('bad tla');\n",
+        NULL,
+    };
+    char dir[64], out[256];
+    JSValue p = eval_modules(f, dir, rejects);
+    assert_int_equal(JS_GetPromiseState(f->ctx, p, NULL), 0);
+    run_all_jobs(f);
+    assert_int_equal(settled(f, p, out, sizeof out), 2);
+    assert_string_equal(out, "RangeError: bad tla");
+    expect(f, "typeof ran", "undefined");   /* the importer did not run */
+    char src[256];
+    snprintf(src, sizeof src, "import('%s/bad.js').then(() => 'ok', (e) => String(e))", dir);
+    js_rt_event_begin(f->rt);
+    p = JS_Eval(f->ctx, src, strlen(src), "<test>", JS_EVAL_TYPE_GLOBAL);
+    js_rt_event_end(f->rt);
+    run_all_jobs(f);
+    assert_int_equal(settled(f, p, out, sizeof out), 1);
+    assert_string_equal(out, "RangeError: bad tla");
+    remove_modules(dir, rejects);
+
+    static const char *const hangs[] = {
+        "main.js", "import './stuck.js';\n",
+        "stuck.js", "await new Promise(() => {});\n",
+        NULL,
+    };
+    p = eval_modules(f, dir, hangs);
+    run_all_jobs(f);
+    assert_int_equal(JS_GetPromiseState(f->ctx, p, NULL), 0);
+    JS_FreeValue(f->ctx, p);
+    JSAtom a = JS_GetModuleAwaitingAtTopLevel(f->ctx);
+    assert_int_not_equal(a, JS_ATOM_NULL);
+    const char *name = JS_AtomToCString(f->ctx, a);
+    char want[128];
+    snprintf(want, sizeof want, "%s/stuck.js", dir);
+    assert_string_equal(name, want);
+    JS_FreeCString(f->ctx, name);
+    JS_FreeAtom(f->ctx, a);
+    remove_modules(dir, hangs);
+}
+
 int main(void)
 {
     /* Date must not follow the host's zone (patch 0005). */
@@ -313,6 +477,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_codegen_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_date_utc, setup, teardown),
         cmocka_unit_test(test_stack_fits_thread),
+        cmocka_unit_test_setup_teardown(test_top_level_await, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_top_level_await_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
