@@ -95,7 +95,8 @@ deploy_sync *deploy_sync_new(deploy_store *s, const char *pg_url, const char *no
 void deploy_sync_free(deploy_sync *y);
 /* Imports a newer shared state, and publishes local-only changes (the first
  * node's store, tokens made with `durable token create`). 1: the local store
- * changed (reload), 0: nothing new, <0 with *e. */
+ * changed what the shards serve (scripts, live versions, namespaces: reload), 0:
+ * nothing new or only tokens, <0 with *e. */
 int deploy_sync_poll(deploy_sync *y, err *e);
 
 /* Answers one request of the REST API listener (spec api.md), with the

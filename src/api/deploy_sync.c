@@ -346,6 +346,40 @@ static void tokens_fp(deploy_sync *y, char out[128])
     sqlite3_finalize(st);
 }
 
+/* A fingerprint of what the shards serve: each script's live version, tag and
+ * modification time, and the namespaces (a secret or a deploy makes a new live
+ * version). A poll that imported only tokens leaves it unchanged, and then the
+ * server is not reloaded: a reload restarts every Durable Object of the node, so
+ * another node's `durable token create` must not reset this node's objects. */
+static uint64_t served_fp(deploy_sync *y)
+{
+    static const char *const q[] = {
+        "SELECT name, live_version, modified_ms, migration_tag FROM deploy_scripts ORDER BY name",
+        "SELECT id, name, script, class, use_sqlite, identity FROM deploy_namespaces ORDER BY id",
+    };
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    for (size_t k = 0; k < sizeof q / sizeof q[0]; k++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(y->s->db, q[k], -1, &st, NULL) != SQLITE_OK) {
+            sqlite3_finalize(st);
+            return 0;   /* unreadable: "changed" (0 never matches a real hash twice) */
+        }
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                const unsigned char *v = sqlite3_column_text(st, c);
+                int n = sqlite3_column_bytes(st, c);
+                for (int i = 0; v && i < n; i++)
+                    h = (h ^ v[i]) * 1099511628211ull;
+                h = (h ^ (v ? 0x1f : 0x1e)) * 1099511628211ull;   /* column end; NULL differs from "" */
+            }
+            h = (h ^ 0x0a) * 1099511628211ull;
+        }
+        sqlite3_finalize(st);
+        h = (h ^ 0x1d) * 1099511628211ull;
+    }
+    return h;
+}
+
 /* True when the store has no script and no namespace: a fresh node, whose store
  * must not become the shared state over one a user deployed elsewhere. */
 static bool store_empty(deploy_sync *y)
@@ -456,6 +490,7 @@ int deploy_sync_poll(deploy_sync *y, err *e)
     char fp[128];
     tokens_fp(y, fp);
     bool token_write = y->tokens_fp[0] && strcmp(fp, y->tokens_fp) != 0;
+    uint64_t served0 = served_fp(y);
     int rc = pull(y, e);
     if (rc < 0)
         return -1;
@@ -474,6 +509,9 @@ int deploy_sync_poll(deploy_sync *y, err *e)
             return -1;
         rc = rc || pulled;
     }
+    /* 1 only when what the shards serve changed (served_fp). */
+    if (rc == 1 && served0 != 0 && served_fp(y) == served0)
+        rc = 0;
     return rc;
 }
 

@@ -8,6 +8,8 @@ import { startPostgres } from "./pg.mjs";
 import { startCluster, op, waitOk, stopAll, sleep } from "./cluster_lib.mjs";
 import { checkRegister } from "./linearizability.mjs";
 import { call } from "../serve/serve_lib.mjs";
+import { execFileSync } from "node:child_process";
+import { bin } from "../lib.mjs";
 
 let pg;
 before(async () => { pg = await startPostgres(); });
@@ -28,6 +30,28 @@ test("one instance per id across nodes: an in-memory counter hit through all thr
       const r = await op(nodes[(i + 1) % 3], "op=inc&name=stored");
       assert.deepEqual(r.body, { ok: i + 1 });
     }
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
+test("a token made on one node reaches the others without restarting their objects (only a change to what is served reloads)", async () => {
+  const nodes = await startCluster(pg, 2, { prefix: "tok" });
+  try {
+    assert.deepEqual((await op(nodes[0], "op=hit&name=keep")).body, { ok: 1 });
+    // `durable token create` on node 2's data folder: node 2 publishes it, node 1
+    // imports it at its next poll.
+    const token = execFileSync(bin, ["token", "create", "--name", "later", "--data", nodes[1].data],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    const end = Date.now() + 20000;
+    let r;
+    do {
+      await sleep(100);
+      r = await call(nodes[0].srv, token, "GET", "/client/v4/accounts/:acct/workers/scripts");
+    } while (r.status !== 200 && Date.now() < end);
+    assert.equal(r.status, 200, "the token made on node 2 works on node 1");
+    // The object on node 1 kept its in-memory state: no reload happened.
+    assert.deepEqual((await op(nodes[0], "op=hit&name=keep")).body, { ok: 2 });
   } finally {
     await stopAll(nodes);
   }
