@@ -508,10 +508,10 @@ int obj__gates_open(obj_shard *s)
 }
 
 /* An event of the instance went over its CPU budget (LIM-13; js_event_on_exceeded
- * of its owner event, at the end of a pump): the JS half resets the instance and
- * answers its events that will not finish (N.objCpuExceeded). Whatever part of the
- * event was aborted — its handler, a promise job, a timer callback — nothing else
- * would tell its caller. */
+ * of its owner event, at the end of a pump): if that event has not finished, the
+ * JS half resets the instance and answers its unfinished events (N.objCpuExceeded).
+ * Whatever part of the event was aborted — a promise job, a timer callback —
+ * nothing else would tell its caller. */
 static void gate_cpu_exceeded(js_event *ev, void *ud)
 {
     (void)ev;

@@ -884,7 +884,7 @@
         instances.delete(this.key);
         N.objLive(instances.size, false);
         const w = wireError(e);
-        reply(ev, ST_ERROR, w);
+        if (this.live.has(ev)) reply(ev, ST_ERROR, w);   // else a reset (abort()) answered it
         for (const q of this.takeQueue()) reply(q, ST_ERROR, w);
         this.dead = e;
         return false;
@@ -1235,11 +1235,14 @@
   };
 
   // An event of the instance of `gate` went over its CPU budget (gate.c, at the end
-  // of a pump): whatever of it was aborted — a promise job, a timer callback — the
-  // instance is reset and its unfinished events answered (LIM-13).
+  // of a pump). If it has not finished — whatever of it was aborted, a promise job
+  // or a timer callback, nothing else would answer its caller — the instance is
+  // reset and its unfinished events answered (LIM-13). A finished event's later
+  // timer callbacks are only cut short, as before.
   N.objCpuExceeded = (gate) => {
     const inst = gate.inst;
-    if (inst !== undefined && !inst.dead) inst.cpuReset();
+    if (inst === undefined || inst.dead) return;
+    for (const ev of inst.live) if (ev.cpu !== undefined && inst.overBudget(ev.cpu)) return;
   };
 
   N.objDeliver = (kind, ns, hex, payload, from, callId, at, bytes) => {
