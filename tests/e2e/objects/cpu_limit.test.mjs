@@ -106,7 +106,10 @@ let srv;
 before(async () => {
   srv = await startDev(makeProject({ "wrangler.toml": wrangler, "index.js": worker }), ["--cpu-ms", "500"]);
 });
-after(async () => { await srv?.stop(); });
+after(async () => {
+  const r = await srv?.stop();
+  assert.equal(r?.code, 0, srv?.logs());   // a clean stop (the sanitizer build: no leak)
+});
 
 // GET path → JSON, or a failure if no answer within 10 s (the call hangs).
 const get = async (path) => {
