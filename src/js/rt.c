@@ -513,9 +513,12 @@ static void tell_exceeded(js_rt *rt)
         js_event *ev = rt->exceeded;
         rt->exceeded = ev->next_exceeded;
         ev->next_exceeded = NULL;
-        if (!ev->told && ev->on_exceeded) {
+        /* An event with no hook of its own is told to its owner's (an object's
+         * events: the instance's, objects/gate.c). */
+        js_event *hook = ev->on_exceeded || !ev->owner ? ev : ev->owner;
+        if (!ev->told && hook->on_exceeded) {
             ev->told = true;
-            ev->on_exceeded(ev, ev->on_exceeded_ud);
+            hook->on_exceeded(ev, hook->on_exceeded_ud);
         }
         js_event_unref(ev);
     }
@@ -719,7 +722,10 @@ static JSValue js_event_enter_native(JSContext *ctx, JSValueConst this_val, int 
 
 /* N.eventRun(ev, fn) → fn(): calls fn and then runs every pending job, all charged
  * to ev, and goes back to the event that was current. Only where the job queue is
- * empty on entry (a turn), or those jobs are charged to ev too. */
+ * empty on entry (a turn), or those jobs are charged to ev too. If fn is aborted
+ * because ev went over its CPU budget, the abort stops here (it is uncatchable in
+ * JS, and would otherwise end the caller's turn too): the result is undefined and
+ * the caller learns it from N.eventExceeded(ev). */
 static JSValue js_event_run_native(JSContext *ctx, JSValueConst this_val, int argc,
                                    JSValueConst *argv)
 {
@@ -736,6 +742,10 @@ static JSValue js_event_run_native(JSContext *ctx, JSValueConst this_val, int ar
         js_event_ref(prev);
     js_rt_enter(rt, ev);
     JSValue r = JS_Call(ctx, argv[1], JS_UNDEFINED, 0, NULL);
+    if (JS_IsException(r) && ev && ev->exceeded && js_rt_take_cpu_exceeded(rt)) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        r = JS_UNDEFINED;
+    }
     if (!JS_IsException(r))
         run_jobs(rt);
     js_rt_enter(rt, prev);

@@ -154,7 +154,8 @@ void *js_event_tag(const js_event *ev);
 uint64_t js_event_cpu_ns(const js_event *ev);
 bool js_event_exceeded(const js_event *ev);
 /* fn(ev, ud) runs once, at the end of the js_rt_pump in which `ev` was found over
- * its budget (no JS on the stack then). */
+ * its budget (no JS on the stack then). An event without one of its own is given
+ * to its owner's: fn(ev, owner's ud). */
 void js_event_on_exceeded(js_event *ev, js_event_fn fn, void *ud);
 void js_event_hold(js_event *ev);
 void js_event_release(js_event *ev);

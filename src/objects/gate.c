@@ -469,8 +469,10 @@ static void gate_finalizer(JSRuntime *rt, JSValue v)
     (void)rt;
     obj_gate *g = JS_GetOpaque(v, gate_class_id);
     if (g && g->ev) {
-        if (js_event_tag(g->ev) == g)
+        if (js_event_tag(g->ev) == g) {
             js_event_set_tag(g->ev, NULL);
+            js_event_on_exceeded(g->ev, NULL, NULL);
+        }
         js_event_unref(g->ev);
         g->ev = NULL;
     }
@@ -505,6 +507,34 @@ int obj__gates_open(obj_shard *s)
     return s->gates ? 0 : DUR_ENOMEM;
 }
 
+/* An event of the instance went over its CPU budget (LIM-13; js_event_on_exceeded
+ * of its owner event, at the end of a pump): if that event has not finished, the
+ * JS half resets the instance and answers its unfinished events (N.objCpuExceeded).
+ * Whatever part of the event was aborted — a promise job, a timer callback —
+ * nothing else would tell its caller. */
+static void gate_cpu_exceeded(js_event *ev, void *ud)
+{
+    (void)ev;
+    obj_gate *g = ud;
+    obj_shard *s = g->gs->ud;   /* the gates of js_gate_new are the shard's */
+    JSContext *ctx = s->ctx;
+    if (!ctx)
+        return;
+    js_rt *rt = js_rt_of(ctx);
+    JSValue fn = JS_GetPropertyStr(ctx, js_native(ctx), "objCpuExceeded");
+    JSValue gate = JS_DupValue(ctx, JS_MKPTR(JS_TAG_OBJECT, g->owner));
+    js_rt_enter(rt, NULL);
+    js_rt_event_begin(rt);
+    JSValue r = JS_Call(ctx, fn, JS_UNDEFINED, 1, (JSValueConst *)&gate);
+    js_rt_event_end(rt);
+    if (JS_IsException(r))
+        js_log_exception(ctx, "internal error in the objects layer");
+    JS_FreeValue(ctx, r);
+    JS_FreeValue(ctx, gate);
+    JS_FreeValue(ctx, fn);
+    js_rt_pump(rt);
+}
+
 /* gateNew(life) → a new gate for an instance whose events are owned by `life`
  * (an event wrapper, or null): outbound calls made while one of those events runs
  * find the gate through it (gateOutbound). */
@@ -530,6 +560,7 @@ static JSValue js_gate_new(JSContext *ctx, JSValueConst this_val, int argc, JSVa
     if (ev) {
         js_event_ref(ev);
         js_event_set_tag(ev, g);
+        js_event_on_exceeded(ev, gate_cpu_exceeded, g);
         g->ev = ev;
     }
     JS_SetOpaque(v, g);

@@ -699,7 +699,15 @@
       });
       return Promise.race([p, limit]).then(
         (v) => { clearTimeout(timer); inst.blocked--; inst.drain(); return v; },
-        (e) => { clearTimeout(timer); inst.blocked--; inst.reset(e); throw e; });
+        (e) => {
+          clearTimeout(timer);
+          inst.blocked--;
+          // Aborted by the CPU limit (an async callback): the reset says so (LIM-13).
+          const cur = N.eventCurrent();
+          if (cur !== null && N.eventExceeded(cur)) inst.overBudget(cur);
+          else inst.reset(e);
+          throw e;
+        });
     }
     abort(reason) {
       const e = new Error(reason === undefined ? "Durable Object was aborted." : String(reason));
@@ -761,7 +769,7 @@
       // Events (LIM-13): `life` owns the instance's timers (cancelled when it is
       // evicted or reset); each delivered event gets its own CPU budget (`ev.cpu`).
       this.life = N.eventNew(null);
-      this.live = new Set();     // events delivered and not answered yet
+      this.live = new Set();     // events delivered and not finished (a reset answers them)
       // storage (45_storage.js uses these through the host interface)
       this.backend = N.objBackends[ns];
       this.h = null;             // the store handle, opened on first use
@@ -798,11 +806,7 @@
     // commit, a lost lease): reset, ownership forgotten, local file dropped (what it
     // holds beyond PostgreSQL must never be served; the next claim rebuilds it).
     clReset(e) {
-      if (!this.dead) {
-        for (const ev of this.live) if (ev.kind !== KIND_ALARM && ev.kind !== KIND_WS) reply(ev, ST_RESET, wireError(e));
-        this.live.clear();
-        this.reset(e);
-      }
+      if (!this.dead) this.reset(e);   // it answers this.live (abandon)
       alarms.delete(this.hex);
       N.objClForget(this.ns, this.hex, N.objStorePath(this.ns, this.hex));
     }
@@ -884,7 +888,12 @@
     }
     construct(ev) {
       if (!ev.cpu) ev.cpu = N.eventNew(this.life);
-      return N.eventRun(ev.cpu, () => this.construct1(ev));
+      this.live.add(ev);
+      const ok = N.eventRun(ev.cpu, () => this.construct1(ev));
+      // A constructor (or its blockConcurrencyWhile callback) stopped by the CPU
+      // limit: as for one that throws (LIFE-3), the reset fails the event (LIM-13).
+      if (this.overBudget(ev.cpu) || !this.live.delete(ev)) return false;   // else not answered yet
+      return ok;
     }
     construct1(ev) {
       const cls = N.mainModule?.[N.objClassNames[this.ns]];
@@ -900,7 +909,7 @@
         instances.delete(this.key);
         N.objLive(instances.size, false);
         const w = wireError(e);
-        reply(ev, ST_ERROR, w);
+        if (this.live.has(ev)) reply(ev, ST_ERROR, w);   // else a reset (abort()) answered it
         for (const q of this.takeQueue()) reply(q, ST_ERROR, w);
         this.dead = e;
         return false;
@@ -910,44 +919,62 @@
     // (N.eventRun); its later turns are charged to it too (js/rt.h "events").
     run(ev) {
       if (!ev.cpu) ev.cpu = N.eventNew(this.life);
+      this.live.add(ev);
       N.eventRun(ev.cpu, () => this.run1(ev));
+      this.overBudget(ev.cpu);   // the handler itself was stopped by the CPU limit
     }
-    // LIM-13 / LIFE-7: an event past its CPU budget resets the object.
-    overBudget(ev) {
-      if (!N.eventExceeded(ev.cpu)) return false;
-      if (!this.dead) {
-        const msg = `Durable Object ${N.objClassNames[this.ns]} exceeded its CPU time limit and was reset.`;
-        N.logError(`${msg} (${this.hex})`);
-        this.reset(new Error(msg));
-      }
+    // LIM-13 / LIFE-7: an event past its CPU budget (cpu: its N.eventNew) resets the
+    // object; the reset answers every event that has not finished.
+    overBudget(cpu) {
+      if (!N.eventExceeded(cpu)) return false;
+      if (!this.dead) this.cpuReset();
       return true;
+    }
+    cpuReset() {
+      const msg = `Durable Object ${N.objClassNames[this.ns]} exceeded its CPU time limit and was reset.`;
+      N.logError(`${msg} (${this.hex})`);
+      this.reset(new Error(msg));
     }
     run1(ev) {
       this.running++;
       this.touch();
       if (ev.kind === KIND_ALARM) return this.runAlarm(ev);
       if (ev.kind === KIND_WS) return this.runWs(ev);
-      this.live.add(ev);
       let p;
       try {
         p = ev.kind === KIND_FETCH ? this.doFetch(ev.body, ev.from) : this.doRpc(ev.body);
       } catch (e) {
         p = Promise.reject(e);
       }
-      const done = () => { this.running--; this.live.delete(ev); this.touch(); this.overBudget(ev); };
+      // false: a reset answered the event already (abandon)
+      const done = () => {
+        if (!this.live.delete(ev)) return false;
+        this.running--; this.touch(); this.overBudget(ev.cpu);
+        return true;
+      };
       if (!(p instanceof Promise)) {
-        done();
+        if (!done()) return;
         if (this.dead) return reply(ev, ST_RESET, wireError(this.dead));
         return replyValue(ev, p);
       }
       p.then((v) => {
-        done();
+        if (!done()) return;
         if (this.dead) return reply(ev, ST_RESET, wireError(this.dead));
         replyValue(ev, v);
       }, (e) => {
-        done();
+        if (!done()) return;
         reply(ev, this.dead ? ST_RESET : ST_ERROR, wireError(this.dead || e));
       });
+    }
+    // An event that will not finish in this instance (it is being reset): its caller
+    // gets the reset error now (LIFE-9, LIFE-12: in-flight calls fail, ERR-5) — the
+    // handler may never settle (aborted by the CPU limit, or awaiting a timer the
+    // reset cancelled); an alarm counts as a failed attempt (ALARM-8).
+    abandon(ev) {
+      if (!this.live.delete(ev)) return;
+      this.running--;
+      if (ev.kind === KIND_ALARM) this.alarmFailed(ev, this.dead);
+      else reply(ev, ST_RESET, wireError(this.dead));
     }
     doFetch([method, url, headers, body], from) {
       const obj = this.obj;
@@ -1010,6 +1037,7 @@
       const w = wireError(e);
       // Held replies become this error; held outbound calls are never made.
       ticketsDone(N.gateBreak(this.gate, w), e);
+      for (const ev of [...this.live]) this.abandon(ev);
       wsCloseAll(this, "Durable Object connection closed because the object was reset", keepHib);
       wsOutboundCloseAll(this, "Durable Object connection closed because the object was reset");
       if (!keepHib && hibState.get(this.key) === this.hs) hibState.delete(this.key);
@@ -1032,9 +1060,10 @@
       } catch (e) {
         N.logError(`Durable Object ${N.objClassNames[this.ns]}: WebSocket event failed: ${e instanceof Error ? e.name + ": " + e.message : e}`);
       }
+      if (!this.live.delete(ev)) return;
       this.running--;
       this.touch();
-      this.overBudget(ev);
+      this.overBudget(ev.cpu);
     }
     // HIB-7..10: webSocketMessage / webSocketError + webSocketClose; async handlers
     // hold the object's turn until they settle; a throw is logged, nothing closes.
@@ -1076,11 +1105,18 @@
           this.reset(new Error(msg), true);
         }, limit);
       }
-      run().finally(() => { if (timer !== null) clearTimeout(timer); this.running--; this.touch(); this.overBudget(ev); });
+      run().finally(() => {
+        if (timer !== null) clearTimeout(timer);
+        if (!this.live.delete(ev)) return;
+        this.running--; this.touch(); this.overBudget(ev.cpu);
+      });
     }
     runAlarm(ev) {
       const a = ev.alarm;
-      const done = () => { this.running--; this.touch(); a.running = false; rearm(); this.overBudget(ev); };
+      const done = () => {
+        if (!this.live.delete(ev)) return;
+        this.running--; this.touch(); a.running = false; rearm(); this.overBudget(ev.cpu);
+      };
       let stored;
       try {
         this.checkAlive();
@@ -1102,11 +1138,12 @@
         done();
         return;
       }
-      this.alarmRunning = stored;
+      this.alarmRunning = ev.stored = stored;
       const info = { retryCount: a.retry, isRetry: a.retry > 0 };
       let p;
       try { p = Promise.resolve(this.obj.alarm(info)); } catch (e) { p = Promise.reject(e); }
       p.then(() => {
+        if (!this.live.has(ev)) return;   // abandoned by a reset: a failed attempt already
         if (this.dead) throw this.dead;
         // ALARM-7: cleared unless a new alarm was set since the handler started.
         if (this.alarmRunning === stored && N.stAlarm(this.handle()) === stored) this.alarmSet(null, true);
@@ -1114,23 +1151,34 @@
         a.retry = 0;
         done();
       }).catch((e) => {
-        this.alarmRunning = null;
-        N.logError(`Durable Object ${N.objClassNames[this.ns]} alarm() failed (attempt ${a.retry + 1}): ${e instanceof Error ? e.stack ? e.name + ": " + e.message + "\n" + e.stack : e.message : e}`);
-        let cur = null;
-        try { cur = this.dead ? stored : N.stAlarm(this.handle()); } catch {}
-        if (cur === stored) {    // not replaced or deleted meanwhile (ALARM-8)
-          if (a.retry >= ALARM_RETRIES) {
-            N.logError(`Durable Object ${N.objClassNames[this.ns]}: alarm dropped after ${ALARM_RETRIES} retries`);
-            a.retry = 0;
-            if (!this.dead) this.alarmSet(null, true);
-            else { alarms.delete(this.hex); try { N.objAlarmIndex(this.ns, this.hex, -1); } catch {} }
-          } else {
-            a.retry++;
-            a.time = Date.now() + 2000 * 2 ** (a.retry - 1) * (1 + Math.random() * 0.25);
-          }
-        }
-        done();
+        if (!this.live.delete(ev)) return;
+        this.running--;
+        this.touch();
+        this.alarmFailed(ev, e);
+        this.overBudget(ev.cpu);
       });
+    }
+    // A failed attempt of the alarm of `ev` (ALARM-8): retried later unless replaced
+    // or deleted meanwhile, dropped after ALARM_RETRIES retries.
+    alarmFailed(ev, e) {
+      const a = ev.alarm, stored = ev.stored;
+      this.alarmRunning = null;
+      N.logError(`Durable Object ${N.objClassNames[this.ns]} alarm() failed (attempt ${a.retry + 1}): ${e instanceof Error ? e.stack ? e.name + ": " + e.message + "\n" + e.stack : e.message : e}`);
+      let cur = null;
+      try { cur = this.dead ? stored : N.stAlarm(this.handle()); } catch {}
+      if (cur === stored) {    // not replaced or deleted meanwhile (ALARM-8)
+        if (a.retry >= ALARM_RETRIES) {
+          N.logError(`Durable Object ${N.objClassNames[this.ns]}: alarm dropped after ${ALARM_RETRIES} retries`);
+          a.retry = 0;
+          if (!this.dead) this.alarmSet(null, true);
+          else { alarms.delete(this.hex); try { N.objAlarmIndex(this.ns, this.hex, -1); } catch {} }
+        } else {
+          a.retry++;
+          a.time = Date.now() + 2000 * 2 ** (a.retry - 1) * (1 + Math.random() * 0.25);
+        }
+      }
+      a.running = false;
+      rearm();
     }
   }
 
@@ -1215,13 +1263,18 @@
   // every instance is reset, and callers of events that have not answered get the
   // reset error now (their promises will never settle in this context).
   N.objResetAll = (message) => {
-    for (const inst of [...instances.values()]) {
-      const e = new Error(message);
-      const w = wireError(e);
-      for (const ev of inst.live) if (ev.kind !== KIND_ALARM) N.objReply(ev.from, ev.callId, ST_RESET, w);
-      inst.live.clear();
-      inst.reset(e);
-    }
+    for (const inst of [...instances.values()]) inst.reset(new Error(message));   // it answers inst.live
+  };
+
+  // An event of the instance of `gate` went over its CPU budget (gate.c, at the end
+  // of a pump). If it has not finished — whatever of it was aborted, a promise job
+  // or a timer callback, nothing else would answer its caller — the instance is
+  // reset and its unfinished events answered (LIM-13). A finished event's later
+  // timer callbacks are only cut short, as before.
+  N.objCpuExceeded = (gate) => {
+    const inst = gate.inst;
+    if (inst === undefined || inst.dead) return;
+    for (const ev of inst.live) if (ev.cpu !== undefined && inst.overBudget(ev.cpu)) return;
   };
 
   N.objDeliver = (kind, ns, hex, payload, from, callId, at, bytes) => {

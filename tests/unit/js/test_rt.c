@@ -211,6 +211,54 @@ static void test_cpu_jobs_follow_their_event(void **state)
     js_event_unref(ev);
 }
 
+static void count_exceeded(js_event *ev, void *ud)
+{
+    js_event **seen = ud;
+    assert_null(*seen);   /* told once */
+    *seen = ev;
+}
+
+/* An event over its budget is told to its own hook, or else to its owner's (the
+ * objects layer hooks an instance's owner event once for all its events). */
+static void test_exceeded_hook_of_owner(void **state)
+{
+    fixture *f = *state;
+    js_event *seen_owner = NULL, *seen_own = NULL;
+    js_event *owner = js_event_new(f->rt, NULL);
+    js_event_on_exceeded(owner, count_exceeded, &seen_owner);
+    js_event *child = js_event_new(f->rt, owner);
+    char *got = turn(f, child, "for (;;) {}");   /* the pump at its end tells */
+    assert_non_null(strstr(got, "interrupted"));
+    free(got);
+    assert_ptr_equal(seen_owner, child);
+    js_event *mine = js_event_new(f->rt, owner);
+    js_event_on_exceeded(mine, count_exceeded, &seen_own);
+    got = turn(f, mine, "for (;;) {}");
+    free(got);
+    assert_ptr_equal(seen_own, mine);
+    assert_ptr_equal(seen_owner, child);   /* not told again */
+    js_rt_take_cpu_exceeded(f->rt);
+    js_event_unref(mine);
+    js_event_unref(child);
+    js_event_unref(owner);
+}
+
+/* N.eventRun stops the uncatchable abort of an event over its budget at the
+ * event's edge: the caller (the objects layer's turn) goes on and asks
+ * N.eventExceeded; another exception still propagates. */
+static void test_event_run_stops_the_abort(void **state)
+{
+    fixture *f = *state;
+    JSValue global = JS_GetGlobalObject(f->ctx);
+    JS_SetPropertyStr(f->ctx, global, "N_", JS_DupValue(f->ctx, js_native(f->ctx)));
+    JS_FreeValue(f->ctx, global);
+    expect(f, "{ const ev = N_.eventNew(null); const r = N_.eventRun(ev, () => { for (;;) {} }); "
+              "`after ${r} ${N_.eventExceeded(ev)}` }", "after undefined true");
+    expect(f, "{ const ev = N_.eventNew(null); try { N_.eventRun(ev, () => { throw new Error('e'); }) } "
+              "catch (e) { `caught ${e.message} ${N_.eventExceeded(ev)}` } }", "caught e false");
+    expect(f, "delete globalThis.N_", "true");
+}
+
 static void test_timers_belong_to_their_event(void **state)
 {
     fixture *f = *state;
@@ -387,6 +435,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cpu_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_per_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_jobs_follow_their_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exceeded_hook_of_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_run_stops_the_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timers_belong_to_their_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_should_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_until_overdue, setup_short_wait, teardown),
