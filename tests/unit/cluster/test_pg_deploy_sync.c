@@ -163,7 +163,9 @@ static void test_tokens_spread_and_revocation_wins(void **state)
     assert_int_equal(api_token_check(a.s, token, strlen(token), &e), 0);
     poll_ok(&b);
     assert_int_equal(sql_int("SELECT version FROM durable_deploy"), 2);
-    assert_int_equal(poll_ok(&a), 1);
+    /* 0: imported, but only tokens changed, so nothing to reload (a reload would
+     * restart every object of the node). */
+    assert_int_equal(poll_ok(&a), 0);
     assert_int_equal(api_token_check(a.s, token, strlen(token), &e), 1);
 
     /* A token only a has (made while b's image was being imported) survives an
@@ -174,13 +176,13 @@ static void test_tokens_spread_and_revocation_wins(void **state)
     assert_int_equal(poll_ok(&a), 1);            /* imports 3, keeps t2, publishes 4 */
     assert_int_equal(api_token_check(a.s, t2, strlen(t2), &e), 1);
     assert_int_equal(sql_int("SELECT version FROM durable_deploy"), 4);
-    assert_int_equal(poll_ok(&b), 1);
+    assert_int_equal(poll_ok(&b), 0);            /* version 4 differs from 3 only in tokens */
     assert_int_equal(api_token_check(b.s, t2, strlen(t2), &e), 1);
 
     /* Revoked on a: b's copy is revoked too, an import never brings it back. */
     assert_int_equal(api_token_revoke(a.s, id, &e), 0);
     poll_ok(&a);
-    assert_int_equal(poll_ok(&b), 1);
+    assert_int_equal(poll_ok(&b), 0);            /* imported: tokens only */
     assert_int_equal(api_token_check(b.s, token, strlen(token), &e), 0);
     assert_int_equal(api_token_check(a.s, token, strlen(token), &e), 0);
     node_close(&a);
