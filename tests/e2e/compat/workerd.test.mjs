@@ -1,21 +1,25 @@
 // The compatibility suite (issue 10): small apps built from pinned npm packages
-// (hono, zod, jose) bundled by esbuild, each run at once by `durable dev` and by
+// (hono, zod, jose, agents) bundled by esbuild, each run at once by `durable dev` and by
 // workerd (Cloudflare's runtime, @cloudflare/workerd-linux-64 from the npm registry,
 // pinned as bench/setup pins it), both installed by this test into build/npm/. The
 // same list of requests goes to both; the answers must be equal request by request:
-// status, the selected headers and the body.
+// status, the selected headers and the body (for agents: the WebSocket messages
+// each client receives, in order).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { builtinModules } from "node:module";
 import { pathToFileURL } from "node:url";
 import { makeProject, startDev } from "../lib.mjs";
 import { npmInstall, bundle } from "../libs/npm.mjs";
+import { connect } from "../ws/wsclient.mjs";
 
 const WORKERD = "1.20261117.1";
 const LIBS = ["hono@4.13.23", "zod@4.6.7", "jose@6.2.19"];
+const AGENTS_VERSION = "0.32.0";
 const COMPAT_DATE = "2026-11-01";
 const HEADERS = ["content-type", "location", "x-app", "x-request-id", "allow"];
 
@@ -82,7 +86,7 @@ export default {
 };
 `;
 
-let modules, workerdBin, jose;
+let modules, agentsModules, workerdBin, jose;
 const servers = {};
 
 function freePort() {
@@ -115,7 +119,7 @@ async function startWorkerd(dir) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url: `http://127.0.0.1:${port}`, logs: () => logs,
+    url: `http://127.0.0.1:${port}`, port, logs: () => logs,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
       const t = setTimeout(() => proc.kill("SIGKILL"), 10000);
@@ -125,26 +129,42 @@ async function startWorkerd(dir) {
   };
 }
 
-/** Bundles `source` into a project both runtimes serve; starts both. */
-async function startBoth(name, source) {
+/** Bundles `source` into a project both runtimes serve; starts both. `agent`: the
+ *  agents app's settings (nodejs_compat, one SQLite-backed Durable Object class). */
+async function startBoth(name, source, { agent = null } = {}) {
+  const wrangler = `name = "${name}"\nmain = "index.js"\ncompatibility_date = "${COMPAT_DATE}"\n` + (agent ?
+    `compatibility_flags = ["nodejs_compat"]\n[[durable_objects.bindings]]\nname = "${agent}"\nclass_name = "${agent}"\n` +
+    `[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["${agent}"]\n` : "");
+  const doConfig = agent ? `
+  compatibilityFlags = ["nodejs_compat"],
+  bindings = [ (name = "${agent}", durableObjectNamespace = "${agent}") ],
+  durableObjectNamespaces = [ (className = "${agent}", uniqueKey = "compat-${agent}", enableSql = true) ],
+  durableObjectStorage = (localDisk = "do-disk"),` : "";
   const dir = makeProject({
-    "wrangler.toml": `name = "${name}"\nmain = "index.js"\ncompatibility_date = "${COMPAT_DATE}"\n`,
+    "wrangler.toml": wrangler,
     "src.js": source,
+    // workerd alone has no "cloudflare-internal:email" behind cloudflare:email (wrangler's
+    // miniflare supplies it), so agents' one import of it is served by this stub, the
+    // same in both bundles.
+    "do-disk/.keep": "",
+    "email-stub.js": "export class EmailMessage { constructor(from, to, raw) { Object.assign(this, { from, to, raw }); } }\n",
     "config.capnp": `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .w) ],
+  services = [ (name = "main", worker = .w)${agent ? `, (name = "do-disk", disk = (path = "do-disk", writable = true))` : ""} ],
   sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
 );
 const w :Workerd.Worker = (
   modules = [ (name = "index.js", esModule = embed "index.js") ],
-  compatibilityDate = "${COMPAT_DATE}",
+  compatibilityDate = "${COMPAT_DATE}",${doConfig}
 );
 `,
   });
-  const r = await bundle(path.join(dir, "src.js"), modules, path.join(dir, "index.js"));
+  // With nodejs_compat, as wrangler does: Node's built-in modules are left to the runtime.
+  const r = await bundle(path.join(dir, "src.js"), agent ? agentsModules : modules, path.join(dir, "index.js"),
+    agent ? { external: ["node:*", ...builtinModules], alias: { "cloudflare:email": "./email-stub.js" } } : {});
   assert.deepEqual(r.errors, []);
-  const [durable, workerd] = await Promise.all([startDev(dir), startWorkerd(dir)]);
-  servers[name] = { durable, workerd };
+  const [durable, workerd] = await Promise.all([startDev(dir, [], { timeoutMs: 60000 }), startWorkerd(dir)]);
+  servers[name] = { durable, workerd, dir };
   return servers[name];
 }
 
@@ -172,6 +192,7 @@ async function compare(name, requests) {
 
 before(async () => {
   modules = npmInstall(`compat-${LIBS.join("-")}`, LIBS);
+  agentsModules = npmInstall(`agents-${AGENTS_VERSION}`, [`agents@${AGENTS_VERSION}`]);
   const wd = npmInstall(`workerd-${WORKERD}`, [`@cloudflare/workerd-linux-64@${WORKERD}`]);
   workerdBin = path.join(wd, "@cloudflare", "workerd-linux-64", "bin", "workerd");
   assert.ok(fs.existsSync(workerdBin), `no workerd binary at ${workerdBin}`);
@@ -179,7 +200,10 @@ before(async () => {
 }, { timeout: 600000 });
 
 after(async () => {
-  for (const { durable, workerd } of Object.values(servers)) await Promise.all([durable.stop(), workerd.stop()]);
+  for (const { durable, workerd, dir } of Object.values(servers)) {
+    await Promise.all([durable.stop(), workerd.stop()]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("hono: routes, params, JSON, middleware header, redirect, errors and 404 answer as on workerd", async () => {
@@ -246,4 +270,53 @@ test("jose: RS256, ES256 and EdDSA tokens verified against a JWK set as on worke
   }
   requests.push(bearer("not.a.jwt", 401, "garbage"));
   await compare("jose", requests);
+});
+
+const AGENT_APP = `
+import { Agent, routeAgentRequest } from "agents";
+export class Counter extends Agent {
+  initialState = { count: 0 };
+  onMessage(connection, message) {
+    if (message === "inc") this.setState({ count: this.state.count + 1 });
+    else if (message === "state") connection.send(JSON.stringify({ echo: this.state }));
+  }
+}
+export default {
+  async fetch(request, env) {
+    return (await routeAgentRequest(request, env)) ?? new Response("Not found", { status: 404 });
+  },
+};
+`;
+
+/** One conversation with the Counter agent over WebSockets; the transcript of
+ *  what each of the two clients received, in order, and two HTTP answers. */
+async function agentTranscript(srv) {
+  const log = [];
+  const next = async (who, c) => log.push([who, JSON.parse(await c.message(10000))]);
+  const a = await connect(srv.port, "/agents/counter/one", { ms: 10000 });
+  for (let i = 0; i < 3; i++) await next("a", a);
+  const b = await connect(srv.port, "/agents/counter/one", { ms: 10000 });
+  for (let i = 0; i < 3; i++) await next("b", b);
+  a.send("inc");
+  await next("a", a);
+  await next("b", b);
+  b.send("inc");
+  await next("a", a);
+  await next("b", b);
+  a.send("state");
+  await next("a", a);
+  a.close(1000, "bye");
+  b.close(1000, "bye");
+  log.push(["a closed", (await a.closed()).code], ["b closed", (await b.closed()).code]);
+  for (const p of ["/elsewhere", "/agents/nosuch/x"]) log.push([p, await answer(srv.url, { path: p })]);
+  return log;
+}
+
+test(`agents ${AGENTS_VERSION}: an Agent's WebSocket conversation matches workerd's`, async () => {
+  const { durable, workerd } = await startBoth("agent", AGENT_APP, { agent: "Counter" });
+  const talk = (srv, name) => agentTranscript(srv).catch((e) => { throw new Error(`${name}: ${e.message}\nlogs:\n${srv.logs()}`); });
+  const want = await talk(workerd, "workerd");
+  const got = await talk(durable, "durable");
+  assert.deepEqual(got, want, `durable differs from workerd\ndurable logs:\n${durable.logs()}`);
+  assert.deepEqual(want.find(([, m]) => m.echo), ["a", { echo: { count: 2 } }]);
 });
