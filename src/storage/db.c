@@ -638,19 +638,24 @@ void store_test_hooks(bool on, int64_t max_pages)
     test_max_pages = on ? max_pages : 0;
 }
 
-static bool injected_failure(store *s)
+bool store_test_marker(store *s, const char *key)
 {
-    if (!test_hooks || !s->has_kv)
+    if (!test_hooks || !s->has_kv || !s->db)
         return false;
     sqlite3_stmt *st = NULL;
     bool hit = false;
     s->trusted++;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM _cf_KV WHERE key = '__durable_fail_commit__'",
-                           -1, &st, NULL) == SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM _cf_KV WHERE key = ?1", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK)
         hit = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     s->trusted--;
     return hit;
+}
+
+static bool injected_failure(store *s)
+{
+    return store_test_marker(s, "__durable_fail_commit__");
 }
 
 int store_commit(store *s, err *e)
