@@ -630,6 +630,9 @@ bool store_dirty(const store *s)
  * once before shards start and never on in production:
  * - a commit whose data holds the KV key "__durable_fail_commit__" fails as a full
  *   disk would (GATE-8 tests);
+ * - in cluster mode, a commit whose data holds "__durable_fail_pg_commit__" commits
+ *   here and then fails in PostgreSQL after the epoch check (objects/owner.c,
+ *   store_test_marker; docs/cluster.md "Fault injection (tests)");
  * - DURABLE_TEST_MAX_PAGES=N caps every database at N pages, so a few puts fill it
  *   and SQLite itself reports SQLITE_FULL (LIM-7 tests). */
 void store_test_hooks(bool on, int64_t max_pages)
