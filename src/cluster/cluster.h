@@ -147,6 +147,15 @@ void cluster_claim(cluster_port *p, const char *key, const char *path);
 void cluster_commit(cluster_port *p, const char *key, uint64_t epoch, uint64_t ticket,
                     uint8_t *frames, size_t len, int64_t alarm_ms);
 
+/* Tests only (the objects layer calls it only with DURABLE_TEST_HOOKS=1): as
+ * cluster_commit, but the PostgreSQL transaction that carries it fails after its
+ * epoch check passed, as a failing COMMIT would (the statement runs inside
+ * BEGIN, then an error aborts the transaction): nothing of its batch is
+ * committed. Retried like any failed statement, it fails again, so every commit
+ * of that batch is answered FAILED. */
+void cluster_commit_test_fail(cluster_port *p, const char *key, uint64_t epoch, uint64_t ticket,
+                              uint8_t *frames, size_t len, int64_t alarm_ms);
+
 /* CL-11: a snapshot of key's whole database (taken over) as of log position seq
  * (the last COMMITTED seq; no commit in flight). Fenced like a commit; the log up
  * to seq is trimmed. No answer (a failure is logged). */
@@ -173,6 +182,10 @@ void cluster_peer_on_frame(cluster *c, cluster_peer_frame_fn fn, void *ud);
 bool cluster_peer_send(cluster *c, const char *node, const char *addr, const void *b, size_t len);
 /* Sends a frame back on the connection a frame came in on. Any thread. */
 bool cluster_peer_reply(cluster *c, uint64_t conn, const void *b, size_t len);
+/* Tests only (the objects layer calls it only with DURABLE_TEST_HOOKS=1): closes the
+ * connection `conn` a frame came in on, after the frames queued on it before, as a
+ * network failure mid-call would. Any thread; nothing if it is gone. */
+void cluster_peer_test_drop(cluster *c, uint64_t conn);
 /* Called on the peer thread when the connection to `node` drops (its in-flight
  * calls will never be answered). */
 typedef void (*cluster_peer_lost_fn)(void *ud, const char *node);

@@ -49,6 +49,7 @@ typedef struct creq {
     uint8_t *data;                   /* COMMIT frames / SNAPSHOT image; owned */
     size_t len;
     char *path;                      /* CLAIM: where to rebuild the file; owned */
+    bool test_fail;                  /* COMMIT: cluster_commit_test_fail (tests only) */
 } creq;
 
 typedef struct cluster_stats_atomic {

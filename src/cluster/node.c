@@ -417,8 +417,8 @@ void cluster_claim(cluster_port *p, const char *key, const char *path)
     submit(p, r);
 }
 
-void cluster_commit(cluster_port *p, const char *key, uint64_t epoch, uint64_t ticket,
-                    uint8_t *frames, size_t len, int64_t alarm_ms)
+static void commit_req(cluster_port *p, const char *key, uint64_t epoch, uint64_t ticket,
+                       uint8_t *frames, size_t len, int64_t alarm_ms, bool test_fail)
 {
     if (!key_ok(p, key, ticket, true)) {
         free(frames);
@@ -435,7 +435,20 @@ void cluster_commit(cluster_port *p, const char *key, uint64_t epoch, uint64_t t
     r->data = frames;
     r->len = len;
     r->alarm_ms = alarm_ms;
+    r->test_fail = test_fail;
     submit(p, r);
+}
+
+void cluster_commit(cluster_port *p, const char *key, uint64_t epoch, uint64_t ticket,
+                    uint8_t *frames, size_t len, int64_t alarm_ms)
+{
+    commit_req(p, key, epoch, ticket, frames, len, alarm_ms, false);
+}
+
+void cluster_commit_test_fail(cluster_port *p, const char *key, uint64_t epoch, uint64_t ticket,
+                              uint8_t *frames, size_t len, int64_t alarm_ms)
+{
+    commit_req(p, key, epoch, ticket, frames, len, alarm_ms, true);
 }
 
 void cluster_snapshot(cluster_port *p, const char *key, uint64_t epoch, int64_t seq,

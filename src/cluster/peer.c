@@ -78,7 +78,7 @@ typedef struct peer peer;
 typedef struct peer_link peer_link;
 typedef struct peer_conn peer_conn;
 
-typedef enum msg_kind { MSG_SEND, MSG_REPLY, MSG_CTRL } msg_kind;
+typedef enum msg_kind { MSG_SEND, MSG_REPLY, MSG_CTRL, MSG_TEST_DROP } msg_kind;
 
 /* One frame on its way out. `wire` holds the length prefix and the payload, so a
  * frame is one uv_write. */
@@ -699,6 +699,13 @@ static peer_conn *conn_find(peer *p, uint64_t id)
 
 static void deliver(peer *p, peer_msg *m)
 {
+    if (m->kind == MSG_TEST_DROP) {   /* cluster_peer_test_drop */
+        peer_conn *c = conn_find(p, m->conn_id);
+        if (c)
+            conn_close(c, LOG_WARN, "closed by a test hook (DURABLE_TEST_HOOKS)");
+        free(m);
+        return;
+    }
     if (m->kind == MSG_REPLY) {
         peer_conn *c = conn_find(p, m->conn_id);
         if (!c || c->state != CONN_READY) {
@@ -1043,4 +1050,21 @@ bool cluster_peer_reply(cluster *c, uint64_t conn, const void *b, size_t len)
     uv_async_send(&p->wake);
     uv_mutex_unlock(&p->mu);
     return true;
+}
+
+void cluster_peer_test_drop(cluster *c, uint64_t conn)
+{
+    peer *p = c->peer;
+    peer_msg *m = p ? msg_new(MSG_TEST_DROP, NULL, 0) : NULL;
+    if (!m)
+        return;
+    m->conn_id = conn;
+    uv_mutex_lock(&p->mu);
+    if (p->stopping) {
+        free(m);
+    } else {
+        mpsc_push(&p->inbox, &m->node);
+        uv_async_send(&p->wake);
+    }
+    uv_mutex_unlock(&p->mu);
 }

@@ -827,6 +827,11 @@ static int batch_run(cluster *c, pgst *st, batch *bt)
             PQclear(pr);
             atomic_fetch_add(&c->stats.commit_round_trips, 1);
         }
+        bool test_fail = false;   /* cluster_commit_test_fail: tests only */
+        for (size_t i = 0; i < bt->n; i++)
+            test_fail |= bt->items[i]->test_fail;
+        if (rc == 0 && test_fail)
+            rc = exec_simple(PGC(c->conn), "BEGIN", &e);
         if (rc == 0) {
             res = PQexecPrepared(PGC(c->conn), "durable_commit", 7, vals, plen, pfmt, 0);
             if (!res || !res_ok(res)) {
@@ -836,6 +841,19 @@ static int batch_run(cluster *c, pgst *st, batch *bt)
                 PQclear(res);
                 res = NULL;
             }
+        }
+        if (test_fail) {
+            /* The statement ran (the epoch check passed for the keys it returned);
+             * now the transaction fails before it commits, as a COMMIT refused by
+             * PostgreSQL would, and nothing of the batch is kept. */
+            if (rc == 0)
+                rc = exec_simple(PGC(c->conn), "DO $$BEGIN RAISE EXCEPTION 'the commit failed after "
+                                 "the epoch check (injected by DURABLE_TEST_HOOKS)'; END$$", &e);
+            if (rc == 0)
+                rc = err_setf(&e, DUR_EINVAL, "cluster: the injected commit failure did not fail");
+            rollback(PGC(c->conn));
+            PQclear(res);
+            res = NULL;
         }
     } else {
         err_setf(&e, DUR_ENOMEM, "cluster: out of memory building a commit batch");

@@ -80,7 +80,24 @@ struct obj_cluster {
     uint32_t next_serial;
     origin *origins;
     size_t origin_count;
+    /* Tests only (DURABLE_TEST_HOOKS=1): calls whose reply is replaced by closing
+     * their connection (a forwarded call whose payload holds TEST_DROP_MARKER). */
+    bool test_hooks;
+    struct { int32_t slot; double call_id; } test_drops[8];
+    size_t test_drop_count;
 };
+
+#define TEST_DROP_MARKER "__durable_drop_connection__"
+
+/* Tests only: true if `needle` occurs in b. */
+static bool bytes_hold(const uint8_t *b, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (b[i] == (uint8_t)needle[0] && memcmp(b + i, needle, n) == 0)
+            return true;
+    return false;
+}
 
 static void on_frame(void *ud, uint64_t conn, const uint8_t *b, size_t len);
 static void on_lost(void *ud, const char *node);
@@ -94,6 +111,8 @@ obj_cluster *obj_cluster_new(cluster *c, err *e)
     }
     oc->c = c;
     oc->next_serial = 1;
+    const char *hooks = getenv("DURABLE_TEST_HOOKS");
+    oc->test_hooks = hooks && strcmp(hooks, "1") == 0;
     if (cluster_id_secret(c, oc->secret, e) < 0) {
         free(oc);
         return NULL;
@@ -252,6 +271,12 @@ static void frame_call(obj_cluster *oc, uint64_t conn, const uint8_t *b, size_t 
         free(m);
         return;
     }
+    /* Tests only: the call runs, then its connection drops instead of its reply. */
+    if (oc->test_hooks && oc->test_drop_count < sizeof oc->test_drops / sizeof oc->test_drops[0] &&
+        bytes_hold(m->data, m->len, TEST_DROP_MARKER)) {
+        oc->test_drops[oc->test_drop_count].slot = m->from_shard;
+        oc->test_drops[oc->test_drop_count++].call_id = m->call_id;
+    }
     int to = (int)r->ns[ns].script * r->threads + (int)(obj_id_hash(&m->id) % (uint64_t)r->threads);
     obj__msg_push(r, to, m);
     uv_mutex_unlock(&oc->mu);
@@ -327,8 +352,19 @@ void obj__cluster_reply(obj_registry *r, int to, obj_msg *m)
     size_t slot = (size_t)(-2 - to);
     bool ok = f && slot < oc->origin_count;
     origin o = ok ? oc->origins[slot] : (origin){0};
+    bool drop = false;
+    for (size_t i = 0; i < oc->test_drop_count && m->kind == MSG_REPLY; i++)
+        if (oc->test_drops[i].slot == to && oc->test_drops[i].call_id == m->call_id) {
+            oc->test_drops[i] = oc->test_drops[--oc->test_drop_count];
+            drop = true;
+            break;
+        }
     uv_mutex_unlock(&oc->mu);
-    if (ok && m->kind == MSG_REPLY) {
+    if (ok && drop) {
+        log_warn("cluster: DURABLE_TEST_HOOKS: the connection of a forwarded call is closed "
+                 "instead of sending its reply");
+        cluster_peer_test_drop(oc->c, o.conn);
+    } else if (ok && m->kind == MSG_REPLY) {
         f[0] = FRAME_REPLY;
         f[1] = m->status;
         put32(f + 2, o.serial);
@@ -1111,7 +1147,12 @@ static JSValue js_cl_commit(JSContext *ctx, JSValueConst this_val, int argc, JSV
         return JS_ThrowInternalError(ctx, "the object's key is too long");
     }
     uint64_t t = s->owners->next_ticket++;
-    cluster_commit(s->port, key, e->epoch, t, frames, len, alarm < 0 ? -1 : (int64_t)alarm);
+    /* Tests only (DURABLE_TEST_HOOKS=1): a commit that wrote this KV key fails in
+     * PostgreSQL after its epoch check. */
+    if (store_test_marker(st, "__durable_fail_pg_commit__"))
+        cluster_commit_test_fail(s->port, key, e->epoch, t, frames, len, alarm < 0 ? -1 : (int64_t)alarm);
+    else
+        cluster_commit(s->port, key, e->epoch, t, frames, len, alarm < 0 ? -1 : (int64_t)alarm);
     return JS_NewFloat64(ctx, (double)t);
 }
 

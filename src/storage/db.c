@@ -630,6 +630,9 @@ bool store_dirty(const store *s)
  * once before shards start and never on in production:
  * - a commit whose data holds the KV key "__durable_fail_commit__" fails as a full
  *   disk would (GATE-8 tests);
+ * - in cluster mode, a commit whose data holds "__durable_fail_pg_commit__" commits
+ *   here and then fails in PostgreSQL after the epoch check (objects/owner.c,
+ *   store_test_marker; docs/cluster.md "Fault injection (tests)");
  * - DURABLE_TEST_MAX_PAGES=N caps every database at N pages, so a few puts fill it
  *   and SQLite itself reports SQLITE_FULL (LIM-7 tests). */
 void store_test_hooks(bool on, int64_t max_pages)
@@ -638,19 +641,24 @@ void store_test_hooks(bool on, int64_t max_pages)
     test_max_pages = on ? max_pages : 0;
 }
 
-static bool injected_failure(store *s)
+bool store_test_marker(store *s, const char *key)
 {
-    if (!test_hooks || !s->has_kv)
+    if (!test_hooks || !s->has_kv || !s->db)
         return false;
     sqlite3_stmt *st = NULL;
     bool hit = false;
     s->trusted++;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM _cf_KV WHERE key = '__durable_fail_commit__'",
-                           -1, &st, NULL) == SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM _cf_KV WHERE key = ?1", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK)
         hit = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     s->trusted--;
     return hit;
+}
+
+static bool injected_failure(store *s)
+{
+    return store_test_marker(s, "__durable_fail_commit__");
 }
 
 int store_commit(store *s, err *e)

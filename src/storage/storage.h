@@ -41,6 +41,10 @@ typedef struct store_shard store_shard;
  * caps every database at that many pages, so a test fills one with a few puts and
  * gets SQLite's real SQLITE_FULL. */
 void store_test_hooks(bool on, int64_t max_pages);
+/* Tests only: true if hooks are on (store_test_hooks) and the object's KV holds
+ * `key` (a marker a test wrote to ask for a fault, e.g. cluster mode's
+ * "__durable_fail_pg_commit__"). Shard thread. */
+bool store_test_marker(store *s, const char *key);
 
 /* One per shard thread. */
 store_shard *store_shard_new(int durability, size_t open_max);

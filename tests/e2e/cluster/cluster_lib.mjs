@@ -53,8 +53,9 @@ export default {
 };
 `;
 
-/** Starts n nodes on pg (ids n1…), deploys WORKER to each; resolves the nodes. */
-export async function startCluster(pg, n, { heartbeatMs = 200, nodeTimeoutMs = 1500, extra = [], prefix = "n" } = {}) {
+/** Starts n nodes on pg (ids n1…), deploys `worker` (default WORKER, class Obj bound
+ * as OBJ) once; resolves the nodes. Their database is `cl_${prefix}`. */
+export async function startCluster(pg, n, { heartbeatMs = 200, nodeTimeoutMs = 1500, extra = [], prefix = "n", worker = WORKER } = {}) {
   // Each cluster gets a database of its own on the one PostgreSQL: nodes, objects,
   // log and deployments of one test never meet another's.
   const db = `cl_${prefix}`;
@@ -77,7 +78,7 @@ export async function startCluster(pg, n, { heartbeatMs = 200, nodeTimeoutMs = 1
   // Deployed once, on the first node: deployments are shared through PostgreSQL
   // (CL-15) and reach the others within a heartbeat.
   const r = await call(nodes[0].srv, nodes[0].token, "PUT", "/client/v4/accounts/:acct/workers/scripts/cl",
-    form(meta, { "worker.mjs": ["application/javascript+module", WORKER] }));
+    form(meta, { "worker.mjs": ["application/javascript+module", worker] }));
   if (r.status !== 200) throw new Error(`deploy on ${nodes[0].id}: ${r.status} ${JSON.stringify(r.body)}`);
   for (const nd of nodes) await waitOk(nd, "op=get&name=__ready", 20000);
   return nodes;

@@ -12,7 +12,8 @@
 //   await pg.start()
 //   await pg.kill()      SIGKILL the postmaster and its children (a crash); pg.start() recovers
 //   await pg.stop()      stop and remove the folder (always call it, e.g. in after())
-//   await pg.psql(sql)   runs sql with psql, resolves its stdout (tuples only, unaligned)
+//   await pg.psql(sql)   runs sql with psql, resolves its stdout (tuples only, unaligned);
+//                        pg.psql(sql, { db }) in database db
 //
 // Also a command-line wrapper, so a C test registered with ctest gets its own
 // PostgreSQL: `node pg.mjs run -- PROGRAM ARGS…` starts one, runs PROGRAM with
@@ -138,8 +139,9 @@ export async function startPostgres({ port: wantPort = 0 } = {}) {
       try { await pg.halt(); } catch { await pg.kill(); }
       fs.rmSync(dir, { recursive: true, force: true });
     },
-    async psql(sql) {
-      return run(path.join(bin, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", pg.socketUrl, "-c", sql]);
+    async psql(sql, { db = "postgres" } = {}) {
+      const url = pg.socketUrl.replace("/postgres?", `/${encodeURIComponent(db)}?`);
+      return run(path.join(bin, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]);
     },
     log() { return safeRead(logFile); },
     /** Shell command prefix taking stop|start|restart (for C tests). */
