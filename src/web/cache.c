@@ -411,18 +411,30 @@ static void drop_row(sqlite3 *db, int64_t id)
     exec_stmt(db, "DELETE FROM entries WHERE id = ?1", id, 0);
 }
 
+/* The prologue of match and delete: the database and the entry's key from
+ * (cache, url). NULL with a JS exception pending. */
+static sqlite3 *lookup_begin(JSContext *ctx, int argc, JSValueConst *argv, const char *what,
+                             cache_store **cs, entry_key *k)
+{
+    if (argc < 2) {
+        JS_ThrowTypeError(ctx, "%s: 2 arguments required", what);
+        return NULL;
+    }
+    sqlite3 *db = store_db(ctx, what);
+    if (!db)
+        return NULL;
+    *cs = js_ctx_slot(ctx, JS_SLOT_CACHE);
+    return key_get(ctx, argv[0], argv[1], k) < 0 ? NULL : db;
+}
+
 /* N.cacheMatch(cache, url) → null | [status, statusText, headersJson, ArrayBuffer] */
 static JSValue js_cache_match(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
-    if (argc < 2)
-        return JS_ThrowTypeError(ctx, "cacheMatch: 2 arguments required");
-    sqlite3 *db = store_db(ctx, "Cache.match");
-    if (!db)
-        return JS_EXCEPTION;
-    cache_store *cs = js_ctx_slot(ctx, JS_SLOT_CACHE);
+    cache_store *cs;
     entry_key k;
-    if (key_get(ctx, argv[0], argv[1], &k) < 0)
+    sqlite3 *db = lookup_begin(ctx, argc, argv, "Cache.match", &cs, &k);
+    if (!db)
         return JS_EXCEPTION;
     sqlite3_stmt *st = NULL;
     JSValue ret = JS_NULL;
@@ -470,14 +482,10 @@ static JSValue js_cache_match(JSContext *ctx, JSValueConst this_val, int argc, J
 static JSValue js_cache_delete(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
-    if (argc < 2)
-        return JS_ThrowTypeError(ctx, "cacheDelete: 2 arguments required");
-    sqlite3 *db = store_db(ctx, "Cache.delete");
-    if (!db)
-        return JS_EXCEPTION;
-    cache_store *cs = js_ctx_slot(ctx, JS_SLOT_CACHE);
+    cache_store *cs;
     entry_key k;
-    if (key_get(ctx, argv[0], argv[1], &k) < 0)
+    sqlite3 *db = lookup_begin(ctx, argc, argv, "Cache.delete", &cs, &k);
+    if (!db)
         return JS_EXCEPTION;
     sqlite3_stmt *st = NULL;
     bool live = false;
