@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cluster/cluster.h"
 
 typedef struct opts {
     const char *server, *token;
@@ -149,20 +150,6 @@ static int cluster_status_cmd(int argc, char **argv)
     return 0;
 }
 
-static bool node_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == '-'))
-            return false;
-    }
-    return true;
-}
-
 static int cluster_drain_cmd(int argc, char **argv)
 {
     const char *prog = "durable cluster drain";
@@ -171,7 +158,7 @@ static int cluster_drain_cmd(int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     const char *node = o.args[0];
-    if (!node_id_ok(node)) {
+    if (!cluster_node_id_valid(node, strlen(node))) {
         fprintf(stderr, "%s: '%s' is not a node id (1 to 63 of A-Z a-z 0-9 . _ -)\n", prog, node);
         return 2;
     }

@@ -356,20 +356,6 @@ static int parse_hostport(const char *opt, const char *s, char *ip, size_t cap, 
     return parse_port(opt, colon + 1, port);
 }
 
-static bool node_id_valid(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n >= CLUSTER_NODE_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* Checks the cluster flags together; 0 or -1 (message printed). */
 static int cluster_args_check(cluster_args *ca)
 {
@@ -390,7 +376,7 @@ static int cluster_args_check(cluster_args *ca)
                         "node; internal connections without it are refused)\n");
         return -1;
     }
-    if (ca->node_id && !node_id_valid(ca->node_id)) {
+    if (ca->node_id && !cluster_node_id_valid(ca->node_id, strlen(ca->node_id))) {
         fprintf(stderr, "durable serve: --node-id '%s': 1 to %d characters of A-Z a-z 0-9 . _ "
                         "-\n", ca->node_id, CLUSTER_NODE_MAX - 1);
         return -1;

@@ -41,6 +41,10 @@
 #define CLUSTER_ADDR_MAX 128
 
 typedef struct cluster cluster;
+
+/* True for a node id: 1 to CLUSTER_NODE_MAX - 1 bytes of A-Z a-z 0-9 . _ -
+ * (the one check the CLI, the node and the peer handshake share). */
+bool cluster_node_id_valid(const char *s, size_t n);
 typedef struct cluster_port cluster_port;
 
 typedef struct cluster_opts {

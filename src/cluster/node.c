@@ -22,9 +22,8 @@ int64_t cluster__now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool node_id_valid(const char *s)
+bool cluster_node_id_valid(const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (n == 0 || n >= CLUSTER_NODE_MAX)
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -40,7 +39,7 @@ static bool node_id_valid(const char *s)
 static int node_id_load(cluster *c, const char *given, err *e)
 {
     if (given) {
-        if (!node_id_valid(given))
+        if (!cluster_node_id_valid(given, strlen(given)))
             return err_setf(e, DUR_EINVAL, "cluster: node id '%s' is not valid "
                             "(1-%d characters of A-Z a-z 0-9 . _ -)", given, CLUSTER_NODE_MAX - 1);
         snprintf(c->node_id, sizeof c->node_id, "%s", given);
@@ -55,9 +54,9 @@ static int node_id_load(cluster *c, const char *given, err *e)
             line[0] = 0;
         fclose(f);
         line[strcspn(line, "\r\n")] = 0;
-        if (!node_id_valid(line))
+        if (!cluster_node_id_valid(line, strlen(line)))
             return err_setf(e, DUR_EPARSE, "cluster: %s holds '%s', not a valid node id", path, line);
-        /* node_id_valid bounded it below CLUSTER_NODE_MAX (a copy the compiler
+        /* cluster_node_id_valid bounded it below CLUSTER_NODE_MAX (a copy the compiler
          * can see is bounded: snprintf from the 128-byte line warns in Debug). */
         memcpy(c->node_id, line, strlen(line) + 1);
         return 0;

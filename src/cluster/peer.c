@@ -164,20 +164,6 @@ struct peer {
 
 /* ---- small helpers ---- */
 
-static bool node_id_valid(const uint8_t *s, size_t n)
-{
-    if (n == 0 || n >= CLUSTER_NODE_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = s[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '.' || ch == '_' || ch == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 static void put_u32(uint8_t *b, uint32_t v)
 {
     b[0] = (uint8_t)(v >> 24);
@@ -415,7 +401,7 @@ static void on_hello(peer_conn *c, const uint8_t *b, size_t len)
         conn_close(c, LOG_WARN, "refused: not a durable cluster handshake");
         return;
     }
-    if (!node_id_valid(b + head, len - head)) {
+    if (!cluster_node_id_valid((const char *)b + head, len - head)) {
         conn_close(c, LOG_WARN, "refused: the handshake names an invalid node id");
         return;
     }
@@ -841,7 +827,7 @@ static int peer_open(cluster *c, const char *node_id, const cluster_opts *o, err
         return err_setf(e, DUR_EINVAL,
                         "cluster: a shared secret is required (--cluster-secret or "
                         "DURABLE_CLUSTER_SECRET)");
-    if (!node_id_valid((const uint8_t *)node_id, strlen(node_id)))
+    if (!cluster_node_id_valid(node_id, strlen(node_id)))
         return err_setf(e, DUR_EINVAL, "cluster: node id '%s' is not 1-63 of [A-Za-z0-9._-]",
                         node_id);
     peer *p = calloc(1, sizeof *p);
@@ -1005,7 +991,7 @@ bool cluster_peer_send(cluster *c, const char *node, const char *addr, const voi
 {
     peer *p = c->peer;
     if (!p || len > PEER_FRAME_BYTES_MAX || !node || !addr ||
-        !node_id_valid((const uint8_t *)node, strlen(node)) || strlen(addr) >= CLUSTER_ADDR_MAX)
+        !cluster_node_id_valid(node, strlen(node)) || strlen(addr) >= CLUSTER_ADDR_MAX)
         return false;
     peer_msg *m = msg_new(MSG_SEND, b, len);
     if (!m)
