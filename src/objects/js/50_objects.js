@@ -709,10 +709,19 @@
           throw e;
         });
     }
-    abort(reason) {
-      const e = new Error(reason === undefined ? "Durable Object was aborted." : String(reason));
-      this.#inst.reset(e);
-      throw e;
+    // LIFE-12: the instance is reset at once (its events' callers get `reason`,
+    // durableObjectReset) and the code that called abort() stops: an uncatchable
+    // error (N.eventAbort) unwinds past the handler's try/catch and finally. An
+    // alarm it interrupts is retried unless options.retryAlarm is false (ALARM-9).
+    abort(reason, options) {
+      const inst = this.#inst;
+      const msg = reason === undefined ? "Durable Object was aborted." : String(reason);
+      if (!inst.dead) {
+        N.logError(`Durable Object ${N.objClassNames[inst.ns]} was aborted (ctx.abort()): ${msg} (${inst.hex})`);
+        if (options?.retryAlarm === false) inst.alarmNoRetry = true;
+        inst.reset(new Error(msg));
+      }
+      N.eventAbort(new Error(msg));
     }
     // ---- the Hibernation API (HIB-1..16; eviction with open sockets: not yet) ----
     acceptWebSocket(ws, tags = []) {
@@ -1111,11 +1120,12 @@
           this.reset(new Error(msg), true);
         }, limit);
       }
-      run().finally(() => {
+      const end = () => {
         if (timer !== null) clearTimeout(timer);
         if (!this.live.delete(ev)) return;
         this.running--; this.touch(); this.overBudget(ev.cpu);
-      });
+      };
+      run().then(end, end);   // rejected: by ctx.abort()'s uncatchable error (LIFE-12)
     }
     runAlarm(ev) {
       const a = ev.alarm;
@@ -1165,8 +1175,9 @@
       });
     }
     // A failed attempt of the alarm of `ev` (ALARM-8): retried later unless replaced
-    // or deleted meanwhile, dropped after ALARM_RETRIES retries. ev.stored is unset
-    // when the handler never started (the constructor failed, or a reset came first).
+    // or deleted meanwhile, dropped after ALARM_RETRIES retries or when ctx.abort()
+    // said retryAlarm: false (ALARM-9). ev.stored is unset when the handler never
+    // started (the constructor failed, or a reset came first).
     alarmFailed(ev, e) {
       const a = ev.alarm, stored = ev.stored;
       this.alarmRunning = null;
@@ -1176,8 +1187,10 @@
       let cur = null;
       try { cur = this.dead ? stored : N.stAlarm(this.handle()); } catch {}
       if (cur === stored) {    // not replaced or deleted meanwhile (ALARM-8)
-        if (a.retry >= ALARM_RETRIES) {
-          N.logError(`Durable Object ${cls}: alarm dropped after ${ALARM_RETRIES} retries`);
+        const noRetry = this.alarmNoRetry && stored !== undefined;   // its handler was running
+        if (a.retry >= ALARM_RETRIES || noRetry) {
+          N.logError(noRetry ? `Durable Object ${cls}: alarm dropped (ctx.abort() with retryAlarm: false)`
+            : `Durable Object ${cls}: alarm dropped after ${ALARM_RETRIES} retries`);
           a.retry = 0;
           if (!this.dead) this.alarmSet(null, true);
           else this.dropDeadAlarm(a, stored);

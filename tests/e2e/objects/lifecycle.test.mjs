@@ -1,7 +1,12 @@
-// An object's life across failures (spec objects.md LIFE-3; storage.md ALARM-8):
+// An object's life across failures (spec objects.md LIFE-3, LIFE-12; storage.md
+// ALARM-8, ALARM-9):
 // - an alarm that fires into an object whose constructor throws counts as a failed
 //   attempt and is retried (it used to stay marked running until a restart: never
-//   delivered again).
+//   delivered again);
+// - ctx.abort(reason) cannot be caught: code after it, its catch and finally blocks
+//   do not run, even across an await; the instance starts over; the current and
+//   in-flight calls fail with `reason` (durableObjectReset); an alarm it interrupts
+//   is retried, unless abort was given { retryAlarm: false }, which deletes it.
 //
 // Module globals outlive an instance (same isolate): `marks` records what ran.
 import { test, before, after } from "node:test";
@@ -148,4 +153,59 @@ test("an alarm whose object's constructor throws is a failed attempt, retried: a
   assert.deepEqual(seen, ["ctor-threw", "alarm 1 true"]);
   await srv.waitForLog(/alarm not delivered, the object failed before alarm\(\) ran \(attempt 1\): Error: constructor failed on purpose/);
   assert.equal((await call("ctor", "getAlarm")).value, null, "the alarm was not cleared after it ran");
+});
+
+test("ctx.abort() in try/catch/finally: nothing after it runs, the caller gets the reason, the instance starts over", async () => {
+  await marks();
+  assert.equal((await call("a", "bump")).value, 1);
+  assert.equal((await call("a", "bump")).value, 2);
+  assertReset(await call("a", "tryCatch"), "aborted in try", "tryCatch");
+  assert.deepEqual(await marks(), [], "code after abort(), its catch or finally ran");
+  assert.equal((await call("a", "bump")).value, 1, "the instance kept its memory");
+  await srv.waitForLog(/Durable Object Obj was aborted \(ctx\.abort\(\)\): aborted in try/);
+});
+
+test("ctx.abort() in a synchronous handler: its catch does not run; the default reason", async () => {
+  await marks();
+  assertReset(await call("s", "syncTryCatch"), "Durable Object was aborted.", "syncTryCatch");
+  assert.deepEqual(await marks(), []);
+  assert.equal((await call("s", "bump")).value, 1);
+});
+
+test("ctx.abort() in an awaited async method: the awaiting try/catch does not catch it", async () => {
+  await marks();
+  assert.equal((await call("w", "bump")).value, 1);
+  assertReset(await call("w", "awaitCatch"), "aborted deeper", "awaitCatch");
+  assert.deepEqual(await marks(), []);
+  assert.equal((await call("w", "bump")).value, 1);
+});
+
+test("ctx.abort() seen through a promise's .catch(): the instance is reset all the same", async () => {
+  await marks();
+  assert.equal((await call("p", "bump")).value, 1);
+  assertReset(await call("p", "promiseCatch"), "aborted deeper", "promiseCatch");
+  assert.equal((await call("p", "bump")).value, 1);
+});
+
+test("ctx.abort(): a call in flight fails with the reason too", async () => {
+  const [aborting, inflight] = await get("/inflight?name=f");
+  assertReset(aborting, "aborted in try", "the aborting call");
+  assertReset(inflight, "aborted in try", "the call in flight");
+});
+
+test("an alarm interrupted by ctx.abort() is retried (ALARM-9)", async () => {
+  await marks();
+  assert.equal((await call("r", "armAlarm", "abort")).value, "armed");
+  const seen = [];
+  await until(async () => { seen.push(...await marks()); return seen.includes("alarm 1 true"); }, "the retry of the aborted alarm");
+  assert.deepEqual(seen, ["alarm 0 false", "alarm 1 true"]);
+  assert.equal((await call("r", "getAlarm")).value, null);
+});
+
+test("ctx.abort(reason, { retryAlarm: false }) in alarm(): not retried, the alarm is deleted", async () => {
+  await marks();
+  assert.equal((await call("n", "armAlarm", "abortNoRetry")).value, "armed");
+  await srv.waitForLog(/alarm dropped \(ctx\.abort\(\) with retryAlarm: false\)/);
+  assert.equal((await call("n", "getAlarm")).value, null, "the alarm is still stored");
+  assert.deepEqual(await marks(), ["alarm 0 false"]);
 });
