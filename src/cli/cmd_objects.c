@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "objects/objects.h"
 
 #define IMPORT_BYTES_MAX (20u * 1024u * 1024u)   /* the API listener's body limit */
 enum { CODE_IN_USE = 10067 };
@@ -112,16 +113,6 @@ static int parse_opts(const char *prog, int argc, char **argv, int max_args, opt
     return o->nargs < 0 ? -1 : 0;
 }
 
-static bool is_hex(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 /* Calls each(item) for every namespace, page by page. want (NULL: all) stops at
  * the namespace whose id or name it is and copies its id into found. Returns the
  * count seen, or -1 after printing why. */
@@ -172,7 +163,7 @@ static int ns_resolve(cli_api *a, const opts *o, const char *prog, char id[33])
         return -1;
     if (id[0])
         return 0;
-    if (is_hex(want, 32)) {   /* the server says 404 10064 with its own words */
+    if (obj_hex_is(want, 32)) {   /* the server says 404 10064 with its own words */
         snprintf(id, 33, "%s", want);
         return 0;
     }
@@ -379,7 +370,7 @@ int cmd_objects(int argc, char **argv)
     int p = parse_opts(prog, argc - 1, argv + 1, subs[which].args, &o);
     if (p != 0)
         return p > 0 ? 0 : 2;
-    if (which > 0 && !is_hex(o.args[1], 64)) {
+    if (which > 0 && !obj_hex_is(o.args[1], 64)) {
         fprintf(stderr, "%s: '%s' is not an object id (64 lowercase hex digits, as `durable "
                         "objects list` prints them)\n", prog, o.args[1]);
         return 2;
