@@ -516,9 +516,8 @@ static void scripts_list(api_ctx *a, api_req *r)
     buf_fini(&b);
 }
 
-/* Looks the script up; answers 404 (code) when absent. 1 found, else answered. */
-static int script_lookup(api_ctx *a, api_req *r, const char *name, int code,
-                         deploy_script_info *info)
+int api__script_lookup(api_ctx *a, api_req *r, const char *name, int code,
+                       deploy_script_info *info)
 {
     err e = {0};
     int got = deploy_name_valid(name) ? deploy_script_get(a->store, name, info, &e) : 0;
@@ -533,7 +532,7 @@ static int script_lookup(api_ctx *a, api_req *r, const char *name, int code,
 static void script_get(api_ctx *a, api_req *r, const char *name)
 {
     deploy_script_info info;
-    if (script_lookup(a, r, name, 10007, &info) != 1)
+    if (api__script_lookup(a, r, name, 10007, &info) != 1)
         return;
     buf b;
     buf_init(&b, RESULT_BYTES_MAX);
@@ -722,7 +721,7 @@ void api__script_delete(api_ctx *a, api_req *r, const char *name, int not_found)
 static void service_get(api_ctx *a, api_req *r, const char *name)
 {
     deploy_script_info info;
-    if (script_lookup(a, r, name, 10090, &info) != 1)
+    if (api__script_lookup(a, r, name, 10090, &info) != 1)
         return;
     buf b;
     buf_init(&b, 64 * 1024);
