@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "base/fs.h"
+#include "objects/objects.h"
 #include "storage/storage.h"
 
 static const char schema[] =
@@ -174,16 +175,6 @@ static int check_shapes(deploy_store *s, err *e)
     return 0;
 }
 
-static bool is_hex32(const char *v)
-{
-    if (strlen(v) != 32)
-        return false;
-    for (int i = 0; i < 32; i++)
-        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
-            return false;
-    return true;
-}
-
 void api__hex(const uint8_t *b, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -205,7 +196,7 @@ static int load_account(deploy_store *s, err *e)
     if (rc == SQLITE_ROW) {
         const char *v;
         int r = deploy__col_text(s, st, 0, "deploy_meta", &v, e);
-        if (r == 0 && !is_hex32(v))
+        if (r == 0 && !obj_hex_is(v, 32))
             r = err_setf(e, DUR_EINVAL, "%s: the account id (table deploy_meta) is '%.40s', not "
                          "32 hex digits: the file was changed by something else", s->path, v);
         if (r == 0)

@@ -81,6 +81,11 @@ int api__script_json(buf *b, const deploy_script_info *s);
 void api__sha256(const void *p, size_t n, unsigned char out[32]);
 /* "<data>/objects/<32 hex of SHA-256(identity)>" (objects/persist.c's name). */
 void api__ns_dir(const api_ctx *a, const deploy_ns *ns, char *out, size_t cap);
+/* Looks up a deployed (live) script by name into info: 1, or 0 after answering
+ * (404 with `code` — 10007, or 10090 under /services — for an unknown name or one
+ * with no live version, or the store's error). */
+int api__script_lookup(api_ctx *a, api_req *r, const char *name, int code,
+                       deploy_script_info *info);
 /* DELETE of a script (API-38), also of a Worker (API-40): not_found is the code
  * of the 404 for an unknown name (10007, or 10090 under /services). */
 void api__script_delete(api_ctx *a, api_req *r, const char *name, int not_found);

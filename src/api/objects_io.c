@@ -71,25 +71,15 @@ typedef struct io_obj {
     bool trusted;              /* our own statements: the authorizer lets them through */
 } io_obj;
 
-static bool hex_ok(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 /* Looks up the namespace and checks that `hex` is an id of it (the check half of
  * ids, objects/id.h). 0, or -1 after answering. */
 static int obj_resolve(api_ctx *a, api_req *r, const char *ns_id, const char *hex, io_obj *o)
 {
-    if (!hex_ok(ns_id, 32))
+    if (!obj_hex_is(ns_id, 32))
         return api__reply_err(r, 400, 7003, "Could not route to %s, perhaps your object "
                               "identifier is invalid? (a namespace id is 32 hex digits)",
                               r->req->target), -1;
-    if (!hex_ok(hex, 64))
+    if (!obj_hex_is(hex, 64))
         return api__reply_err(r, 400, 7003, "Could not route to %s, perhaps your object "
                               "identifier is invalid? (an object id is 64 lowercase hex "
                               "digits)", r->req->target), -1;

@@ -18,6 +18,7 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "objects/objects.h"
 
 #define RESULT_BYTES_MAX (64u * 1024u * 1024u)
 
@@ -211,16 +212,6 @@ static int sync_begin(api_ctx *a, api_req *r)
     return 0;
 }
 
-static bool is_hex(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 /* ---- namespaces and objects (API-10..24) ---- */
 
 static int ns_json(buf *b, const deploy_ns *ns)
@@ -373,7 +364,7 @@ static bool has_stored_data(const char *path)
 
 static void objects_list(api_ctx *a, api_req *r, const char *ns_id)
 {
-    if (!is_hex(ns_id, 32))
+    if (!obj_hex_is(ns_id, 32))
         return api__reply_err(r, 400, 7003, "Could not route to %s, perhaps your object "
                               "identifier is invalid? (a namespace id is 32 hex digits)",
                               r->req->target);
@@ -381,7 +372,7 @@ static void objects_list(api_ctx *a, api_req *r, const char *ns_id)
     char cursor[80] = "";
     if (api__query_int(r, "limit", 1000, 10, 10000, true, &limit) < 0)
         return;
-    if (api__query(r, "cursor", cursor, sizeof cursor) && cursor[0] && !is_hex(cursor, 64)) {
+    if (api__query(r, "cursor", cursor, sizeof cursor) && cursor[0] && !obj_hex_is(cursor, 64)) {
         snprintf(r->pointer, sizeof r->pointer, "/cursor");
         return api__reply_err(r, 400, 10001, "cursor '%.80s' is not one this server returned",
                               cursor);
@@ -404,7 +395,7 @@ static void objects_list(api_ctx *a, api_req *r, const char *ns_id)
     DIR *top = opendir(dir);
     struct dirent *sub;
     while (top && (sub = readdir(top))) {
-        if (strlen(sub->d_name) != 2 || !is_hex(sub->d_name, 2))
+        if (strlen(sub->d_name) != 2 || !obj_hex_is(sub->d_name, 2))
             continue;
         char subdir[4200];
         snprintf(subdir, sizeof subdir, "%s/%.2s", dir, sub->d_name); /* d_name is 2 long */
@@ -418,7 +409,7 @@ static void objects_list(api_ctx *a, api_req *r, const char *ns_id)
             char id[65];
             memcpy(id, de->d_name, 64);
             id[64] = '\0';
-            if (!is_hex(id, 64) || (cursor[0] && strcmp(id, cursor) <= 0))
+            if (!obj_hex_is(id, 64) || (cursor[0] && strcmp(id, cursor) <= 0))
                 continue;
             if (n == cap) {
                 /* Keep the smallest `cap`: drop the largest if this one is smaller. */
@@ -525,9 +516,8 @@ static void scripts_list(api_ctx *a, api_req *r)
     buf_fini(&b);
 }
 
-/* Looks the script up; answers 404 (code) when absent. 1 found, else answered. */
-static int script_lookup(api_ctx *a, api_req *r, const char *name, int code,
-                         deploy_script_info *info)
+int api__script_lookup(api_ctx *a, api_req *r, const char *name, int code,
+                       deploy_script_info *info)
 {
     err e = {0};
     int got = deploy_name_valid(name) ? deploy_script_get(a->store, name, info, &e) : 0;
@@ -542,7 +532,7 @@ static int script_lookup(api_ctx *a, api_req *r, const char *name, int code,
 static void script_get(api_ctx *a, api_req *r, const char *name)
 {
     deploy_script_info info;
-    if (script_lookup(a, r, name, 10007, &info) != 1)
+    if (api__script_lookup(a, r, name, 10007, &info) != 1)
         return;
     buf b;
     buf_init(&b, RESULT_BYTES_MAX);
@@ -731,7 +721,7 @@ void api__script_delete(api_ctx *a, api_req *r, const char *name, int not_found)
 static void service_get(api_ctx *a, api_req *r, const char *name)
 {
     deploy_script_info info;
-    if (script_lookup(a, r, name, 10090, &info) != 1)
+    if (api__script_lookup(a, r, name, 10090, &info) != 1)
         return;
     buf b;
     buf_init(&b, 64 * 1024);
@@ -840,7 +830,7 @@ static void route(api_ctx *a, api_req *r)
         return api__reply_err(r, 404, 7000, "No route for that URI");
     if (authenticate(a, r) < 0 || sync_begin(a, r) < 0)
         return;
-    if (!is_hex(seg[1], 32))
+    if (!obj_hex_is(seg[1], 32))
         return api__reply_err(r, 400, 7003, "Could not route to %s, perhaps your object "
                               "identifier is invalid? (an account id is 32 hex digits)",
                               req->target);

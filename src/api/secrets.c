@@ -246,13 +246,9 @@ void api__secrets(api_ctx *a, api_req *r, const char *script, const char *secret
         return api__reply_err(r, 405, 10000, "method %s is not allowed here; use %s", m,
                               secret ? "GET or DELETE" : "GET or PUT");
     deploy_script_info info;
+    if (api__script_lookup(a, r, script, 10007, &info) != 1)
+        return;
     err e = {0};
-    int got = deploy_name_valid(script) ? deploy_script_get(a->store, script, &info, &e) : 0;
-    if (got < 0)
-        return api__store_error(r, &e);
-    if (got == 0 || info.live_version == 0)
-        return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
-                              "(script '%s' not found)", script);
     if (put)
         return secret_put(a, r, &info);
     if (del)

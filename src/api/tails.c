@@ -449,13 +449,8 @@ static const char *header(const h1_request *req, const char *name, size_t *len)
 static void tail_create(api_ctx *a, api_req *r, const char *script)
 {
     deploy_script_info info;
-    err e = {0};
-    int got = deploy_name_valid(script) ? deploy_script_get(a->store, script, &info, &e) : 0;
-    if (got < 0)
-        return api__store_error(r, &e);
-    if (got == 0 || info.live_version == 0)
-        return api__reply_err(r, 404, 10007, "This Worker does not exist on your account "
-                              "(script '%s' not found)", script);
+    if (api__script_lookup(a, r, script, 10007, &info) != 1)
+        return;
     if (!g_started)
         return api__reply_err(r, 500, 10000, "tails are not available on this listener");
     int64_t now = deploy__now_ms();

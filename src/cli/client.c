@@ -3,6 +3,7 @@
 #include "cli/client.h"
 #include "net/curl_dl.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,36 +125,89 @@ void cli_resp_fini(cli_resp *r)
     buf_fini(&r->body);
 }
 
-static const cfg_value *child(const cfg_value *t, const char *key)
+const cfg_value *cli_json_get(const cfg_value *t, const char *key)
 {
     return t && t->type == CFG_TABLE ? cfg_table_get(t, key) : NULL;
+}
+
+const char *cli_json_str(const cfg_value *t, const char *key)
+{
+    const cfg_value *v = cli_json_get(t, key);
+    return v && v->type == CFG_STRING ? v->str : "";
+}
+
+long long cli_json_int(const cfg_value *t, const char *key)
+{
+    const cfg_value *v = cli_json_get(t, key);
+    if (v && v->type == CFG_INT)
+        return v->i;
+    if (v && v->type == CFG_FLOAT)
+        return (long long)v->f;
+    return 0;
+}
+
+void cli_print_json(const cfg_value *v)
+{
+    char *t = cfg_value_to_json(v);
+    if (t)
+        printf("%s\n", t);
+    free(t);
+}
+
+int cli_args(const char *prog, int argc, char **argv, const char **args, int want,
+             const char *expects)
+{
+    int n = 0;
+    for (int i = optind; i < argc; i++) {
+        if (n == want) {
+            fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[i]);
+            return -1;
+        }
+        args[n++] = argv[i];
+    }
+    if (n < want) {
+        fprintf(stderr, "%s: expects %s\n", prog, expects);
+        return -1;
+    }
+    return n;
 }
 
 long cli_resp_code(const cli_resp *r)
 {
     err e = {0};
     cfg_value *v = jsonc_parse("answer", r->body.ptr ? r->body.ptr : "", r->body.len, &e);
-    const cfg_value *errs = child(v, "errors");
+    const cfg_value *errs = cli_json_get(v, "errors");
     long code = 0;
     if (errs && errs->type == CFG_ARRAY && errs->count) {
-        const cfg_value *c = child(errs->items[0], "code");
+        const cfg_value *c = cli_json_get(errs->items[0], "code");
         code = c && c->type == CFG_INT ? (long)c->i : 0;
     }
     cfg_value_free(v);
     return code;
 }
 
+cfg_value *cli_api_json(cli_api *a, const char *method, const char *path,
+                        const char *content_type, const void *body, size_t len)
+{
+    cli_resp r;
+    if (cli_api_call(a, method, path, content_type, body, len, NULL, &r) < 0)
+        return NULL;
+    cfg_value *v = cli_resp_json(a, &r);
+    cli_resp_fini(&r);
+    return v;
+}
+
 cfg_value *cli_resp_json(cli_api *a, const cli_resp *r)
 {
     err e = {0};
     cfg_value *v = r->body.len ? jsonc_parse("answer", r->body.ptr, r->body.len, &e) : NULL;
-    const cfg_value *ok = child(v, "success");
+    const cfg_value *ok = cli_json_get(v, "success");
     if (v && r->status < 400 && ok && ok->type == CFG_BOOL && ok->b)
         return v;
-    const cfg_value *errs = child(v, "errors");
+    const cfg_value *errs = cli_json_get(v, "errors");
     bool printed = false;
     for (size_t i = 0; errs && errs->type == CFG_ARRAY && i < errs->count; i++) {
-        const cfg_value *c = child(errs->items[i], "code"), *m = child(errs->items[i], "message");
+        const cfg_value *c = cli_json_get(errs->items[i], "code"), *m = cli_json_get(errs->items[i], "message");
         fprintf(stderr, "%s: error %lld: %s (HTTP %ld)\n", a->prog,
                 c && c->type == CFG_INT ? c->i : 0LL,
                 m && m->type == CFG_STRING ? m->str : "(no message)", r->status);
@@ -171,16 +225,12 @@ int cli_api_account(cli_api *a)
 {
     if (a->account[0])
         return 0;
-    cli_resp r;
-    if (cli_api_call(a, "GET", "/accounts", NULL, NULL, 0, NULL, &r) < 0)
-        return -1;
-    cfg_value *v = cli_resp_json(a, &r);
-    cli_resp_fini(&r);
+    cfg_value *v = cli_api_json(a, "GET", "/accounts", NULL, NULL, 0);
     if (!v)
         return -1;
-    const cfg_value *res = child(v, "result");
+    const cfg_value *res = cli_json_get(v, "result");
     const cfg_value *id = res && res->type == CFG_ARRAY && res->count == 1
-                              ? child(res->items[0], "id") : NULL;
+                              ? cli_json_get(res->items[0], "id") : NULL;
     int rc = -1;
     if (id && id->type == CFG_STRING && id->str_len < sizeof a->account) {
         snprintf(a->account, sizeof a->account, "%s", id->str);

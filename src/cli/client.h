@@ -39,6 +39,21 @@ void cli_resp_fini(cli_resp *r);
 cfg_value *cli_resp_json(cli_api *a, const cli_resp *r);
 /* The first error code of an error envelope, or 0. */
 long cli_resp_code(const cli_resp *r);
+/* cli_api_call (no mime) and cli_resp_json in one: the answer's tree (cfg_value_free
+ * it), or NULL after printing why there is none. */
+cfg_value *cli_api_json(cli_api *a, const char *method, const char *path,
+                        const char *content_type, const void *body, size_t len);
+/* Reading an answer's tree: member `key` of table t (NULL when t is not a table or
+ * has none), that member as a string ("" when it is not one), as a number (0). */
+const cfg_value *cli_json_get(const cfg_value *t, const char *key);
+const char *cli_json_str(const cfg_value *t, const char *key);
+long long cli_json_int(const cfg_value *t, const char *key);
+/* Prints v as one line of JSON (--json output). */
+void cli_print_json(const cfg_value *v);
+/* The arguments getopt left (argv[optind..]) into args: `want` of them, their count;
+ * or -1 after printing "unexpected argument" or "expects <expects>". */
+int cli_args(const char *prog, int argc, char **argv, const char **args, int want,
+             const char *expects);
 /* Common options of the API commands, for getopt_long tables. */
 #define CLI_API_HELP \
     "      --server URL      the REST API of `durable serve` (default: $DURABLE_SERVER)\n" \

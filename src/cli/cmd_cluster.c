@@ -66,58 +66,28 @@ static int parse_opts(const char *prog, int argc, char **argv, int want_args, op
             return -1;
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (o->nargs == want_args) {
-            fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[i]);
-            return -1;
-        }
-        o->args[o->nargs++] = argv[i];
-    }
-    if (o->nargs < want_args) {
-        fprintf(stderr, "%s: expects NODE (a node id, as `durable cluster status` shows)\n", prog);
-        return -1;
-    }
-    return 0;
-}
-
-static const cfg_value *child(const cfg_value *t, const char *key)
-{
-    return t && t->type == CFG_TABLE ? cfg_table_get(t, key) : NULL;
-}
-
-static const char *str_of(const cfg_value *t, const char *key)
-{
-    const cfg_value *v = child(t, key);
-    return v && v->type == CFG_STRING ? v->str : "";
-}
-
-static long long int_of(const cfg_value *t, const char *key)
-{
-    const cfg_value *v = child(t, key);
-    if (v && v->type == CFG_INT)
-        return v->i;
-    if (v && v->type == CFG_FLOAT)
-        return (long long)v->f;
-    return 0;
+    o->nargs = cli_args(prog, argc, argv, o->args, want_args,
+                        "NODE (a node id, as `durable cluster status` shows)");
+    return o->nargs < 0 ? -1 : 0;
 }
 
 static void print_status(const cfg_value *res)
 {
-    const char *me = str_of(res, "this_node");
+    const char *me = cli_json_str(res, "this_node");
     printf("%-24s %-24s %-9s %9s %14s\n", "NODE", "ADDRESS", "STATE", "OBJECTS", "HEARTBEAT AGE");
-    const cfg_value *nodes = child(res, "nodes");
+    const cfg_value *nodes = cli_json_get(res, "nodes");
     size_t n = nodes && nodes->type == CFG_ARRAY ? nodes->count : 0;
     for (size_t i = 0; i < n; i++) {
         const cfg_value *nd = nodes->items[i];
-        const char *id = str_of(nd, "id");
-        printf("%-24s %-24s %-9s %9lld %11lld ms%s\n", id, str_of(nd, "addr"),
-               str_of(nd, "state"), int_of(nd, "objects"), int_of(nd, "heartbeat_age_ms"),
+        const char *id = cli_json_str(nd, "id");
+        printf("%-24s %-24s %-9s %9lld %11lld ms%s\n", id, cli_json_str(nd, "addr"),
+               cli_json_str(nd, "state"), cli_json_int(nd, "objects"), cli_json_int(nd, "heartbeat_age_ms"),
                strcmp(id, me) == 0 ? "  (answered)" : "");
     }
-    const cfg_value *log = child(res, "log");
+    const cfg_value *log = cli_json_get(res, "log");
     printf("log: %lld entries, %lld bytes; snapshots: %lld; schema version %lld\n",
-           int_of(log, "entries"), int_of(log, "bytes"), int_of(res, "snapshots"),
-           int_of(res, "schema_version"));
+           cli_json_int(log, "entries"), cli_json_int(log, "bytes"), cli_json_int(res, "snapshots"),
+           cli_json_int(res, "schema_version"));
 }
 
 static int cluster_status_cmd(int argc, char **argv)
@@ -130,22 +100,14 @@ static int cluster_status_cmd(int argc, char **argv)
     cli_api a;
     if (cli_api_init(&a, prog, o.server, o.token, NULL) < 0)
         return 2;
-    cli_resp r;
-    if (cli_api_call(&a, "GET", "/cluster", NULL, NULL, 0, NULL, &r) < 0)
-        return 1;
-    cfg_value *v = cli_resp_json(&a, &r);
-    cli_resp_fini(&r);
+    cfg_value *v = cli_api_json(&a, "GET", "/cluster", NULL, NULL, 0);
     if (!v)
         return 1;
-    const cfg_value *res = child(v, "result");
-    if (o.json) {
-        char *t = cfg_value_to_json(res);
-        if (t)
-            printf("%s\n", t);
-        free(t);
-    } else {
+    const cfg_value *res = cli_json_get(v, "result");
+    if (o.json)
+        cli_print_json(res);
+    else
         print_status(res);
-    }
     cfg_value_free(v);
     return 0;
 }
@@ -167,13 +129,9 @@ static int cluster_drain_cmd(int argc, char **argv)
         return 2;
     char body[128];
     snprintf(body, sizeof body, "{\"node\":\"%s\"}", node);   /* checked: no quoting needed */
-    cli_resp r;
     fprintf(stderr, "%s: draining %s (waits until it owns no object)...\n", prog, node);
-    if (cli_api_call(&a, "POST", "/cluster/drain", "application/json", body, strlen(body), NULL,
-                     &r) < 0)
-        return 1;
-    cfg_value *v = cli_resp_json(&a, &r);
-    cli_resp_fini(&r);
+    cfg_value *v = cli_api_json(&a, "POST", "/cluster/drain", "application/json", body,
+                                strlen(body));
     if (!v)
         return 1;
     cfg_value_free(v);

@@ -442,11 +442,7 @@ static int server_tag(cli_api *a, const char *name, char *tag, size_t cap)
 {
     char path[256];
     snprintf(path, sizeof path, "/accounts/%s/workers/scripts", a->account);
-    cli_resp r;
-    if (cli_api_call(a, "GET", path, NULL, NULL, 0, NULL, &r) < 0)
-        return -1;
-    cfg_value *v = cli_resp_json(a, &r);
-    cli_resp_fini(&r);
+    cfg_value *v = cli_api_json(a, "GET", path, NULL, NULL, 0);
     if (!v)
         return -1;
     const cfg_value *res = cfg_table_get(v, "result");
@@ -491,12 +487,10 @@ static void print_namespaces(cli_api *a, const char *name)
         char path[256];
         snprintf(path, sizeof path, "/accounts/%s/workers/durable_objects/namespaces?page=%ld&"
                  "per_page=100", a->account, page);
-        cli_resp r;
-        if (cli_api_call(a, "GET", path, NULL, NULL, 0, NULL, &r) < 0)
+        cfg_value *v = cli_api_json(a, "GET", path, NULL, NULL, 0);
+        if (!v)
             return;
-        cfg_value *v = cli_resp_json(a, &r);
-        cli_resp_fini(&r);
-        const cfg_value *res = v ? cfg_table_get(v, "result") : NULL;
+        const cfg_value *res = cfg_table_get(v, "result");
         size_t n = res && res->type == CFG_ARRAY ? res->count : 0;
         for (size_t i = 0; i < n; i++) {
             const cfg_value *ns = res->items[i], *s, *id, *cls, *nm;

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "objects/objects.h"
 
 #define IMPORT_BYTES_MAX (20u * 1024u * 1024u)   /* the API listener's body limit */
 enum { CODE_IN_USE = 10067 };
@@ -107,48 +108,9 @@ static int parse_opts(const char *prog, int argc, char **argv, int max_args, opt
             return -1;
         }
     }
-    for (int i = optind; i < argc; i++) {
-        if (o->nargs == max_args) {
-            fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[i]);
-            return -1;
-        }
-        o->args[o->nargs++] = argv[i];
-    }
-    if (o->nargs < max_args) {
-        fprintf(stderr, "%s: expects %s\n", prog, max_args == 2 ? "NAMESPACE ID" : "NAMESPACE");
-        return -1;
-    }
-    return 0;
-}
-
-static const cfg_value *child(const cfg_value *t, const char *key)
-{
-    return t && t->type == CFG_TABLE ? cfg_table_get(t, key) : NULL;
-}
-
-static const char *str_of(const cfg_value *t, const char *key)
-{
-    const cfg_value *v = child(t, key);
-    return v && v->type == CFG_STRING ? v->str : "";
-}
-
-static bool is_hex(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
-/* Prints one JSON item as the API gave it (for --json). */
-static void print_json_item(const cfg_value *v)
-{
-    char *t = cfg_value_to_json(v);
-    if (t)
-        printf("%s\n", t);
-    free(t);
+    o->nargs = cli_args(prog, argc, argv, o->args, max_args,
+                        max_args == 2 ? "NAMESPACE ID" : "NAMESPACE");
+    return o->nargs < 0 ? -1 : 0;
 }
 
 /* Calls each(item) for every namespace, page by page. want (NULL: all) stops at
@@ -161,34 +123,30 @@ static long ns_each(cli_api *a, const opts *o, const char *want, char found[33])
         char path[256];
         snprintf(path, sizeof path, "/accounts/%s/workers/durable_objects/namespaces?page=%ld&"
                  "per_page=100", a->account, page);
-        cli_resp r;
-        if (cli_api_call(a, "GET", path, NULL, NULL, 0, NULL, &r) < 0)
-            return -1;
-        cfg_value *v = cli_resp_json(a, &r);
-        cli_resp_fini(&r);
+        cfg_value *v = cli_api_json(a, "GET", path, NULL, NULL, 0);
         if (!v)
             return -1;
-        const cfg_value *res = child(v, "result");
+        const cfg_value *res = cli_json_get(v, "result");
         size_t n = res && res->type == CFG_ARRAY ? res->count : 0;
         for (size_t i = 0; i < n; i++) {
             const cfg_value *ns = res->items[i];
             seen++;
             if (want) {
-                if (strcmp(str_of(ns, "id"), want) == 0 || strcmp(str_of(ns, "name"), want) == 0) {
-                    snprintf(found, 33, "%s", str_of(ns, "id"));
+                if (strcmp(cli_json_str(ns, "id"), want) == 0 || strcmp(cli_json_str(ns, "name"), want) == 0) {
+                    snprintf(found, 33, "%s", cli_json_str(ns, "id"));
                     cfg_value_free(v);
                     return seen;
                 }
             } else if (o->json) {
-                print_json_item(ns);
+                cli_print_json(ns);
             } else {
-                const cfg_value *sq = child(ns, "use_sqlite");
-                printf("%-32s  %-28s %-20s %-20s %s\n", str_of(ns, "id"), str_of(ns, "name"),
-                       str_of(ns, "script"), str_of(ns, "class"),
+                const cfg_value *sq = cli_json_get(ns, "use_sqlite");
+                printf("%-32s  %-28s %-20s %-20s %s\n", cli_json_str(ns, "id"), cli_json_str(ns, "name"),
+                       cli_json_str(ns, "script"), cli_json_str(ns, "class"),
                        sq && sq->type == CFG_BOOL && sq->b ? "sqlite" : "kv");
             }
         }
-        const cfg_value *info = child(v, "result_info"), *pages = child(info, "total_pages");
+        const cfg_value *info = cli_json_get(v, "result_info"), *pages = cli_json_get(info, "total_pages");
         bool last = n == 0 || (pages && pages->type == CFG_INT && page >= pages->i);
         cfg_value_free(v);
         if (last)
@@ -205,7 +163,7 @@ static int ns_resolve(cli_api *a, const opts *o, const char *prog, char id[33])
         return -1;
     if (id[0])
         return 0;
-    if (is_hex(want, 32)) {   /* the server says 404 10064 with its own words */
+    if (obj_hex_is(want, 32)) {   /* the server says 404 10064 with its own words */
         snprintf(id, 33, "%s", want);
         return 0;
     }
@@ -224,26 +182,22 @@ static int objects_list(cli_api *a, const opts *o, const char *prog)
         char path[512];
         snprintf(path, sizeof path, "/accounts/%s/workers/durable_objects/namespaces/%s/objects?"
                  "limit=%ld%s%s", a->account, ns, o->limit, cursor[0] ? "&cursor=" : "", cursor);
-        cli_resp r;
-        if (cli_api_call(a, "GET", path, NULL, NULL, 0, NULL, &r) < 0)
-            return 1;
-        cfg_value *v = cli_resp_json(a, &r);
-        cli_resp_fini(&r);
+        cfg_value *v = cli_api_json(a, "GET", path, NULL, NULL, 0);
         if (!v)
             return 1;
-        const cfg_value *res = child(v, "result");
+        const cfg_value *res = cli_json_get(v, "result");
         for (size_t i = 0; res && res->type == CFG_ARRAY && i < res->count; i++) {
-            const cfg_value *d = child(res->items[i], "hasStoredData");
+            const cfg_value *d = cli_json_get(res->items[i], "hasStoredData");
             if (o->json)
-                print_json_item(res->items[i]);
+                cli_print_json(res->items[i]);
             else
-                printf("%s  %s\n", str_of(res->items[i], "id"),
+                printf("%s  %s\n", cli_json_str(res->items[i], "id"),
                        d && d->type == CFG_BOOL && d->b ? "has data" : "empty");
         }
-        const cfg_value *info = child(v, "result_info");
-        const char *next = str_of(child(info, "cursors"), "after");
+        const cfg_value *info = cli_json_get(v, "result_info");
+        const char *next = cli_json_str(cli_json_get(info, "cursors"), "after");
         if (!next[0])
-            next = str_of(info, "cursor");
+            next = cli_json_str(info, "cursor");
         bool more = next[0] && strlen(next) < sizeof cursor && strcmp(next, cursor) != 0 &&
                     res && res->type == CFG_ARRAY && res->count;
         if (more)
@@ -350,10 +304,10 @@ static int objects_import(cli_api *a, const opts *o, const char *prog)
     cli_resp_fini(&r);
     if (!v)
         return 1;
-    const cfg_value *res = child(v, "result");
-    const cfg_value *kv = child(res, "kv_pairs"), *t = child(res, "tables"),
-                    *rows = child(res, "rows"), *al = child(res, "alarm"),
-                    *rep = child(res, "replaced");
+    const cfg_value *res = cli_json_get(v, "result");
+    const cfg_value *kv = cli_json_get(res, "kv_pairs"), *t = cli_json_get(res, "tables"),
+                    *rows = cli_json_get(res, "rows"), *al = cli_json_get(res, "alarm"),
+                    *rep = cli_json_get(res, "replaced");
     printf("Imported into object %s%s: %lld KV pairs, %lld SQL tables (%lld rows), ",
            o->args[1], rep && rep->type == CFG_BOOL && rep->b ? " (its data replaced)" : "",
            kv && kv->type == CFG_INT ? kv->i : 0LL, t && t->type == CFG_INT ? t->i : 0LL,
@@ -416,7 +370,7 @@ int cmd_objects(int argc, char **argv)
     int p = parse_opts(prog, argc - 1, argv + 1, subs[which].args, &o);
     if (p != 0)
         return p > 0 ? 0 : 2;
-    if (which > 0 && !is_hex(o.args[1], 64)) {
+    if (which > 0 && !obj_hex_is(o.args[1], 64)) {
         fprintf(stderr, "%s: '%s' is not an object id (64 lowercase hex digits, as `durable "
                         "objects list` prints them)\n", prog, o.args[1]);
         return 2;

@@ -4,6 +4,12 @@
 
 #include "js/rt.h"
 
+/* QuickJS 2021-03-27 defines these (extern, not static) without declaring them in
+ * quickjs.h: an Error object flagged uncatchable unwinds past every try/catch and
+ * finally, as the interrupt handler's error does (N.eventAbort). */
+JS_BOOL JS_IsUncatchableError(JSContext *ctx, JSValueConst val);
+void JS_SetUncatchableError(JSContext *ctx, JSValueConst val, JS_BOOL flag);
+
 typedef struct js_ctx_cleanup {
     js_ctx_cleanup_fn fn;
     void *ud;

@@ -52,6 +52,7 @@ struct js_event {
     int refs;
     int holds;
     bool finished, closed, exceeded, told;
+    bool aborted;             /* N.eventAbort threw its uncatchable error in this event */
     uint64_t cpu_ns;          /* charged so far (not counting the current run) */
     uint64_t finished_ns;     /* uv_hrtime() at js_event_finish */
     js_event_fn on_exceeded;
@@ -723,9 +724,10 @@ static JSValue js_event_enter_native(JSContext *ctx, JSValueConst this_val, int 
 /* N.eventRun(ev, fn) → fn(): calls fn and then runs every pending job, all charged
  * to ev, and goes back to the event that was current. Only where the job queue is
  * empty on entry (a turn), or those jobs are charged to ev too. If fn is aborted
- * because ev went over its CPU budget, the abort stops here (it is uncatchable in
- * JS, and would otherwise end the caller's turn too): the result is undefined and
- * the caller learns it from N.eventExceeded(ev). */
+ * because ev went over its CPU budget, or by N.eventAbort in ev, the abort stops
+ * here (it is uncatchable in JS, and would otherwise end the caller's turn too):
+ * the result is undefined and the caller learns it from N.eventExceeded(ev) or
+ * from its own bookkeeping (ctx.abort() resets the instance first). */
 static JSValue js_event_run_native(JSContext *ctx, JSValueConst this_val, int argc,
                                    JSValueConst *argv)
 {
@@ -745,12 +747,39 @@ static JSValue js_event_run_native(JSContext *ctx, JSValueConst this_val, int ar
     if (JS_IsException(r) && ev && ev->exceeded && js_rt_take_cpu_exceeded(rt)) {
         JS_FreeValue(ctx, JS_GetException(ctx));
         r = JS_UNDEFINED;
+    } else if (JS_IsException(r) && ev && ev->aborted) {
+        JSValue x = JS_GetException(ctx);
+        if (JS_IsUncatchableError(ctx, x)) {
+            JS_FreeValue(ctx, x);
+            ev->aborted = false;
+            r = JS_UNDEFINED;
+        } else {
+            JS_Throw(ctx, x);
+        }
     }
     if (!JS_IsException(r))
         run_jobs(rt);
     js_rt_enter(rt, prev);
     js_event_unref(prev);
     return r;
+}
+
+/* N.eventAbort(error): throws `error` (an Error object) so that no try/catch of
+ * JS can catch it — the same kind of exception as the CPU limit's — and marks the
+ * current event, so that N.eventRun of that event stops it there. ctx.abort()
+ * (LIFE-12): code after it does not run; an async handler's promise rejects with
+ * it, and an await of that promise throws it again, uncatchable still. */
+static JSValue js_event_abort_native(JSContext *ctx, JSValueConst this_val, int argc,
+                                     JSValueConst *argv)
+{
+    (void)this_val;
+    if (argc < 1 || !JS_IsError(ctx, argv[0]))
+        return JS_ThrowTypeError(ctx, "eventAbort: an Error is required");
+    js_rt *rt = js_rt_of(ctx);
+    if (rt->cur)
+        rt->cur->aborted = true;
+    JS_SetUncatchableError(ctx, argv[0], true);
+    return JS_Throw(ctx, JS_DupValue(ctx, argv[0]));
 }
 
 /* N.eventExceeded(ev) → true once ev went over its CPU budget. */
@@ -810,6 +839,7 @@ static int events_install(JSContext *ctx, JSValueConst native)
         JS_CFUNC_DEF("eventEnter", 1, js_event_enter_native),
         JS_CFUNC_DEF("eventRun", 2, js_event_run_native),
         JS_CFUNC_DEF("eventExceeded", 1, js_event_exceeded_native),
+        JS_CFUNC_DEF("eventAbort", 1, js_event_abort_native),
         JS_CFUNC_DEF("eventHold", 2, js_event_hold_native),
         JS_CFUNC_DEF("eventFinish", 1, js_event_finish_native),
     };

@@ -98,6 +98,16 @@ int obj_id_unique(const uint8_t ns_key[OBJ_KEY_BYTES], obj_jurisdiction j, obj_i
     return 0;
 }
 
+bool obj_hex_is(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

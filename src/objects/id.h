@@ -52,6 +52,9 @@ bool obj_id_valid(const uint8_t ns_key[OBJ_KEY_BYTES], const obj_id *id);
 /* How many check halves this thread has verified (obj_id_valid, obj_id_parse): for
  * tests that a path does not re-check ids it already holds. */
 uint64_t obj_id_checks(void);
+/* True when s is exactly n lowercase hex digits: how ids (64), namespace ids (32)
+ * and their parts are written; the check callers make before a lookup. */
+bool obj_hex_is(const char *s, size_t n);
 /* Writes 64 lowercase hex digits and a NUL into out[65]. */
 void obj_id_hex(const obj_id *id, char out[OBJ_ID_HEX_LEN + 1]);
 /* The jurisdiction recorded in the id's base. */

@@ -709,10 +709,19 @@
           throw e;
         });
     }
-    abort(reason) {
-      const e = new Error(reason === undefined ? "Durable Object was aborted." : String(reason));
-      this.#inst.reset(e);
-      throw e;
+    // LIFE-12: the instance is reset at once (its events' callers get `reason`,
+    // durableObjectReset) and the code that called abort() stops: an uncatchable
+    // error (N.eventAbort) unwinds past the handler's try/catch and finally. An
+    // alarm it interrupts is retried unless options.retryAlarm is false (ALARM-9).
+    abort(reason, options) {
+      const inst = this.#inst;
+      const msg = reason === undefined ? "Durable Object was aborted." : String(reason);
+      if (!inst.dead) {
+        N.logError(`Durable Object ${N.objClassNames[inst.ns]} was aborted (ctx.abort()): ${msg} (${inst.hex})`);
+        if (options?.retryAlarm === false) inst.alarmNoRetry = true;
+        inst.reset(new Error(msg));
+      }
+      N.eventAbort(new Error(msg));
     }
     // ---- the Hibernation API (HIB-1..16; eviction with open sockets: not yet) ----
     acceptWebSocket(ws, tags = []) {
@@ -909,9 +918,9 @@
         instances.delete(this.key);
         N.objLive(instances.size, false);
         const w = wireError(e);
-        if (this.live.has(ev)) reply(ev, ST_ERROR, w);   // else a reset (abort()) answered it
-        for (const q of this.takeQueue()) reply(q, ST_ERROR, w);
         this.dead = e;
+        if (this.live.has(ev)) this.notRun(ev, ST_ERROR, w);   // else a reset answered it
+        for (const q of this.takeQueue()) this.notRun(q, ST_ERROR, w);
         return false;
       }
     }
@@ -973,8 +982,14 @@
     abandon(ev) {
       if (!this.live.delete(ev)) return;
       this.running--;
+      this.notRun(ev, ST_RESET, wireError(this.dead));
+    }
+    // An event this dead instance will not run or finish (failed constructor,
+    // reset): its caller gets `w`; an alarm counts as a failed attempt (ALARM-8),
+    // so it is retried later (and its `running` mark cleared) — never left behind.
+    notRun(ev, status, w) {
       if (ev.kind === KIND_ALARM) this.alarmFailed(ev, this.dead);
-      else reply(ev, ST_RESET, wireError(this.dead));
+      else reply(ev, status, w);
     }
     doFetch([method, url, headers, body], from) {
       const obj = this.obj;
@@ -1044,7 +1059,7 @@
       for (const [, reject] of this.syncWaiters.splice(0)) reject(e);
       for (const q of this.takeQueue()) {
         if (keepHib && q.kind === KIND_WS && q.rec !== null && N.wsIsHibernatable(q.rec.server)) recInst(q.rec, true).enqueue(q);
-        else reply(q, ST_RESET, w);
+        else this.notRun(q, ST_RESET, w);
       }
     }
     // A WebSocket message or close for a server end held here, delivered as an
@@ -1105,11 +1120,12 @@
           this.reset(new Error(msg), true);
         }, limit);
       }
-      run().finally(() => {
+      const end = () => {
         if (timer !== null) clearTimeout(timer);
         if (!this.live.delete(ev)) return;
         this.running--; this.touch(); this.overBudget(ev.cpu);
-      });
+      };
+      run().then(end, end);   // rejected: by ctx.abort()'s uncatchable error (LIFE-12)
     }
     runAlarm(ev) {
       const a = ev.alarm;
@@ -1159,19 +1175,25 @@
       });
     }
     // A failed attempt of the alarm of `ev` (ALARM-8): retried later unless replaced
-    // or deleted meanwhile, dropped after ALARM_RETRIES retries.
+    // or deleted meanwhile, dropped after ALARM_RETRIES retries or when ctx.abort()
+    // said retryAlarm: false (ALARM-9). ev.stored is unset when the handler never
+    // started (the constructor failed, or a reset came first).
     alarmFailed(ev, e) {
       const a = ev.alarm, stored = ev.stored;
       this.alarmRunning = null;
-      N.logError(`Durable Object ${N.objClassNames[this.ns]} alarm() failed (attempt ${a.retry + 1}): ${e instanceof Error ? e.stack ? e.name + ": " + e.message + "\n" + e.stack : e.message : e}`);
+      const cls = N.objClassNames[this.ns];
+      const what = stored === undefined ? "alarm not delivered, the object failed before alarm() ran" : "alarm() failed";
+      N.logError(`Durable Object ${cls} ${what} (attempt ${a.retry + 1}): ${e instanceof Error ? e.stack ? e.name + ": " + e.message + "\n" + e.stack : e.message : e}`);
       let cur = null;
       try { cur = this.dead ? stored : N.stAlarm(this.handle()); } catch {}
       if (cur === stored) {    // not replaced or deleted meanwhile (ALARM-8)
-        if (a.retry >= ALARM_RETRIES) {
-          N.logError(`Durable Object ${N.objClassNames[this.ns]}: alarm dropped after ${ALARM_RETRIES} retries`);
+        const noRetry = this.alarmNoRetry && stored !== undefined;   // its handler was running
+        if (a.retry >= ALARM_RETRIES || noRetry) {
+          N.logError(noRetry ? `Durable Object ${cls}: alarm dropped (ctx.abort() with retryAlarm: false)`
+            : `Durable Object ${cls}: alarm dropped after ${ALARM_RETRIES} retries`);
           a.retry = 0;
           if (!this.dead) this.alarmSet(null, true);
-          else { alarms.delete(this.hex); try { N.objAlarmIndex(this.ns, this.hex, -1); } catch {} }
+          else this.dropDeadAlarm(a, stored);
         } else {
           a.retry++;
           a.time = Date.now() + 2000 * 2 ** (a.retry - 1) * (1 + Math.random() * 0.25);
@@ -1179,6 +1201,27 @@
       }
       a.running = false;
       rearm();
+    }
+    // The alarm of this dead instance is dropped: deleted from the object's storage
+    // through a new instance (not constructed: storage only) unless a new one was
+    // set since — `stored` the time that failed, or unknown: whatever time is due.
+    // In a cluster only the index entry goes (the owner's next claim re-reads it).
+    dropDeadAlarm(a, stored) {
+      if (!cluster()) {
+        try {
+          const fresh = instanceFor(this.ns, this.hex);
+          const t = N.stAlarm(fresh.handle());
+          if (t !== null && (stored === undefined ? t > Date.now() : t !== stored)) { a.time = t; return; }   // a new one stands
+          alarms.delete(this.hex);
+          if (t !== null) fresh.alarmSet(null, true);   // its commit drops the index entry
+          else N.objAlarmIndex(this.ns, this.hex, -1);
+          return;
+        } catch (err) {
+          N.logError(`alarm: could not delete the alarm of ${this.hex}: ${err.message}`);
+        }
+      }
+      alarms.delete(this.hex);
+      try { N.objAlarmIndex(this.ns, this.hex, -1); } catch {}
     }
   }
 

@@ -1,7 +1,7 @@
 // The compatibility suite (issue 10): small apps built from pinned npm packages
 // (hono, zod, jose, agents) bundled by esbuild, each run at once by `durable dev` and by
 // workerd (Cloudflare's runtime, @cloudflare/workerd-linux-64 from the npm registry,
-// pinned as bench/setup pins it), both installed by this test into build/npm/. The
+// pinned by the lockfile bench/setup uses too), installed from their lockfiles into build/npm/. The
 // same list of requests goes to both; the answers must be equal request by request:
 // status, the selected headers and the body (for agents: the WebSocket messages
 // each client receives, in order).
@@ -14,12 +14,10 @@ import path from "node:path";
 import { builtinModules } from "node:module";
 import { pathToFileURL } from "node:url";
 import { makeProject, startDev } from "../lib.mjs";
-import { npmInstall, bundle } from "../libs/npm.mjs";
+import { npmInstall, bundle, pinned } from "../libs/npm.mjs";
 import { connect } from "../ws/wsclient.mjs";
 
-const WORKERD = "1.20261117.1";
-const LIBS = ["hono@4.13.23", "zod@4.6.7", "jose@6.2.19"];
-const AGENTS_VERSION = "0.32.0";
+const AGENTS_VERSION = pinned("agents", "agents");
 const COMPAT_DATE = "2026-11-01";
 const HEADERS = ["content-type", "location", "x-app", "x-request-id", "allow"];
 
@@ -191,9 +189,9 @@ async function compare(name, requests) {
 }
 
 before(async () => {
-  modules = npmInstall(`compat-${LIBS.join("-")}`, LIBS);
-  agentsModules = npmInstall(`agents-${AGENTS_VERSION}`, [`agents@${AGENTS_VERSION}`]);
-  const wd = npmInstall(`workerd-${WORKERD}`, [`@cloudflare/workerd-linux-64@${WORKERD}`]);
+  modules = npmInstall("compat");
+  agentsModules = npmInstall("agents");
+  const wd = npmInstall("workerd");
   workerdBin = path.join(wd, "@cloudflare", "workerd-linux-64", "bin", "workerd");
   assert.ok(fs.existsSync(workerdBin), `no workerd binary at ${workerdBin}`);
   jose = await import(pathToFileURL(path.join(modules, "jose", "dist", "webapi", "index.js")).href);

@@ -11,14 +11,14 @@ import { builtinModules } from "node:module";
 import path from "node:path";
 import { makeProject, runDevExpectFailure, startDev } from "../lib.mjs";
 import { connect } from "../ws/wsclient.mjs";
-import { npmInstall, bundle } from "./npm.mjs";
+import { npmInstall, bundle, pinned } from "./npm.mjs";
 
-const AGENTS_VERSION = "0.32.0";
+const AGENTS_VERSION = pinned("agents", "agents");
 let modules;
 
 before(() => {
   // Its required peers (zod, @modelcontextprotocol/client) come with it.
-  modules = npmInstall(`agents-${AGENTS_VERSION}`, [`agents@${AGENTS_VERSION}`]);
+  modules = npmInstall("agents");
 });
 
 const AGENT = `

@@ -11,13 +11,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { makeProject, startDev } from "../lib.mjs";
 import { connect } from "../ws/wsclient.mjs";
-import { npmInstall, bundle } from "./npm.mjs";
+import { npmInstall, bundle, pinned } from "./npm.mjs";
 
-const PARTYSERVER_VERSION = "0.5.10";
+const PARTYSERVER_VERSION = pinned("partyserver", "partyserver");
 let modules;
 
 before(() => {
-  modules = npmInstall(`partyserver-${PARTYSERVER_VERSION}`, [`partyserver@${PARTYSERVER_VERSION}`]);
+  modules = npmInstall("partyserver");
 });
 
 const ROOM = `

@@ -1,28 +1,19 @@
-// The official `cloudflare` SDK (npm, pinned 7.3.0, installed by this test into
-// build/npm/) against `durable serve`: the Workers API as its documentation shows it
-// deploys a working Counter; namespaces and objects page to the end; a script is
+// The official `cloudflare` SDK (npm, pinned, installed from its lockfile into
+// build/npm/ by tests/e2e/libs/npm.mjs) against `durable serve`: the Workers API
+// as its documentation shows it deploys a working Counter; namespaces and objects page to the end; a script is
 // uploaded with scripts.update (which sends flattened metadata under a wrong
 // Content-Type, cloudflare-typescript #2799); lists iterate.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { root } from "../lib.mjs";
+import { npmInstall } from "../libs/npm.mjs";
 import { makeData, startServe, waitServes } from "./serve_lib.mjs";
 
-const SDK_VERSION = "7.3.0";
 let Cloudflare, srv, token, data;
 
 before(async () => {
-  const dir = path.join(root, "build", "npm", `cloudflare-${SDK_VERSION}`);
-  const entry = path.join(dir, "node_modules", "cloudflare", "index.mjs");
-  if (!fs.existsSync(entry)) {
-    fs.mkdirSync(dir, { recursive: true });
-    execFileSync("npm", ["install", "--prefix", dir, "--no-audit", "--no-fund", "--no-save",
-      `cloudflare@${SDK_VERSION}`], { stdio: ["ignore", "pipe", "pipe"], timeout: 180000 });
-  }
+  const entry = path.join(npmInstall("cloudflare"), "cloudflare", "index.mjs");
   Cloudflare = (await import(pathToFileURL(entry).href)).default;
   ({ data, token } = makeData());
   srv = await startServe(data);

