@@ -118,9 +118,10 @@
       return partsToObjects(dtfFormat(state(this, "DateTimeFormat", "formatToParts"), date, true));
     }
     formatRange(a, b) {
-      const s = state(this, "DateTimeFormat", "formatRange");
-      const x = dtfFormat(s, a, false), y = dtfFormat(s, b, false);
-      return x === y ? x : `${x} – ${y}`;
+      return dtfRange(state(this, "DateTimeFormat", "formatRange"), a, b, false);
+    }
+    formatRangeToParts(a, b) {
+      return dtfRange(state(this, "DateTimeFormat", "formatRangeToParts"), a, b, true).map(([type, value, source]) => ({ type, value, source }));
     }
     resolvedOptions() {
       const s = state(this, "DateTimeFormat", "resolvedOptions");
@@ -225,6 +226,18 @@
     // V8 (so workerd) writes U+0020 where ICU 72+ patterns have U+202F ("2:07 PM")
     // in format(), and leaves formatToParts as ICU has it
     const r = N.intlDtfFormat(s.locale, s.spec, s.icuTz, t, parts);
+    return parts ? r : r.replace(/\u202f/g, " ");
+  }
+
+  const timeValue = (d) => {
+    const t = Number(d instanceof Date ? d.getTime() : d);
+    if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new RangeError("Invalid time value");
+    return t;
+  };
+  function dtfRange(s, a, b, parts) {
+    if (a === undefined || b === undefined) throw new TypeError("startDate and endDate are required");
+    const x = timeValue(a), y = timeValue(b);
+    const r = N.intlDtfRange(s.locale, s.spec, s.icuTz, x, y, parts);
     return parts ? r : r.replace(/\u202f/g, " ");
   }
 
@@ -538,7 +551,16 @@
       const s = state(this, "RelativeTimeFormat", "format");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
-      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, String(unit));
+      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, String(unit), false);
+    }
+    formatToParts(value, unit) {
+      const s = state(this, "RelativeTimeFormat", "formatToParts");
+      const v = Number(value);
+      if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
+      const u = String(unit);
+      const r = N.intlRtf(s.locale, s.style, s.numeric === "always", v, u, true);
+      const singular = u.endsWith("s") ? u.slice(0, -1) : u;
+      return r.map(([type, value]) => (type === "literal" ? { type, value } : { type, value, unit: singular }));
     }
     resolvedOptions() {
       const s = state(this, "RelativeTimeFormat", "resolvedOptions");
@@ -548,6 +570,16 @@
   tag(RelativeTimeFormat, "Intl.RelativeTimeFormat");
 
   // ---- ListFormat ----
+  const listItems = (list) => {
+    const items = [];
+    if (list !== undefined) {
+      for (const x of list) {
+        if (typeof x !== "string") throw new TypeError(`Iterable yielded ${typeof x === "symbol" ? "a Symbol" : String(x)} which is not a string`);
+        items.push(x);
+      }
+    }
+    return items;
+  };
   class ListFormat {
     constructor(locales, options) {
       if (!new.target) throw new TypeError("Constructor Intl.ListFormat requires 'new'");
@@ -565,14 +597,11 @@
     }
     format(list) {
       const s = state(this, "ListFormat", "format");
-      const items = [];
-      if (list !== undefined) {
-        for (const x of list) {
-          if (typeof x !== "string") throw new TypeError(`Iterable yielded ${typeof x === "symbol" ? "a Symbol" : String(x)} which is not a string`);
-          items.push(x);
-        }
-      }
-      return N.intlList(s.locale, s.type, s.style, items);
+      return N.intlList(s.locale, s.type, s.style, listItems(list), false);
+    }
+    formatToParts(list) {
+      const s = state(this, "ListFormat", "formatToParts");
+      return partsToObjects(N.intlList(s.locale, s.type, s.style, listItems(list), true));
     }
     resolvedOptions() {
       const s = state(this, "ListFormat", "resolvedOptions");
