@@ -1074,16 +1074,6 @@ static JSValue js_display_name(JSContext *ctx, JSValueConst this_val, int argc, 
     UErrorCode st = U_ZERO_ERROR;
     UChar buf[256];
     int32_t n = 0;
-    if (!strcmp(type, "currency")) {
-        UChar cur[4];
-        u_uastrncpy(cur, code, 3);
-        cur[3] = 0;
-        UBool choice = 0;
-        const UChar *name = ucurr_getName(cur, loc, w == 0 ? UCURR_LONG_NAME : w == 1 ? UCURR_SYMBOL_NAME : UCURR_NARROW_SYMBOL_NAME,
-                                          &choice, &n, &st);
-        r = U_FAILURE(st) || st == U_USING_DEFAULT_WARNING || !name ? JS_UNDEFINED : from_u16(ctx, name, n);
-        goto out;
-    }
     if (!strcmp(type, "dateTimeField")) {
         static const char *const fields[] = { "era", "year", "quarter", "month", "weekOfYear", "weekday",
                                               "day", "dayPeriod", "hour", "minute", "second", "timeZoneName" };
@@ -1129,6 +1119,8 @@ static JSValue js_display_name(JSContext *ctx, JSValueConst this_val, int argc, 
         n = uldn_regionDisplayName(ldn, code, buf, 256, &st);
     } else if (!strcmp(type, "script")) {
         n = uldn_scriptDisplayName(ldn, code, buf, 256, &st);
+    } else if (!strcmp(type, "currency")) { /* V8 asks for the "currency" key's value name */
+        n = uldn_keyValueDisplayName(ldn, "currency", code, buf, 256, &st);
     } else if (!strcmp(type, "calendar")) {
         const char *legacy = uloc_toLegacyType("calendar", code);
         n = uldn_keyValueDisplayName(ldn, "calendar", legacy ? legacy : code, buf, 256, &st);
@@ -1153,9 +1145,10 @@ static void enum_to_array(JSContext *ctx, UEnumeration *e, JSValue a, uint32_t *
     while (e && (v = uenum_next(e, &l, &st)) && U_SUCCESS(st)) {
         if (bcp) {
             const char *b = uloc_toUnicodeLocaleType(bcp, v);
-            if (!strcmp(bcp, "collation") && (!strcmp(v, "standard") || !strcmp(v, "search")))
-                continue;
             v = b ? b : v;
+            if (!strcmp(bcp, "collation") && (!strcmp(v, "standard") || !strcmp(v, "search") ||
+                                              !strcmp(v, "big5han") || !strcmp(v, "gb2312")))
+                continue; /* not offered by V8 (the last two are deprecated) */
         }
         JS_SetPropertyUint32(ctx, a, (*k)++, JS_NewString(ctx, v));
     }

@@ -691,7 +691,56 @@
     toString() {
       return state(this, "Locale", "toString").tag;
     }
+    maximize() {
+      return new Locale(likely(state(this, "Locale", "maximize").tag, "max"));
+    }
+    minimize() {
+      return new Locale(likely(state(this, "Locale", "minimize").tag, "min"));
+    }
+    getCalendars() {
+      const s = state(this, "Locale", "getCalendars");
+      const ca = keyword(s.tag, "ca");
+      return ca ? [ca] : N.intlLocaleData(s.tag, "calendars");
+    }
+    getCollations() {
+      const s = state(this, "Locale", "getCollations");
+      const co = keyword(s.tag, "co");
+      return co ? [co] : N.intlLocaleData(s.tag, "collations").sort();
+    }
+    getHourCycles() {
+      const s = state(this, "Locale", "getHourCycles");
+      const hc = keyword(s.tag, "hc");
+      return hc ? [hc] : N.intlLocaleData(s.tag, "hourCycles");
+    }
+    getNumberingSystems() {
+      const s = state(this, "Locale", "getNumberingSystems");
+      const nu = keyword(s.tag, "nu");
+      return nu ? [nu] : N.intlLocaleData(s.tag, "numberingSystems");
+    }
+    getTimeZones() {
+      const s = state(this, "Locale", "getTimeZones");
+      return s.region === undefined ? undefined : N.intlLocaleData(s.tag, "timeZones").sort();
+    }
+    getTextInfo() {
+      return { direction: N.intlLocaleData(state(this, "Locale", "getTextInfo").tag, "rtl") ? "rtl" : "ltr" };
+    }
+    getWeekInfo() {
+      const [firstDay, minimalDays, ...weekend] = N.intlLocaleData(state(this, "Locale", "getWeekInfo").tag, "week");
+      return { firstDay, weekend, minimalDays };
+    }
   }
+  // maximize/minimize keep the -u- extension of the tag
+  const likely = (t, op) => {
+    const ext = /-u-.*$/.exec(t)?.[0] || "";
+    return N.intlCanon(N.intlLocaleData(t.replace(/-u-.*$/, ""), op) + ext);
+  };
+  const keyword = (t, key) => new RegExp(`-u-(?:.*-)?${key}-([a-z0-9]+(?:-[a-z0-9]{3,8})*)`).exec(t)?.[1];
+  // the accessor forms V8 shipped first (Chrome 99), kept by V8 beside the get* methods
+  for (const [name, m] of [["calendars", "getCalendars"], ["collations", "getCollations"], ["hourCycles", "getHourCycles"],
+    ["numberingSystems", "getNumberingSystems"], ["timeZones", "getTimeZones"], ["textInfo", "getTextInfo"], ["weekInfo", "getWeekInfo"]])
+    getterFn(Locale, name, function () {
+      return Locale.prototype[m].call(this);
+    });
   for (const name of ["baseName", "language", "script", "region"]) getterFn(Locale, name, function () {
     return state(this, "Locale", name)[name];
   });
@@ -703,18 +752,86 @@
   });
   tag(Locale, "Intl.Locale");
 
+  // ---- DisplayNames ----
+  const DN_FIELDS = ["era", "year", "quarter", "month", "weekOfYear", "weekday", "day", "dayPeriod", "hour", "minute", "second", "timeZoneName"];
+  const LANG_ID = /^(?:[a-z]{2,3}|[a-z]{5,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?(?:-(?:[a-z0-9]{5,8}|\d[a-z0-9]{3}))*$/i;
+  class DisplayNames {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.DisplayNames requires 'new'");
+      const locale = resolveLocale(locales);
+      if (options === undefined) throw new TypeError("Cannot convert undefined or null to object");
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const style = getOpt(o, "style", ["narrow", "short", "long"], "long");
+      const type = getOpt(o, "type", ["language", "region", "script", "currency", "calendar", "dateTimeField"], undefined);
+      if (type === undefined) throw new TypeError("Required option type is missing");
+      const fallback = getOpt(o, "fallback", ["code", "none"], "code");
+      const languageDisplay = getOpt(o, "languageDisplay", ["dialect", "standard"], "dialect");
+      const obj = Object.create(Object.getPrototypeOf(this));
+      const s = { cls: "DisplayNames", locale, style, type, fallback };
+      if (type === "language") s.languageDisplay = languageDisplay;
+      slot.set(obj, s);
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    of(code) {
+      const s = state(this, "DisplayNames", "of");
+      let c = String(code);
+      const bad = () => new RangeError(`invalid_argument`);
+      switch (s.type) {
+        case "language": {
+          // V8 takes a whole tag and names its language id (extensions are dropped)
+          const id = canonList(c)[0].replace(/-[a-wyz0-9]-.*$|^x-.*$|-x-.*$/i, "");
+          if (!LANG_ID.test(id) || /^root$/i.test(id)) throw bad();
+          const name = N.intlDisplayName(s.locale, s.type, s.style, s.languageDisplay !== "standard", id);
+          return name !== undefined ? name : s.fallback === "code" ? id : undefined;
+        }
+        case "region": // as V8: looked up as written, so "de" has no name and falls back to "de"
+          if (!/^(?:[a-z]{2}|\d{3})$/i.test(c)) throw bad();
+          break;
+        case "script":
+          if (!/^[a-z]{4}$/i.test(c)) throw bad();
+          break;
+        case "currency":
+          if (!/^[a-z]{3}$/i.test(c)) throw bad();
+          c = c.toUpperCase();
+          break;
+        case "calendar":
+          if (!/^[a-z0-9]{3,8}(?:-[a-z0-9]{3,8})*$/i.test(c)) throw bad();
+          c = c.toLowerCase();
+          if (c === "gregorian") throw bad(); // V8 wants the BCP 47 id, "gregory"
+          break;
+        case "dateTimeField":
+          if (!DN_FIELDS.includes(c)) throw bad();
+          break;
+      }
+      let name = N.intlDisplayName(s.locale, s.type, s.style, s.languageDisplay !== "standard", c);
+      if (s.type === "currency" && name === c) name = undefined; // ICU answers the code itself when it has no name
+      return name !== undefined ? name : s.fallback === "code" ? c : undefined;
+    }
+    resolvedOptions() {
+      const s = state(this, "DisplayNames", "resolvedOptions");
+      const r = { locale: s.locale, style: s.style, type: s.type, fallback: s.fallback };
+      if (s.languageDisplay) r.languageDisplay = s.languageDisplay;
+      return r;
+    }
+  }
+  tag(DisplayNames, "Intl.DisplayNames");
+
   const Intl = {};
-  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale }))
+  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale, DisplayNames }))
     hide(Intl, name, value);
   hide(Intl, "getCanonicalLocales", { getCanonicalLocales: (locales) => canonList(locales) }.getCanonicalLocales);
+  const valuesCache = Object.create(null);
   hide(Intl, "supportedValuesOf", {
     supportedValuesOf(key) {
       const k = String(key);
       if (k === "unit") return SIMPLE_UNITS.slice();
-      if (k === "calendar") return ["gregory"];
-      if (k === "numberingSystem") return ["arab", "arabext", "beng", "deva", "latn"];
-      if (k === "currency" || k === "collation" || k === "timeZone") return [];
-      throw new RangeError(`Invalid key : ${k}`);
+      if (!["calendar", "collation", "currency", "numberingSystem", "timeZone"].includes(k)) throw new RangeError(`Invalid key : ${k}`);
+      if (!valuesCache[k]) valuesCache[k] = [...new Set(N.intlValues(k))].sort();
+      return valuesCache[k].slice();
     },
   }.supportedValuesOf);
   Object.defineProperty(Intl, Symbol.toStringTag, { value: "Intl", configurable: true });
