@@ -35,6 +35,11 @@
 #include "web/web.h"
 
 enum { K_DTF = 1, K_NF, K_COL, K_PLU, K_RTF, K_LST, K_LDN, K_DTI, K_NRF };
+/* ICU 72 numbers its "approximately" sign (a range like "~3") UNUM_COMPACT_FIELD + 1;
+ * a '+' sign (ICU's sign field) is told apart as NF_PLUS. */
+#define NF_APPROX (UNUM_COMPACT_FIELD + 1)
+#define NF_PLUS (UNUM_COMPACT_FIELD + 2)
+#define NF_NAMES (UNUM_COMPACT_FIELD + 3)
 #define INTL_CACHE 32
 #define KEY_MAX 256
 
@@ -333,7 +338,7 @@ static JSValue value_result(JSContext *ctx, const UFormattedValue *fv, bool part
             break;
         if (c == cat) {
             if (cat == UFIELD_CATEGORY_NUMBER && f == UNUM_SIGN_FIELD && e - b == 1 && str[b] == '+')
-                f = UNUM_COMPACT_FIELD + 1;
+                f = NF_PLUS;
             sp[k++] = (span){ f, b, e };
         } else if (src && c == rangecat && (f == 0 || f == 1)) {
             memset(src + b, f, (size_t)(e - b));
@@ -583,7 +588,8 @@ static JSValue js_canon_tz(JSContext *ctx, JSValueConst this_val, int argc, JSVa
 
 /* ---- NumberFormat ---- */
 
-static const char *const nf_names[UNUM_COMPACT_FIELD + 2] = {
+/* Part names by ICU number field (NF_APPROX, NF_PLUS: see the top). */
+static const char *const nf_names[NF_NAMES] = {
     [UNUM_INTEGER_FIELD] = "integer",
     [UNUM_FRACTION_FIELD] = "fraction",
     [UNUM_DECIMAL_SEPARATOR_FIELD] = "decimal",
@@ -597,7 +603,8 @@ static const char *const nf_names[UNUM_COMPACT_FIELD + 2] = {
     [UNUM_SIGN_FIELD] = "minusSign",
     [UNUM_MEASURE_UNIT_FIELD] = "unit",
     [UNUM_COMPACT_FIELD] = "compact",
-    [UNUM_COMPACT_FIELD + 1] = "plusSign",
+    [NF_APPROX] = "approximatelySign",
+    [NF_PLUS] = "plusSign",
 };
 
 /* nfFormat(tag, skeleton, value, parts) -> string | parts. value is a number or a
@@ -681,11 +688,11 @@ static JSValue js_nf_format(JSContext *ctx, JSValueConst this_val, int argc, JSV
     int32_t b, e, fld;
     while (k < 64 && (fld = ufieldpositer_next(it, &b, &e)) >= 0) {
         if (fld == UNUM_SIGN_FIELD && e - b == 1 && buf[b] == '+')
-            fld = UNUM_COMPACT_FIELD + 1; /* plusSign */
+            fld = NF_PLUS;
         sp[k++] = (span){ fld, b, e };
     }
     ufieldpositer_close(it);
-    r = parts_array(ctx, buf, n, sp, k, nf_names, UNUM_COMPACT_FIELD + 2);
+    r = parts_array(ctx, buf, n, sp, k, nf_names, NF_NAMES);
 done:
     unumf_closeResult(res);
     if (buf != sbuf)
@@ -744,7 +751,7 @@ static JSValue js_nf_range(JSContext *ctx, JSValueConst this_val, int argc, JSVa
     } else {
         const UFormattedValue *fv = unumrf_resultAsValue(res, &st);
         r = U_FAILURE(st) ? icu_error(ctx, "formatRange", st)
-                          : value_result(ctx, fv, mode == 1, UFIELD_CATEGORY_NUMBER, nf_names, UNUM_COMPACT_FIELD + 2,
+                          : value_result(ctx, fv, mode == 1, UFIELD_CATEGORY_NUMBER, nf_names, NF_NAMES,
                                          UFIELD_CATEGORY_NUMBER_RANGE_SPAN);
     }
     unumrf_closeResult(res);
@@ -932,7 +939,7 @@ static JSValue js_rtf(JSContext *ctx, JSValueConst this_val, int argc, JSValueCo
     const UFormattedValue *fv = ureldatefmt_resultAsValue(res, &st);
     JSValue r = U_FAILURE(st) ? icu_error(ctx, "RelativeTimeFormat", st)
                               : value_result(ctx, fv, argc > 5 && JS_ToBool(ctx, argv[5]), UFIELD_CATEGORY_NUMBER,
-                                             nf_names, UNUM_COMPACT_FIELD + 2, 0);
+                                             nf_names, NF_NAMES, 0);
     ureldatefmt_closeResult(res);
     return r;
 }

@@ -283,7 +283,11 @@
     }
     formatRange(a, b) {
       const s = state(this, "NumberFormat", "formatRange");
-      return `${nfFormat(s, a, false)}–${nfFormat(s, b, false)}`;
+      return N.intlNfRange(s.locale, s.skeleton, ...rangeArgs(a, b), 0, 0);
+    }
+    formatRangeToParts(a, b) {
+      const s = state(this, "NumberFormat", "formatRangeToParts");
+      return N.intlNfRange(s.locale, s.skeleton, ...rangeArgs(a, b), 1, 0).map(([type, value, source]) => ({ type, value, source }));
     }
     resolvedOptions() {
       const s = state(this, "NumberFormat", "resolvedOptions");
@@ -291,30 +295,41 @@
       if (s.style === "currency") Object.assign(r, { currency: s.currency, currencyDisplay: s.currencyDisplay, currencySign: s.currencySign });
       if (s.style === "unit") Object.assign(r, { unit: s.unit, unitDisplay: s.unitDisplay });
       r.minimumIntegerDigits = s.minimumIntegerDigits;
+      if (s.minimumFractionDigits !== undefined) {
+        r.minimumFractionDigits = s.minimumFractionDigits;
+        r.maximumFractionDigits = s.maximumFractionDigits;
+      }
       if (s.minimumSignificantDigits !== undefined) {
         r.minimumSignificantDigits = s.minimumSignificantDigits;
         r.maximumSignificantDigits = s.maximumSignificantDigits;
-      } else if (s.minimumFractionDigits !== undefined) {
-        r.minimumFractionDigits = s.minimumFractionDigits;
-        r.maximumFractionDigits = s.maximumFractionDigits;
       }
       r.useGrouping = s.useGrouping;
       r.notation = s.notation;
       if (s.notation === "compact") r.compactDisplay = s.compactDisplay;
       r.signDisplay = s.signDisplay;
-      r.roundingIncrement = 1;
-      r.roundingMode = "halfExpand";
-      r.roundingPriority = "auto";
-      r.trailingZeroDisplay = "auto";
+      r.roundingIncrement = s.roundingIncrement;
+      r.roundingMode = s.roundingMode;
+      r.roundingPriority = s.roundingPriority;
+      r.trailingZeroDisplay = s.trailingZeroDisplay;
       return r;
     }
   }
   tag(NumberFormat, "Intl.NumberFormat");
+  const rangeArgs = (a, b) => {
+    if (a === undefined || b === undefined) throw new TypeError("start and end are required");
+    const x = typeof a === "bigint" ? Number(a) : Number(a), y = typeof b === "bigint" ? Number(b) : Number(b);
+    if (Number.isNaN(x) || Number.isNaN(y)) throw new RangeError("Invalid range: start or end is NaN");
+    return [x, y];
+  };
 
   const SIMPLE_UNITS = ["acre", "bit", "byte", "celsius", "centimeter", "day", "degree", "fahrenheit", "fluid-ounce", "foot", "gallon",
     "gigabit", "gigabyte", "gram", "hectare", "hour", "inch", "kilobit", "kilobyte", "kilogram", "kilometer", "liter", "megabit",
     "megabyte", "meter", "microsecond", "mile", "mile-scandinavian", "milliliter", "millimeter", "millisecond", "minute", "month",
     "nanosecond", "ounce", "percent", "petabyte", "pound", "second", "stone", "terabit", "terabyte", "week", "yard", "year"];
+
+  const ROUNDING_MODES = { ceil: "rounding-mode-ceiling", floor: "rounding-mode-floor", expand: "rounding-mode-up", trunc: "rounding-mode-down",
+    halfCeil: "rounding-mode-half-ceiling", halfFloor: "rounding-mode-half-floor", halfExpand: "rounding-mode-half-up",
+    halfTrunc: "rounding-mode-half-down", halfEven: "rounding-mode-half-even" };
 
   function makeNF(locales, options) {
     const locale = resolveLocale(locales);
@@ -345,26 +360,67 @@
     let minFD = o.minimumFractionDigits, maxFD = o.maximumFractionDigits;
     let minSD = o.minimumSignificantDigits, maxSD = o.maximumSignificantDigits;
     const s = { cls: "NumberFormat", locale, style, currency, currencyDisplay, currencySign, unit, unitDisplay, notation, minimumIntegerDigits };
-    const defMin = style === "currency" && notation === "standard" ? cDigits : 0;
-    const defMax = style === "currency" && notation === "standard" ? Math.max(cDigits, defMin) : style === "percent" ? 0 : 3;
-    let precision = "";
-    if (minSD !== undefined || maxSD !== undefined) {
-      minSD = getNum(o, "minimumSignificantDigits", 1, 21, 1);
-      maxSD = getNum(o, "maximumSignificantDigits", minSD, 21, 21);
+    // SetNumberFormatDigitOptions (ECMA-402 15.1.3), the NumberFormat v3 rounding options included
+    const mnfdDefault = style === "currency" && notation === "standard" ? cDigits : 0;
+    let mxfdDefault = style === "currency" && notation === "standard" ? cDigits : style === "percent" ? 0 : 3;
+    const roundingIncrement = getNum(o, "roundingIncrement", 1, 5000, 1);
+    if (![1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000].includes(roundingIncrement))
+      throw new RangeError("roundingIncrement value is out of range.");
+    const roundingMode = getOpt(o, "roundingMode", Object.keys(ROUNDING_MODES), "halfExpand");
+    const roundingPriority = getOpt(o, "roundingPriority", ["auto", "morePrecision", "lessPrecision"], "auto");
+    const trailingZeroDisplay = getOpt(o, "trailingZeroDisplay", ["auto", "stripIfInteger"], "auto");
+    if (roundingIncrement !== 1) mxfdDefault = mnfdDefault;
+    const hasSd = minSD !== undefined || maxSD !== undefined, hasFd = minFD !== undefined || maxFD !== undefined;
+    let needSd = true, needFd = true;
+    if (roundingPriority === "auto") {
+      needSd = hasSd;
+      if (needSd || (!hasFd && notation === "compact")) needFd = false;
+    }
+    if (needSd) {
+      if (hasSd) {
+        minSD = getNum(o, "minimumSignificantDigits", 1, 21, 1);
+        maxSD = getNum(o, "maximumSignificantDigits", minSD, 21, 21);
+      } else {
+        minSD = 1;
+        maxSD = 21;
+      }
       s.minimumSignificantDigits = minSD;
       s.maximumSignificantDigits = maxSD;
-      precision = "@".repeat(minSD) + "#".repeat(maxSD - minSD);
-    } else if (minFD !== undefined || maxFD !== undefined || notation !== "compact") {
-      minFD = getNum(o, "minimumFractionDigits", 0, 100, undefined);
-      maxFD = getNum(o, "maximumFractionDigits", 0, 100, undefined);
-      if (minFD === undefined) minFD = Math.min(defMin, maxFD ?? defMin);
-      else if (maxFD === undefined) maxFD = Math.max(defMax, minFD);
-      else if (minFD > maxFD) throw new RangeError("maximumFractionDigits value is out of range.");
-      if (maxFD === undefined) maxFD = Math.max(defMax, minFD);
+    }
+    if (needFd) {
+      if (hasFd) {
+        minFD = getNum(o, "minimumFractionDigits", 0, 100, undefined);
+        maxFD = getNum(o, "maximumFractionDigits", 0, 100, undefined);
+        if (minFD === undefined) minFD = Math.min(mnfdDefault, maxFD);
+        else if (maxFD === undefined) maxFD = Math.max(mxfdDefault, minFD);
+        else if (minFD > maxFD) throw new RangeError("maximumFractionDigits value is out of range.");
+      } else {
+        minFD = mnfdDefault;
+        maxFD = mxfdDefault;
+      }
       s.minimumFractionDigits = minFD;
       s.maximumFractionDigits = maxFD;
-      precision = maxFD === 0 ? "precision-integer" : "." + "0".repeat(minFD) + "#".repeat(maxFD - minFD);
     }
+    let roundingType = needSd ? "significantDigits" : "fractionDigits";
+    if (!needSd && !needFd) roundingType = "compact";
+    else if (roundingPriority !== "auto") roundingType = roundingPriority;
+    if (roundingIncrement !== 1) {
+      if (roundingType !== "fractionDigits") throw new TypeError("Bad value for roundingIncrement: it needs fraction digits rounding");
+      if (maxFD !== minFD) throw new RangeError("maximumFractionDigits value is out of range.");
+    }
+    Object.assign(s, { roundingIncrement, roundingMode, roundingPriority: roundingType === "compact" ? "morePrecision" : roundingPriority, trailingZeroDisplay });
+    const fdStem = () => (maxFD === 0 ? (minFD === 0 ? "precision-integer" : ".") : "." + "0".repeat(minFD) + "#".repeat(maxFD - minFD));
+    const sdStem = () => "@".repeat(minSD) + "#".repeat(maxSD - minSD);
+    let precision;
+    if (roundingIncrement !== 1) {
+      const inc = String(roundingIncrement).padStart(maxFD + 1, "0");
+      precision = "precision-increment/" + (maxFD ? inc.slice(0, -maxFD) + "." + inc.slice(-maxFD) : inc);
+    } else if (roundingType === "compact") precision = "";
+    else if (roundingType === "significantDigits") precision = sdStem();
+    else if (roundingType === "fractionDigits") precision = fdStem();
+    else precision = fdStem() + "/" + sdStem() + (roundingType === "morePrecision" ? "r" : "s");
+    if (trailingZeroDisplay === "stripIfInteger" && precision) precision += "/w";
+    if (roundingType === "compact") Object.assign(s, { minimumFractionDigits: 0, maximumFractionDigits: 0, minimumSignificantDigits: 1, maximumSignificantDigits: 2 });
     const compactDisplay = getOpt(o, "compactDisplay", ["short", "long"], "short");
     s.compactDisplay = compactDisplay;
     let useGrouping = o.useGrouping;
@@ -402,7 +458,7 @@
       const sd = { always: "sign-always", never: "sign-never", exceptZero: "sign-except-zero", negative: "sign-negative" }[signDisplay];
       if (sd) sk.push(sd);
     }
-    sk.push("rounding-mode-half-up");
+    sk.push(ROUNDING_MODES[roundingMode]);
     s.skeleton = sk.join(" ");
     N.intlNfFormat(locale, s.skeleton, 0, false); // validates the skeleton now
     return s;
@@ -504,7 +560,8 @@
       const nf = makeNF(locale, {
         minimumIntegerDigits: o.minimumIntegerDigits, minimumFractionDigits: o.minimumFractionDigits,
         maximumFractionDigits: o.maximumFractionDigits, minimumSignificantDigits: o.minimumSignificantDigits,
-        maximumSignificantDigits: o.maximumSignificantDigits,
+        maximumSignificantDigits: o.maximumSignificantDigits, roundingIncrement: o.roundingIncrement, roundingMode: o.roundingMode,
+        roundingPriority: o.roundingPriority, trailingZeroDisplay: o.trailingZeroDisplay,
       });
       const obj = Object.create(Object.getPrototypeOf(this));
       slot.set(obj, { cls: "PluralRules", locale, type, nf });
@@ -516,6 +573,10 @@
     select(n) {
       const s = state(this, "PluralRules", "select");
       return N.intlPlural(s.locale, s.type === "ordinal", Number(n), s.nf.skeleton.replace(/ ?group-\S+/, ""));
+    }
+    selectRange(a, b) {
+      const s = state(this, "PluralRules", "selectRange");
+      return N.intlNfRange(s.locale, s.nf.skeleton.replace(/ ?group-\S+/, ""), ...rangeArgs(a, b), 2, s.type === "ordinal" ? 1 : 0);
     }
     resolvedOptions() {
       const s = state(this, "PluralRules", "resolvedOptions");

@@ -73,6 +73,33 @@ const known = {
     ["EUR", "USD", "JPY"].every((c) => Intl.supportedValuesOf("currency").includes(c)), ["arab", "latn", "thai"].every((c) => Intl.supportedValuesOf("numberingSystem").includes(c)),
     Intl.supportedValuesOf("numberingSystem").includes("roman"), ["Europe/Berlin", "Asia/Tokyo"].every((c) => Intl.supportedValuesOf("timeZone").includes(c))])`,
     [[true, true], [true, true], [true, true], [true, true], true, true, false, true]],
+
+  nfRoundingModes: [`[1.25, -1.25, 1.35, 1.21].map((x) => ["ceil", "floor", "expand", "trunc", "halfCeil", "halfFloor", "halfExpand", "halfTrunc", "halfEven"]
+    .map((m) => new Intl.NumberFormat("en", { maximumFractionDigits: 1, roundingMode: m }).format(x)).join(" "))`,
+    ["1.3 1.2 1.3 1.2 1.3 1.2 1.3 1.2 1.2", "-1.2 -1.3 -1.3 -1.2 -1.2 -1.3 -1.3 -1.2 -1.2", "1.4 1.3 1.4 1.3 1.4 1.3 1.4 1.3 1.4", "1.3 1.2 1.3 1.2 1.2 1.2 1.2 1.2 1.2"]],
+  nfIncrement: [`[1.23, 1.26, 1.374].map((x) => new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2, roundingIncrement: 5 }).format(x))`, ["1.25", "1.25", "1.35"]],
+  nfIncrementInt: [`new Intl.NumberFormat("en", { roundingIncrement: 25, maximumFractionDigits: 0 }).format(1234)`, "1,225"],
+  nfIncrementCurrency: [`new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR", roundingIncrement: 50 }).format(1.26)`, "1,50 €"],
+  nfTrailingZero: [`[1, 1.5, 1.25].map((x) => new Intl.NumberFormat("en", { minimumFractionDigits: 2, trailingZeroDisplay: "stripIfInteger" }).format(x))`, ["1", "1.50", "1.25"]],
+  nfPriority: [`[1.23456, 123.456, 0.00123].map((x) => ["morePrecision", "lessPrecision"].map((p) => new Intl.NumberFormat("en", { maximumFractionDigits: 2, maximumSignificantDigits: 2, roundingPriority: p }).format(x)))`,
+    [["1.23", "1.2"], ["123.46", "120"], ["0.0012", "0"]]],
+  nfPercentFloor: [`new Intl.NumberFormat("de-DE", { style: "percent", maximumFractionDigits: 1, roundingMode: "floor" }).format(0.12399)`, "12,3 %"],
+  nfResolvedRounding: [`(({ roundingIncrement, roundingMode, roundingPriority, trailingZeroDisplay, minimumFractionDigits, maximumFractionDigits, minimumSignificantDigits, maximumSignificantDigits }) =>
+    ({ roundingIncrement, roundingMode, roundingPriority, trailingZeroDisplay, minimumFractionDigits, maximumFractionDigits, minimumSignificantDigits, maximumSignificantDigits }))(
+    new Intl.NumberFormat("en", { maximumFractionDigits: 2, maximumSignificantDigits: 2, roundingPriority: "lessPrecision", roundingMode: "halfEven", trailingZeroDisplay: "stripIfInteger" }).resolvedOptions())`,
+    { roundingIncrement: 1, roundingMode: "halfEven", roundingPriority: "lessPrecision", trailingZeroDisplay: "stripIfInteger", minimumFractionDigits: 0, maximumFractionDigits: 2, minimumSignificantDigits: 1, maximumSignificantDigits: 2 }],
+  nfResolvedCompact: [`(({ roundingPriority, maximumFractionDigits, maximumSignificantDigits }) => ({ roundingPriority, maximumFractionDigits, maximumSignificantDigits }))(new Intl.NumberFormat("en", { notation: "compact" }).resolvedOptions())`,
+    { roundingPriority: "morePrecision", maximumFractionDigits: 0, maximumSignificantDigits: 2 }],
+  nfRange: [`[new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).formatRange(3, 5), new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).formatRange(3, 5),
+    new Intl.NumberFormat("en-US").formatRange(2.9, 3.1), new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).formatRange(2.9, 3.1), new Intl.NumberFormat("ja-JP").formatRange(1000, 5000),
+    new Intl.NumberFormat("en-US").formatRange(-5, -3)]`, ["$3.00 – $5.00", "3,00–5,00 €", "2.9–3.1", "~3", "1,000～5,000", "-5 – -3"]],
+  nfRangeParts: [`new Intl.NumberFormat("en-US", { signDisplay: "always" }).formatRangeToParts(3, 5)`,
+    [{ type: "plusSign", value: "+", source: "startRange" }, { type: "integer", value: "3", source: "startRange" }, { type: "literal", value: " – ", source: "shared" },
+      { type: "plusSign", value: "+", source: "endRange" }, { type: "integer", value: "5", source: "endRange" }]],
+  nfRangeApprox: [`new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).formatRangeToParts(2.9, 3.1)`,
+    [{ type: "approximatelySign", value: "~", source: "shared" }, { type: "integer", value: "3", source: "shared" }]],
+  pluralRange: [`[[0, 1], [1, 2], [1, 1]].map(([a, b]) => new Intl.PluralRules("en").selectRange(a, b))`, ["other", "other", "other"]],
+  pluralRangeAr: [`[[0, 1], [1, 2], [2, 5], [5, 11]].map(([a, b]) => new Intl.PluralRules("ar-EG").selectRange(a, b))`, ["zero", "other", "few", "many"]],
 };
 
 // name -> [expression, error name]
@@ -99,6 +126,16 @@ const throwing = {
   dnNoNew: [`Intl.DisplayNames("en", { type: "language" })`, "TypeError"],
   valuesBadKey: [`Intl.supportedValuesOf("colour")`, "RangeError"],
   localeWrongReceiver: [`Intl.Locale.prototype.maximize.call({})`, "TypeError"],
+  nfBadIncrement: [`new Intl.NumberFormat("en", { roundingIncrement: 3 })`, "RangeError"],
+  nfIncrementSignificant: [`new Intl.NumberFormat("en", { roundingIncrement: 5, maximumSignificantDigits: 2 })`, "TypeError"],
+  nfIncrementDigits: [`new Intl.NumberFormat("en", { roundingIncrement: 5, maximumFractionDigits: 2 })`, "RangeError"],
+  nfBadRoundingMode: [`new Intl.NumberFormat("en", { roundingMode: "up" })`, "RangeError"],
+  nfBadPriority: [`new Intl.NumberFormat("en", { roundingPriority: "most" })`, "RangeError"],
+  nfBadTrailing: [`new Intl.NumberFormat("en", { trailingZeroDisplay: "never" })`, "RangeError"],
+  nfRangeMissing: [`new Intl.NumberFormat("en").formatRange(5)`, "TypeError"],
+  nfRangeNaN: [`new Intl.NumberFormat("en").formatRangeToParts(5, NaN)`, "RangeError"],
+  pluralRangeMissing: [`new Intl.PluralRules("en").selectRange(1)`, "TypeError"],
+  pluralRangeNaN: [`new Intl.PluralRules("en").selectRange(NaN, 1)`, "RangeError"],
   wrongReceiver: [`Intl.DateTimeFormat.prototype.formatRange.call({}, 0, 1)`, "TypeError"],
 };
 
