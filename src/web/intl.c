@@ -383,6 +383,7 @@ static const char *const dtf_names[UDAT_FIELD_COUNT] = {
     [UDAT_TIMEZONE_ISO_FIELD] = "timeZoneName",
     [UDAT_TIMEZONE_ISO_LOCAL_FIELD] = "timeZoneName",
     [UDAT_RELATED_YEAR_FIELD] = "relatedYear",
+    [UDAT_YEAR_NAME_FIELD] = "yearName",
     [UDAT_AM_PM_MIDNIGHT_NOON_FIELD] = "dayPeriod",
     [UDAT_FLEXIBLE_DAY_PERIOD_FIELD] = "dayPeriod",
 };

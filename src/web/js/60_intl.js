@@ -39,6 +39,51 @@
   };
   const resolveLocale = (locales) => canonList(locales)[0] || DEFAULT_LOCALE;
 
+  // The -u- keywords of a canonical tag: [tag without them, Map key -> value].
+  const splitU = (t) => {
+    const sub = t.split("-"), kw = new Map(), rest = [];
+    for (let i = 0; i < sub.length; i++) {
+      if (sub[i].toLowerCase() !== "u" || i === 0) {
+        rest.push(sub[i]);
+        if (sub[i].length === 1 && i > 0) { rest.push(...sub.slice(i + 1)); break; } // -t-/-x-: kept as is
+        continue;
+      }
+      let key = null;
+      for (i++; i < sub.length && sub[i].length > 1; i++) {
+        if (sub[i].length === 2) kw.set((key = sub[i].toLowerCase()), "");
+        else if (key) kw.set(key, kw.get(key) ? kw.get(key) + "-" + sub[i] : sub[i]);
+      }
+      i--;
+    }
+    return [rest.join("-"), kw];
+  };
+  const joinU = (base, kw) => {
+    if (!kw.size) return base;
+    const u = [...kw].map(([k, v]) => (v ? `${k}-${v}` : k)).join("-");
+    const x = base.search(/-[a-z0-9]-/i);
+    return N.intlCanon(x < 0 ? `${base}-u-${u}` : `${base.slice(0, x)}-u-${u}${base.slice(x)}`);
+  };
+  // ResolveLocale for the calendar ("ca") / numbering system ("nu") keys: an option
+  // beats the tag's keyword; an unsupported value is dropped. -> [the resolved locale
+  // (the tag's keyword kept only when it is the one used), the tag ICU formats with,
+  // the values used (undefined: the locale's default)]
+  const supportedValue = (key, v) => v !== undefined && Intl.supportedValuesOf(key === "ca" ? "calendar" : "numberingSystem").includes(v);
+  function localeWithKeys(locale, opts) {
+    const [base, kw] = splitU(locale);
+    const icuKw = new Map(kw), used = {};
+    for (const [key, opt] of Object.entries(opts)) {
+      const tagV = kw.get(key);
+      let v = opt !== undefined ? opt.toLowerCase() : tagV;
+      if (v === "gregorian" && key === "ca") v = "gregory";
+      if (!supportedValue(key, v)) v = undefined;
+      if (tagV !== undefined && tagV !== v) kw.delete(key);
+      if (v === undefined) icuKw.delete(key);
+      else icuKw.set(key, v);
+      used[key] = v;
+    }
+    return [joinU(base, kw), joinU(base, icuKw), used];
+  }
+
   const toObj = (options) => {
     if (options === undefined) return Object.create(null);
     if (options === null) throw new TypeError("Cannot convert undefined or null to object");
@@ -77,13 +122,7 @@
     return canonList(locales);
   };
 
-  const numberingSystemOf = (locale) => {
-    const m = /-u-(?:.*-)?nu-([a-z0-9]+)/.exec(locale);
-    if (m) return m[1];
-    const zero = N.intlNfFormat(locale, "", 0, false);
-    const z = zero.codePointAt(0);
-    return z === 0x660 ? "arab" : z === 0x6f0 ? "arabext" : z === 0x966 ? "deva" : z === 0x9e6 ? "beng" : "latn";
-  };
+  const numberingSystemOf = (locale) => N.intlLocaleData(locale, "numberingSystems")[0] || "latn";
 
   // ---- DateTimeFormat ----
   const DT_FIELDS = [
@@ -125,7 +164,7 @@
     }
     resolvedOptions() {
       const s = state(this, "DateTimeFormat", "resolvedOptions");
-      const r = { locale: s.locale, calendar: "gregory", numberingSystem: numberingSystemOf(s.locale), timeZone: s.timeZone };
+      const r = { locale: s.locale, calendar: s.calendar, numberingSystem: s.numberingSystem, timeZone: s.timeZone };
       if (s.hourCycle) {
         r.hourCycle = s.hourCycle;
         r.hour12 = s.hourCycle === "h12" || s.hourCycle === "h11";
@@ -170,7 +209,9 @@
     getOpt(o, "formatMatcher", ["basic", "best fit"], "best fit");
     const dateStyle = getOpt(o, "dateStyle", STYLES, undefined);
     const timeStyle = getOpt(o, "timeStyle", STYLES, undefined);
-    const s = { cls: "DateTimeFormat", locale, timeZone: tz, fields: {}, dateStyle, timeStyle, hourCycle: undefined };
+    const [rlocale, icuLocale, used] = localeWithKeys(locale, { ca: calendar, nu });
+    const s = { cls: "DateTimeFormat", locale: rlocale, icuLocale, timeZone: tz, fields: {}, dateStyle, timeStyle, hourCycle: undefined,
+      calendar: used.ca || N.intlLocaleData(icuLocale, "calendars")[0] || "gregory", numberingSystem: used.nu || numberingSystemOf(icuLocale) };
     const icuTz = /^[+-]/.test(tz) ? "GMT" + tz : tz;
     const hc = hourCycle || (hour12 === true ? "h12" : hour12 === false ? "h23" : undefined);
     if (dateStyle || timeStyle) {
@@ -178,7 +219,7 @@
       s.spec = `S:${dateStyle || "none"}:${timeStyle || "none"}`;
       if (timeStyle && hc) {
         // styles with an explicit hour cycle: rebuild as a skeleton from the style's pattern
-        const pat = N.intlDtfPattern(locale, s.spec, icuTz);
+        const pat = N.intlDtfPattern(icuLocale, s.spec, icuTz);
         const h = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc];
         s.spec = "P:" + pat.replace(/'[^']*'|[hHkK]+|\s*a+\s*/g, (m) => (m[0] === "'" ? m : /a/.test(m) ? (h === "h" || h === "K" ? m : (m.startsWith(" ") && m.endsWith(" ") ? " " : "")) : h.repeat(m.length)));
       }
@@ -208,7 +249,7 @@
       }
       s.spec = "K:" + sk;
     }
-    const pattern = N.intlDtfPattern(locale, s.spec, icuTz); // also validates
+    const pattern = N.intlDtfPattern(icuLocale, s.spec, icuTz); // also validates
     s.icuTz = icuTz;
     if (fields.hour !== undefined || timeStyle) {
       const p = pattern.replace(/'[^']*'/g, "");
@@ -225,7 +266,7 @@
     if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new RangeError("Invalid time value");
     // V8 (so workerd) writes U+0020 where ICU 72+ patterns have U+202F ("2:07 PM")
     // in format(), and leaves formatToParts as ICU has it
-    const r = N.intlDtfFormat(s.locale, s.spec, s.icuTz, t, parts);
+    const r = N.intlDtfFormat(s.icuLocale, s.spec, s.icuTz, t, parts);
     return parts ? r : r.replace(/\u202f/g, " ");
   }
 
@@ -237,7 +278,7 @@
   function dtfRange(s, a, b, parts) {
     if (a === undefined || b === undefined) throw new TypeError("startDate and endDate are required");
     const x = timeValue(a), y = timeValue(b);
-    const r = N.intlDtfRange(s.locale, s.spec, s.icuTz, x, y, parts);
+    const r = N.intlDtfRange(s.icuLocale, s.spec, s.icuTz, x, y, parts);
     return parts ? r : r.replace(/\u202f/g, " ");
   }
 
@@ -283,15 +324,15 @@
     }
     formatRange(a, b) {
       const s = state(this, "NumberFormat", "formatRange");
-      return N.intlNfRange(s.locale, s.skeleton, ...rangeArgs(a, b), 0, 0);
+      return N.intlNfRange(s.icuLocale, s.skeleton, ...rangeArgs(a, b), 0, 0);
     }
     formatRangeToParts(a, b) {
       const s = state(this, "NumberFormat", "formatRangeToParts");
-      return N.intlNfRange(s.locale, s.skeleton, ...rangeArgs(a, b), 1, 0).map(([type, value, source]) => ({ type, value, source }));
+      return N.intlNfRange(s.icuLocale, s.skeleton, ...rangeArgs(a, b), 1, 0).map(([type, value, source]) => ({ type, value, source }));
     }
     resolvedOptions() {
       const s = state(this, "NumberFormat", "resolvedOptions");
-      const r = { locale: s.locale, numberingSystem: numberingSystemOf(s.locale), style: s.style };
+      const r = { locale: s.locale, numberingSystem: s.numberingSystem, style: s.style };
       if (s.style === "currency") Object.assign(r, { currency: s.currency, currencyDisplay: s.currencyDisplay, currencySign: s.currencySign });
       if (s.style === "unit") Object.assign(r, { unit: s.unit, unitDisplay: s.unitDisplay });
       r.minimumIntegerDigits = s.minimumIntegerDigits;
@@ -359,7 +400,9 @@
     const minimumIntegerDigits = getNum(o, "minimumIntegerDigits", 1, 21, 1);
     let minFD = o.minimumFractionDigits, maxFD = o.maximumFractionDigits;
     let minSD = o.minimumSignificantDigits, maxSD = o.maximumSignificantDigits;
-    const s = { cls: "NumberFormat", locale, style, currency, currencyDisplay, currencySign, unit, unitDisplay, notation, minimumIntegerDigits };
+    const [rlocale, icuLocale, used] = localeWithKeys(locale, { nu });
+    const s = { cls: "NumberFormat", locale: rlocale, icuLocale, numberingSystem: used.nu || numberingSystemOf(icuLocale), style, currency, currencyDisplay,
+      currencySign, unit, unitDisplay, notation, minimumIntegerDigits };
     // SetNumberFormatDigitOptions (ECMA-402 15.1.3), the NumberFormat v3 rounding options included
     const mnfdDefault = style === "currency" && notation === "standard" ? cDigits : 0;
     let mxfdDefault = style === "currency" && notation === "standard" ? cDigits : style === "percent" ? 0 : 3;
@@ -460,7 +503,7 @@
     }
     sk.push(ROUNDING_MODES[roundingMode]);
     s.skeleton = sk.join(" ");
-    N.intlNfFormat(locale, s.skeleton, 0, false); // validates the skeleton now
+    N.intlNfFormat(icuLocale, s.skeleton, 0, false); // validates the skeleton now
     return s;
   }
 
@@ -484,7 +527,7 @@
       v = Number(x);
       if (typeof x === "string" && /^\s*[+-]?\d+\s*$/.test(x) && !Number.isSafeInteger(v)) v = x.trim();
     }
-    return N.intlNfFormat(s.locale, s.skeleton, v, parts);
+    return N.intlNfFormat(s.icuLocale, s.skeleton, v, parts);
   }
 
   const nfCache = new Map();

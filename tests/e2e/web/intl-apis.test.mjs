@@ -100,6 +100,21 @@ const known = {
     [{ type: "approximatelySign", value: "~", source: "shared" }, { type: "integer", value: "3", source: "shared" }]],
   pluralRange: [`[[0, 1], [1, 2], [1, 1]].map(([a, b]) => new Intl.PluralRules("en").selectRange(a, b))`, ["other", "other", "other"]],
   pluralRangeAr: [`[[0, 1], [1, 2], [2, 5], [5, 11]].map(([a, b]) => new Intl.PluralRules("ar-EG").selectRange(a, b))`, ["zero", "other", "few", "many"]],
+
+  dtfCalendarOption: [`[new Intl.DateTimeFormat("en-US", { calendar: "japanese" }).format(${D}), new Intl.DateTimeFormat("en-US-u-ca-japanese").format(${D}),
+    new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { dateStyle: "long" }).format(${D}), new Intl.DateTimeFormat("en", { calendar: "hebrew", dateStyle: "long" }).format(${D}),
+    new Intl.DateTimeFormat("en-u-ca-islamic-umalqura", { dateStyle: "long" }).format(${D})]`, ["3/5/6 R", "3/5/6 R", "令和6年3月5日", "25 Adar I 5784", "Shaʻban 24, 1445 AH"]],
+  dtfCalendarResolved: [`[["en-US-u-ca-japanese"], ["en-US-u-ca-japanese", { calendar: "buddhist" }], ["en-US", { calendar: "xyzzy" }], ["th-TH"], ["de-DE-u-hc-h12-ca-roc"]]
+    .map(([l, o]) => (({ locale, calendar }) => [locale, calendar])(new Intl.DateTimeFormat(l, o).resolvedOptions()))`,
+    [["en-US-u-ca-japanese", "japanese"], ["en-US", "buddhist"], ["en-US", "gregory"], ["th-TH", "buddhist"], ["de-DE-u-ca-roc-hc-h12", "roc"]]],
+  dtfChineseParts: [`new Intl.DateTimeFormat("zh-CN", { calendar: "chinese", dateStyle: "long" }).formatToParts(${D})`,
+    [{ type: "relatedYear", value: "2024" }, { type: "yearName", value: "甲辰" }, { type: "literal", value: "年" }, { type: "month", value: "正月" }, { type: "day", value: "廿五" }]],
+  dtfNumberingSystem: [`[new Intl.DateTimeFormat("ar-EG", { dateStyle: "medium" }).format(${D}), new Intl.DateTimeFormat("ar-EG", { numberingSystem: "latn", dateStyle: "medium" }).format(${D}),
+    new Intl.DateTimeFormat("ar-EG", { numberingSystem: "latn" }).resolvedOptions().numberingSystem]`, ["٠٥‏/٠٣‏/٢٠٢٤", "05‏/03‏/2024", "latn"]],
+  nfNumberingSystem: [`[new Intl.NumberFormat("en-US", { numberingSystem: "arab" }).format(1234.5), new Intl.NumberFormat("en-US-u-nu-thai").format(1234.5),
+    new Intl.NumberFormat("en-US-u-nu-thai").resolvedOptions().locale, new Intl.NumberFormat("ar-EG").resolvedOptions().numberingSystem,
+    new Intl.NumberFormat("ar-EG-u-nu-latn", { numberingSystem: "arab" }).resolvedOptions().locale, new Intl.NumberFormat("en", { numberingSystem: "roman" }).resolvedOptions().numberingSystem]`,
+    ["١٬٢٣٤٫٥", "๑,๒๓๔.๕", "en-US-u-nu-thai", "arab", "ar-EG", "latn"]],
 };
 
 // name -> [expression, error name]
@@ -136,6 +151,8 @@ const throwing = {
   nfRangeNaN: [`new Intl.NumberFormat("en").formatRangeToParts(5, NaN)`, "RangeError"],
   pluralRangeMissing: [`new Intl.PluralRules("en").selectRange(1)`, "TypeError"],
   pluralRangeNaN: [`new Intl.PluralRules("en").selectRange(NaN, 1)`, "RangeError"],
+  dtfBadCalendar: [`new Intl.DateTimeFormat("en", { calendar: "a" })`, "RangeError"],
+  nfBadNumbering: [`new Intl.NumberFormat("en", { numberingSystem: "a-b" })`, "RangeError"],
   wrongReceiver: [`Intl.DateTimeFormat.prototype.formatRange.call({}, 0, 1)`, "TypeError"],
 };
 
