@@ -17,11 +17,16 @@
 #include <unicode/ubrk.h>
 #include <unicode/ucal.h>
 #include <unicode/ucol.h>
+#include <unicode/ucurr.h>
 #include <unicode/udat.h>
+#include <unicode/udateintervalformat.h>
 #include <unicode/udatpg.h>
 #include <unicode/ufieldpositer.h>
 #include <unicode/ulistformatter.h>
+#include <unicode/uldnames.h>
 #include <unicode/uloc.h>
+#include <unicode/unumberrangeformatter.h>
+#include <unicode/unumsys.h>
 #include <unicode/unumberformatter.h>
 #include <unicode/upluralrules.h>
 #include <unicode/ureldatefmt.h>
@@ -29,7 +34,12 @@
 
 #include "web/web.h"
 
-enum { K_DTF = 1, K_NF, K_COL, K_PLU, K_RTF, K_LST };
+enum { K_DTF = 1, K_NF, K_COL, K_PLU, K_RTF, K_LST, K_LDN, K_DTI, K_NRF };
+/* ICU 72 numbers its "approximately" sign (a range like "~3") UNUM_COMPACT_FIELD + 1;
+ * a '+' sign (ICU's sign field) is told apart as NF_PLUS. */
+#define NF_APPROX (UNUM_COMPACT_FIELD + 1)
+#define NF_PLUS (UNUM_COMPACT_FIELD + 2)
+#define NF_NAMES (UNUM_COMPACT_FIELD + 3)
 #define INTL_CACHE 32
 #define KEY_MAX 256
 
@@ -53,6 +63,9 @@ static void obj_close(int kind, void *o)
     case K_PLU: uplrules_close(o); break;
     case K_RTF: ureldatefmt_close(o); break;
     case K_LST: ulistfmt_close(o); break;
+    case K_LDN: uldn_close(o); break;
+    case K_DTI: udtitvfmt_close(o); break;
+    case K_NRF: unumrf_close(o); break;
     }
 }
 
@@ -95,6 +108,14 @@ static bool cache_put(int kind, const char *key, void *o)
     snprintf(s->key, KEY_MAX, "%s", key);
     s->obj = o;
     return true;
+}
+
+/* An ICU call that wrote a NUL-terminated string into a fixed buffer succeeded and
+ * the string fit: a string that exactly fills the buffer comes back unterminated
+ * with only a warning, and reading it would run past the buffer. */
+static bool icu_ok(UErrorCode st)
+{
+    return U_SUCCESS(st) && st != U_STRING_NOT_TERMINATED_WARNING;
 }
 
 static JSValue icu_error(JSContext *ctx, const char *what, UErrorCode st)
@@ -149,10 +170,10 @@ static int canon_tag(const char *tag, char *out, size_t cap)
     if (tl == 0 || tl > 200)
         return -1;
     uloc_forLanguageTag(tag, loc, sizeof loc, &parsed, &st);
-    if (U_FAILURE(st) || parsed != tl || !loc[0])
+    if (!icu_ok(st) || parsed != tl || !loc[0])
         return -1;
     uloc_toLanguageTag(loc, out, (int32_t)cap, true, &st);
-    if (U_FAILURE(st))
+    if (!icu_ok(st))
         return -1;
     return 0;
 }
@@ -185,13 +206,19 @@ static JSValue js_locale_info(JSContext *ctx, JSValueConst this_val, int argc, J
     UErrorCode st = U_ZERO_ERROR;
     uloc_forLanguageTag(t, loc, sizeof loc, NULL, &st);
     JS_FreeCString(ctx, t);
+    if (!icu_ok(st))
+        return JS_ThrowRangeError(ctx, "Incorrect locale information provided");
     uloc_getLanguage(loc, lang, sizeof lang, &st);
-    uloc_getScript(loc, script, sizeof script, &st);
-    uloc_getCountry(loc, region, sizeof region, &st);
-    uloc_getBaseName(loc, base, sizeof base, &st);
-    uloc_toLanguageTag(base, btag, sizeof btag, false, &st);
-    if (U_FAILURE(st))
-        return icu_error(ctx, "locale", st);
+    if (icu_ok(st))
+        uloc_getScript(loc, script, sizeof script, &st);
+    if (icu_ok(st))
+        uloc_getCountry(loc, region, sizeof region, &st);
+    if (icu_ok(st))
+        uloc_getBaseName(loc, base, sizeof base, &st);
+    if (icu_ok(st))
+        uloc_toLanguageTag(base, btag, sizeof btag, false, &st);
+    if (!icu_ok(st))
+        return JS_ThrowRangeError(ctx, "Incorrect locale information provided");
     JSValue a = JS_NewArray(ctx);
     JS_SetPropertyUint32(ctx, a, 0, JS_NewString(ctx, lang));
     JS_SetPropertyUint32(ctx, a, 1, JS_NewString(ctx, script));
@@ -209,7 +236,7 @@ static int icu_loc(JSContext *ctx, JSValueConst v, char *loc, size_t cap)
     UErrorCode st = U_ZERO_ERROR;
     uloc_forLanguageTag(t, loc, (int32_t)cap, NULL, &st);
     JS_FreeCString(ctx, t);
-    if (U_FAILURE(st)) {
+    if (!icu_ok(st) || !loc[0]) {
         JS_ThrowRangeError(ctx, "Incorrect locale information provided");
         return -1;
     }
@@ -233,9 +260,11 @@ static JSValue part(JSContext *ctx, const char *type, const UChar *s, int32_t le
 
 /* Each UTF-16 unit takes the field of the narrowest span covering it (so a number's
  * "integer" is split by its "group" separators); runs of one field are one part,
- * text outside known fields is "literal". */
-static JSValue parts_array(JSContext *ctx, const UChar *s, int32_t len, span *sp, int n,
-                           const char *const *names, int nnames)
+ * text outside known fields is "literal". With src (one entry a unit: 0 start,
+ * 1 end, -1 shared), runs also break where src changes and each part gets a third
+ * element, "startRange" / "endRange" / "shared" (formatRangeToParts). */
+static JSValue parts_src(JSContext *ctx, const UChar *s, int32_t len, span *sp, int n,
+                         const char *const *names, int nnames, const int8_t *src)
 {
     int16_t *lab = malloc(((size_t)len + 1) * sizeof *lab);
     int32_t *wid = malloc(((size_t)len + 1) * sizeof *wid);
@@ -261,14 +290,68 @@ static JSValue parts_array(JSContext *ctx, const UChar *s, int32_t len, span *sp
     uint32_t k = 0;
     for (int32_t i = 0; i < len;) {
         int32_t j = i + 1;
-        while (j < len && lab[j] == lab[i] && (lab[i] == -1 || wid[j] == wid[i]))
+        while (j < len && lab[j] == lab[i] && (lab[i] == -1 || wid[j] == wid[i]) && (!src || src[j] == src[i]))
             j++;
-        JS_SetPropertyUint32(ctx, a, k++, part(ctx, lab[i] < 0 ? "literal" : names[lab[i]], s + i, j - i));
+        JSValue p = part(ctx, lab[i] < 0 ? "literal" : names[lab[i]], s + i, j - i);
+        if (src)
+            JS_SetPropertyUint32(ctx, p, 2, JS_NewString(ctx, src[i] == 0 ? "startRange" : src[i] == 1 ? "endRange" : "shared"));
+        JS_SetPropertyUint32(ctx, a, k++, p);
         i = j;
     }
     free(lab);
     free(wid);
     return a;
+}
+
+static JSValue parts_array(JSContext *ctx, const UChar *s, int32_t len, span *sp, int n,
+                           const char *const *names, int nnames)
+{
+    return parts_src(ctx, s, len, sp, n, names, nnames, NULL);
+}
+
+/* A formatted value (UFormattedValue of a list, relative time, date or number range)
+ * -> its string, or with parts its [[type, text(, source)]...]: fields of category
+ * cat name parts by names; with a span category (rangecat), each unit inside span 0
+ * / 1 is marked start / end. A '+' sign of a number is "plusSign". */
+static JSValue value_result(JSContext *ctx, const UFormattedValue *fv, bool parts, int cat,
+                            const char *const *names, int nnames, int rangecat)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t len = 0;
+    const UChar *str = ufmtval_getString(fv, &len, &st);
+    if (U_FAILURE(st))
+        return icu_error(ctx, "format", st);
+    if (!parts)
+        return from_u16(ctx, str, len);
+    UConstrainedFieldPosition *pos = ucfpos_open(&st);
+    if (U_FAILURE(st))
+        return icu_error(ctx, "format", st);
+    int8_t *src = rangecat ? malloc((size_t)len + 1) : NULL;
+    if (src)
+        memset(src, -1, (size_t)len + 1);
+    span sp[128];
+    int k = 0;
+    while (k < 128 && ufmtval_nextPosition(fv, pos, &st) && U_SUCCESS(st)) {
+        int32_t c = ucfpos_getCategory(pos, &st), f = ucfpos_getField(pos, &st), b, e;
+        ucfpos_getIndexes(pos, &b, &e, &st);
+        if (U_FAILURE(st) || b < 0 || e > len || b > e)
+            break;
+        if (c == cat) {
+            if (cat == UFIELD_CATEGORY_NUMBER && f == UNUM_SIGN_FIELD && e - b == 1 && str[b] == '+')
+                f = NF_PLUS;
+            sp[k++] = (span){ f, b, e };
+        } else if (src && c == rangecat && (f == 0 || f == 1)) {
+            memset(src + b, f, (size_t)(e - b));
+        }
+    }
+    ucfpos_close(pos);
+    if (U_FAILURE(st)) {
+        free(src);
+        return icu_error(ctx, "format", st);
+    }
+    JSValue r = parts_src(ctx, str, len, sp, k, names, nnames, src);
+    free(src);
+    return r;
 }
 
 /* ---- DateTimeFormat ---- */
@@ -300,6 +383,7 @@ static const char *const dtf_names[UDAT_FIELD_COUNT] = {
     [UDAT_TIMEZONE_ISO_FIELD] = "timeZoneName",
     [UDAT_TIMEZONE_ISO_LOCAL_FIELD] = "timeZoneName",
     [UDAT_RELATED_YEAR_FIELD] = "relatedYear",
+    [UDAT_YEAR_NAME_FIELD] = "yearName",
     [UDAT_AM_PM_MIDNIGHT_NOON_FIELD] = "dayPeriod",
     [UDAT_FLEXIBLE_DAY_PERIOD_FIELD] = "dayPeriod",
 };
@@ -334,6 +418,8 @@ static UDateFormat *dtf_get(JSContext *ctx, const char *loc, const char *spec, c
     } else if (spec[0] == 'P') {
         UChar pat[256];
         u_strFromUTF8WithSub(pat, 256, NULL, spec + 2, -1, 0xFFFD, NULL, &st);
+        if (st == U_STRING_NOT_TERMINATED_WARNING)
+            st = U_BUFFER_OVERFLOW_ERROR;
         f = udat_open(UDAT_PATTERN, UDAT_PATTERN, loc, utz, tzl, pat, -1, &st);
     } else {
         UChar sk[128], pat[256];
@@ -433,6 +519,57 @@ static JSValue js_dtf_pattern(JSContext *ctx, JSValueConst this_val, int argc, J
     return r;
 }
 
+/* dtfRange(tag, spec, tz, from, to, parts) -> string | [[type, text, source]...]:
+ * ICU's interval format for the skeleton of the formatter's pattern. */
+static JSValue js_dtf_range(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    char loc[ULOC_FULLNAME_CAPACITY];
+    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+        return JS_EXCEPTION;
+    const char *spec = JS_ToCString(ctx, argv[1]);
+    const char *tz = spec ? JS_ToCString(ctx, argv[2]) : NULL;
+    double a, b;
+    JSValue r = JS_EXCEPTION;
+    if (!spec || !tz || JS_ToFloat64(ctx, &a, argv[3]) < 0 || JS_ToFloat64(ctx, &b, argv[4]) < 0)
+        goto out;
+    char key[KEY_MAX * 2];
+    snprintf(key, sizeof key, "%s|%s|%s", loc, spec, tz);
+    UErrorCode st = U_ZERO_ERROR;
+    UDateIntervalFormat *di = cache_get(K_DTI, key);
+    if (!di) {
+        UDateFormat *f = dtf_get(ctx, loc, spec, tz);
+        if (!f)
+            goto out;
+        UChar pat[256], sk[256], utz[128];
+        int32_t pl = udat_toPattern(f, false, pat, 256, &st);
+        int32_t sl = icu_ok(st) ? udatpg_getSkeleton(NULL, pat, pl, sk, 256, &st) : 0;
+        u_uastrncpy(utz, tz, 127);
+        utz[127] = 0;
+        if (icu_ok(st))
+            di = udtitvfmt_open(loc, sk, sl, utz, u_strlen(utz), &st);
+        if (!icu_ok(st) || !di) {
+            r = icu_error(ctx, "DateTimeFormat", st);
+            goto out;
+        }
+        if (!cache_put(K_DTI, key, di)) {
+            udtitvfmt_close(di);
+            r = JS_ThrowRangeError(ctx, "Intl: options too long");
+            goto out;
+        }
+    }
+    UFormattedDateInterval *res = udtitvfmt_openResult(&st);
+    udtitvfmt_formatToResult(di, a, b, res, &st);
+    const UFormattedValue *fv = udtitvfmt_resultAsValue(res, &st);
+    r = U_FAILURE(st) ? icu_error(ctx, "formatRange", st)
+                      : value_result(ctx, fv, JS_ToBool(ctx, argv[5]), UFIELD_CATEGORY_DATE, dtf_names,
+                                     UDAT_FIELD_COUNT, UFIELD_CATEGORY_DATE_INTERVAL_SPAN);
+    udtitvfmt_closeResult(res);
+out:
+    JS_FreeCString(ctx, spec);
+    JS_FreeCString(ctx, tz);
+    return r;
+}
+
 /* canonTimeZone(name) -> the canonical IANA id, or undefined if unknown. */
 static JSValue js_canon_tz(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
@@ -452,7 +589,8 @@ static JSValue js_canon_tz(JSContext *ctx, JSValueConst this_val, int argc, JSVa
 
 /* ---- NumberFormat ---- */
 
-static const char *const nf_names[UNUM_COMPACT_FIELD + 2] = {
+/* Part names by ICU number field (NF_APPROX, NF_PLUS: see the top). */
+static const char *const nf_names[NF_NAMES] = {
     [UNUM_INTEGER_FIELD] = "integer",
     [UNUM_FRACTION_FIELD] = "fraction",
     [UNUM_DECIMAL_SEPARATOR_FIELD] = "decimal",
@@ -466,7 +604,8 @@ static const char *const nf_names[UNUM_COMPACT_FIELD + 2] = {
     [UNUM_SIGN_FIELD] = "minusSign",
     [UNUM_MEASURE_UNIT_FIELD] = "unit",
     [UNUM_COMPACT_FIELD] = "compact",
-    [UNUM_COMPACT_FIELD + 1] = "plusSign",
+    [NF_APPROX] = "approximatelySign",
+    [NF_PLUS] = "plusSign",
 };
 
 /* nfFormat(tag, skeleton, value, parts) -> string | parts. value is a number or a
@@ -550,15 +689,73 @@ static JSValue js_nf_format(JSContext *ctx, JSValueConst this_val, int argc, JSV
     int32_t b, e, fld;
     while (k < 64 && (fld = ufieldpositer_next(it, &b, &e)) >= 0) {
         if (fld == UNUM_SIGN_FIELD && e - b == 1 && buf[b] == '+')
-            fld = UNUM_COMPACT_FIELD + 1; /* plusSign */
+            fld = NF_PLUS;
         sp[k++] = (span){ fld, b, e };
     }
     ufieldpositer_close(it);
-    r = parts_array(ctx, buf, n, sp, k, nf_names, UNUM_COMPACT_FIELD + 2);
+    r = parts_array(ctx, buf, n, sp, k, nf_names, NF_NAMES);
 done:
     unumf_closeResult(res);
     if (buf != sbuf)
         free(buf);
+    return r;
+}
+
+/* nfRange(tag, skeleton, x, y, mode, pluralType) -> mode 0: string, 1: parts with
+ * sources (NumberFormat formatRange/ToParts), 2: the plural category of the range
+ * (PluralRules selectRange, pluralType 1 for ordinal). */
+static JSValue js_nf_range(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    char loc[ULOC_FULLNAME_CAPACITY];
+    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+        return JS_EXCEPTION;
+    double x, y;
+    int32_t mode, ord;
+    if (JS_ToFloat64(ctx, &x, argv[2]) < 0 || JS_ToFloat64(ctx, &y, argv[3]) < 0 ||
+        JS_ToInt32(ctx, &mode, argv[4]) < 0 || JS_ToInt32(ctx, &ord, argv[5]) < 0)
+        return JS_EXCEPTION;
+    const char *sk = JS_ToCString(ctx, argv[1]);
+    if (!sk)
+        return JS_EXCEPTION;
+    char key[KEY_MAX * 2];
+    snprintf(key, sizeof key, "%s|%s", loc, sk);
+    JS_FreeCString(ctx, sk);
+    UErrorCode st = U_ZERO_ERROR;
+    UNumberRangeFormatter *f = cache_get(K_NRF, key);
+    if (!f) {
+        int32_t l;
+        UChar *u = to_u16(ctx, argv[1], &l);
+        if (!u)
+            return JS_EXCEPTION;
+        UParseError pe;
+        f = unumrf_openForSkeletonWithCollapseAndIdentityFallback(u, l, UNUM_RANGE_COLLAPSE_AUTO,
+                                                                  UNUM_IDENTITY_FALLBACK_APPROXIMATELY, loc, &pe, &st);
+        free(u);
+        if (U_FAILURE(st))
+            return icu_error(ctx, "NumberFormat", st);
+        if (!cache_put(K_NRF, key, f)) {
+            unumrf_close(f);
+            return JS_ThrowRangeError(ctx, "Intl: options too long");
+        }
+    }
+    UFormattedNumberRange *res = unumrf_openResult(&st);
+    unumrf_formatDoubleRange(f, x, y, res, &st);
+    JSValue r;
+    if (U_FAILURE(st)) {
+        r = icu_error(ctx, "formatRange", st);
+    } else if (mode == 2) {
+        UPluralRules *p = uplrules_openForType(loc, ord ? UPLURAL_TYPE_ORDINAL : UPLURAL_TYPE_CARDINAL, &st);
+        UChar kw[32];
+        int32_t n = U_SUCCESS(st) ? uplrules_selectForRange(p, res, kw, 32, &st) : 0;
+        r = icu_ok(st) ? from_u16(ctx, kw, n) : icu_error(ctx, "PluralRules", st);
+        uplrules_close(p);
+    } else {
+        const UFormattedValue *fv = unumrf_resultAsValue(res, &st);
+        r = U_FAILURE(st) ? icu_error(ctx, "formatRange", st)
+                          : value_result(ctx, fv, mode == 1, UFIELD_CATEGORY_NUMBER, nf_names, NF_NAMES,
+                                         UFIELD_CATEGORY_NUMBER_RANGE_SPAN);
+    }
+    unumrf_closeResult(res);
     return r;
 }
 
@@ -690,7 +887,8 @@ static int rtf_unit(const char *u)
     return -1;
 }
 
-/* rtf(tag, style, numeric, value, unit) -> string */
+/* rtf(tag, style, numeric, value, unit, parts) -> string | [[type, text]...] (the
+ * number's fields; the rest literal) */
 static JSValue js_rtf(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
@@ -734,17 +932,22 @@ static JSValue js_rtf(JSContext *ctx, JSValueConst this_val, int argc, JSValueCo
                                                  UDAT_REL_UNIT_MONTH, UDAT_REL_UNIT_WEEK,
                                                  UDAT_REL_UNIT_DAY, UDAT_REL_UNIT_HOUR,
                                                  UDAT_REL_UNIT_MINUTE, UDAT_REL_UNIT_SECOND };
-    UChar buf[256];
-    int32_t n = always ? ureldatefmt_formatNumeric(f, x, map[ui], buf, 256, &st)
-                       : ureldatefmt_format(f, x, map[ui], buf, 256, &st);
-    if (U_FAILURE(st))
-        return icu_error(ctx, "RelativeTimeFormat", st);
-    return from_u16(ctx, buf, n);
+    UFormattedRelativeDateTime *res = ureldatefmt_openResult(&st);
+    if (always)
+        ureldatefmt_formatNumericToResult(f, x, map[ui], res, &st);
+    else
+        ureldatefmt_formatToResult(f, x, map[ui], res, &st);
+    const UFormattedValue *fv = ureldatefmt_resultAsValue(res, &st);
+    JSValue r = U_FAILURE(st) ? icu_error(ctx, "RelativeTimeFormat", st)
+                              : value_result(ctx, fv, argc > 5 && JS_ToBool(ctx, argv[5]), UFIELD_CATEGORY_NUMBER,
+                                             nf_names, NF_NAMES, 0);
+    ureldatefmt_closeResult(res);
+    return r;
 }
 
 /* ---- ListFormat ---- */
 
-/* list(tag, type, style, [strings]) -> string */
+/* list(tag, type, style, [strings], parts) -> string | [[type, text]...] */
 static JSValue js_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
@@ -801,20 +1004,14 @@ static JSValue js_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         if (!items[i])
             goto out;
     }
-    int32_t n = ulistfmt_format(f, (const UChar *const *)items, lens, (int32_t)count, NULL, 0, &st);
-    if (st == U_BUFFER_OVERFLOW_ERROR || (U_SUCCESS(st) && n >= 0)) {
-        st = U_ZERO_ERROR;
-        UChar *buf = malloc(((size_t)n + 1) * sizeof(UChar));
-        if (!buf) {
-            r = JS_ThrowOutOfMemory(ctx);
-            goto out;
-        }
-        n = ulistfmt_format(f, (const UChar *const *)items, lens, (int32_t)count, buf, n + 1, &st);
-        r = U_FAILURE(st) ? icu_error(ctx, "ListFormat", st) : from_u16(ctx, buf, n);
-        free(buf);
-    } else {
-        r = icu_error(ctx, "ListFormat", st);
-    }
+    static const char *const list_names[] = { [ULISTFMT_ELEMENT_FIELD] = "element" };
+    UFormattedList *res = ulistfmt_openResult(&st);
+    ulistfmt_formatStringsToResult(f, (const UChar *const *)items, lens, (int32_t)count, res, &st);
+    const UFormattedValue *fv = ulistfmt_resultAsValue(res, &st);
+    r = U_FAILURE(st) ? icu_error(ctx, "ListFormat", st)
+                      : value_result(ctx, fv, argc > 4 && JS_ToBool(ctx, argv[4]), UFIELD_CATEGORY_LIST, list_names,
+                                     ULISTFMT_ELEMENT_FIELD + 1, 0);
+    ulistfmt_closeResult(res);
 out:
     for (uint32_t j = 0; j < i && items; j++)
         free(items[j]);
@@ -864,6 +1061,223 @@ static JSValue js_segment(JSContext *ctx, JSValueConst this_val, int argc, JSVal
     return a;
 }
 
+/* ---- DisplayNames ---- */
+
+/* displayName(tag, type, style, dialect, code) -> the name, or undefined when ICU has
+ * none (the caller applies fallback "code"). code is already validated and, for
+ * "language", a canonical tag; "calendar" is a BCP 47 calendar id. */
+static JSValue js_display_name(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    char loc[ULOC_FULLNAME_CAPACITY];
+    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+        return JS_EXCEPTION;
+    const char *type = JS_ToCString(ctx, argv[1]);
+    const char *style = type ? JS_ToCString(ctx, argv[2]) : NULL;
+    const char *code = style ? JS_ToCString(ctx, argv[4]) : NULL;
+    int dialect = JS_ToBool(ctx, argv[3]);
+    JSValue r = JS_EXCEPTION;
+    if (!code)
+        goto out;
+    int w = !strcmp(style, "narrow") ? 2 : !strcmp(style, "short") ? 1 : 0;
+    UErrorCode st = U_ZERO_ERROR;
+    UChar buf[256];
+    int32_t n = 0;
+    if (!strcmp(type, "dateTimeField")) {
+        static const char *const fields[] = { "era", "year", "quarter", "month", "weekOfYear", "weekday",
+                                              "day", "dayPeriod", "hour", "minute", "second", "timeZoneName" };
+        static const UDateTimePatternField ids[] = { UDATPG_ERA_FIELD, UDATPG_YEAR_FIELD, UDATPG_QUARTER_FIELD,
+                                                     UDATPG_MONTH_FIELD, UDATPG_WEEK_OF_YEAR_FIELD, UDATPG_WEEKDAY_FIELD,
+                                                     UDATPG_DAY_FIELD, UDATPG_DAYPERIOD_FIELD, UDATPG_HOUR_FIELD,
+                                                     UDATPG_MINUTE_FIELD, UDATPG_SECOND_FIELD, UDATPG_ZONE_FIELD };
+        r = JS_UNDEFINED;
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+            if (!strcmp(code, fields[i])) {
+                UDateTimePatternGenerator *g = udatpg_open(loc, &st);
+                if (U_SUCCESS(st))
+                    n = udatpg_getFieldDisplayName(g, ids[i], w == 0 ? UDATPG_WIDE : w == 1 ? UDATPG_ABBREVIATED : UDATPG_NARROW,
+                                                   buf, 256, &st);
+                udatpg_close(g);
+                r = icu_ok(st) && n > 0 ? from_u16(ctx, buf, n) : JS_UNDEFINED;
+            }
+        goto out;
+    }
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "%s|%d|%d", loc, w ? 1 : 0, dialect);
+    ULocaleDisplayNames *ldn = cache_get(K_LDN, key);
+    if (!ldn) {
+        UDisplayContext cx[] = { dialect ? UDISPCTX_DIALECT_NAMES : UDISPCTX_STANDARD_NAMES,
+                                 w ? UDISPCTX_LENGTH_SHORT : UDISPCTX_LENGTH_FULL, UDISPCTX_NO_SUBSTITUTE };
+        ldn = uldn_openForContext(loc, cx, 3, &st);
+        if (U_FAILURE(st)) {
+            r = icu_error(ctx, "DisplayNames", st);
+            goto out;
+        }
+        if (!cache_put(K_LDN, key, ldn)) {
+            uldn_close(ldn);
+            r = JS_ThrowRangeError(ctx, "Intl: options too long");
+            goto out;
+        }
+    }
+    if (!strcmp(type, "language")) {
+        char id[ULOC_FULLNAME_CAPACITY];
+        uloc_forLanguageTag(code, id, sizeof id, NULL, &st);
+        if (icu_ok(st))
+            n = uldn_localeDisplayName(ldn, id, buf, 256, &st);
+    } else if (!strcmp(type, "region")) {
+        n = uldn_regionDisplayName(ldn, code, buf, 256, &st);
+    } else if (!strcmp(type, "script")) {
+        n = uldn_scriptDisplayName(ldn, code, buf, 256, &st);
+    } else if (!strcmp(type, "currency")) { /* V8 asks for the "currency" key's value name */
+        n = uldn_keyValueDisplayName(ldn, "currency", code, buf, 256, &st);
+    } else if (!strcmp(type, "calendar")) {
+        const char *legacy = uloc_toLegacyType("calendar", code);
+        n = uldn_keyValueDisplayName(ldn, "calendar", legacy ? legacy : code, buf, 256, &st);
+    }
+    r = icu_ok(st) && n > 0 ? from_u16(ctx, buf, n) : JS_UNDEFINED;
+out:
+    JS_FreeCString(ctx, type);
+    JS_FreeCString(ctx, style);
+    JS_FreeCString(ctx, code);
+    return r;
+}
+
+/* ---- Locale info and supported values ---- */
+
+/* Appends each string of an enumeration to the array a from index *k; with bcp, ICU
+ * keyword values (key "calendar" or "collation") become their BCP 47 form. */
+static void enum_to_array(JSContext *ctx, UEnumeration *e, JSValue a, uint32_t *k, const char *bcp)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    const char *v;
+    int32_t l;
+    while (e && (v = uenum_next(e, &l, &st)) && U_SUCCESS(st)) {
+        if (bcp) {
+            const char *b = uloc_toUnicodeLocaleType(bcp, v);
+            v = b ? b : v;
+            if (!strcmp(bcp, "collation") && (!strcmp(v, "standard") || !strcmp(v, "search") ||
+                                              !strcmp(v, "big5han") || !strcmp(v, "gb2312")))
+                continue; /* not offered by V8 (the last two are deprecated) */
+        }
+        JS_SetPropertyUint32(ctx, a, (*k)++, JS_NewString(ctx, v));
+    }
+    uenum_close(e);
+}
+
+/* localeData(tag, what) -> for "max"/"min" the likely-subtags tag; "calendars",
+ * "collations", "hourCycles", "numberingSystems", "timeZones" -> array (timeZones
+ * undefined without a region); "rtl" -> bool; "week" -> [firstDay, minimalDays,
+ * weekend days...] with Monday 1 .. Sunday 7. */
+static JSValue js_locale_data(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    char loc[ULOC_FULLNAME_CAPACITY], out[ULOC_FULLNAME_CAPACITY];
+    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+        return JS_EXCEPTION;
+    const char *what = JS_ToCString(ctx, argv[1]);
+    if (!what)
+        return JS_EXCEPTION;
+    UErrorCode st = U_ZERO_ERROR;
+    JSValue r = JS_UNDEFINED;
+    uint32_t k = 0;
+    if (!strcmp(what, "max") || !strcmp(what, "min")) {
+        char tagb[ULOC_FULLNAME_CAPACITY];
+        if (what[1] == 'a')
+            uloc_addLikelySubtags(loc, out, sizeof out, &st);
+        else
+            uloc_minimizeSubtags(loc, out, sizeof out, &st);
+        if (icu_ok(st))
+            uloc_toLanguageTag(out, tagb, sizeof tagb, false, &st);
+        r = icu_ok(st) ? JS_NewString(ctx, tagb) : JS_ThrowRangeError(ctx, "Incorrect locale information provided");
+    } else if (!strcmp(what, "calendars")) {
+        r = JS_NewArray(ctx);
+        enum_to_array(ctx, ucal_getKeywordValuesForLocale("calendar", loc, true, &st), r, &k, "calendar");
+    } else if (!strcmp(what, "collations")) {
+        r = JS_NewArray(ctx);
+        enum_to_array(ctx, ucol_getKeywordValuesForLocale("collation", loc, true, &st), r, &k, "collation");
+    } else if (!strcmp(what, "hourCycles")) {
+        UDateTimePatternGenerator *g = udatpg_open(loc, &st);
+        UDateFormatHourCycle hc = U_SUCCESS(st) ? udatpg_getDefaultHourCycle(g, &st) : UDAT_HOUR_CYCLE_23;
+        udatpg_close(g);
+        r = JS_NewArray(ctx);
+        static const char *const names[] = { [UDAT_HOUR_CYCLE_11] = "h11", [UDAT_HOUR_CYCLE_12] = "h12",
+                                             [UDAT_HOUR_CYCLE_23] = "h23", [UDAT_HOUR_CYCLE_24] = "h24" };
+        if (U_SUCCESS(st))
+            JS_SetPropertyUint32(ctx, r, 0, JS_NewString(ctx, names[hc]));
+    } else if (!strcmp(what, "numberingSystems")) {
+        UNumberingSystem *ns = unumsys_open(loc, &st);
+        r = JS_NewArray(ctx);
+        if (U_SUCCESS(st))
+            JS_SetPropertyUint32(ctx, r, 0, JS_NewString(ctx, unumsys_getName(ns)));
+        unumsys_close(ns);
+    } else if (!strcmp(what, "timeZones")) {
+        char region[8] = "";
+        uloc_getCountry(loc, region, sizeof region, &st);
+        if (icu_ok(st) && region[0]) {
+            r = JS_NewArray(ctx);
+            enum_to_array(ctx, ucal_openTimeZoneIDEnumeration(UCAL_ZONE_TYPE_CANONICAL_LOCATION, region, NULL, &st), r, &k, NULL);
+        }
+    } else if (!strcmp(what, "rtl")) {
+        r = JS_NewBool(ctx, uloc_getCharacterOrientation(loc, &st) == ULOC_LAYOUT_RTL);
+    } else if (!strcmp(what, "week")) {
+        UCalendar *c = ucal_open(NULL, 0, loc, UCAL_GREGORIAN, &st);
+        if (U_FAILURE(st)) {
+            r = icu_error(ctx, "Locale", st);
+        } else {
+            r = JS_NewArray(ctx);
+            int32_t fd = ucal_getAttribute(c, UCAL_FIRST_DAY_OF_WEEK);
+            JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, fd == UCAL_SUNDAY ? 7 : fd - 1));
+            JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, ucal_getAttribute(c, UCAL_MINIMAL_DAYS_IN_FIRST_WEEK)));
+            for (int d = UCAL_MONDAY; d <= UCAL_SUNDAY + 7; d++) { /* Monday .. Sunday */
+                int day = d > UCAL_SATURDAY ? UCAL_SUNDAY : d;
+                UErrorCode s2 = U_ZERO_ERROR;
+                if (ucal_getDayOfWeekType(c, (UCalendarDaysOfWeek)day, &s2) != UCAL_WEEKDAY && U_SUCCESS(s2))
+                    JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, day == UCAL_SUNDAY ? 7 : day - 1));
+                if (day == UCAL_SUNDAY)
+                    break;
+            }
+            ucal_close(c);
+        }
+    }
+    JS_FreeCString(ctx, what);
+    return r;
+}
+
+/* values(key) -> Intl.supportedValuesOf's list from ICU for "calendar", "collation",
+ * "currency", "numberingSystem", "timeZone" (unsorted; the caller sorts). */
+static JSValue js_values(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    const char *key = JS_ToCString(ctx, argv[0]);
+    if (!key)
+        return JS_EXCEPTION;
+    UErrorCode st = U_ZERO_ERROR;
+    JSValue a = JS_NewArray(ctx);
+    uint32_t k = 0;
+    if (!strcmp(key, "calendar"))
+        enum_to_array(ctx, ucal_getKeywordValuesForLocale("calendar", "und", false, &st), a, &k, "calendar");
+    else if (!strcmp(key, "collation"))
+        enum_to_array(ctx, ucol_getKeywordValues("collation", &st), a, &k, "collation");
+    else if (!strcmp(key, "currency"))
+        enum_to_array(ctx, ucurr_openISOCurrencies(UCURR_COMMON | UCURR_NON_DEPRECATED, &st), a, &k, NULL);
+    else if (!strcmp(key, "timeZone"))
+        enum_to_array(ctx, ucal_openTimeZoneIDEnumeration(UCAL_ZONE_TYPE_CANONICAL_LOCATION, NULL, NULL, &st), a, &k, NULL);
+    else if (!strcmp(key, "numberingSystem")) {
+        UEnumeration *e = unumsys_openAvailableNames(&st);
+        const char *v;
+        int32_t l;
+        while (e && (v = uenum_next(e, &l, &st)) && U_SUCCESS(st)) {
+            char id[64];
+            snprintf(id, sizeof id, "und@numbers=%s", v);
+            UErrorCode s2 = U_ZERO_ERROR;
+            UNumberingSystem *ns = unumsys_open(id, &s2);
+            if (U_SUCCESS(s2) && !unumsys_isAlgorithmic(ns))
+                JS_SetPropertyUint32(ctx, a, k++, JS_NewString(ctx, v));
+            unumsys_close(ns);
+        }
+        uenum_close(e);
+    }
+    JS_FreeCString(ctx, key);
+    return a;
+}
+
 static const JSCFunctionListEntry intl_natives[] = {
     JS_CFUNC_DEF("intlCanon", 1, js_canon),
     JS_CFUNC_DEF("intlLocaleInfo", 1, js_locale_info),
@@ -873,8 +1287,13 @@ static const JSCFunctionListEntry intl_natives[] = {
     JS_CFUNC_DEF("intlNfFormat", 4, js_nf_format),
     JS_CFUNC_DEF("intlCollate", 7, js_collate),
     JS_CFUNC_DEF("intlPlural", 4, js_plural),
-    JS_CFUNC_DEF("intlRtf", 5, js_rtf),
-    JS_CFUNC_DEF("intlList", 4, js_list),
+    JS_CFUNC_DEF("intlRtf", 6, js_rtf),
+    JS_CFUNC_DEF("intlList", 5, js_list),
+    JS_CFUNC_DEF("intlDtfRange", 6, js_dtf_range),
+    JS_CFUNC_DEF("intlNfRange", 6, js_nf_range),
+    JS_CFUNC_DEF("intlDisplayName", 5, js_display_name),
+    JS_CFUNC_DEF("intlLocaleData", 2, js_locale_data),
+    JS_CFUNC_DEF("intlValues", 1, js_values),
     JS_CFUNC_DEF("intlSegment", 3, js_segment),
 };
 

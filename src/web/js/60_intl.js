@@ -39,6 +39,51 @@
   };
   const resolveLocale = (locales) => canonList(locales)[0] || DEFAULT_LOCALE;
 
+  // The -u- keywords of a canonical tag: [tag without them, Map key -> value].
+  const splitU = (t) => {
+    const sub = t.split("-"), kw = new Map(), rest = [];
+    for (let i = 0; i < sub.length; i++) {
+      if (sub[i].toLowerCase() !== "u" || i === 0) {
+        rest.push(sub[i]);
+        if (sub[i].length === 1 && i > 0) { rest.push(...sub.slice(i + 1)); break; } // -t-/-x-: kept as is
+        continue;
+      }
+      let key = null;
+      for (i++; i < sub.length && sub[i].length > 1; i++) {
+        if (sub[i].length === 2) kw.set((key = sub[i].toLowerCase()), "");
+        else if (key) kw.set(key, kw.get(key) ? kw.get(key) + "-" + sub[i] : sub[i]);
+      }
+      i--;
+    }
+    return [rest.join("-"), kw];
+  };
+  const joinU = (base, kw) => {
+    if (!kw.size) return base;
+    const u = [...kw].map(([k, v]) => (v ? `${k}-${v}` : k)).join("-");
+    const x = base.search(/-[a-z0-9]-/i);
+    return N.intlCanon(x < 0 ? `${base}-u-${u}` : `${base.slice(0, x)}-u-${u}${base.slice(x)}`);
+  };
+  // ResolveLocale for the calendar ("ca") / numbering system ("nu") keys: an option
+  // beats the tag's keyword; an unsupported value is dropped. -> [the resolved locale
+  // (the tag's keyword kept only when it is the one used), the tag ICU formats with,
+  // the values used (undefined: the locale's default)]
+  const supportedValue = (key, v) => v !== undefined && Intl.supportedValuesOf(key === "ca" ? "calendar" : "numberingSystem").includes(v);
+  function localeWithKeys(locale, opts) {
+    const [base, kw] = splitU(locale);
+    const icuKw = new Map(kw), used = {};
+    for (const [key, opt] of Object.entries(opts)) {
+      const tagV = kw.get(key);
+      let v = opt !== undefined ? opt.toLowerCase() : tagV;
+      if (v === "gregorian" && key === "ca") v = "gregory";
+      if (!supportedValue(key, v)) v = undefined;
+      if (tagV !== undefined && tagV !== v) kw.delete(key);
+      if (v === undefined) icuKw.delete(key);
+      else icuKw.set(key, v);
+      used[key] = v;
+    }
+    return [joinU(base, kw), joinU(base, icuKw), used];
+  }
+
   const toObj = (options) => {
     if (options === undefined) return Object.create(null);
     if (options === null) throw new TypeError("Cannot convert undefined or null to object");
@@ -77,13 +122,7 @@
     return canonList(locales);
   };
 
-  const numberingSystemOf = (locale) => {
-    const m = /-u-(?:.*-)?nu-([a-z0-9]+)/.exec(locale);
-    if (m) return m[1];
-    const zero = N.intlNfFormat(locale, "", 0, false);
-    const z = zero.codePointAt(0);
-    return z === 0x660 ? "arab" : z === 0x6f0 ? "arabext" : z === 0x966 ? "deva" : z === 0x9e6 ? "beng" : "latn";
-  };
+  const numberingSystemOf = (locale) => N.intlLocaleData(locale, "numberingSystems")[0] || "latn";
 
   // ---- DateTimeFormat ----
   const DT_FIELDS = [
@@ -118,13 +157,14 @@
       return partsToObjects(dtfFormat(state(this, "DateTimeFormat", "formatToParts"), date, true));
     }
     formatRange(a, b) {
-      const s = state(this, "DateTimeFormat", "formatRange");
-      const x = dtfFormat(s, a, false), y = dtfFormat(s, b, false);
-      return x === y ? x : `${x} – ${y}`;
+      return dtfRange(state(this, "DateTimeFormat", "formatRange"), a, b, false);
+    }
+    formatRangeToParts(a, b) {
+      return dtfRange(state(this, "DateTimeFormat", "formatRangeToParts"), a, b, true).map(([type, value, source]) => ({ type, value, source }));
     }
     resolvedOptions() {
       const s = state(this, "DateTimeFormat", "resolvedOptions");
-      const r = { locale: s.locale, calendar: "gregory", numberingSystem: numberingSystemOf(s.locale), timeZone: s.timeZone };
+      const r = { locale: s.locale, calendar: s.calendar, numberingSystem: s.numberingSystem, timeZone: s.timeZone };
       if (s.hourCycle) {
         r.hourCycle = s.hourCycle;
         r.hour12 = s.hourCycle === "h12" || s.hourCycle === "h11";
@@ -169,7 +209,9 @@
     getOpt(o, "formatMatcher", ["basic", "best fit"], "best fit");
     const dateStyle = getOpt(o, "dateStyle", STYLES, undefined);
     const timeStyle = getOpt(o, "timeStyle", STYLES, undefined);
-    const s = { cls: "DateTimeFormat", locale, timeZone: tz, fields: {}, dateStyle, timeStyle, hourCycle: undefined };
+    const [rlocale, icuLocale, used] = localeWithKeys(locale, { ca: calendar, nu });
+    const s = { cls: "DateTimeFormat", locale: rlocale, icuLocale, timeZone: tz, fields: {}, dateStyle, timeStyle, hourCycle: undefined,
+      calendar: used.ca || N.intlLocaleData(icuLocale, "calendars")[0] || "gregory", numberingSystem: used.nu || numberingSystemOf(icuLocale) };
     const icuTz = /^[+-]/.test(tz) ? "GMT" + tz : tz;
     const hc = hourCycle || (hour12 === true ? "h12" : hour12 === false ? "h23" : undefined);
     if (dateStyle || timeStyle) {
@@ -177,7 +219,7 @@
       s.spec = `S:${dateStyle || "none"}:${timeStyle || "none"}`;
       if (timeStyle && hc) {
         // styles with an explicit hour cycle: rebuild as a skeleton from the style's pattern
-        const pat = N.intlDtfPattern(locale, s.spec, icuTz);
+        const pat = N.intlDtfPattern(icuLocale, s.spec, icuTz);
         const h = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc];
         s.spec = "P:" + pat.replace(/'[^']*'|[hHkK]+|\s*a+\s*/g, (m) => (m[0] === "'" ? m : /a/.test(m) ? (h === "h" || h === "K" ? m : (m.startsWith(" ") && m.endsWith(" ") ? " " : "")) : h.repeat(m.length)));
       }
@@ -207,7 +249,7 @@
       }
       s.spec = "K:" + sk;
     }
-    const pattern = N.intlDtfPattern(locale, s.spec, icuTz); // also validates
+    const pattern = N.intlDtfPattern(icuLocale, s.spec, icuTz); // also validates
     s.icuTz = icuTz;
     if (fields.hour !== undefined || timeStyle) {
       const p = pattern.replace(/'[^']*'/g, "");
@@ -224,7 +266,19 @@
     if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new RangeError("Invalid time value");
     // V8 (so workerd) writes U+0020 where ICU 72+ patterns have U+202F ("2:07 PM")
     // in format(), and leaves formatToParts as ICU has it
-    const r = N.intlDtfFormat(s.locale, s.spec, s.icuTz, t, parts);
+    const r = N.intlDtfFormat(s.icuLocale, s.spec, s.icuTz, t, parts);
+    return parts ? r : r.replace(/\u202f/g, " ");
+  }
+
+  const timeValue = (d) => {
+    const t = Number(d instanceof Date ? d.getTime() : d);
+    if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new RangeError("Invalid time value");
+    return t;
+  };
+  function dtfRange(s, a, b, parts) {
+    if (a === undefined || b === undefined) throw new TypeError("startDate and endDate are required");
+    const x = timeValue(a), y = timeValue(b);
+    const r = N.intlDtfRange(s.icuLocale, s.spec, s.icuTz, x, y, parts);
     return parts ? r : r.replace(/\u202f/g, " ");
   }
 
@@ -270,38 +324,53 @@
     }
     formatRange(a, b) {
       const s = state(this, "NumberFormat", "formatRange");
-      return `${nfFormat(s, a, false)}–${nfFormat(s, b, false)}`;
+      return N.intlNfRange(s.icuLocale, s.skeleton, ...rangeArgs(a, b), 0, 0);
+    }
+    formatRangeToParts(a, b) {
+      const s = state(this, "NumberFormat", "formatRangeToParts");
+      return N.intlNfRange(s.icuLocale, s.skeleton, ...rangeArgs(a, b), 1, 0).map(([type, value, source]) => ({ type, value, source }));
     }
     resolvedOptions() {
       const s = state(this, "NumberFormat", "resolvedOptions");
-      const r = { locale: s.locale, numberingSystem: numberingSystemOf(s.locale), style: s.style };
+      const r = { locale: s.locale, numberingSystem: s.numberingSystem, style: s.style };
       if (s.style === "currency") Object.assign(r, { currency: s.currency, currencyDisplay: s.currencyDisplay, currencySign: s.currencySign });
       if (s.style === "unit") Object.assign(r, { unit: s.unit, unitDisplay: s.unitDisplay });
       r.minimumIntegerDigits = s.minimumIntegerDigits;
+      if (s.minimumFractionDigits !== undefined) {
+        r.minimumFractionDigits = s.minimumFractionDigits;
+        r.maximumFractionDigits = s.maximumFractionDigits;
+      }
       if (s.minimumSignificantDigits !== undefined) {
         r.minimumSignificantDigits = s.minimumSignificantDigits;
         r.maximumSignificantDigits = s.maximumSignificantDigits;
-      } else if (s.minimumFractionDigits !== undefined) {
-        r.minimumFractionDigits = s.minimumFractionDigits;
-        r.maximumFractionDigits = s.maximumFractionDigits;
       }
       r.useGrouping = s.useGrouping;
       r.notation = s.notation;
       if (s.notation === "compact") r.compactDisplay = s.compactDisplay;
       r.signDisplay = s.signDisplay;
-      r.roundingIncrement = 1;
-      r.roundingMode = "halfExpand";
-      r.roundingPriority = "auto";
-      r.trailingZeroDisplay = "auto";
+      r.roundingIncrement = s.roundingIncrement;
+      r.roundingMode = s.roundingMode;
+      r.roundingPriority = s.roundingPriority;
+      r.trailingZeroDisplay = s.trailingZeroDisplay;
       return r;
     }
   }
   tag(NumberFormat, "Intl.NumberFormat");
+  const rangeArgs = (a, b) => {
+    if (a === undefined || b === undefined) throw new TypeError("start and end are required");
+    const x = typeof a === "bigint" ? Number(a) : Number(a), y = typeof b === "bigint" ? Number(b) : Number(b);
+    if (Number.isNaN(x) || Number.isNaN(y)) throw new RangeError("Invalid range: start or end is NaN");
+    return [x, y];
+  };
 
   const SIMPLE_UNITS = ["acre", "bit", "byte", "celsius", "centimeter", "day", "degree", "fahrenheit", "fluid-ounce", "foot", "gallon",
     "gigabit", "gigabyte", "gram", "hectare", "hour", "inch", "kilobit", "kilobyte", "kilogram", "kilometer", "liter", "megabit",
     "megabyte", "meter", "microsecond", "mile", "mile-scandinavian", "milliliter", "millimeter", "millisecond", "minute", "month",
     "nanosecond", "ounce", "percent", "petabyte", "pound", "second", "stone", "terabit", "terabyte", "week", "yard", "year"];
+
+  const ROUNDING_MODES = { ceil: "rounding-mode-ceiling", floor: "rounding-mode-floor", expand: "rounding-mode-up", trunc: "rounding-mode-down",
+    halfCeil: "rounding-mode-half-ceiling", halfFloor: "rounding-mode-half-floor", halfExpand: "rounding-mode-half-up",
+    halfTrunc: "rounding-mode-half-down", halfEven: "rounding-mode-half-even" };
 
   function makeNF(locales, options) {
     const locale = resolveLocale(locales);
@@ -331,27 +400,70 @@
     const minimumIntegerDigits = getNum(o, "minimumIntegerDigits", 1, 21, 1);
     let minFD = o.minimumFractionDigits, maxFD = o.maximumFractionDigits;
     let minSD = o.minimumSignificantDigits, maxSD = o.maximumSignificantDigits;
-    const s = { cls: "NumberFormat", locale, style, currency, currencyDisplay, currencySign, unit, unitDisplay, notation, minimumIntegerDigits };
-    const defMin = style === "currency" && notation === "standard" ? cDigits : 0;
-    const defMax = style === "currency" && notation === "standard" ? Math.max(cDigits, defMin) : style === "percent" ? 0 : 3;
-    let precision = "";
-    if (minSD !== undefined || maxSD !== undefined) {
-      minSD = getNum(o, "minimumSignificantDigits", 1, 21, 1);
-      maxSD = getNum(o, "maximumSignificantDigits", minSD, 21, 21);
+    const [rlocale, icuLocale, used] = localeWithKeys(locale, { nu });
+    const s = { cls: "NumberFormat", locale: rlocale, icuLocale, numberingSystem: used.nu || numberingSystemOf(icuLocale), style, currency, currencyDisplay,
+      currencySign, unit, unitDisplay, notation, minimumIntegerDigits };
+    // SetNumberFormatDigitOptions (ECMA-402 15.1.3), the NumberFormat v3 rounding options included
+    const mnfdDefault = style === "currency" && notation === "standard" ? cDigits : 0;
+    let mxfdDefault = style === "currency" && notation === "standard" ? cDigits : style === "percent" ? 0 : 3;
+    const roundingIncrement = getNum(o, "roundingIncrement", 1, 5000, 1);
+    if (![1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000].includes(roundingIncrement))
+      throw new RangeError("roundingIncrement value is out of range.");
+    const roundingMode = getOpt(o, "roundingMode", Object.keys(ROUNDING_MODES), "halfExpand");
+    const roundingPriority = getOpt(o, "roundingPriority", ["auto", "morePrecision", "lessPrecision"], "auto");
+    const trailingZeroDisplay = getOpt(o, "trailingZeroDisplay", ["auto", "stripIfInteger"], "auto");
+    if (roundingIncrement !== 1) mxfdDefault = mnfdDefault;
+    const hasSd = minSD !== undefined || maxSD !== undefined, hasFd = minFD !== undefined || maxFD !== undefined;
+    let needSd = true, needFd = true;
+    if (roundingPriority === "auto") {
+      needSd = hasSd;
+      if (needSd || (!hasFd && notation === "compact")) needFd = false;
+    }
+    if (needSd) {
+      if (hasSd) {
+        minSD = getNum(o, "minimumSignificantDigits", 1, 21, 1);
+        maxSD = getNum(o, "maximumSignificantDigits", minSD, 21, 21);
+      } else {
+        minSD = 1;
+        maxSD = 21;
+      }
       s.minimumSignificantDigits = minSD;
       s.maximumSignificantDigits = maxSD;
-      precision = "@".repeat(minSD) + "#".repeat(maxSD - minSD);
-    } else if (minFD !== undefined || maxFD !== undefined || notation !== "compact") {
-      minFD = getNum(o, "minimumFractionDigits", 0, 100, undefined);
-      maxFD = getNum(o, "maximumFractionDigits", 0, 100, undefined);
-      if (minFD === undefined) minFD = Math.min(defMin, maxFD ?? defMin);
-      else if (maxFD === undefined) maxFD = Math.max(defMax, minFD);
-      else if (minFD > maxFD) throw new RangeError("maximumFractionDigits value is out of range.");
-      if (maxFD === undefined) maxFD = Math.max(defMax, minFD);
+    }
+    if (needFd) {
+      if (hasFd) {
+        minFD = getNum(o, "minimumFractionDigits", 0, 100, undefined);
+        maxFD = getNum(o, "maximumFractionDigits", 0, 100, undefined);
+        if (minFD === undefined) minFD = Math.min(mnfdDefault, maxFD);
+        else if (maxFD === undefined) maxFD = Math.max(mxfdDefault, minFD);
+        else if (minFD > maxFD) throw new RangeError("maximumFractionDigits value is out of range.");
+      } else {
+        minFD = mnfdDefault;
+        maxFD = mxfdDefault;
+      }
       s.minimumFractionDigits = minFD;
       s.maximumFractionDigits = maxFD;
-      precision = maxFD === 0 ? "precision-integer" : "." + "0".repeat(minFD) + "#".repeat(maxFD - minFD);
     }
+    let roundingType = needSd ? "significantDigits" : "fractionDigits";
+    if (!needSd && !needFd) roundingType = "compact";
+    else if (roundingPriority !== "auto") roundingType = roundingPriority;
+    if (roundingIncrement !== 1) {
+      if (roundingType !== "fractionDigits") throw new TypeError("Bad value for roundingIncrement: it needs fraction digits rounding");
+      if (maxFD !== minFD) throw new RangeError("maximumFractionDigits value is out of range.");
+    }
+    Object.assign(s, { roundingIncrement, roundingMode, roundingPriority: roundingType === "compact" ? "morePrecision" : roundingPriority, trailingZeroDisplay });
+    const fdStem = () => (maxFD === 0 ? (minFD === 0 ? "precision-integer" : ".") : "." + "0".repeat(minFD) + "#".repeat(maxFD - minFD));
+    const sdStem = () => "@".repeat(minSD) + "#".repeat(maxSD - minSD);
+    let precision;
+    if (roundingIncrement !== 1) {
+      const inc = String(roundingIncrement).padStart(maxFD + 1, "0");
+      precision = "precision-increment/" + (maxFD ? inc.slice(0, -maxFD) + "." + inc.slice(-maxFD) : inc);
+    } else if (roundingType === "compact") precision = "";
+    else if (roundingType === "significantDigits") precision = sdStem();
+    else if (roundingType === "fractionDigits") precision = fdStem();
+    else precision = fdStem() + "/" + sdStem() + (roundingType === "morePrecision" ? "r" : "s");
+    if (trailingZeroDisplay === "stripIfInteger" && precision) precision += "/w";
+    if (roundingType === "compact") Object.assign(s, { minimumFractionDigits: 0, maximumFractionDigits: 0, minimumSignificantDigits: 1, maximumSignificantDigits: 2 });
     const compactDisplay = getOpt(o, "compactDisplay", ["short", "long"], "short");
     s.compactDisplay = compactDisplay;
     let useGrouping = o.useGrouping;
@@ -389,9 +501,9 @@
       const sd = { always: "sign-always", never: "sign-never", exceptZero: "sign-except-zero", negative: "sign-negative" }[signDisplay];
       if (sd) sk.push(sd);
     }
-    sk.push("rounding-mode-half-up");
+    sk.push(ROUNDING_MODES[roundingMode]);
     s.skeleton = sk.join(" ");
-    N.intlNfFormat(locale, s.skeleton, 0, false); // validates the skeleton now
+    N.intlNfFormat(icuLocale, s.skeleton, 0, false); // validates the skeleton now
     return s;
   }
 
@@ -415,7 +527,7 @@
       v = Number(x);
       if (typeof x === "string" && /^\s*[+-]?\d+\s*$/.test(x) && !Number.isSafeInteger(v)) v = x.trim();
     }
-    return N.intlNfFormat(s.locale, s.skeleton, v, parts);
+    return N.intlNfFormat(s.icuLocale, s.skeleton, v, parts);
   }
 
   const nfCache = new Map();
@@ -491,7 +603,8 @@
       const nf = makeNF(locale, {
         minimumIntegerDigits: o.minimumIntegerDigits, minimumFractionDigits: o.minimumFractionDigits,
         maximumFractionDigits: o.maximumFractionDigits, minimumSignificantDigits: o.minimumSignificantDigits,
-        maximumSignificantDigits: o.maximumSignificantDigits,
+        maximumSignificantDigits: o.maximumSignificantDigits, roundingIncrement: o.roundingIncrement, roundingMode: o.roundingMode,
+        roundingPriority: o.roundingPriority, trailingZeroDisplay: o.trailingZeroDisplay,
       });
       const obj = Object.create(Object.getPrototypeOf(this));
       slot.set(obj, { cls: "PluralRules", locale, type, nf });
@@ -503,6 +616,10 @@
     select(n) {
       const s = state(this, "PluralRules", "select");
       return N.intlPlural(s.locale, s.type === "ordinal", Number(n), s.nf.skeleton.replace(/ ?group-\S+/, ""));
+    }
+    selectRange(a, b) {
+      const s = state(this, "PluralRules", "selectRange");
+      return N.intlNfRange(s.locale, s.nf.skeleton.replace(/ ?group-\S+/, ""), ...rangeArgs(a, b), 2, s.type === "ordinal" ? 1 : 0);
     }
     resolvedOptions() {
       const s = state(this, "PluralRules", "resolvedOptions");
@@ -538,7 +655,16 @@
       const s = state(this, "RelativeTimeFormat", "format");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
-      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, String(unit));
+      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, String(unit), false);
+    }
+    formatToParts(value, unit) {
+      const s = state(this, "RelativeTimeFormat", "formatToParts");
+      const v = Number(value);
+      if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
+      const u = String(unit);
+      const r = N.intlRtf(s.locale, s.style, s.numeric === "always", v, u, true);
+      const singular = u.endsWith("s") ? u.slice(0, -1) : u;
+      return r.map(([type, value]) => (type === "literal" ? { type, value } : { type, value, unit: singular }));
     }
     resolvedOptions() {
       const s = state(this, "RelativeTimeFormat", "resolvedOptions");
@@ -548,6 +674,16 @@
   tag(RelativeTimeFormat, "Intl.RelativeTimeFormat");
 
   // ---- ListFormat ----
+  const listItems = (list) => {
+    const items = [];
+    if (list !== undefined) {
+      for (const x of list) {
+        if (typeof x !== "string") throw new TypeError(`Iterable yielded ${typeof x === "symbol" ? "a Symbol" : String(x)} which is not a string`);
+        items.push(x);
+      }
+    }
+    return items;
+  };
   class ListFormat {
     constructor(locales, options) {
       if (!new.target) throw new TypeError("Constructor Intl.ListFormat requires 'new'");
@@ -565,14 +701,11 @@
     }
     format(list) {
       const s = state(this, "ListFormat", "format");
-      const items = [];
-      if (list !== undefined) {
-        for (const x of list) {
-          if (typeof x !== "string") throw new TypeError(`Iterable yielded ${typeof x === "symbol" ? "a Symbol" : String(x)} which is not a string`);
-          items.push(x);
-        }
-      }
-      return N.intlList(s.locale, s.type, s.style, items);
+      return N.intlList(s.locale, s.type, s.style, listItems(list), false);
+    }
+    formatToParts(list) {
+      const s = state(this, "ListFormat", "formatToParts");
+      return partsToObjects(N.intlList(s.locale, s.type, s.style, listItems(list), true));
     }
     resolvedOptions() {
       const s = state(this, "ListFormat", "resolvedOptions");
@@ -662,7 +795,56 @@
     toString() {
       return state(this, "Locale", "toString").tag;
     }
+    maximize() {
+      return new Locale(likely(state(this, "Locale", "maximize").tag, "max"));
+    }
+    minimize() {
+      return new Locale(likely(state(this, "Locale", "minimize").tag, "min"));
+    }
+    getCalendars() {
+      const s = state(this, "Locale", "getCalendars");
+      const ca = keyword(s.tag, "ca");
+      return ca ? [ca] : N.intlLocaleData(s.tag, "calendars");
+    }
+    getCollations() {
+      const s = state(this, "Locale", "getCollations");
+      const co = keyword(s.tag, "co");
+      return co ? [co] : N.intlLocaleData(s.tag, "collations").sort();
+    }
+    getHourCycles() {
+      const s = state(this, "Locale", "getHourCycles");
+      const hc = keyword(s.tag, "hc");
+      return hc ? [hc] : N.intlLocaleData(s.tag, "hourCycles");
+    }
+    getNumberingSystems() {
+      const s = state(this, "Locale", "getNumberingSystems");
+      const nu = keyword(s.tag, "nu");
+      return nu ? [nu] : N.intlLocaleData(s.tag, "numberingSystems");
+    }
+    getTimeZones() {
+      const s = state(this, "Locale", "getTimeZones");
+      return s.region === undefined ? undefined : N.intlLocaleData(s.tag, "timeZones").sort();
+    }
+    getTextInfo() {
+      return { direction: N.intlLocaleData(state(this, "Locale", "getTextInfo").tag, "rtl") ? "rtl" : "ltr" };
+    }
+    getWeekInfo() {
+      const [firstDay, minimalDays, ...weekend] = N.intlLocaleData(state(this, "Locale", "getWeekInfo").tag, "week");
+      return { firstDay, weekend, minimalDays };
+    }
   }
+  // maximize/minimize keep the -u- extension of the tag
+  const likely = (t, op) => {
+    const ext = /-u-.*$/.exec(t)?.[0] || "";
+    return N.intlCanon(N.intlLocaleData(t.replace(/-u-.*$/, ""), op) + ext);
+  };
+  const keyword = (t, key) => new RegExp(`-u-(?:.*-)?${key}-([a-z0-9]+(?:-[a-z0-9]{3,8})*)`).exec(t)?.[1];
+  // the accessor forms V8 shipped first (Chrome 99), kept by V8 beside the get* methods
+  for (const [name, m] of [["calendars", "getCalendars"], ["collations", "getCollations"], ["hourCycles", "getHourCycles"],
+    ["numberingSystems", "getNumberingSystems"], ["timeZones", "getTimeZones"], ["textInfo", "getTextInfo"], ["weekInfo", "getWeekInfo"]])
+    getterFn(Locale, name, function () {
+      return Locale.prototype[m].call(this);
+    });
   for (const name of ["baseName", "language", "script", "region"]) getterFn(Locale, name, function () {
     return state(this, "Locale", name)[name];
   });
@@ -674,18 +856,86 @@
   });
   tag(Locale, "Intl.Locale");
 
+  // ---- DisplayNames ----
+  const DN_FIELDS = ["era", "year", "quarter", "month", "weekOfYear", "weekday", "day", "dayPeriod", "hour", "minute", "second", "timeZoneName"];
+  const LANG_ID = /^(?:[a-z]{2,3}|[a-z]{5,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?(?:-(?:[a-z0-9]{5,8}|\d[a-z0-9]{3}))*$/i;
+  class DisplayNames {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.DisplayNames requires 'new'");
+      const locale = resolveLocale(locales);
+      if (options === undefined) throw new TypeError("Cannot convert undefined or null to object");
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const style = getOpt(o, "style", ["narrow", "short", "long"], "long");
+      const type = getOpt(o, "type", ["language", "region", "script", "currency", "calendar", "dateTimeField"], undefined);
+      if (type === undefined) throw new TypeError("Required option type is missing");
+      const fallback = getOpt(o, "fallback", ["code", "none"], "code");
+      const languageDisplay = getOpt(o, "languageDisplay", ["dialect", "standard"], "dialect");
+      const obj = Object.create(Object.getPrototypeOf(this));
+      const s = { cls: "DisplayNames", locale, style, type, fallback };
+      if (type === "language") s.languageDisplay = languageDisplay;
+      slot.set(obj, s);
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    of(code) {
+      const s = state(this, "DisplayNames", "of");
+      let c = String(code);
+      const bad = () => new RangeError(`invalid_argument`);
+      switch (s.type) {
+        case "language": {
+          // V8 takes a whole tag and names its language id (extensions are dropped)
+          const id = canonList(c)[0].replace(/-[a-wyz0-9]-.*$|^x-.*$|-x-.*$/i, "");
+          if (!LANG_ID.test(id) || /^root$/i.test(id)) throw bad();
+          const name = N.intlDisplayName(s.locale, s.type, s.style, s.languageDisplay !== "standard", id);
+          return name !== undefined ? name : s.fallback === "code" ? id : undefined;
+        }
+        case "region": // as V8: looked up as written, so "de" has no name and falls back to "de"
+          if (!/^(?:[a-z]{2}|\d{3})$/i.test(c)) throw bad();
+          break;
+        case "script":
+          if (!/^[a-z]{4}$/i.test(c)) throw bad();
+          break;
+        case "currency":
+          if (!/^[a-z]{3}$/i.test(c)) throw bad();
+          c = c.toUpperCase();
+          break;
+        case "calendar":
+          if (!/^[a-z0-9]{3,8}(?:-[a-z0-9]{3,8})*$/i.test(c)) throw bad();
+          c = c.toLowerCase();
+          if (c === "gregorian") throw bad(); // V8 wants the BCP 47 id, "gregory"
+          break;
+        case "dateTimeField":
+          if (!DN_FIELDS.includes(c)) throw bad();
+          break;
+      }
+      let name = N.intlDisplayName(s.locale, s.type, s.style, s.languageDisplay !== "standard", c);
+      if (s.type === "currency" && name === c) name = undefined; // ICU answers the code itself when it has no name
+      return name !== undefined ? name : s.fallback === "code" ? c : undefined;
+    }
+    resolvedOptions() {
+      const s = state(this, "DisplayNames", "resolvedOptions");
+      const r = { locale: s.locale, style: s.style, type: s.type, fallback: s.fallback };
+      if (s.languageDisplay) r.languageDisplay = s.languageDisplay;
+      return r;
+    }
+  }
+  tag(DisplayNames, "Intl.DisplayNames");
+
   const Intl = {};
-  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale }))
+  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale, DisplayNames }))
     hide(Intl, name, value);
   hide(Intl, "getCanonicalLocales", { getCanonicalLocales: (locales) => canonList(locales) }.getCanonicalLocales);
+  const valuesCache = Object.create(null);
   hide(Intl, "supportedValuesOf", {
     supportedValuesOf(key) {
       const k = String(key);
       if (k === "unit") return SIMPLE_UNITS.slice();
-      if (k === "calendar") return ["gregory"];
-      if (k === "numberingSystem") return ["arab", "arabext", "beng", "deva", "latn"];
-      if (k === "currency" || k === "collation" || k === "timeZone") return [];
-      throw new RangeError(`Invalid key : ${k}`);
+      if (!["calendar", "collation", "currency", "numberingSystem", "timeZone"].includes(k)) throw new RangeError(`Invalid key : ${k}`);
+      if (!valuesCache[k]) valuesCache[k] = [...new Set(N.intlValues(k))].sort();
+      return valuesCache[k].slice();
     },
   }.supportedValuesOf);
   Object.defineProperty(Intl, Symbol.toStringTag, { value: "Intl", configurable: true });

@@ -1,0 +1,198 @@
+// The newer Intl APIs inside a Worker (docs/intl.md): formatToParts of
+// RelativeTimeFormat and ListFormat, date and number ranges, DisplayNames, Locale
+// info, supportedValuesOf, NumberFormat rounding options, PluralRules.selectRange,
+// DurationFormat, and locale-tag robustness. Each "known" case is evaluated in the
+// Worker and compared with a fixed answer (what V8/workerd return, where ICU 72 agrees
+// with newer ICU); each "throwing" case must throw the named error, as V8 does.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startDev, makeProject } from "../lib.mjs";
+
+const D = "Date.UTC(2024, 2, 5, 14, 7, 9, 45)"; // Tue 5 March 2024 14:07:09.045 UTC
+const H = 3600000;
+
+// name -> [expression, answer]
+const known = {
+  rtfParts: [`new Intl.RelativeTimeFormat("en").formatToParts(1000, "days")`,
+    [{ type: "literal", value: "in " }, { type: "integer", value: "1", unit: "day" }, { type: "group", value: ",", unit: "day" },
+      { type: "integer", value: "000", unit: "day" }, { type: "literal", value: " days" }]],
+  rtfPartsAuto: [`new Intl.RelativeTimeFormat("en", { numeric: "auto" }).formatToParts(-1, "day")`, [{ type: "literal", value: "yesterday" }]],
+  rtfPartsDe: [`new Intl.RelativeTimeFormat("de").formatToParts(-1.5, "hour")`,
+    [{ type: "literal", value: "vor " }, { type: "integer", value: "1", unit: "hour" }, { type: "decimal", value: ",", unit: "hour" },
+      { type: "fraction", value: "5", unit: "hour" }, { type: "literal", value: " Stunden" }]],
+  listParts: [`new Intl.ListFormat("en").formatToParts(["a", "b", "c"])`,
+    [{ type: "element", value: "a" }, { type: "literal", value: ", " }, { type: "element", value: "b" }, { type: "literal", value: ", and " }, { type: "element", value: "c" }]],
+  listPartsJa: [`new Intl.ListFormat("ja-JP", { type: "disjunction" }).formatToParts(["a", "b"])`,
+    [{ type: "element", value: "a" }, { type: "literal", value: "または" }, { type: "element", value: "b" }]],
+  listPartsEmpty: [`new Intl.ListFormat("en").formatToParts([])`, []],
+
+  dtfRange: [`new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "numeric" }).formatRange(0, ${H})`, "12:00\u2009–\u20091:00 AM"],
+  dtfRangeDays: [`new Intl.DateTimeFormat("en-US", { dateStyle: "medium" }).formatRange(0, 40 * 24 * ${H})`, "Jan 1\u2009–\u2009Feb 10, 1970"],
+  dtfRangeSame: [`new Intl.DateTimeFormat("en-US", { dateStyle: "medium" }).formatRange(0, 5)`, "Jan 1, 1970"],
+  dtfRangeDe: [`new Intl.DateTimeFormat("de-DE", { day: "numeric", month: "long", year: "numeric" }).formatRange(${D}, ${D} + 48 * ${H})`, "5.–7. März 2024"],
+  dtfRangeParts: [`new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "numeric" }).formatRangeToParts(0, ${H})`,
+    [{ type: "hour", value: "12", source: "startRange" }, { type: "literal", value: ":", source: "startRange" }, { type: "minute", value: "00", source: "startRange" },
+      { type: "literal", value: "\u2009–\u2009", source: "shared" }, { type: "hour", value: "1", source: "endRange" }, { type: "literal", value: ":", source: "endRange" },
+      { type: "minute", value: "00", source: "endRange" }, { type: "literal", value: "\u202f", source: "shared" }, { type: "dayPeriod", value: "AM", source: "shared" }]],
+
+  dnLanguage: [`["de-AT", "en-GB", "zh-Hant", "fr-CA", "xx", "en-u-ca-japanese", "sr-Latn", "EN-us"].map((c) => new Intl.DisplayNames("en", { type: "language" }).of(c))`,
+    ["Austrian German", "British English", "Traditional Chinese", "Canadian French", "xx", "English", "Serbian (Latin)", "American English"]],
+  dnLanguageStandard: [`["de-AT", "zh-Hant"].map((c) => new Intl.DisplayNames("en", { type: "language", languageDisplay: "standard" }).of(c))`,
+    ["German (Austria)", "Chinese (Traditional)"]],
+  dnLanguageShort: [`new Intl.DisplayNames("en", { type: "language", style: "short" }).of("en-GB")`, "UK English"],
+  dnLanguageAr: [`new Intl.DisplayNames("ar-EG", { type: "language" }).of("ar-EG")`, "العربية (مصر)"],
+  dnRegionJa: [`["US", "de", "419", "XY"].map((c) => new Intl.DisplayNames("ja-JP", { type: "region" }).of(c))`, ["アメリカ合衆国", "de", "ラテンアメリカ", "XY"]],
+  dnRegionNone: [`new Intl.DisplayNames("en", { type: "region", fallback: "none" }).of("XY") === undefined`, true],
+  dnScriptDe: [`["latn", "Arab", "Cyrl", "Zzzz"].map((c) => new Intl.DisplayNames("de", { type: "script" }).of(c))`, ["latn", "Arabisch", "Kyrillisch", "Unbekannte Schrift"]],
+  dnCurrency: [`["USD", "eur", "XYZ"].map((c) => new Intl.DisplayNames("en", { type: "currency" }).of(c))`, ["US Dollar", "Euro", "XYZ"]],
+  dnCurrencyDe: [`new Intl.DisplayNames("de", { type: "currency", style: "short" }).of("JPY")`, "Japanischer Yen"],
+  dnCurrencyNone: [`new Intl.DisplayNames("en", { type: "currency", fallback: "none" }).of("XYZ") === undefined`, true],
+  dnCalendar: [`["gregory", "japanese", "chinese", "xyzabc"].map((c) => new Intl.DisplayNames("en", { type: "calendar" }).of(c))`,
+    ["Gregorian Calendar", "Japanese Calendar", "Chinese Calendar", "xyzabc"]],
+  dnField: [`["era", "year", "month", "weekOfYear", "weekday", "dayPeriod", "timeZoneName"].map((c) => new Intl.DisplayNames("en", { type: "dateTimeField" }).of(c))`,
+    ["era", "year", "month", "week", "day of the week", "AM/PM", "time zone"]],
+  dnResolved: [`new Intl.DisplayNames("en", { type: "language" }).resolvedOptions()`, { locale: "en", style: "long", type: "language", fallback: "code", languageDisplay: "dialect" }],
+
+  localeMax: [`["en", "zh-TW", "und-Arab", "ja", "sr-Cyrl", "en-u-ca-japanese"].map((l) => [new Intl.Locale(l).maximize().toString(), new Intl.Locale(l).maximize().minimize().toString()])`,
+    [["en-Latn-US", "en"], ["zh-Hant-TW", "zh-TW"], ["ar-Arab-EG", "ar"], ["ja-Jpan-JP", "ja"], ["sr-Cyrl-RS", "sr"], ["en-Latn-US-u-ca-japanese", "en-u-ca-japanese"]]],
+  localeInfo: [`["ar-EG", "en-US", "de", "ja-JP"].map((l) => { const x = new Intl.Locale(l); return [x.getCalendars(), x.getCollations(), x.getHourCycles(), x.getNumberingSystems(), x.getTextInfo()]; })`,
+    [[["gregory", "coptic", "islamic", "islamic-civil", "islamic-tbla"], ["compat", "emoji", "eor"], ["h12"], ["arab"], { direction: "rtl" }],
+      [["gregory"], ["emoji", "eor"], ["h12"], ["latn"], { direction: "ltr" }],
+      [["gregory"], ["emoji", "eor", "phonebk"], ["h23"], ["latn"], { direction: "ltr" }],
+      [["gregory", "japanese"], ["emoji", "eor", "unihan"], ["h23"], ["latn"], { direction: "ltr" }]]],
+  localeKeywordInfo: [`(({ calendars, hourCycles, numberingSystems }) => ({ calendars, hourCycles, numberingSystems }))(new Intl.Locale("ar-EG-u-ca-islamic-hc-h23-nu-latn"))`,
+    { calendars: ["islamic"], hourCycles: ["h23"], numberingSystems: ["latn"] }],
+  localeWeek: [`["ar-EG", "en-US", "de-DE"].map((l) => new Intl.Locale(l).getWeekInfo())`,
+    [{ firstDay: 6, weekend: [5, 6], minimalDays: 1 }, { firstDay: 7, weekend: [6, 7], minimalDays: 1 }, { firstDay: 1, weekend: [6, 7], minimalDays: 4 }]],
+  localeZones: [`[new Intl.Locale("ja-JP").getTimeZones(), new Intl.Locale("de").getTimeZones() === undefined, new Intl.Locale("en-US").timeZones.includes("America/New_York")]`,
+    [["Asia/Tokyo"], true, true]],
+  valuesCalendar: [`Intl.supportedValuesOf("calendar")`, ["buddhist", "chinese", "coptic", "dangi", "ethioaa", "ethiopic", "gregory", "hebrew", "indian", "islamic",
+    "islamic-civil", "islamic-rgsa", "islamic-tbla", "islamic-umalqura", "iso8601", "japanese", "persian", "roc"]],
+  valuesCollation: [`Intl.supportedValuesOf("collation")`, ["compat", "dict", "emoji", "eor", "phonebk", "phonetic", "pinyin", "searchjl", "stroke", "trad", "unihan", "zhuyin"]],
+  valuesOthers: [`["currency", "numberingSystem", "timeZone", "unit"].map((k) => { const v = Intl.supportedValuesOf(k); return [v.length > 40, v.join() === [...v].sort().join()]; }).concat([
+    ["EUR", "USD", "JPY"].every((c) => Intl.supportedValuesOf("currency").includes(c)), ["arab", "latn", "thai"].every((c) => Intl.supportedValuesOf("numberingSystem").includes(c)),
+    Intl.supportedValuesOf("numberingSystem").includes("roman"), ["Europe/Berlin", "Asia/Tokyo"].every((c) => Intl.supportedValuesOf("timeZone").includes(c))])`,
+    [[true, true], [true, true], [true, true], [true, true], true, true, false, true]],
+
+  nfRoundingModes: [`[1.25, -1.25, 1.35, 1.21].map((x) => ["ceil", "floor", "expand", "trunc", "halfCeil", "halfFloor", "halfExpand", "halfTrunc", "halfEven"]
+    .map((m) => new Intl.NumberFormat("en", { maximumFractionDigits: 1, roundingMode: m }).format(x)).join(" "))`,
+    ["1.3 1.2 1.3 1.2 1.3 1.2 1.3 1.2 1.2", "-1.2 -1.3 -1.3 -1.2 -1.2 -1.3 -1.3 -1.2 -1.2", "1.4 1.3 1.4 1.3 1.4 1.3 1.4 1.3 1.4", "1.3 1.2 1.3 1.2 1.2 1.2 1.2 1.2 1.2"]],
+  nfIncrement: [`[1.23, 1.26, 1.374].map((x) => new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2, roundingIncrement: 5 }).format(x))`, ["1.25", "1.25", "1.35"]],
+  nfIncrementInt: [`new Intl.NumberFormat("en", { roundingIncrement: 25, maximumFractionDigits: 0 }).format(1234)`, "1,225"],
+  nfIncrementCurrency: [`new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR", roundingIncrement: 50 }).format(1.26)`, "1,50 €"],
+  nfTrailingZero: [`[1, 1.5, 1.25].map((x) => new Intl.NumberFormat("en", { minimumFractionDigits: 2, trailingZeroDisplay: "stripIfInteger" }).format(x))`, ["1", "1.50", "1.25"]],
+  nfPriority: [`[1.23456, 123.456, 0.00123].map((x) => ["morePrecision", "lessPrecision"].map((p) => new Intl.NumberFormat("en", { maximumFractionDigits: 2, maximumSignificantDigits: 2, roundingPriority: p }).format(x)))`,
+    [["1.23", "1.2"], ["123.46", "120"], ["0.0012", "0"]]],
+  nfPercentFloor: [`new Intl.NumberFormat("de-DE", { style: "percent", maximumFractionDigits: 1, roundingMode: "floor" }).format(0.12399)`, "12,3 %"],
+  nfResolvedRounding: [`(({ roundingIncrement, roundingMode, roundingPriority, trailingZeroDisplay, minimumFractionDigits, maximumFractionDigits, minimumSignificantDigits, maximumSignificantDigits }) =>
+    ({ roundingIncrement, roundingMode, roundingPriority, trailingZeroDisplay, minimumFractionDigits, maximumFractionDigits, minimumSignificantDigits, maximumSignificantDigits }))(
+    new Intl.NumberFormat("en", { maximumFractionDigits: 2, maximumSignificantDigits: 2, roundingPriority: "lessPrecision", roundingMode: "halfEven", trailingZeroDisplay: "stripIfInteger" }).resolvedOptions())`,
+    { roundingIncrement: 1, roundingMode: "halfEven", roundingPriority: "lessPrecision", trailingZeroDisplay: "stripIfInteger", minimumFractionDigits: 0, maximumFractionDigits: 2, minimumSignificantDigits: 1, maximumSignificantDigits: 2 }],
+  nfResolvedCompact: [`(({ roundingPriority, maximumFractionDigits, maximumSignificantDigits }) => ({ roundingPriority, maximumFractionDigits, maximumSignificantDigits }))(new Intl.NumberFormat("en", { notation: "compact" }).resolvedOptions())`,
+    { roundingPriority: "morePrecision", maximumFractionDigits: 0, maximumSignificantDigits: 2 }],
+  nfRange: [`[new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).formatRange(3, 5), new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).formatRange(3, 5),
+    new Intl.NumberFormat("en-US").formatRange(2.9, 3.1), new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).formatRange(2.9, 3.1), new Intl.NumberFormat("ja-JP").formatRange(1000, 5000),
+    new Intl.NumberFormat("en-US").formatRange(-5, -3)]`, ["$3.00 – $5.00", "3,00–5,00 €", "2.9–3.1", "~3", "1,000～5,000", "-5 – -3"]],
+  nfRangeParts: [`new Intl.NumberFormat("en-US", { signDisplay: "always" }).formatRangeToParts(3, 5)`,
+    [{ type: "plusSign", value: "+", source: "startRange" }, { type: "integer", value: "3", source: "startRange" }, { type: "literal", value: " – ", source: "shared" },
+      { type: "plusSign", value: "+", source: "endRange" }, { type: "integer", value: "5", source: "endRange" }]],
+  nfRangeApprox: [`new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).formatRangeToParts(2.9, 3.1)`,
+    [{ type: "approximatelySign", value: "~", source: "shared" }, { type: "integer", value: "3", source: "shared" }]],
+  pluralRange: [`[[0, 1], [1, 2], [1, 1]].map(([a, b]) => new Intl.PluralRules("en").selectRange(a, b))`, ["other", "other", "other"]],
+  pluralRangeAr: [`[[0, 1], [1, 2], [2, 5], [5, 11]].map(([a, b]) => new Intl.PluralRules("ar-EG").selectRange(a, b))`, ["zero", "other", "few", "many"]],
+
+  dtfCalendarOption: [`[new Intl.DateTimeFormat("en-US", { calendar: "japanese" }).format(${D}), new Intl.DateTimeFormat("en-US-u-ca-japanese").format(${D}),
+    new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { dateStyle: "long" }).format(${D}), new Intl.DateTimeFormat("en", { calendar: "hebrew", dateStyle: "long" }).format(${D}),
+    new Intl.DateTimeFormat("en-u-ca-islamic-umalqura", { dateStyle: "long" }).format(${D})]`, ["3/5/6 R", "3/5/6 R", "令和6年3月5日", "25 Adar I 5784", "Shaʻban 24, 1445 AH"]],
+  dtfCalendarResolved: [`[["en-US-u-ca-japanese"], ["en-US-u-ca-japanese", { calendar: "buddhist" }], ["en-US", { calendar: "xyzzy" }], ["th-TH"], ["de-DE-u-hc-h12-ca-roc"]]
+    .map(([l, o]) => (({ locale, calendar }) => [locale, calendar])(new Intl.DateTimeFormat(l, o).resolvedOptions()))`,
+    [["en-US-u-ca-japanese", "japanese"], ["en-US", "buddhist"], ["en-US", "gregory"], ["th-TH", "buddhist"], ["de-DE-u-ca-roc-hc-h12", "roc"]]],
+  dtfChineseParts: [`new Intl.DateTimeFormat("zh-CN", { calendar: "chinese", dateStyle: "long" }).formatToParts(${D})`,
+    [{ type: "relatedYear", value: "2024" }, { type: "yearName", value: "甲辰" }, { type: "literal", value: "年" }, { type: "month", value: "正月" }, { type: "day", value: "廿五" }]],
+  dtfNumberingSystem: [`[new Intl.DateTimeFormat("ar-EG", { dateStyle: "medium" }).format(${D}), new Intl.DateTimeFormat("ar-EG", { numberingSystem: "latn", dateStyle: "medium" }).format(${D}),
+    new Intl.DateTimeFormat("ar-EG", { numberingSystem: "latn" }).resolvedOptions().numberingSystem]`, ["٠٥‏/٠٣‏/٢٠٢٤", "05‏/03‏/2024", "latn"]],
+  nfNumberingSystem: [`[new Intl.NumberFormat("en-US", { numberingSystem: "arab" }).format(1234.5), new Intl.NumberFormat("en-US-u-nu-thai").format(1234.5),
+    new Intl.NumberFormat("en-US-u-nu-thai").resolvedOptions().locale, new Intl.NumberFormat("ar-EG").resolvedOptions().numberingSystem,
+    new Intl.NumberFormat("ar-EG-u-nu-latn", { numberingSystem: "arab" }).resolvedOptions().locale, new Intl.NumberFormat("en", { numberingSystem: "roman" }).resolvedOptions().numberingSystem]`,
+    ["١٬٢٣٤٫٥", "๑,๒๓๔.๕", "en-US-u-nu-thai", "arab", "ar-EG", "latn"]],
+};
+
+// name -> [expression, error name]
+const throwing = {
+  rangeNoEnd: [`new Intl.DateTimeFormat("en").formatRange(0)`, "TypeError"],
+  rangeNaN: [`new Intl.DateTimeFormat("en").formatRange(0, NaN)`, "RangeError"],
+  rangePartsNoArgs: [`new Intl.DateTimeFormat("en").formatRangeToParts()`, "TypeError"],
+  rtfPartsUnit: [`new Intl.RelativeTimeFormat("en").formatToParts(1, "fortnight")`, "RangeError"],
+  rtfPartsInf: [`new Intl.RelativeTimeFormat("en").formatToParts(Infinity, "day")`, "RangeError"],
+  listPartsItem: [`new Intl.ListFormat("en").formatToParts(["a", 1])`, "TypeError"],
+  longTag: [`new Intl.NumberFormat("en-" + "abcdefgh-".repeat(2000) + "x")`, "RangeError"],
+  longTagLocale: [`new Intl.Locale("de-" + "x".repeat(100000))`, "RangeError"],
+  badTagChars: [`new Intl.DateTimeFormat("en_US\\u0000")`, "RangeError"],
+  dnNoOptions: [`new Intl.DisplayNames("en")`, "TypeError"],
+  dnNoType: [`new Intl.DisplayNames("en", {})`, "TypeError"],
+  dnBadType: [`new Intl.DisplayNames("en", { type: "bogus" })`, "RangeError"],
+  dnBadFallback: [`new Intl.DisplayNames("en", { type: "region", fallback: "x" })`, "RangeError"],
+  dnBadScript: [`new Intl.DisplayNames("en", { type: "script" }).of("Lat")`, "RangeError"],
+  dnBadRegion: [`new Intl.DisplayNames("en", { type: "region" }).of("USA")`, "RangeError"],
+  dnBadCurrency: [`new Intl.DisplayNames("en", { type: "currency" }).of("EURO")`, "RangeError"],
+  dnBadField: [`new Intl.DisplayNames("en", { type: "dateTimeField" }).of("days")`, "RangeError"],
+  dnBadCalendar: [`new Intl.DisplayNames("en", { type: "calendar" }).of("gregorian")`, "RangeError"],
+  dnBadLanguage: [`new Intl.DisplayNames("en", { type: "language" }).of("en-")`, "RangeError"],
+  dnNoNew: [`Intl.DisplayNames("en", { type: "language" })`, "TypeError"],
+  valuesBadKey: [`Intl.supportedValuesOf("colour")`, "RangeError"],
+  localeWrongReceiver: [`Intl.Locale.prototype.maximize.call({})`, "TypeError"],
+  nfBadIncrement: [`new Intl.NumberFormat("en", { roundingIncrement: 3 })`, "RangeError"],
+  nfIncrementSignificant: [`new Intl.NumberFormat("en", { roundingIncrement: 5, maximumSignificantDigits: 2 })`, "TypeError"],
+  nfIncrementDigits: [`new Intl.NumberFormat("en", { roundingIncrement: 5, maximumFractionDigits: 2 })`, "RangeError"],
+  nfBadRoundingMode: [`new Intl.NumberFormat("en", { roundingMode: "up" })`, "RangeError"],
+  nfBadPriority: [`new Intl.NumberFormat("en", { roundingPriority: "most" })`, "RangeError"],
+  nfBadTrailing: [`new Intl.NumberFormat("en", { trailingZeroDisplay: "never" })`, "RangeError"],
+  nfRangeMissing: [`new Intl.NumberFormat("en").formatRange(5)`, "TypeError"],
+  nfRangeNaN: [`new Intl.NumberFormat("en").formatRangeToParts(5, NaN)`, "RangeError"],
+  pluralRangeMissing: [`new Intl.PluralRules("en").selectRange(1)`, "TypeError"],
+  pluralRangeNaN: [`new Intl.PluralRules("en").selectRange(NaN, 1)`, "RangeError"],
+  dtfBadCalendar: [`new Intl.DateTimeFormat("en", { calendar: "a" })`, "RangeError"],
+  nfBadNumbering: [`new Intl.NumberFormat("en", { numberingSystem: "a-b" })`, "RangeError"],
+  wrongReceiver: [`Intl.DateTimeFormat.prototype.formatRange.call({}, 0, 1)`, "TypeError"],
+};
+
+const worker = `
+const known = {${Object.entries(known).map(([k, [v]]) => `\n  ${JSON.stringify(k)}: () => ${v}`).join(",")}
+};
+const throwing = {${Object.entries(throwing).map(([k, [v]]) => `\n  ${JSON.stringify(k)}: () => ${v}`).join(",")}
+};
+export default {
+  async fetch(req) {
+    const out = {};
+    for (const [k, f] of Object.entries(known)) {
+      try { out[k] = JSON.parse(JSON.stringify(f() ?? null)); } catch (e) { out[k] = { threw: e.name + ": " + e.message }; }
+    }
+    const errs = {};
+    for (const [k, f] of Object.entries(throwing)) {
+      try { f(); errs[k] = "no error"; } catch (e) { errs[k] = e.name; }
+    }
+    return Response.json({ out, errs });
+  },
+};
+`;
+
+let srv, got;
+before(async () => {
+  const dir = makeProject({
+    "wrangler.toml": `name = "intl-apis"\nmain = "index.js"\ncompatibility_date = "2026-01-01"\n`,
+    "index.js": worker,
+  });
+  srv = await startDev(dir);
+  const r = await fetch(srv.url);
+  assert.equal(r.status, 200, await r.clone().text());
+  got = await r.json();
+});
+after(() => srv?.stop());
+
+for (const [name, [, want]] of Object.entries(known)) {
+  test(`known answer: ${name}`, () => assert.deepEqual(got.out[name], want));
+}
+
+for (const [name, [, want]] of Object.entries(throwing)) {
+  test(`throws: ${name}`, () => assert.equal(got.errs[name], want));
+}
