@@ -97,6 +97,7 @@ struct cluster {
     pg_conn *side;
 
     _Atomic bool test_no_heartbeat;  /* tests only: the node stops heartbeating (as if paused) */
+    bool test_hooks;                 /* DURABLE_TEST_HOOKS=1 in the environment (tests only) */
     cluster_stats_atomic stats;
     void *pg;                        /* pg.c's private state of the cluster thread */
     void *peer;                      /* peer.c's state */
@@ -107,6 +108,11 @@ int64_t cluster__now_ms(void);          /* CLOCK_MONOTONIC */
 /* Queues an answer to port (cluster thread). Drops it if the port is closed. */
 void cluster__answer(cluster_port *p, const cluster_event *ev);
 void cluster__creq_free(creq *r);
+/* Tests only (DURABLE_TEST_HOOKS=1): while <data>/durable-test-hold exists the
+ * cluster thread waits here, at the top of its loop: no heartbeat, no lease
+ * watch, no claim or commit (a thread stuck in PostgreSQL, as seen from the
+ * shards). Returns at once without the hooks. */
+void cluster__test_hold(cluster *c);
 
 /* ---- pg.c ---- */
 /* Connects (blocking) with the keepalive settings the cluster uses. NULL with *e. */

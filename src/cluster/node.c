@@ -143,6 +143,8 @@ cluster *cluster_open(const cluster_opts *o, err *e)
     c->margin_ms = c->o.node_timeout_ms / 4 > 1000 ? c->o.node_timeout_ms / 4 : 1000;
     if (c->margin_ms >= c->o.node_timeout_ms - c->o.heartbeat_ms)
         c->margin_ms = (c->o.node_timeout_ms - c->o.heartbeat_ms) / 2;
+    const char *hooks = getenv("DURABLE_TEST_HOOKS");
+    c->test_hooks = hooks && strcmp(hooks, "1") == 0;
     mpsc_init(&c->q);
     pthread_mutex_init(&c->ports_mu, NULL);
     pthread_mutex_init(&c->side_mu, NULL);
@@ -185,6 +187,22 @@ fail:
     pthread_mutex_destroy(&c->ports_mu);
     free(c);
     return NULL;
+}
+
+void cluster__test_hold(cluster *c)
+{
+    if (!c->test_hooks)
+        return;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/durable-test-hold", c->data_dir);
+    if (access(path, F_OK) != 0)
+        return;
+    log_msg(LOG_WARN, "cluster: DURABLE_TEST_HOOKS: %s exists; the cluster thread holds", path);
+    while (access(path, F_OK) == 0 && !atomic_load(&c->stopping)) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    log_msg(LOG_WARN, "cluster: DURABLE_TEST_HOOKS: the cluster thread goes on");
 }
 
 static void wake_thread(cluster *c)

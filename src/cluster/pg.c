@@ -1185,6 +1185,7 @@ void *cluster__thread_main(void *arg)
     st.had_lease = true;
     int64_t next_hb = cluster__now_ms() + c->o.heartbeat_ms;
     while (!atomic_load(&c->stopping)) {
+        cluster__test_hold(c);
         lease_watch(c, &st);
         if (!c->conn)
             try_connect(c, &st);
