@@ -157,10 +157,17 @@ cluster *cluster_open(const cluster_opts *o, err *e)
 
     if (node_id_load(c, o->node_id, e) < 0)
         goto fail;
+    uint8_t inc[16];
+    if (RAND_bytes(inc, sizeof inc) != 1) {
+        err_setf(e, DUR_EINVAL, "cluster: no random bytes for the incarnation");
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof inc; i++)
+        snprintf(c->incarnation + 2 * i, 3, "%02x", inc[i]);
     c->conn = cluster__pg_connect(c, e);
     if (!c->conn)
         goto fail;
-    if (cluster__schema(c->conn, e) < 0)
+    if (cluster__schema(c->conn, e) < 0 || cluster__node_id_check(c, c->conn, e) < 0)
         goto fail;
     if (cluster__peer_start(c, e) < 0)
         goto fail;
@@ -259,6 +266,8 @@ const char *cluster_advertise(const cluster *c)
 bool cluster_lease_ok(const cluster *c)
 {
     int64_t sent = atomic_load(&((cluster *)c)->lease_sent_ms);
+    if (atomic_load(&((cluster *)c)->self_fenced))
+        return false;
     return cluster__now_ms() - sent < (int64_t)(c->o.node_timeout_ms - c->margin_ms);
 }
 
