@@ -1051,6 +1051,79 @@ static void batch_build(cluster *c, pgst *st, batch *bt)
     kmap_clear(&held);
 }
 
+/* The batch in bt failed in PostgreSQL (not a lost connection) and holds more
+ * than one object: its objects are committed one by one (each with its own
+ * retries), so only the object whose commit fails gets the error, not every
+ * object that happened to share its transaction. 0, DUR_ECLOSED (the unsettled
+ * commits are back at the head of the list, in order) or DUR_ENOMEM (bt as it
+ * was: the caller fails the batch). */
+static int batch_isolate(cluster *c, pgst *st, batch *bt)
+{
+    size_t n = bt->n;
+    creq **all = malloc(n * sizeof *all);
+    size_t *pos = malloc(n * sizeof *pos);   /* where bt->items[k] was in `all` */
+    if (!all || !pos) {
+        free(all);
+        free(pos);
+        return DUR_ENOMEM;
+    }
+    memcpy(all, bt->items, n * sizeof *all);
+    log_msg(LOG_WARN, "cluster: a commit batch of %zu commits (%zu objects) failed; its objects are "
+            "committed one by one", n, bt->keys.count);
+    bt->n = 0;
+    batch_reset(bt);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc != DUR_ECLOSED; i++) {
+        if (!all[i])
+            continue;
+        char key[CLUSTER_KEY_MAX];
+        memcpy(key, all[i]->key, sizeof key);
+        for (size_t j = i; j < n; j++) {   /* this object's commits, in order */
+            if (!all[j] || strcmp(all[j]->key, key) != 0)
+                continue;
+            kent *x = kmap_put(&bt->keys, key);
+            if (!x) {
+                answer_failed(c, all[j], "cluster: out of memory building a commit batch");
+                cluster__creq_free(all[j]);
+                all[j] = NULL;
+                continue;
+            }
+            x->epoch = all[j]->epoch;
+            x->a++;
+            pos[bt->n] = j;
+            bt->items[bt->n++] = all[j];
+            bt->bytes += all[j]->len;
+            all[j] = NULL;
+        }
+        rc = DUR_EINVAL;
+        for (int attempt = 0; attempt < 3 && rc < 0 && rc != DUR_ECLOSED; attempt++)
+            rc = batch_run(c, st, bt);   /* 0: answered and freed, bt reset */
+        if (rc == DUR_ECLOSED) {
+            for (size_t k = 0; k < bt->n; k++)
+                all[pos[k]] = bt->items[k];
+        } else {
+            for (size_t k = 0; k < bt->n; k++) {   /* still failing: this object alone fails */
+                answer_failed(c, bt->items[k], "cluster: PostgreSQL refused the commit");
+                poison(st, bt->items[k]->key, bt->items[k]->epoch, CLUSTER_EV_FAILED);
+                cluster__creq_free(bt->items[k]);
+            }
+        }
+        bt->n = 0;
+        batch_reset(bt);
+    }
+    for (size_t j = n; rc == DUR_ECLOSED && j-- > 0;) {   /* back in their order */
+        if (!all[j])
+            continue;
+        all[j]->next = st->head;
+        st->head = all[j];
+        if (!st->tail)
+            st->tail = all[j];
+    }
+    free(all);
+    free(pos);
+    return rc == DUR_ECLOSED ? DUR_ECLOSED : 0;
+}
+
 /* Puts the batch's items back at the head of the list (connection lost). */
 static void batch_unbuild(pgst *st, batch *bt)
 {
@@ -1174,6 +1247,8 @@ static void process(cluster *c, pgst *st, batch *bt)
                 batch_unbuild(st, bt);
                 return;
             }
+            if (rc < 0 && bt->keys.count > 1 && batch_isolate(c, st, bt) != DUR_ENOMEM)
+                return;
             if (rc < 0) {
                 /* A statement error (deadlock with another node's batch,
                  * serialization): nothing committed; try again, then give up. */
