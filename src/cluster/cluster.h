@@ -194,6 +194,14 @@ void cluster_peer_test_drop(cluster *c, uint64_t conn);
  * calls will never be answered). */
 typedef void (*cluster_peer_lost_fn)(void *ud, const char *node);
 void cluster_peer_on_lost(cluster *c, cluster_peer_lost_fn fn, void *ud);
+/* Liveness (the dialler's side): an outbound connection that received nothing for
+ * node_timeout/2 sends a probe (a 1-byte frame 'P', answered 'Q' by the other
+ * node's peer thread, whatever its shards are doing); one that then receives
+ * nothing until node_timeout is closed as silent: `on_silent(node, ms)` is called
+ * on the peer thread instead of on_lost (or on_lost if no on_silent is set). Off
+ * when node_timeout_ms is 0. */
+typedef void (*cluster_peer_silent_fn)(void *ud, const char *node, uint32_t ms);
+void cluster_peer_on_silent(cluster *c, cluster_peer_silent_fn fn, void *ud);
 
 /* ---- status (CL-3) and drain (CL-8) ---- */
 

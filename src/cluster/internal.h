@@ -11,7 +11,7 @@
 #include "cluster/cluster.h"
 
 /* The schema this build knows (durable_schema.version); pg.c migrates up to it. */
-#define CLUSTER_SCHEMA_VERSION 1
+#define CLUSTER_SCHEMA_VERSION 2
 
 typedef struct pg_conn pg_conn;   /* = PGconn; libpq's header stays in pg.c */
 
@@ -66,6 +66,8 @@ struct cluster {
     cluster_opts o;                  /* strings below are our copies */
     char pg_url[1024];
     char node_id[CLUSTER_NODE_MAX];
+    char incarnation[40];            /* random per process start (nodes.incarnation) */
+    _Atomic bool self_fenced;        /* another process took our node id: serve nothing */
     char data_dir[1024];
     char listen_ip[64];
     char advertise[CLUSTER_ADDR_MAX];  /* peer start fills it when the option is NULL */
@@ -97,6 +99,7 @@ struct cluster {
     pg_conn *side;
 
     _Atomic bool test_no_heartbeat;  /* tests only: the node stops heartbeating (as if paused) */
+    bool test_hooks;                 /* DURABLE_TEST_HOOKS=1 in the environment (tests only) */
     cluster_stats_atomic stats;
     void *pg;                        /* pg.c's private state of the cluster thread */
     void *peer;                      /* peer.c's state */
@@ -107,6 +110,11 @@ int64_t cluster__now_ms(void);          /* CLOCK_MONOTONIC */
 /* Queues an answer to port (cluster thread). Drops it if the port is closed. */
 void cluster__answer(cluster_port *p, const cluster_event *ev);
 void cluster__creq_free(creq *r);
+/* Tests only (DURABLE_TEST_HOOKS=1): while <data>/durable-test-hold exists the
+ * cluster thread waits here, at the top of its loop: no heartbeat, no lease
+ * watch, no claim or commit (a thread stuck in PostgreSQL, as seen from the
+ * shards). Returns at once without the hooks. */
+void cluster__test_hold(cluster *c);
 
 /* ---- pg.c ---- */
 /* Connects (blocking) with the keepalive settings the cluster uses. NULL with *e. */
@@ -117,6 +125,10 @@ int cluster__schema(pg_conn *conn, err *e);
 /* Inserts or refreshes this node's row (state alive, heartbeat now()) and gives up
  * the keys a previous process with the same id left owned. */
 int cluster__register(cluster *c, pg_conn *conn, err *e);
+/* Before cluster__register: refuses (<0 with *e) when another live process holds
+ * this node id (its row's heartbeat moves); waits for the heartbeat of a previous,
+ * dead process with this id to lapse (at most about node_timeout + heartbeat). */
+int cluster__node_id_check(cluster *c, pg_conn *conn, err *e);
 /* The cluster thread's body: started by cluster_open after the registration. */
 void *cluster__thread_main(void *arg);
 /* Run on c->side (connecting if needed); callers hold side_mu, except for

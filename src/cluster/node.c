@@ -143,6 +143,8 @@ cluster *cluster_open(const cluster_opts *o, err *e)
     c->margin_ms = c->o.node_timeout_ms / 4 > 1000 ? c->o.node_timeout_ms / 4 : 1000;
     if (c->margin_ms >= c->o.node_timeout_ms - c->o.heartbeat_ms)
         c->margin_ms = (c->o.node_timeout_ms - c->o.heartbeat_ms) / 2;
+    const char *hooks = getenv("DURABLE_TEST_HOOKS");
+    c->test_hooks = hooks && strcmp(hooks, "1") == 0;
     mpsc_init(&c->q);
     pthread_mutex_init(&c->ports_mu, NULL);
     pthread_mutex_init(&c->side_mu, NULL);
@@ -155,10 +157,17 @@ cluster *cluster_open(const cluster_opts *o, err *e)
 
     if (node_id_load(c, o->node_id, e) < 0)
         goto fail;
+    uint8_t inc[16];
+    if (RAND_bytes(inc, sizeof inc) != 1) {
+        err_setf(e, DUR_EINVAL, "cluster: no random bytes for the incarnation");
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof inc; i++)
+        snprintf(c->incarnation + 2 * i, 3, "%02x", inc[i]);
     c->conn = cluster__pg_connect(c, e);
     if (!c->conn)
         goto fail;
-    if (cluster__schema(c->conn, e) < 0)
+    if (cluster__schema(c->conn, e) < 0 || cluster__node_id_check(c, c->conn, e) < 0)
         goto fail;
     if (cluster__peer_start(c, e) < 0)
         goto fail;
@@ -185,6 +194,22 @@ fail:
     pthread_mutex_destroy(&c->ports_mu);
     free(c);
     return NULL;
+}
+
+void cluster__test_hold(cluster *c)
+{
+    if (!c->test_hooks)
+        return;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/durable-test-hold", c->data_dir);
+    if (access(path, F_OK) != 0)
+        return;
+    log_msg(LOG_WARN, "cluster: DURABLE_TEST_HOOKS: %s exists; the cluster thread holds", path);
+    while (access(path, F_OK) == 0 && !atomic_load(&c->stopping)) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    log_msg(LOG_WARN, "cluster: DURABLE_TEST_HOOKS: the cluster thread goes on");
 }
 
 static void wake_thread(cluster *c)
@@ -241,6 +266,8 @@ const char *cluster_advertise(const cluster *c)
 bool cluster_lease_ok(const cluster *c)
 {
     int64_t sent = atomic_load(&((cluster *)c)->lease_sent_ms);
+    if (atomic_load(&((cluster *)c)->self_fenced))
+        return false;
     return cluster__now_ms() - sent < (int64_t)(c->o.node_timeout_ms - c->margin_ms);
 }
 

@@ -46,6 +46,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,8 @@
 #define PEER_MAGIC_LEN 5
 #define PEER_PROOF_DOMAIN "durable-peer-v1"
 #define PEER_READ_BYTES 65536
+#define PEER_PROBE 'P'                 /* liveness probe, a 1-byte data frame */
+#define PEER_PROBE_ANSWER 'Q'          /* its answer */
 
 _Static_assert(PEER_QUEUE_BYTES_MAX >= PEER_FRAME_BYTES_MAX, "one max frame must fit the queue");
 _Static_assert(PEER_MAGIC_LEN + 1 + PEER_NONCE_BYTES + CLUSTER_NODE_MAX <= PEER_HANDSHAKE_BYTES_MAX,
@@ -123,6 +126,9 @@ struct peer_conn {
     conn_state state;
     size_t queued_bytes;           /* replies, under mu */
     uint64_t opened_ms;
+    uint64_t rx_ms;                /* loop time anything was last read (outbound: probes) */
+    uint64_t probe_ms;             /* loop time the last probe was sent; 0: none since rx */
+    uint32_t silent_ms;            /* closed because the other side stayed silent this long */
     char remote[CLUSTER_ADDR_MAX];           /* "ip:port" of the other end */
     char remote_node[CLUSTER_NODE_MAX];      /* the node id its HELLO claimed */
     uint8_t my_nonce[PEER_NONCE_BYTES];
@@ -139,6 +145,8 @@ struct peer {
     uv_loop_t loop;
     uv_async_t wake;
     uv_timer_t sweep;
+    uv_timer_t probe;              /* liveness probes (node_timeout_ms > 0) */
+    uint32_t node_timeout_ms;
     uv_tcp_t listener;
     uv_thread_t thread;
     bool thread_started;
@@ -160,6 +168,8 @@ struct peer {
     void *on_frame_ud;
     _Atomic(cluster_peer_lost_fn) on_lost;
     void *on_lost_ud;
+    _Atomic(cluster_peer_silent_fn) on_silent;
+    void *on_silent_ud;
 };
 
 /* ---- small helpers ---- */
@@ -360,8 +370,11 @@ static void conn_close(peer_conn *c, log_level lvl, const char *why)
     if (l) {
         l->conn = NULL;
         link_drop_pending(p, l);
+        cluster_peer_silent_fn sfn = atomic_load_explicit(&p->on_silent, memory_order_acquire);
         cluster_peer_lost_fn fn = atomic_load_explicit(&p->on_lost, memory_order_acquire);
-        if (!stopping && fn)
+        if (!stopping && c->silent_ms && sfn)
+            sfn(p->on_silent_ud, l->node, c->silent_ms);
+        else if (!stopping && fn)
             fn(p->on_lost_ud, l->node);
     }
 }
@@ -461,6 +474,13 @@ static void on_frame(peer_conn *c, const uint8_t *b, size_t len)
         on_proof(c, b, len);
         break;
     case CONN_READY: {
+        if (len == 1 && (b[0] == PEER_PROBE || b[0] == PEER_PROBE_ANSWER)) {
+            if (b[0] == PEER_PROBE) {
+                uint8_t a = PEER_PROBE_ANSWER;
+                send_ctrl(c, &a, 1);
+            }
+            break;   /* an answer: reading it moved rx_ms, which is all it is for */
+        }
         cluster_peer_frame_fn fn = atomic_load_explicit(&c->p->on_frame, memory_order_acquire);
         /* Nobody to hand it to yet (a node that just started): closing makes the
          * sender fail its call now (on_lost) rather than wait for an answer that
@@ -549,6 +569,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
             conn_close(c, LOG_WARN, uv_strerror((int)nread));
         return;
     }
+    if (nread > 0) {
+        c->rx_ms = uv_now(&c->p->loop);
+        c->probe_ms = 0;
+    }
     conn_feed(c, (const uint8_t *)b->base, (size_t)nread);
 }
 
@@ -562,7 +586,7 @@ static peer_conn *conn_new(peer *p, peer_link *l)
     c->p = p;
     c->link = l;
     c->id = ++p->next_conn_id;
-    c->opened_ms = uv_now(&p->loop);
+    c->opened_ms = c->rx_ms = uv_now(&p->loop);
     c->tcp.data = c;
     if (uv_tcp_init(&p->loop, &c->tcp) != 0) {
         free(c);
@@ -728,6 +752,7 @@ static void close_all(peer *p)
     }
     uv_close((uv_handle_t *)&p->listener, NULL);
     uv_close((uv_handle_t *)&p->sweep, NULL);
+    uv_close((uv_handle_t *)&p->probe, NULL);
     uv_close((uv_handle_t *)&p->wake, NULL);
 }
 
@@ -755,6 +780,35 @@ static void on_sweep(uv_timer_t *t)
         next = c->next;
         if (c->state != CONN_READY && now - c->opened_ms >= PEER_AUTH_MS)
             conn_close(c, LOG_WARN, "refused: no authentication within 5 s");
+    }
+}
+
+/* Liveness of the nodes we dialled: a probe after node_timeout/2 of silence, and
+ * a connection silent for node_timeout (handshake included) is closed, failing
+ * the calls waiting on it (on_silent) instead of letting them wait for a paused
+ * or cut-off node. The other side's peer thread answers probes by itself, so a
+ * busy node is not taken for a silent one. */
+static void on_probe(uv_timer_t *t)
+{
+    peer *p = t->data;
+    uint64_t now = uv_now(&p->loop), to = p->node_timeout_ms;
+    peer_conn *c = p->conns, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (!c->link || c->state == CONN_CLOSING || c->state == CONN_DIALLING)
+            continue;
+        uint64_t quiet = now - c->rx_ms;
+        if (quiet >= to) {
+            char why[160];
+            snprintf(why, sizeof why, "the node did not answer for %" PRIu64 " ms (paused, cut off "
+                     "or gone?); the calls waiting on it fail", quiet);
+            c->silent_ms = p->node_timeout_ms;
+            conn_close(c, LOG_WARN, why);
+        } else if (c->state == CONN_READY && quiet >= to / 2 && !c->probe_ms) {
+            uint8_t b = PEER_PROBE;
+            c->probe_ms = now;
+            send_ctrl(c, &b, 1);
+        }
     }
 }
 
@@ -850,11 +904,17 @@ static int peer_open(cluster *c, const char *node_id, const cluster_opts *o, err
     }
     uv_async_init(&p->loop, &p->wake, on_wake);
     uv_timer_init(&p->loop, &p->sweep);
+    uv_timer_init(&p->loop, &p->probe);
     uv_tcp_init(&p->loop, &p->listener);
-    p->wake.data = p->sweep.data = p->listener.data = p;
+    p->wake.data = p->sweep.data = p->probe.data = p->listener.data = p;
+    p->node_timeout_ms = o->node_timeout_ms;
     rc = listen_on(p, o, e);
     if (rc == 0) {
         uv_timer_start(&p->sweep, on_sweep, PEER_SWEEP_MS, PEER_SWEEP_MS);
+        if (p->node_timeout_ms) {
+            uint64_t tick = p->node_timeout_ms / 8 > 20 ? p->node_timeout_ms / 8 : 20;
+            uv_timer_start(&p->probe, on_probe, tick, tick);
+        }
         rc = uv_thread_create(&p->thread, peer_main, p);
         if (rc < 0)
             err_setf(e, rc, "cluster: peer thread: %s", uv_strerror(rc));
@@ -862,6 +922,7 @@ static int peer_open(cluster *c, const char *node_id, const cluster_opts *o, err
     if (rc < 0) {
         uv_close((uv_handle_t *)&p->listener, NULL);
         uv_close((uv_handle_t *)&p->sweep, NULL);
+        uv_close((uv_handle_t *)&p->probe, NULL);
         uv_close((uv_handle_t *)&p->wake, NULL);
         uv_run(&p->loop, UV_RUN_DEFAULT);
         uv_loop_close(&p->loop);
@@ -967,6 +1028,15 @@ void cluster_peer_on_lost(cluster *c, cluster_peer_lost_fn fn, void *ud)
         return;
     p->on_lost_ud = ud;
     atomic_store_explicit(&p->on_lost, fn, memory_order_release);
+}
+
+void cluster_peer_on_silent(cluster *c, cluster_peer_silent_fn fn, void *ud)
+{
+    peer *p = c->peer;
+    if (!p)
+        return;
+    p->on_silent_ud = ud;
+    atomic_store_explicit(&p->on_silent, fn, memory_order_release);
 }
 
 static peer_link *link_get(peer *p, const char *node, const char *addr)

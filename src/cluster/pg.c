@@ -177,7 +177,13 @@ static const char *const migration_1[] = {
     "CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)",
     NULL,
 };
-static const char *const *const migrations[CLUSTER_SCHEMA_VERSION] = {migration_1};
+/* Version 2: each process start of a node writes a fresh random incarnation, so a
+ * second process with the same node id is told apart from the first. */
+static const char *const migration_2[] = {
+    "ALTER TABLE nodes ADD COLUMN IF NOT EXISTS incarnation text NOT NULL DEFAULT ''",
+    NULL,
+};
+static const char *const *const migrations[CLUSTER_SCHEMA_VERSION] = {migration_1, migration_2};
 
 static int schema_once(PGconn *conn, err *e)
 {
@@ -238,13 +244,57 @@ static char *ms_text(char *out, size_t cap, int64_t v)
     return out;
 }
 
+int cluster__node_id_check(cluster *c, pg_conn *conn, err *e)
+{
+    char to[24];
+    const char *v[] = {c->node_id, ms_text(to, sizeof to, c->o.node_timeout_ms)};
+    int64_t deadline = cluster__now_ms() + c->o.node_timeout_ms + c->o.heartbeat_ms + 1000;
+    char first[64] = "";
+    for (;;) {
+        PGresult *r;
+        int rc = exec_params(PGC(conn), "SELECT incarnation, heartbeat_at::text, (state <> 'left' AND "
+                             "heartbeat_at >= now() - $2::bigint * interval '1 millisecond') "
+                             "FROM nodes WHERE id = $1", 2, v, NULL, NULL, 0, &r, e);
+        if (rc < 0)
+            return rc;
+        if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 2), "t") != 0) {
+            PQclear(r);
+            return 0;   /* no such node, or it left, or its heartbeat lapsed */
+        }
+        if (!first[0]) {
+            snprintf(first, sizeof first, "%s", PQgetvalue(r, 0, 1));
+            log_msg(LOG_WARN, "cluster: node %s is alive in PostgreSQL (heartbeat %s): a previous "
+                    "process with this id, or another one running now? Waiting for its heartbeat "
+                    "to lapse (at most %u ms)", c->node_id, first,
+                    c->o.node_timeout_ms + c->o.heartbeat_ms);
+        } else if (strcmp(first, PQgetvalue(r, 0, 1)) != 0) {
+            rc = err_setf(e, DUR_EINVAL, "another durable process is running as node '%s' (its "
+                          "heartbeat in PostgreSQL keeps moving; incarnation %.32s): refusing to "
+                          "start a second one. Stop it, or give this node another --node-id",
+                          c->node_id, PQgetvalue(r, 0, 0));
+            PQclear(r);
+            return rc;
+        }
+        PQclear(r);
+        if (cluster__now_ms() >= deadline) {
+            log_msg(LOG_WARN, "cluster: node %s's heartbeat neither moved nor lapsed in %u ms "
+                    "(clocks?); taking the id over", c->node_id,
+                    c->o.node_timeout_ms + c->o.heartbeat_ms + 1000);
+            return 0;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int cluster__register(cluster *c, pg_conn *conn, err *e)
 {
-    const char *vals[] = {c->node_id, c->advertise};
+    const char *vals[] = {c->node_id, c->advertise, c->incarnation};
     int rc = exec_params(PGC(conn),
-        "INSERT INTO nodes (id, addr, started_at, heartbeat_at, state) VALUES ($1, $2, now(), now(), 'alive') "
+        "INSERT INTO nodes (id, addr, started_at, heartbeat_at, state, incarnation) "
+        "VALUES ($1, $2, now(), now(), 'alive', $3) "
         "ON CONFLICT (id) DO UPDATE SET addr = EXCLUDED.addr, started_at = now(), heartbeat_at = now(), "
-        "state = 'alive'", 2, vals, NULL, NULL, 0, NULL, e);
+        "state = 'alive', incarnation = EXCLUDED.incarnation", 3, vals, NULL, NULL, 0, NULL, e);
     if (rc < 0)
         return rc;
     /* A previous process with this id is gone (the data folder is ours): what it
@@ -560,20 +610,50 @@ static void alarm_step(cluster *c, pgst *st)
     PQclear(r);
 }
 
+/* Our row's incarnation is another process's (it started with our node id while
+ * we were paused or cut off): true, and this node fences itself for good — no
+ * heartbeat, no claim, no lease (every instance resets), nothing written to our
+ * row or our objects' rows again. */
+static bool self_fence_check(cluster *c, pgst *st)
+{
+    err e = {0};
+    PGresult *r;
+    const char *v[] = {c->node_id};
+    if (exec_params(PGC(c->conn), "SELECT incarnation FROM nodes WHERE id = $1", 1, v, NULL, NULL, 0,
+                    &r, &e) < 0) {
+        conn_lost(c, st, &e);
+        return true;   /* not known yet: no re-registration on a guess */
+    }
+    bool other = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), c->incarnation) != 0;
+    if (other) {
+        log_msg(LOG_ERROR, "cluster: another process now runs as node %s (incarnation %.32s; this one "
+                "is %s): this process stops serving Durable Objects for good. Stop it, or restart "
+                "it with another --node-id", c->node_id, PQgetvalue(r, 0, 0), c->incarnation);
+        atomic_store(&c->self_fenced, true);
+        atomic_fetch_add(&c->lease_gen, 1);
+    }
+    PQclear(r);
+    return other;
+}
+
 static void heartbeat(cluster *c, pgst *st)
 {
     int64_t sent = cluster__now_ms();
     err e = {0};
     PGresult *r;
-    const char *vals[] = {c->node_id, c->advertise};
+    const char *vals[] = {c->node_id, c->advertise, c->incarnation};
+    if (atomic_load(&c->self_fenced))
+        return;
     if (exec_params(PGC(c->conn), "UPDATE nodes SET heartbeat_at = now(), addr = $2 WHERE id = $1 "
-                    "RETURNING state", 2, vals, NULL, NULL, 0, &r, &e) < 0) {
+                    "AND incarnation = $3 RETURNING state", 3, vals, NULL, NULL, 0, &r, &e) < 0) {
         conn_lost(c, st, &e);
         return;
     }
     bool draining = false;
     if (PQntuples(r) == 0) {
         PQclear(r);
+        if (self_fence_check(c, st))
+            return;
         if (cluster__register(c, c->conn, &e) < 0) {
             conn_lost(c, st, &e);
             return;
@@ -714,6 +794,10 @@ static void do_claim(cluster *c, pgst *st, creq *q)
     cluster_event ev;
     event_for(&ev, 0, q);
     err e = {0};
+    if (atomic_load(&c->self_fenced)) {
+        answer_failed(c, q, "cluster: another process runs with this node's id; this one is fenced");
+        return;
+    }
     int rc = claim_tx(c, st, q, &ev, &e);
     if (rc < 0) {
         conn_lost(c, st, &e);
@@ -967,6 +1051,79 @@ static void batch_build(cluster *c, pgst *st, batch *bt)
     kmap_clear(&held);
 }
 
+/* The batch in bt failed in PostgreSQL (not a lost connection) and holds more
+ * than one object: its objects are committed one by one (each with its own
+ * retries), so only the object whose commit fails gets the error, not every
+ * object that happened to share its transaction. 0, DUR_ECLOSED (the unsettled
+ * commits are back at the head of the list, in order) or DUR_ENOMEM (bt as it
+ * was: the caller fails the batch). */
+static int batch_isolate(cluster *c, pgst *st, batch *bt)
+{
+    size_t n = bt->n;
+    creq **all = malloc(n * sizeof *all);
+    size_t *pos = malloc(n * sizeof *pos);   /* where bt->items[k] was in `all` */
+    if (!all || !pos) {
+        free(all);
+        free(pos);
+        return DUR_ENOMEM;
+    }
+    memcpy(all, bt->items, n * sizeof *all);
+    log_msg(LOG_WARN, "cluster: a commit batch of %zu commits (%zu objects) failed; its objects are "
+            "committed one by one", n, bt->keys.count);
+    bt->n = 0;
+    batch_reset(bt);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc != DUR_ECLOSED; i++) {
+        if (!all[i])
+            continue;
+        char key[CLUSTER_KEY_MAX];
+        memcpy(key, all[i]->key, sizeof key);
+        for (size_t j = i; j < n; j++) {   /* this object's commits, in order */
+            if (!all[j] || strcmp(all[j]->key, key) != 0)
+                continue;
+            kent *x = kmap_put(&bt->keys, key);
+            if (!x) {
+                answer_failed(c, all[j], "cluster: out of memory building a commit batch");
+                cluster__creq_free(all[j]);
+                all[j] = NULL;
+                continue;
+            }
+            x->epoch = all[j]->epoch;
+            x->a++;
+            pos[bt->n] = j;
+            bt->items[bt->n++] = all[j];
+            bt->bytes += all[j]->len;
+            all[j] = NULL;
+        }
+        rc = DUR_EINVAL;
+        for (int attempt = 0; attempt < 3 && rc < 0 && rc != DUR_ECLOSED; attempt++)
+            rc = batch_run(c, st, bt);   /* 0: answered and freed, bt reset */
+        if (rc == DUR_ECLOSED) {
+            for (size_t k = 0; k < bt->n; k++)
+                all[pos[k]] = bt->items[k];
+        } else {
+            for (size_t k = 0; k < bt->n; k++) {   /* still failing: this object alone fails */
+                answer_failed(c, bt->items[k], "cluster: PostgreSQL refused the commit");
+                poison(st, bt->items[k]->key, bt->items[k]->epoch, CLUSTER_EV_FAILED);
+                cluster__creq_free(bt->items[k]);
+            }
+        }
+        bt->n = 0;
+        batch_reset(bt);
+    }
+    for (size_t j = n; rc == DUR_ECLOSED && j-- > 0;) {   /* back in their order */
+        if (!all[j])
+            continue;
+        all[j]->next = st->head;
+        st->head = all[j];
+        if (!st->tail)
+            st->tail = all[j];
+    }
+    free(all);
+    free(pos);
+    return rc == DUR_ECLOSED ? DUR_ECLOSED : 0;
+}
+
 /* Puts the batch's items back at the head of the list (connection lost). */
 static void batch_unbuild(pgst *st, batch *bt)
 {
@@ -1090,6 +1247,8 @@ static void process(cluster *c, pgst *st, batch *bt)
                 batch_unbuild(st, bt);
                 return;
             }
+            if (rc < 0 && bt->keys.count > 1 && batch_isolate(c, st, bt) != DUR_ENOMEM)
+                return;
             if (rc < 0) {
                 /* A statement error (deadlock with another node's batch,
                  * serialization): nothing committed; try again, then give up. */
@@ -1162,7 +1321,7 @@ static void shutdown_node(cluster *c, pgst *st, batch *bt)
         st->head = r->next;
         cluster__creq_free(r);
     }
-    if (c->conn) {
+    if (c->conn && !atomic_load(&c->self_fenced)) {   /* fenced: the rows are another's */
         err e = {0};
         const char *v[] = {c->node_id};
         if (exec_params(PGC(c->conn), "UPDATE objects SET owner = NULL WHERE owner = $1", 1, v, NULL, NULL,
@@ -1185,6 +1344,7 @@ void *cluster__thread_main(void *arg)
     st.had_lease = true;
     int64_t next_hb = cluster__now_ms() + c->o.heartbeat_ms;
     while (!atomic_load(&c->stopping)) {
+        cluster__test_hold(c);
         lease_watch(c, &st);
         if (!c->conn)
             try_connect(c, &st);

@@ -101,6 +101,7 @@ static bool bytes_hold(const uint8_t *b, size_t len, const char *needle)
 
 static void on_frame(void *ud, uint64_t conn, const uint8_t *b, size_t len);
 static void on_lost(void *ud, const char *node);
+static void on_silent(void *ud, const char *node, uint32_t ms);
 
 obj_cluster *obj_cluster_new(cluster *c, err *e)
 {
@@ -120,6 +121,7 @@ obj_cluster *obj_cluster_new(cluster *c, err *e)
     uv_mutex_init(&oc->mu);
     cluster_peer_on_frame(c, on_frame, oc);
     cluster_peer_on_lost(c, on_lost, oc);
+    cluster_peer_on_silent(c, on_silent, oc);
     return oc;
 }
 
@@ -321,25 +323,37 @@ static void on_frame(void *ud, uint64_t conn, const uint8_t *b, size_t len)
         log_warn("cluster: a frame of %zu bytes that is neither a call nor a reply; dropped", len);
 }
 
-/* The connection to `node` dropped: every shard fails what it forwarded there. */
-static void on_lost(void *ud, const char *node)
+/* The connection to `node` dropped (silent_ms 0) or was closed because the node
+ * stayed silent for silent_ms: every shard fails what it forwarded there. The
+ * message holds the node id, its NUL, then silent_ms (u32). */
+static void peer_lost_push(obj_cluster *oc, const char *node, uint32_t silent_ms)
 {
-    obj_cluster *oc = ud;
     size_t n = strlen(node) + 1;
     uv_mutex_lock(&oc->mu);
     for (size_t i = 0; i < oc->reg_count; i++) {
         obj_registry *r = oc->regs[i];
         for (int k = 0; k < r->shard_count; k++) {
-            obj_msg *m = msg_alloc(n);
+            obj_msg *m = msg_alloc(n + 4);
             if (!m)
                 break;
             m->kind = MSG_PEER_LOST;
-            m->len = n;
+            m->len = n + 4;
             memcpy(m->data, node, n);
+            put32(m->data + n, silent_ms);
             obj__msg_push(r, k, m);
         }
     }
     uv_mutex_unlock(&oc->mu);
+}
+
+static void on_lost(void *ud, const char *node)
+{
+    peer_lost_push(ud, node, 0);
+}
+
+static void on_silent(void *ud, const char *node, uint32_t ms)
+{
+    peer_lost_push(ud, node, ms);
 }
 
 /* obj__msg_push of a reply to an origin slot: back on the connection it came on. */
@@ -599,8 +613,16 @@ int obj__store_path(const obj_registry *r, uint32_t ns, const char *hex, char *o
 
 /* ---- errors to callers ---- */
 
+static void answer_error_w(obj_shard *s, obj_msg *call, int status, const char *msg, bool retryable);
+
 /* Answers a call with an Error (status 1: thrown, 2: reset) made here. */
 static void answer_error(obj_shard *s, obj_msg *call, int status, const char *msg)
+{
+    answer_error_w(s, call, status, msg, false);
+}
+
+/* answer_error, the Error marked `retryable: true` if asked. */
+static void answer_error_w(obj_shard *s, obj_msg *call, int status, const char *msg, bool retryable)
 {
     JSContext *ctx = s->ctx;
     if (!ctx) {
@@ -610,6 +632,8 @@ static void answer_error(obj_shard *s, obj_msg *call, int status, const char *ms
     JSValue w = JS_NewObject(ctx);
     JS_SetPropertyStr(ctx, w, "name", JS_NewString(ctx, "Error"));
     JS_SetPropertyStr(ctx, w, "message", JS_NewString(ctx, msg));
+    if (retryable)
+        JS_SetPropertyStr(ctx, w, "retryable", JS_TRUE);
     obj_msg *m = obj__msg_new(ctx, s, w);
     JS_FreeValue(ctx, w);
     if (!m) {
@@ -851,7 +875,7 @@ static void fwd_reply(obj_shard *s, obj_msg *m)
     free(m);   /* failed already (the connection dropped) */
 }
 
-static void peer_lost(obj_shard *s, const char *node)
+static void peer_lost(obj_shard *s, const char *node, uint32_t silent_ms)
 {
     obj_owners *o = s->owners;
     for (size_t i = 0; i < o->fwd_cap; i++)
@@ -867,10 +891,15 @@ static void peer_lost(obj_shard *s, const char *node)
             obj_msg *cp = msg_alloc(0);
             if (cp) {
                 *cp = call;
-                char msg[CLUSTER_NODE_MAX + 160];
-                snprintf(msg, sizeof msg, "Durable Object call failed: the connection to node %s, "
-                         "which owns the object, dropped before it answered; retry", node);
-                answer_error(s, cp, 2, msg);
+                char msg[CLUSTER_NODE_MAX + 200];
+                if (silent_ms)   /* paused, cut off or dead: it may or may not have run it */
+                    snprintf(msg, sizeof msg, "Durable Object call forwarded to node %s did not "
+                             "answer within %u ms (the node is paused, cut off or gone); retry",
+                             node, silent_ms);
+                else
+                    snprintf(msg, sizeof msg, "Durable Object call failed: the connection to node %s, "
+                             "which owns the object, dropped before it answered; retry", node);
+                answer_error_w(s, cp, 2, msg, silent_ms != 0);
             }
             free(f);
         }
@@ -891,12 +920,15 @@ bool obj__cluster_route(obj_shard *s, obj_msg *m)
     case MSG_FWD_REPLY:
         fwd_reply(s, m);
         return true;
-    case MSG_PEER_LOST:
-        if (m->len > 0)
-            m->data[m->len - 1] = 0;
-        peer_lost(s, (const char *)m->data);
+    case MSG_PEER_LOST: {
+        size_t n = strnlen((const char *)m->data, m->len);
+        uint32_t silent_ms = n + 5 == m->len ? get32(m->data + n + 1) : 0;
+        if (n == m->len && n > 0)
+            m->data[n - 1] = 0;
+        peer_lost(s, (const char *)m->data, silent_ms);
         free(m);
         return true;
+    }
     case MSG_CL_ALARM: {
         own_ent *e = own_find(s->owners, m->ns, &m->id);
         if (!e && (e = own_add(s->owners, m->ns, &m->id)))

@@ -192,6 +192,7 @@
     }
     if (w && w.overloaded) e.overloaded = true;
     else e.remote = true;
+    if (w && w.retryable) e.retryable = true;
     if (reset) e.durableObjectReset = true;
     return e;
   };

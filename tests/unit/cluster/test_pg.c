@@ -170,7 +170,9 @@ static void test_schema_created_newer_refused(void **state)
     buf_init(&b, 1 << 20);
     err e = {0};
     assert_int_equal(cluster_status_json(a->c, &b, &e), 0);
-    assert_non_null(strstr(b.ptr, "\"schema_version\":1"));
+    char want[40];
+    snprintf(want, sizeof want, "\"schema_version\":%d", CLUSTER_SCHEMA_VERSION);
+    assert_non_null(strstr(b.ptr, want));
     assert_non_null(strstr(b.ptr, "{\"id\":\"a\""));
     assert_non_null(strstr(b.ptr, "\"state\":\"alive\""));
     assert_non_null(strstr(b.ptr, "\"this_node\":\"a\""));
@@ -186,6 +188,14 @@ static void test_schema_created_newer_refused(void **state)
     assert_memory_equal(s1, s2, 32);
     node_close(b2);
 
+    /* a version-1 schema (no nodes.incarnation) is migrated to version 2 */
+    sql("ALTER TABLE nodes DROP COLUMN incarnation");
+    sql("DELETE FROM durable_schema WHERE version > 1");
+    tnode *d = node_open("d", 200, 2000);
+    assert_int_equal(sql_int("SELECT max(version) FROM durable_schema"), 2);
+    assert_int_equal(sql_int("SELECT length(incarnation) FROM nodes WHERE id = 'd'"), 32);
+    node_close(d);
+
     sql("INSERT INTO durable_schema (version) VALUES (7)");
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/durable-test-pg-%d-new", (int)getpid());
@@ -194,7 +204,7 @@ static void test_schema_created_newer_refused(void **state)
     memset(&e, 0, sizeof e);
     assert_null(cluster_open(&o, &e));
     assert_non_null(strstr(e.msg, "version 7"));
-    assert_non_null(strstr(e.msg, "version 1"));
+    assert_non_null(strstr(e.msg, "version 2"));
     fs_rm_rf(dir, NULL);
 }
 
