@@ -59,6 +59,9 @@ struct wcrypto_ecdsa {
     EC_GROUP *gq;        /* P-256 with generator Q and its precomputed multiples */
     BIGNUM *p;           /* the field prime */
     BN_CTX *bn;
+    EVP_MD_CTX *mc;      /* for wcrypto_ecdsa_verify_msg: the digest context and */
+    const EVP_MD *md_of; /* the last hash asked for (EVP_sha256() etc.), */
+    EVP_MD *md;          /* fetched once: OpenSSL 3 fetches a legacy EVP_MD per call */
 };
 
 /* ---- s^-1 mod n ----
@@ -195,6 +198,8 @@ void wcrypto_ecdsa_free(wcrypto_ecdsa *e)
     EC_GROUP_free(e->g);
     BN_free(e->p);
     BN_CTX_free(e->bn);
+    EVP_MD_CTX_free(e->mc);
+    EVP_MD_free(e->md);
     EVP_PKEY_free(e->pkey);
     free(e);
 }
@@ -305,4 +310,24 @@ done:
     EC_POINT_free(r1);
     EC_POINT_free(r2);
     return ret;
+}
+
+int wcrypto_ecdsa_verify_msg(wcrypto_ecdsa *e, const EVP_MD *md, const uint8_t *data, size_t n,
+                             const uint8_t sig[64])
+{
+    if (!e->gq)
+        return -1;
+    if (md != e->md_of) {
+        EVP_MD_free(e->md);
+        e->md_of = NULL;
+        if (!(e->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(md), NULL)))
+            return -1;
+        e->md_of = md;
+    }
+    uint8_t dgst[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    if ((!e->mc && !(e->mc = EVP_MD_CTX_new())) || EVP_DigestInit_ex(e->mc, e->md, NULL) != 1 ||
+        EVP_DigestUpdate(e->mc, data, n) != 1 || EVP_DigestFinal_ex(e->mc, dgst, &dlen) != 1)
+        return -1;
+    return wcrypto_ecdsa_verify(e, dgst, dlen, sig);
 }

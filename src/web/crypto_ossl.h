@@ -67,6 +67,10 @@ int wcrypto_ecdsa_build(wcrypto_ecdsa *e);
  * answers as OpenSSL's ECDSA verify (EVP_PKEY_verify on the digest). */
 int wcrypto_ecdsa_verify(wcrypto_ecdsa *e, const uint8_t *dgst, size_t dgst_len,
                          const uint8_t sig[64]);
+/* The same over a message, hashed with `md` (a context and fetched digest kept
+ * in `e`: ~0.6 us where EVP_Digest with EVP_sha256() takes ~2 us). */
+int wcrypto_ecdsa_verify_msg(wcrypto_ecdsa *e, const EVP_MD *md, const uint8_t *data, size_t n,
+                             const uint8_t sig[64]);
 /* The slot of a key box for its wcrypto_ecdsa (freed with the box), or NULL with
  * a TypeError pending. */
 wcrypto_ecdsa **wcrypto_pkey_ecdsa(JSContext *ctx, JSValueConst box);

@@ -677,11 +677,7 @@ static int ecdsa_verify_fast(JSContext *ctx, JSValueConst box, EVP_PKEY *pkey,
     const EVP_MD *md = wcrypto_md_js(ctx, hash_v);
     if (!md)
         return -2;
-    uint8_t dgst[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    if (EVP_Digest(data->p, data->n, dgst, &dlen, md, NULL) != 1)
-        return -1;
-    return wcrypto_ecdsa_verify(*slot, dgst, dlen, sig);
+    return wcrypto_ecdsa_verify_msg(*slot, md, data->p, data->n, sig);
 }
 
 static JSValue js_verify(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)

@@ -4,7 +4,7 @@
  * SHA-1/256/384/512 digests). Generated cases, SigVer-style: valid signatures and
  * their high-S twins (valid), tampered digests, r or s changed, zero, equal to n,
  * above n, r and s swapped, another key; digests of 20, 32, 48 and 64 bytes; the
- * zero digest; a signature whose point has x(R) >= n (so r = x(R) - n: the
+ * zero digest; wcrypto_ecdsa_verify_msg (hashing itself); a signature whose point has x(R) >= n (so r = x(R) - n: the
  * second comparison); a combination that sums to the point at infinity. And the
  * counting: no table before WCRYPTO_ECDSA_TABLE_AFTER verifies, none for P-384. */
 #include <stdarg.h>
@@ -163,6 +163,12 @@ static void test_rfc6979(void **state)
         assert_int_equal(EVP_Digest(v[i].msg, strlen(v[i].msg), dgst, &dlen,
                                     EVP_get_digestbyname(v[i].md), NULL), 1);
         CHECK(e, pkey, dgst, dlen, sig, 1);
+        /* The same through the message (the hash changes from case to case). */
+        const EVP_MD *md = EVP_get_digestbyname(v[i].md);
+        assert_int_equal(wcrypto_ecdsa_verify_msg(e, md, (const uint8_t *)v[i].msg,
+                                                  strlen(v[i].msg), sig), 1);
+        assert_int_equal(wcrypto_ecdsa_verify_msg(e, md, (const uint8_t *)v[i].msg,
+                                                  strlen(v[i].msg) - 1, sig), 0);
         dgst[dlen - 1] ^= 1;   /* past the 256 bits used for SHA-384/512: still valid */
         CHECK(e, pkey, dgst, dlen, sig, dlen > 32);
         dgst[0] ^= 0x80;
