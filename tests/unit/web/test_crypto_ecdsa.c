@@ -1,11 +1,12 @@
 /* Unit tests for crypto_ecdsa.c, the P-256 verify with a per-key table: every
  * answer is compared with OpenSSL's own ECDSA verify (EVP_PKEY_verify on the same
  * digest) and with the expected one. Known answers: RFC 6979 A.2.5 (P-256 with
- * SHA-1/256/384/512 digests). Generated cases, SigVer-style: valid signatures and
- * their high-S twins (valid), tampered digests, r or s changed, zero, equal to n,
- * above n, r and s swapped, another key; digests of 20, 32, 48 and 64 bytes; the
- * zero digest; wcrypto_ecdsa_verify_msg (hashing itself); a signature whose point has x(R) >= n (so r = x(R) - n: the
- * second comparison); a combination that sums to the point at infinity. And the
+ * SHA-1/256/384/512 digests), also through wcrypto_ecdsa_verify_msg (which
+ * hashes). Generated cases, SigVer-style: valid signatures and their high-S
+ * twins (valid), tampered digests, r or s changed, zero, equal to n, above n, r
+ * and s swapped, another key; digests of 20, 32, 48 and 64 bytes; the zero
+ * digest; a signature whose point has x(R) >= n (so r = x(R) - n: the second
+ * comparison); a combination that sums to the point at infinity. And the
  * counting: no table before WCRYPTO_ECDSA_TABLE_AFTER verifies, none for P-384. */
 #include <stdarg.h>
 #include <stddef.h>
