@@ -267,32 +267,51 @@ static void test_x_above_n(void **state)
     assert_true(found);
     assert_true(BN_cmp(x, p) < 0);
     assert_int_equal(BN_sub(r, x, n), 1);
-    uint8_t dgst[32], sig[64];
-    assert_int_equal(RAND_bytes(dgst, 32), 1);
-    assert_non_null(BN_bin2bn(dgst, 32, m));
-    assert_int_equal(BN_rand_range(s, n), 1);
-    assert_int_equal(BN_add_word(s, 1), 1);   /* s in [1, n) (n - 1 + 1 = n is a 2^-256 event) */
-    assert_non_null(BN_mod_inverse(w, s, n, bn));
-    assert_int_equal(BN_mod_mul(u1, m, w, n, bn), 1);
-    assert_int_equal(BN_mod_mul(u2, r, w, n, bn), 1);
-    /* Q = u2^-1 (R - u1 G) */
-    assert_int_equal(EC_POINT_mul(g, T, u1, NULL, NULL, bn), 1);
-    assert_int_equal(EC_POINT_invert(g, T, bn), 1);
-    assert_int_equal(EC_POINT_add(g, T, R, T, bn), 1);
-    assert_non_null(BN_mod_inverse(w, u2, n, bn));
-    assert_int_equal(EC_POINT_mul(g, Q, NULL, T, w, bn), 1);
-    EVP_PKEY *pkey = p256_from_ec_point(g, Q, bn);
-    wcrypto_ecdsa *e = table_for(pkey);
-    put(sig, r);
-    put(sig + 32, s);
-    CHECK(e, pkey, dgst, 32, sig, 1);
-    assert_int_equal(BN_sub(s, n, s), 1);   /* high-S: -R has the same x */
-    put(sig + 32, s);
-    CHECK(e, pkey, dgst, 32, sig, 1);
-    put(sig, x);                             /* r = x(R) itself: >= n, refused */
-    CHECK(e, pkey, dgst, 32, sig, 0);
-    wcrypto_ecdsa_free(e);
-    EVP_PKEY_free(pkey);
+    /* s: random, then edge values for the inverse (1, 2, 2^255, n - 2; their
+     * high-S twins n - 1, n - 2, ..., 2 come below). */
+    for (int c = 0; c < 5; c++) {
+        uint8_t dgst[32], sig[64];
+        assert_int_equal(RAND_bytes(dgst, 32), 1);
+        assert_non_null(BN_bin2bn(dgst, 32, m));
+        switch (c) {
+        case 0:
+            assert_int_equal(BN_rand_range(s, n), 1);
+            assert_int_equal(BN_add_word(s, 1), 1);   /* s in [1, n) (n - 1 + 1 = n is a 2^-256 event) */
+            break;
+        case 1:
+        case 2:
+            assert_int_equal(BN_set_word(s, (BN_ULONG)c), 1);
+            break;
+        case 3:
+            assert_int_equal(BN_set_word(s, 0), 1);
+            assert_int_equal(BN_set_bit(s, 255), 1);
+            break;
+        default:
+            assert_non_null(BN_copy(s, n));
+            assert_int_equal(BN_sub_word(s, 2), 1);
+        }
+        assert_non_null(BN_mod_inverse(w, s, n, bn));
+        assert_int_equal(BN_mod_mul(u1, m, w, n, bn), 1);
+        assert_int_equal(BN_mod_mul(u2, r, w, n, bn), 1);
+        /* Q = u2^-1 (R - u1 G) */
+        assert_int_equal(EC_POINT_mul(g, T, u1, NULL, NULL, bn), 1);
+        assert_int_equal(EC_POINT_invert(g, T, bn), 1);
+        assert_int_equal(EC_POINT_add(g, T, R, T, bn), 1);
+        assert_non_null(BN_mod_inverse(w, u2, n, bn));
+        assert_int_equal(EC_POINT_mul(g, Q, NULL, T, w, bn), 1);
+        EVP_PKEY *pkey = p256_from_ec_point(g, Q, bn);
+        wcrypto_ecdsa *e = table_for(pkey);
+        put(sig, r);
+        put(sig + 32, s);
+        CHECK(e, pkey, dgst, 32, sig, 1);
+        assert_int_equal(BN_sub(s, n, s), 1);   /* high-S: -R has the same x */
+        put(sig + 32, s);
+        CHECK(e, pkey, dgst, 32, sig, 1);
+        put(sig, x);                             /* r = x(R) itself: >= n, refused */
+        CHECK(e, pkey, dgst, 32, sig, 0);
+        wcrypto_ecdsa_free(e);
+        EVP_PKEY_free(pkey);
+    }
     EC_POINT_free(R);
     EC_POINT_free(T);
     EC_POINT_free(Q);
