@@ -82,6 +82,7 @@ typedef struct wcrypto_box {
     int kind;
     bool priv;
     void *obj;
+    wcrypto_ecdsa *ecdsa;   /* BOX_PKEY: ECDSA verify state, made at the first verify */
 } wcrypto_box;
 
 static void box_obj_free(int kind, void *obj)
@@ -98,6 +99,7 @@ static void box_free(JSRuntime *rt, void *opaque, void *ptr)
     (void)opaque;
     wcrypto_box *b = ptr;
     box_obj_free(b->kind, b->obj);
+    wcrypto_ecdsa_free(b->ecdsa);
     free(b);
 }
 
@@ -144,6 +146,12 @@ EVP_PKEY *wcrypto_pkey_of(JSContext *ctx, JSValueConst box, bool *priv)
     if (priv)
         *priv = b->priv;
     return b->obj;
+}
+
+wcrypto_ecdsa **wcrypto_pkey_ecdsa(JSContext *ctx, JSValueConst box)
+{
+    wcrypto_box *b = box_get(ctx, box, BOX_PKEY);
+    return b ? &b->ecdsa : NULL;
 }
 
 /* ---- DigestStream: an incremental digest ---- */

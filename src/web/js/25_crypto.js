@@ -64,7 +64,7 @@
 
   // ---- algorithms ----
 
-  const hashes = { "sha-1": "SHA-1", "sha-256": "SHA-256", "sha-384": "SHA-384", "sha-512": "SHA-512" };
+  const hashes = new Map([["sha-1", "SHA-1"], ["sha-256", "SHA-256"], ["sha-384", "SHA-384"], ["sha-512", "SHA-512"]]);
   const hashBlockBits = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
   const hashBytes = { "SHA-1": 20, "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 };
   const known = ["AES-CBC", "AES-CTR", "AES-GCM", "AES-KW", "ECDH", "ECDSA", "Ed25519", "NODE-ED25519", "X25519",
@@ -120,9 +120,10 @@
   };
   const hashOf = (member, alg, what = "hash") => {
     if (alg === undefined) throw typeErr(member, `Algorithm: ${what}: Missing`);
-    const a = algorithmOf(member, alg);
-    const h = hashes[a.name.toLowerCase()];
-    if (!h) throw fail(member, `Unrecognized hash algorithm name '${a.name}'.`, "NotSupportedError");
+    // A string is its own name (no dictionary to copy: this runs on every sign/verify).
+    const name = typeof alg === "string" ? alg : algorithmOf(member, alg).name;
+    const h = hashes.get(name.toLowerCase());
+    if (!h) throw fail(member, `Unrecognized hash algorithm name '${name}'.`, "NotSupportedError");
     return h;
   };
   const need = (member, a, field, dict) => {
@@ -551,8 +552,8 @@
   const doSign = (member, a, s, data) => {
     if (a.name === "HMAC") return hmac(s, data);
     if (s.type !== "private") throw fail(member, "Signing requires a private key.", "InvalidAccessError");
-    const [hash, salt] = signParams(member, a, s);
-    const sig = N.cryptoSign(cAlg(a.name), s.handle, hash, salt, u8(data));
+    const p = signParams(member, a, s);   // [hash, salt] (indexed: no iterator per call)
+    const sig = N.cryptoSign(cAlg(a.name), s.handle, p[0], p[1], u8(data));
     if (sig === null) throw opFailed(member, `${a.name} signing failed.`);
     return sig;
   };
@@ -562,8 +563,8 @@
       return N.cryptoEqual(mac, 0, mac.byteLength, sig[0], sig[1], sig[2]);
     }
     if (s.type !== "public") throw fail(member, "Verifying requires a public key.", "InvalidAccessError");
-    const [hash, salt] = signParams(member, a, s);
-    return N.cryptoVerify(cAlg(a.name), s.handle, hash, salt, u8(sig), u8(data));
+    const p = signParams(member, a, s);
+    return N.cryptoVerify(cAlg(a.name), s.handle, p[0], p[1], u8(sig), u8(data));
   };
 
   const PBKDF2_ITERATIONS_MAX = 100000;

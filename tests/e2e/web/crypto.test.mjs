@@ -4,7 +4,8 @@
 // AES-KW, RFC 8032 Ed25519, RFC 7748 X25519), checked first against Node's own
 // WebCrypto in this process so a typo in a vector fails loudly; then RSA, ECDSA,
 // ECDH and RSA-OAEP across the two implementations both ways (Node makes the key
-// and signs, durable verifies, and the reverse); generateKey and JWK/pkcs8/spki
+// and signs, durable verifies, and the reverse); ECDSA P-256 before and after a key's
+// precomputed table (valid, high-S, tampered, r/s zero or >= n); generateKey and JWK/pkcs8/spki
 // round trips; wrapKey/unwrapKey; DigestStream; DOMException names of errors.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -92,6 +93,16 @@ const cases = {
       alg: pub1.algorithm.name, curve: pub1.algorithm.namedCurve, bits: pub1.algorithm.modulusLength,
       exp: pub1.algorithm.publicExponent && hex(pub1.algorithm.publicExponent),
       jwkPriv: await subtle.exportKey("jwk", priv1), spkiBack: hex(await subtle.exportKey("spki", pub2)) };
+  },
+  // The same P-256 key verifies the cases, then 300 more times (past the 256 after
+  // which durable verifies through a precomputed table for the key), then the cases again.
+  async ecdsaMany({ spki, cases: list }) {
+    const pub = await subtle.importKey("spki", unhex(spki), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+    const pass = () => Promise.all(list.map((c) => subtle.verify({ name: "ECDSA", hash: c.hash }, pub, unhex(c.sig), unhex(c.msg))));
+    const before = await pass();
+    let warm = 0;
+    for (let i = 0; i < 300; i++) warm += await subtle.verify({ name: "ECDSA", hash: list[0].hash }, pub, unhex(list[0].sig), unhex(list[0].msg));
+    return { before, warm, after: await pass() };
   },
   async oaepFromNode({ hash, spki, jwkPriv, ct, label }) {
     const imp = { name: "RSA-OAEP", hash };
@@ -443,6 +454,42 @@ for (const [label, alg, gen] of signers) {
       assert.equal(r.jwkPriv[f], f === "alg" && gen.name === "Ed25519" ? "EdDSA" : k.jwkPriv[f], `jwk ${f}`);
   });
 }
+
+test("ECDSA P-256: a key past 256 verifies (durable's per-key table) gives the answers it gave before and Node gives", async () => {
+  const gen = { name: "ECDSA", namedCurve: "P-256" };
+  const { pair, spki } = await nodePair(gen, ["sign", "verify"]);
+  const n = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+  const big = (h) => BigInt("0x" + h);
+  const h32 = (v) => v.toString(16).padStart(64, "0");
+  const cases = [];
+  for (const hash of ["SHA-256", "SHA-1", "SHA-384", "SHA-512"]) {
+    for (let i = 0; i < 4; i++) {
+      const msg = utf8(`message ${i} for ${hash}`);
+      const sig = hex(await subtle.sign({ name: "ECDSA", hash }, pair.privateKey, msg));
+      const [r, s] = [sig.slice(0, 64), sig.slice(64)];
+      cases.push({ hash, msg: hex(msg), sig, want: true });
+      cases.push({ hash, msg: hex(msg), sig: r + h32(n - big(s)), want: true });            // high-S
+      cases.push({ hash, msg: hex(utf8(`message ${i} for ${hash}!`)), sig, want: false });  // another message
+      cases.push({ hash, msg: hex(msg), sig: h32((big(r) + 1n) % 2n ** 256n) + s, want: false });
+      cases.push({ hash, msg: hex(msg), sig: r + h32(big(s) ^ 1n), want: false });
+      cases.push({ hash, msg: hex(msg), sig: s + r, want: false });                          // swapped
+      cases.push({ hash, msg: hex(msg), sig: h32(0n) + s, want: false });
+      cases.push({ hash, msg: hex(msg), sig: r + h32(0n), want: false });
+      cases.push({ hash, msg: hex(msg), sig: h32(n) + s, want: false });
+      cases.push({ hash, msg: hex(msg), sig: r + h32(n), want: false });
+      cases.push({ hash, msg: hex(msg), sig: h32(big(r) + n < 2n ** 256n ? big(r) + n : 2n ** 256n - 1n) + s, want: false });
+      cases.push({ hash, msg: hex(msg), sig: r + h32(n + big(s) < 2n ** 256n ? n + big(s) : 2n ** 256n - 1n), want: false });
+      cases.push({ hash, msg: hex(msg), sig: sig.slice(0, 126), want: false });              // 63 bytes
+    }
+  }
+  const node = await Promise.all(cases.map((c) =>
+    subtle.verify({ name: "ECDSA", hash: c.hash }, pair.publicKey, unhex(c.sig), unhex(c.msg))));
+  assert.deepEqual(node, cases.map((c) => c.want));
+  const r = await run("ecdsaMany", { spki, cases });
+  assert.equal(r.warm, 300);
+  assert.deepEqual(r.before, node);
+  assert.deepEqual(r.after, node);
+});
 
 test("RSA-OAEP across Node and durable: SHA-256 with a label, SHA-1 without; too long is OperationError", async () => {
   for (const [hash, label] of [["SHA-256", "6c6162656c"], ["SHA-1", null]]) {
