@@ -144,6 +144,21 @@ static JSValue throw_zlib_rc(JSContext *ctx, const nzbox *b, int rc)
     }
 }
 
+/* Applies the brotli parameters ([key, value] pairs) to the new encoder/decoder. */
+static int brotli_params(JSContext *ctx, nzbox *b)
+{
+    for (int i = 0; i < b->nparams; i++) {
+        int32_t key = b->params[2 * i], value = b->params[2 * i + 1];
+        bool ok = b->be ? BrotliEncoderSetParameter(b->be, (BrotliEncoderParameter)key, (uint32_t)value)
+                        : BrotliDecoderSetParameter(b->bd, (BrotliDecoderParameter)key, (uint32_t)value);
+        if (!ok) { /* Node: Error "Initialization failed", ERR_ZLIB_INITIALIZATION_FAILED */
+            throw_zerr(ctx, "Initialization failed", "ERR_ZLIB_INITIALIZATION_FAILED", Z_STREAM_ERROR);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int codec_init(JSContext *ctx, nzbox *b)
 {
     int rc = Z_OK;
@@ -174,27 +189,13 @@ static int codec_init(JSContext *ctx, nzbox *b)
         if (!b->be)
             return JS_ThrowOutOfMemory(ctx), -1;
         b->init = true;
-        for (int i = 0; i < b->nparams; i++)
-            if (!BrotliEncoderSetParameter(b->be, (BrotliEncoderParameter)b->params[2 * i],
-                                           (uint32_t)b->params[2 * i + 1])) {
-                JS_ThrowRangeError(ctx, "Initialization failed: brotli parameter %d = %d is invalid",
-                                   b->params[2 * i], b->params[2 * i + 1]);
-                return -1;
-            }
-        return 0;
+        return brotli_params(ctx, b);
     case M_BROTLI_DECODE:
         b->bd = BrotliDecoderCreateInstance(b_alloc, b_free, b->rt);
         if (!b->bd)
             return JS_ThrowOutOfMemory(ctx), -1;
         b->init = true;
-        for (int i = 0; i < b->nparams; i++)
-            if (!BrotliDecoderSetParameter(b->bd, (BrotliDecoderParameter)b->params[2 * i],
-                                           (uint32_t)b->params[2 * i + 1])) {
-                JS_ThrowRangeError(ctx, "Initialization failed: brotli parameter %d = %d is invalid",
-                                   b->params[2 * i], b->params[2 * i + 1]);
-                return -1;
-            }
-        return 0;
+        return brotli_params(ctx, b);
     default:
         JS_ThrowRangeError(ctx, "zlib: bad mode %d", b->mode);
         return -1;
@@ -207,7 +208,7 @@ static int codec_init(JSContext *ctx, nzbox *b)
         JS_ThrowOutOfMemory(ctx);
         return -1;
     }
-    JS_ThrowRangeError(ctx, "Initialization failed");
+    throw_zerr(ctx, "Initialization failed", "ERR_ZLIB_INITIALIZATION_FAILED", rc);
     return -1;
 }
 
@@ -446,8 +447,9 @@ static void free_out(JSRuntime *rt, void *opaque, void *ptr)
 static JSValue take_buffer(JSContext *ctx, uint8_t *buf, size_t n)
 {
     if (n == 0) {
+        static const uint8_t none[1];
         js_free(ctx, buf);
-        return JS_NewArrayBufferCopy(ctx, NULL, 0);
+        return JS_NewArrayBufferCopy(ctx, none, 0);
     }
     uint8_t *shrunk = js_realloc(ctx, buf, n);
     if (shrunk)

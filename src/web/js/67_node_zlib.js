@@ -30,6 +30,7 @@
     codes[NC[k]] = k;
   }
   Object.freeze(codes);
+  const MAX_BROTLI_PARAM = Math.max(...Object.keys(NC).filter((k) => /^BROTLI_(DECODER_)?PARAM_/.test(k)).map((k) => NC[k]));
   const BROTLI_MODES = new Set([constants.BROTLI_DECODE, constants.BROTLI_ENCODE]);
   const STREAM_CHUNK_MAX = 16 * 1024 * 1024; // nzPull's bound
   const PENDING_CHUNKS = 16;                  // produced but unread: stop producing
@@ -89,8 +90,10 @@
           throw Object.assign(new TypeError('The "options.params" property must be of type object'), { code: "ERR_INVALID_ARG_TYPE" });
         for (const k of Object.keys(p)) {
           const key = Number(k), val = p[k];
-          if (!Number.isInteger(key) || typeof val !== "number" && typeof val !== "boolean")
-            throw Object.assign(new TypeError(`Brotli parameter ${k} must be a number`), { code: "ERR_BROTLI_INVALID_PARAM" });
+          if (!Number.isInteger(key) || key < 0 || key > MAX_BROTLI_PARAM)
+            throw Object.assign(new RangeError(`${k} is not a valid Brotli parameter`), { code: "ERR_BROTLI_INVALID_PARAM" });
+          if (typeof val !== "number" && typeof val !== "boolean")
+            throw Object.assign(new TypeError(`The "options.params[key]" property must be of type number. Received type ${typeof val}`), { code: "ERR_INVALID_ARG_TYPE" });
           s.params.push(key, Number(val));
         }
       }

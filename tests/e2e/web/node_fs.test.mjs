@@ -2,11 +2,12 @@
 // the Worker's heap, from compatibility date 2025-09-01 as on Cloudflare. /tmp is
 // writable and per request, with a size bound; /bundle and / are read-only;
 // /dev/null, /dev/zero, /dev/full, /dev/random work; no host file is ever reached.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fsHost from "node:fs";
 import path from "node:path";
 import { makeProject, startDev, runDevExpectFailure } from "../lib.mjs";
+import { nodeCases } from "./node_cases.mjs";
 
 const cases = {
   basics: `
@@ -88,28 +89,8 @@ const cases = {
     return chunks;`,
 };
 
-let srv, dir;
-before(async () => {
-  dir = makeProject({
-    "wrangler.toml": `name = "f"\nmain = "src/index.js"\ncompatibility_date = "2025-09-01"\ncompatibility_flags = ["nodejs_compat"]\n`,
-    "src/index.js": `import fs from "node:fs"; import fsp from "node:fs/promises";
-      fs.writeFileSync("/tmp/at-load", "x"); // the module's top level has its own /tmp
-      const cases = {${Object.entries(cases).map(([k, v]) => `${k}: async () => { ${v} }`).join(",\n")}};
-      export default { async fetch(req) {
-        const name = new URL(req.url).pathname.slice(1);
-        try { return Response.json({ ok: await cases[name]() }); }
-        catch (e) { return Response.json({ err: String(e && e.stack || e) }); }
-      } };`,
-  });
-  srv = await startDev(dir);
-});
-after(async () => { await srv?.stop(); });
-
-async function run(name) {
-  const r = await (await fetch(`${srv.url}/${name}`)).json();
-  if (r.err) throw new Error("in the Worker: " + r.err);
-  return r.ok;
-}
+const worker = nodeCases(cases, { top: `import fs from "node:fs"; import fsp from "node:fs/promises";\n  fs.writeFileSync("/tmp/at-load", "x"); // the module's top level has its own /tmp`, date: "2025-09-01" });
+const run = (name) => worker.run(name);
 
 test("node:fs: files and directories in /tmp (sync, descriptors, callbacks, promises)", async () => {
   assert.deepEqual(await run("basics"), {
@@ -137,7 +118,7 @@ test("node:fs: host files are unreachable; read-only places fail with Node's cod
   assert.equal(out.cbErr, "ENOENT");
   assert.equal(out.promiseErr, "ENOENT");
   // and the Worker's own files on the host are not visible either
-  assert.ok(fsHost.existsSync(path.join(dir, "src/index.js")));
+  assert.ok(fsHost.existsSync(path.join(worker.dir, "src/index.js")));
 });
 
 test("node:fs: /dev/zero, /dev/urandom, /dev/null", async () => {

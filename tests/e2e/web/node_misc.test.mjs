@@ -2,9 +2,9 @@
 // node:stream/consumers, and the import-only stubs Cloudflare provides (node:net,
 // node:tls, node:child_process, node:worker_threads, node:vm…), under nodejs_compat
 // (issue 10; docs/nodejs.md). Expected values are what Node itself answers.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeProject, startDev } from "../lib.mjs";
+import { nodeCases } from "./node_cases.mjs";
 
 const cases = {
   timers: `
@@ -91,27 +91,7 @@ const cases = {
 // tls is imported at the top of the Worker (a static import of a stub works too)
 cases.stubs = cases.stubs.replace("(await_tls)", "tlsStatic");
 
-let srv;
-before(async () => {
-  const dir = makeProject({
-    "wrangler.toml": `name = "m"\nmain = "src/index.js"\ncompatibility_date = "2026-11-01"\ncompatibility_flags = ["nodejs_compat"]\n`,
-    "src/index.js": `import tlsStatic from "node:tls";
-      const cases = {${Object.entries(cases).map(([k, v]) => `${k}: async () => { ${v} }`).join(",\n")}};
-      export default { async fetch(req) {
-        const name = new URL(req.url).pathname.slice(1);
-        try { return Response.json({ ok: await cases[name]() }); }
-        catch (e) { return Response.json({ err: String(e && e.stack || e) }); }
-      } };`,
-  });
-  srv = await startDev(dir);
-});
-after(async () => { await srv?.stop(); });
-
-async function run(name) {
-  const r = await (await fetch(`${srv.url}/${name}`)).json();
-  if (r.err) throw new Error("in the Worker: " + r.err);
-  return r.ok;
-}
+const { run } = nodeCases(cases, { top: `import tlsStatic from "node:tls";` });
 
 test("node:timers and node:timers/promises", async () => {
   const out = await run("timers");

@@ -4,13 +4,14 @@
 // error codes for corrupt and truncated input, and the output bound
 // (maxOutputLength → RangeError ERR_BUFFER_TOO_LARGE) that keeps a zip bomb from
 // growing memory.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlibNode from "node:zlib";
-import { makeProject, startDev } from "../lib.mjs";
+import { nodeCases } from "./node_cases.mjs";
 
 // Each case is the body of an async function in the Worker; GET /<name> runs it.
 const cases = {
+  named: `return named === zlib.gzipSync;`,
   known: `
     const d = Buffer.from("hello hello hello hello");
     return {
@@ -51,6 +52,7 @@ const cases = {
     r.brotliCorrupt = grab(() => zlib.brotliDecompressSync(Buffer.from("deadbeefdeadbeef", "hex")));
     r.level = grab(() => zlib.deflateSync("x", { level: 10 }));
     r.type = grab(() => zlib.deflateSync(42));
+    r.brotliParam = grab(() => zlib.brotliCompressSync("x", { params: { 999: 1 } }));
     r.cbCorrupt = await new Promise((res) => zlib.inflate(Buffer.from("deadbeef", "hex"), (e, v) => res(e ? e.code : "no error")));
     return r;`,
   bomb: `
@@ -123,29 +125,7 @@ const cases = {
     return r;`,
 };
 
-let srv;
-before(async () => {
-  const dir = makeProject({
-    "wrangler.toml": `name = "z"\nmain = "src/index.js"\ncompatibility_date = "2026-11-01"\ncompatibility_flags = ["nodejs_compat"]\n`,
-    "src/index.js": `import zlib from "node:zlib";
-      import { gzipSync as named } from "zlib";
-      const cases = {${Object.entries(cases).map(([k, v]) => `${k}: async () => { ${v} }`).join(",\n")}};
-      export default { async fetch(req) {
-        const name = new URL(req.url).pathname.slice(1);
-        if (name === "named") return Response.json({ ok: named === zlib.gzipSync });
-        try { return Response.json({ ok: await cases[name]() }); }
-        catch (e) { return Response.json({ err: String(e && e.stack || e) }); }
-      } };`,
-  });
-  srv = await startDev(dir);
-});
-after(async () => { await srv?.stop(); });
-
-async function run(name) {
-  const r = await (await fetch(`${srv.url}/${name}`)).json();
-  if (r.err) throw new Error("in the Worker: " + r.err);
-  return r.ok;
-}
+const { run } = nodeCases(cases, { top: `import zlib from "node:zlib"; import { gzipSync as named } from "zlib";` });
 
 test("node:zlib: byte-exact deflate/deflateRaw/gzip at fixed levels, crc32, constants", async () => {
   const d = Buffer.from("hello hello hello hello");
@@ -186,6 +166,7 @@ test("node:zlib: corrupt and truncated input fail with Node's codes", async () =
     brotliCorrupt: ["Error", "Decompression failed", "ERR__ERROR_FORMAT_PADDING_2", -15],
     level: ["RangeError", 'The value of "options.level" is out of range. It must be >= -1 and <= 9. Received 10', "ERR_OUT_OF_RANGE", null],
     type: ["TypeError", 'The "buffer" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received type number (42)', "ERR_INVALID_ARG_TYPE", null],
+    brotliParam: ["RangeError", "999 is not a valid Brotli parameter", "ERR_BROTLI_INVALID_PARAM", null],
     cbCorrupt: "Z_DATA_ERROR",
   });
   // Node says the same for the same bytes
