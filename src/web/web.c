@@ -9,6 +9,7 @@ int web_install(JSContext *ctx, JSValueConst native)
         web_url_install(ctx, native) < 0 || web_http_install(ctx, native) < 0 ||
         web_timers_install(ctx, native) < 0 || web_websocket_install(ctx, native) < 0 ||
         web_fetch_install(ctx, native) < 0 || web_compression_install(ctx, native) < 0 ||
+        web_node_zlib_install(ctx, native) < 0 ||
         web_intl_install(ctx, native) < 0 ||
         web_cache_install(ctx, native) < 0)
         return -1;

@@ -55,6 +55,7 @@ int web_ws_upgrade(JSContext *ctx, h1_conn *conn, const char *accept, JSValueCon
                    const h1_header *hdrs, size_t n);
 int web_fetch_install(JSContext *ctx, JSValueConst native);
 int web_compression_install(JSContext *ctx, JSValueConst native); /* compression.c: zlib */
+int web_node_zlib_install(JSContext *ctx, JSValueConst native); /* node_zlib.c: node:zlib */
 int web_intl_install(JSContext *ctx, JSValueConst native); /* intl.c, on ICU */
 
 /* ---- the Cache API's store (cache.c) ---- */

@@ -758,7 +758,15 @@ static int load_main(worker *w, err *e)
     if (has_flag(w->opts.cfg, "nodejs_compat")) {
         /* node:* imports resolve, and process/Buffer appear (web/js/60_node.js) */
         JSValue on = JS_GetPropertyStr(ctx, native, "enableNodejsCompat");
-        JSValue r = JS_Call(ctx, on, JS_UNDEFINED, 1, (JSValueConst *)&env);
+        /* (env, compatibility date, flags): modules Cloudflare gates by date */
+        const config *cfg = w->opts.cfg;
+        JSValue args[3] = { env, JS_NewString(ctx, cfg->compatibility_date ? cfg->compatibility_date : ""),
+                            JS_NewArray(ctx) };
+        for (size_t k = 0; k < cfg->compatibility_flags_count; k++)
+            JS_SetPropertyUint32(ctx, args[2], (uint32_t)k, JS_NewString(ctx, cfg->compatibility_flags[k]));
+        JSValue r = JS_Call(ctx, on, JS_UNDEFINED, 3, (JSValueConst *)args);
+        JS_FreeValue(ctx, args[1]);
+        JS_FreeValue(ctx, args[2]);
         JS_FreeValue(ctx, on);
         if (JS_IsException(r)) {
             JS_FreeValue(ctx, env);

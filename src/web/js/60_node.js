@@ -173,8 +173,18 @@
 
   // Called by the worker (C) when the configuration has nodejs_compat: the
   // loader then resolves node:* imports, and the globals Cloudflare adds appear.
-  N.enableNodejsCompat = (bindings) => {
+  // Modules Cloudflare turns on by compatibility date (or an enable_… flag, and
+  // off by a disable_… flag): [module names, date, enable flag, disable flag,
+  // optional function run when they are on].
+  N.nodeGated = [];
+  N.enableNodejsCompat = (bindings, date = "", flags = []) => {
     N.nodejsCompat = true;
+    for (const [names, on, enable, disable, onEnable] of N.nodeGated) {
+      if (!((date >= on || flags.includes(enable)) && !flags.includes(disable)))
+        for (const n of names) delete factories[n];
+      else if (onEnable)
+        onEnable();
+    }
     if (bindings)
       for (const k of Object.keys(bindings))
         if (typeof bindings[k] === "string")

@@ -127,6 +127,10 @@
   };
   const done = N.fetchDone, failed = N.fetchFailed;
   N.dispatchFetch = (id, request, ev) => {
+    if (N.requestScope) return N.requestScope(() => dispatch(id, request, ev));
+    return dispatch(id, request, ev);
+  };
+  const dispatch = (id, request, ev) => {
     const ctx = new ExecutionContext(id, ev);
     let r;
     try {

@@ -41,10 +41,10 @@ test("without the flag node:* imports are refused with a clear error", async () 
 
 test("with the flag an unprovided node module names itself", async () => {
   const dir = makeProject({ "wrangler.toml": toml(),
-    "src/index.js": `import fs from "node:fs"; export default { fetch() { return new Response(String(fs)); } };` });
+    "src/index.js": `import sqlite from "node:sqlite"; export default { fetch() { return new Response(String(sqlite)); } };` });
   const r = await runDevExpectFailure(dir);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /No such module "node:fs": durable does not provide this Node\.js module/);
+  assert.match(r.stderr, /No such module "node:sqlite": durable does not provide this Node\.js module/);
 });
 
 test("AsyncLocalStorage: run/getStore through await, then, timers, queueMicrotask", async () => {
