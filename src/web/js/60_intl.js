@@ -67,12 +67,14 @@
   // beats the tag's keyword; an unsupported value is dropped. -> [the resolved locale
   // (the tag's keyword kept only when it is the one used), the tag ICU formats with,
   // the values used (undefined: the locale's default)]
-  const supportedValue = (key, v) => v !== undefined && Intl.supportedValuesOf(key === "ca" ? "calendar" : "numberingSystem").includes(v);
+  const KEY_VALUES = { kn: ["true", "false"], kf: ["upper", "lower", "false"] };
+  const supportedValue = (key, v) => v !== undefined &&
+    (KEY_VALUES[key] || Intl.supportedValuesOf({ ca: "calendar", nu: "numberingSystem", co: "collation" }[key])).includes(v);
   function localeWithKeys(locale, opts) {
     const [base, kw] = splitU(locale);
     const icuKw = new Map(kw), used = {};
     for (const [key, opt] of Object.entries(opts)) {
-      const tagV = kw.get(key);
+      const tagV = key === "kn" && kw.get(key) === "" ? "true" : kw.get(key);
       let v = opt !== undefined ? opt.toLowerCase() : tagV;
       if (v === "gregorian" && key === "ca") v = "gregory";
       if (!supportedValue(key, v)) v = undefined;
@@ -553,13 +555,28 @@
       const o = toObj(options);
       const usage = getOpt(o, "usage", ["sort", "search"], "sort");
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
-      const ext = /-u-(.*)$/.exec(locale)?.[1] || "";
-      const numeric = getBool(o, "numeric", /(^|-)kn(-true)?(-|$)/.test(ext));
-      const caseFirst = getOpt(o, "caseFirst", ["upper", "lower", "false"], "false");
+      const collation = getOpt(o, "collation", null, undefined);
+      if (collation !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(collation)) throw new RangeError(`Invalid collation : ${collation}`);
+      const num = getBool(o, "numeric", undefined);
+      const cf = getOpt(o, "caseFirst", ["upper", "lower", "false"], undefined);
+      const [, icuLocale, used] = localeWithKeys(locale, { co: collation, kn: num === undefined ? undefined : String(num), kf: cf });
+      const numeric = used.kn === "true";
+      const caseFirst = used.kf || "false";
       const sensitivity = getOpt(o, "sensitivity", ["base", "accent", "case", "variant"], "variant");
-      const ignorePunctuation = getBool(o, "ignorePunctuation", false);
+      // ICU's collation data shifts punctuation by default only for Thai
+      const ignorePunctuation = getBool(o, "ignorePunctuation", /^th(-|$)/.test(locale));
+      const [base, kw] = splitU(icuLocale);
+      if (usage === "search") kw.set("co", "search");
+      // V8's resolved locale keeps the tag's kn/kf/co (a supported co) even when an
+      // option overrides them, and otherwise names the collation the option chose
+      const [tbase, tkw] = splitU(locale);
+      if (!supportedValue("co", tkw.get("co"))) {
+        if (used.co) tkw.set("co", used.co);
+        else tkw.delete("co");
+      }
+      const rlocale = joinU(tbase, tkw);
       const obj = Object.create(new.target ? Object.getPrototypeOf(this) : Collator.prototype);
-      slot.set(obj, { cls: "Collator", locale, usage, sensitivity, ignorePunctuation, collation: "default", numeric, caseFirst });
+      slot.set(obj, { cls: "Collator", locale: rlocale, icuLocale: joinU(base, kw), usage, sensitivity, ignorePunctuation, collation: used.co || "default", numeric, caseFirst });
       return obj;
     }
     static supportedLocalesOf(locales, options) {
@@ -567,7 +584,7 @@
     }
     get compare() {
       const s = state(this, "Collator", "compare");
-      if (!s.bound) s.bound = (a, b) => N.intlCollate(s.locale, String(a), String(b), s.sensitivity, s.numeric, s.ignorePunctuation, s.caseFirst);
+      if (!s.bound) s.bound = (a, b) => N.intlCollate(s.icuLocale, String(a), String(b), s.sensitivity, s.numeric, s.ignorePunctuation, s.caseFirst);
       return s.bound;
     }
     resolvedOptions() {

@@ -115,6 +115,17 @@ const known = {
     new Intl.NumberFormat("en-US-u-nu-thai").resolvedOptions().locale, new Intl.NumberFormat("ar-EG").resolvedOptions().numberingSystem,
     new Intl.NumberFormat("ar-EG-u-nu-latn", { numberingSystem: "arab" }).resolvedOptions().locale, new Intl.NumberFormat("en", { numberingSystem: "roman" }).resolvedOptions().numberingSystem]`,
     ["١٬٢٣٤٫٥", "๑,๒๓๔.๕", "en-US-u-nu-thai", "arab", "ar-EG", "latn"]],
+
+  collatorCaseFirst: [`[["en", { caseFirst: "upper" }], ["en", { caseFirst: "lower" }], ["en-u-kf-upper"]].map(([l, o]) => ["a", "A", "á", "b", "B"].sort(new Intl.Collator(l, o).compare).join(""))`,
+    ["AaáBb", "aAábB", "AaáBb"]],
+  collatorSensitivity: [`[["a", "A"], ["a", "á"], ["a", "b"]].map(([x, y]) => ["base", "accent", "case", "variant"].map((s) => new Intl.Collator("en", { sensitivity: s }).compare(x, y)))`,
+    [[0, 0, -1, -1], [0, -1, 0, -1], [-1, -1, -1, -1]]],
+  collatorPunctuation: [`[new Intl.Collator("en", { ignorePunctuation: true }).compare("a-b", "ab"), new Intl.Collator("en").compare("a-b", "ab") !== 0, new Intl.Collator("th").resolvedOptions().ignorePunctuation]`, [0, true, true]],
+  collatorNumericTag: [`["a10", "a2", "a1"].sort(new Intl.Collator("en-u-kn").compare)`, ["a1", "a2", "a10"]],
+  collatorPhonebook: [`[["de", { collation: "phonebk" }], ["de"], ["de-u-co-phonebk"]].map(([l, o]) => ["ae", "ä", "af"].sort(new Intl.Collator(l, o).compare).join())`, ["ae,ä,af", "ä,ae,af", "ae,ä,af"]],
+  collatorResolved: [`[["de", { collation: "phonebk" }], ["en-u-kn", { numeric: false }], ["de-u-co-xyzzy"], ["en-u-kf-upper"]].map(([l, o]) =>
+    (({ locale, collation, numeric, caseFirst }) => [locale, collation, numeric, caseFirst])(new Intl.Collator(l, o).resolvedOptions()))`,
+    [["de-u-co-phonebk", "phonebk", false, "false"], ["en-u-kn", "default", false, "false"], ["de", "default", false, "false"], ["en-u-kf-upper", "default", false, "upper"]]],
 };
 
 // name -> [expression, error name]
@@ -153,6 +164,9 @@ const throwing = {
   pluralRangeNaN: [`new Intl.PluralRules("en").selectRange(NaN, 1)`, "RangeError"],
   dtfBadCalendar: [`new Intl.DateTimeFormat("en", { calendar: "a" })`, "RangeError"],
   nfBadNumbering: [`new Intl.NumberFormat("en", { numberingSystem: "a-b" })`, "RangeError"],
+  collatorBadCollation: [`new Intl.Collator("en", { collation: "x" })`, "RangeError"],
+  collatorBadCaseFirst: [`new Intl.Collator("en", { caseFirst: "first" })`, "RangeError"],
+  collatorBadSensitivity: [`new Intl.Collator("en", { sensitivity: "all" })`, "RangeError"],
   wrongReceiver: [`Intl.DateTimeFormat.prototype.formatRange.call({}, 0, 1)`, "TypeError"],
 };
 
