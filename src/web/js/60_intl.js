@@ -941,8 +941,167 @@
   }
   tag(DisplayNames, "Intl.DisplayNames");
 
+  // ---- DurationFormat (ECMA-402 DurationFormat: each unit by NumberFormat, joined by a unit ListFormat) ----
+  const DUR_UNITS = ["years", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"];
+  const DUR_WORDS = ["long", "short", "narrow"];
+  class DurationFormat {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.DurationFormat requires 'new'");
+      const locale = resolveLocale(locales);
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const nu = getOpt(o, "numberingSystem", null, undefined);
+      if (nu !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(nu)) throw new RangeError(`Invalid numberingSystem : ${nu}`);
+      const [rlocale, icuLocale, used] = localeWithKeys(locale, { nu });
+      const style = getOpt(o, "style", ["long", "short", "narrow", "digital"], "short");
+      const s = { cls: "DurationFormat", locale: rlocale, icuLocale, numberingSystem: used.nu || numberingSystemOf(icuLocale), style, units: {} };
+      let prev = "";
+      for (const unit of DUR_UNITS) {
+        const i = DUR_UNITS.indexOf(unit);
+        const hms = i >= 4 && i <= 6, sub = i >= 7;
+        const list = hms ? [...DUR_WORDS, "numeric", "2-digit"] : sub ? [...DUR_WORDS, "numeric"] : DUR_WORDS;
+        let st = getOpt(o, unit, list, undefined), displayDefault = "always";
+        if (st === undefined) {
+          if (style === "digital") {
+            if (!hms) displayDefault = "auto";
+            st = i < 4 ? "short" : "numeric";
+          } else if (["fractional", "numeric", "2-digit"].includes(prev)) {
+            if (unit !== "minutes" && unit !== "seconds") displayDefault = "auto";
+            st = "numeric";
+          } else {
+            displayDefault = "auto";
+            st = style;
+          }
+        }
+        if (st === "numeric" && sub) {
+          st = "fractional";
+          displayDefault = "auto";
+        }
+        const display = getOpt(o, unit + "Display", ["auto", "always"], displayDefault);
+        if (display === "always" && st === "fractional") throw new RangeError(`${unit}Display "always" needs a non-fractional ${unit} style`);
+        if (prev === "fractional" && st !== "fractional") throw new RangeError(`${unit} style must be fractional after a fractional unit`);
+        if (prev === "numeric" || prev === "2-digit") {
+          if (!["fractional", "numeric", "2-digit"].includes(st)) throw new RangeError(`${unit} style must be numeric after a numeric unit`);
+          if (unit === "minutes" || unit === "seconds") st = "2-digit";
+        }
+        s.units[unit] = { style: st, display };
+        prev = st;
+      }
+      s.fractionalDigits = getNum(o, "fractionalDigits", 0, 9, undefined);
+      const obj = Object.create(Object.getPrototypeOf(this));
+      slot.set(obj, s);
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    format(duration) {
+      const s = state(this, "DurationFormat", "format");
+      return durationParts(s, duration).map((p) => p.value).join("");
+    }
+    formatToParts(duration) {
+      return durationParts(state(this, "DurationFormat", "formatToParts"), duration);
+    }
+    resolvedOptions() {
+      const s = state(this, "DurationFormat", "resolvedOptions");
+      const r = { locale: s.locale, numberingSystem: s.numberingSystem, style: s.style };
+      for (const unit of DUR_UNITS) {
+        r[unit] = s.units[unit].style;
+        r[unit + "Display"] = s.units[unit].display;
+      }
+      if (s.fractionalDigits !== undefined) r.fractionalDigits = s.fractionalDigits;
+      return r;
+    }
+  }
+  tag(DurationFormat, "Intl.DurationFormat");
+
+  // ToDurationRecord: every field an integral Number, one sign, at least one present
+  function durationRecord(d) {
+    if (typeof d === "string") throw new RangeError(`Invalid duration: ${d}`);
+    if (d === null || typeof d !== "object") throw new TypeError("Duration must be an object");
+    const r = {};
+    let any = false, sign = 0;
+    for (const unit of [...DUR_UNITS].sort()) {
+      const v = d[unit];
+      if (v === undefined) {
+        r[unit] = 0;
+        continue;
+      }
+      any = true;
+      const n = Number(v);
+      if (!Number.isFinite(n) || !Number.isInteger(n)) throw new RangeError(`Invalid duration value ${unit}: ${String(v)}`);
+      if (n !== 0) {
+        if (sign && Math.sign(n) !== sign) throw new RangeError("Duration values must all have the same sign");
+        sign = Math.sign(n);
+      }
+      r[unit] = n;
+    }
+    if (!any) throw new TypeError("Duration must have at least one unit");
+    if (Math.abs(r.years) >= 2 ** 32 || Math.abs(r.months) >= 2 ** 32 || Math.abs(r.weeks) >= 2 ** 32) throw new RangeError("Duration out of range");
+    const secs = r.days * 86400 + r.hours * 3600 + r.minutes * 60 + r.seconds + r.milliseconds / 1e3 + r.microseconds / 1e6 + r.nanoseconds / 1e9;
+    if (Math.abs(secs) >= 2 ** 53) throw new RangeError("Duration out of range");
+    r.sign = sign;
+    return r;
+  }
+
+  // PartitionDurationFormatPattern -> [{type, value, unit?}]
+  function durationParts(s, duration) {
+    const d = durationRecord(duration);
+    const elements = []; // each: parts of one list element
+    let numeric = null; // the digital group being built
+    let negShown = false;
+    const nfParts = (value, opts, unit) => {
+      const o = { numberingSystem: s.numberingSystem, ...opts };
+      if (negShown) o.signDisplay = "never";
+      else if (value < 0 || Object.is(value, -0)) negShown = true;
+      return new NumberFormat(s.icuLocale, o).formatToParts(value).map((p) => (p.type === "literal" ? p : { ...p, unit }));
+    };
+    const hoursShown = d.hours !== 0 || s.units.hours.display === "always";
+    const secondsShown = d.seconds !== 0 || s.units.seconds.display === "always" ||
+      ((s.units.milliseconds.style === "fractional") && (d.milliseconds || d.microseconds || d.nanoseconds));
+    for (let i = 0; i < DUR_UNITS.length; i++) {
+      const unit = DUR_UNITS[i], { style, display } = s.units[unit], one = unit.slice(0, -1);
+      let value = d[unit];
+      if (d.sign < 0 && value === 0) value = -0;
+      const opts = {};
+      let last = false;
+      const next = DUR_UNITS[i + 1];
+      if (next && ["seconds", "milliseconds", "microseconds"].includes(unit) && s.units[next].style === "fractional") {
+        // the smaller units as this one's fraction
+        const add = unit === "seconds" ? d.milliseconds / 1e3 + d.microseconds / 1e6 + d.nanoseconds / 1e9
+          : unit === "milliseconds" ? d.microseconds / 1e3 + d.nanoseconds / 1e6 : d.nanoseconds / 1e3;
+        value = d[unit] + add;
+        if (d.sign < 0 && value === 0) value = -0;
+        opts.maximumFractionDigits = s.fractionalDigits ?? 9;
+        opts.minimumFractionDigits = s.fractionalDigits ?? 0;
+        opts.roundingMode = "trunc";
+        last = true;
+      }
+      if (style === "numeric" || style === "2-digit") {
+        let shown = value !== 0 || display === "always";
+        if (unit === "minutes" && hoursShown && secondsShown) shown = true;
+        if (unit === "seconds" && secondsShown) shown = true;
+        if (shown) {
+          if (!numeric) elements.push((numeric = []));
+          else numeric.push({ type: "literal", value: ":" });
+          numeric.push(...nfParts(value, { ...opts, minimumIntegerDigits: style === "2-digit" ? 2 : 1, useGrouping: false }, one));
+        }
+      } else if (value !== 0 || display === "always") {
+        elements.push(nfParts(value, { ...opts, style: "unit", unit: one, unitDisplay: style }, one));
+      }
+      if (last) break;
+    }
+    const lf = N.intlList(s.icuLocale, "unit", s.style === "digital" ? "short" : s.style, elements.map((_, i) => `\u0000${i}\u0000`), true);
+    const out = [];
+    for (const [type, value] of lf) {
+      if (type === "element") out.push(...elements[Number(value.slice(1, -1))]);
+      else out.push({ type: "literal", value });
+    }
+    return out;
+  }
+
   const Intl = {};
-  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale, DisplayNames }))
+  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale, DisplayNames, DurationFormat }))
     hide(Intl, name, value);
   hide(Intl, "getCanonicalLocales", { getCanonicalLocales: (locales) => canonList(locales) }.getCanonicalLocales);
   const valuesCache = Object.create(null);

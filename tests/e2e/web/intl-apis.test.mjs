@@ -126,6 +126,23 @@ const known = {
   collatorResolved: [`[["de", { collation: "phonebk" }], ["en-u-kn", { numeric: false }], ["de-u-co-xyzzy"], ["en-u-kf-upper"]].map(([l, o]) =>
     (({ locale, collation, numeric, caseFirst }) => [locale, collation, numeric, caseFirst])(new Intl.Collator(l, o).resolvedOptions()))`,
     [["de-u-co-phonebk", "phonebk", false, "false"], ["en-u-kn", "default", false, "false"], ["de", "default", false, "false"], ["en-u-kf-upper", "default", false, "upper"]]],
+
+  durationStyles: [`[["long", { hours: 1, minutes: 2 }], ["short", { hours: 1, minutes: 2, seconds: 3 }], ["narrow", { hours: 1, minutes: 2, seconds: 3 }],
+    ["digital", { hours: 1, minutes: 2, seconds: 3 }], ["digital", { hours: 1, minutes: 2 }], ["digital", { days: 1, hours: 2, minutes: 3 }], ["long", { years: 2, months: 1, days: 3 }]]
+    .map(([style, d]) => new Intl.DurationFormat("en", { style }).format(d))`,
+    ["1 hour, 2 minutes", "1 hr, 2 min, 3 sec", "1h 2m 3s", "1:02:03", "1:02:00", "1 day, 2:03:00", "2 years, 1 month, 3 days"]],
+  durationFractions: [`[new Intl.DurationFormat("en", { style: "digital" }).format({ seconds: 1, milliseconds: 500 }), new Intl.DurationFormat("en").format({ seconds: 1, milliseconds: 500 }),
+    new Intl.DurationFormat("en", { milliseconds: "numeric" }).format({ seconds: 1, milliseconds: 500 }),
+    new Intl.DurationFormat("en", { style: "digital", fractionalDigits: 2 }).format({ minutes: 5, seconds: 7, milliseconds: 256 })]`,
+    ["0:00:01.5", "1 sec, 500 ms", "1.5 sec", "0:05:07.25"]],
+  durationNegative: [`new Intl.DurationFormat("en", { style: "long" }).format({ hours: -1, minutes: -30 })`, "-1 hour, 30 minutes"],
+  durationDe: [`new Intl.DurationFormat("de", { style: "long" }).format({ years: 2, months: 1, days: 3 })`, "2 Jahre, 1 Monat und 3 Tage"],
+  durationParts: [`new Intl.DurationFormat("en", { style: "long" }).formatToParts({ hours: 1, minutes: 30 })`,
+    [{ type: "integer", value: "1", unit: "hour" }, { type: "literal", value: " " }, { type: "unit", value: "hour", unit: "hour" }, { type: "literal", value: ", " },
+      { type: "integer", value: "30", unit: "minute" }, { type: "literal", value: " " }, { type: "unit", value: "minutes", unit: "minute" }]],
+  durationResolved: [`(({ locale, style, hours, hoursDisplay, milliseconds, fractionalDigits }) => ({ locale, style, hours, hoursDisplay, milliseconds, fractionalDigits }))(
+    new Intl.DurationFormat("en", { style: "digital", fractionalDigits: 3 }).resolvedOptions())`,
+    { locale: "en", style: "digital", hours: "numeric", hoursDisplay: "always", milliseconds: "fractional", fractionalDigits: 3 }],
 };
 
 // name -> [expression, error name]
@@ -167,6 +184,15 @@ const throwing = {
   collatorBadCollation: [`new Intl.Collator("en", { collation: "x" })`, "RangeError"],
   collatorBadCaseFirst: [`new Intl.Collator("en", { caseFirst: "first" })`, "RangeError"],
   collatorBadSensitivity: [`new Intl.Collator("en", { sensitivity: "all" })`, "RangeError"],
+  durationEmpty: [`new Intl.DurationFormat("en").format({})`, "TypeError"],
+  durationFraction: [`new Intl.DurationFormat("en").format({ hours: 1.5 })`, "RangeError"],
+  durationMixedSign: [`new Intl.DurationFormat("en").format({ hours: 1, minutes: -1 })`, "RangeError"],
+  durationNotObject: [`new Intl.DurationFormat("en").format(5)`, "TypeError"],
+  durationBadStyle: [`new Intl.DurationFormat("en", { style: "x" })`, "RangeError"],
+  durationNumericThenLong: [`new Intl.DurationFormat("en", { hours: "numeric", minutes: "long" })`, "RangeError"],
+  durationFractionalAlways: [`new Intl.DurationFormat("en", { milliseconds: "numeric", millisecondsDisplay: "always" })`, "RangeError"],
+  durationBadDigits: [`new Intl.DurationFormat("en", { fractionalDigits: 10 })`, "RangeError"],
+  durationNoNew: [`Intl.DurationFormat("en")`, "TypeError"],
   wrongReceiver: [`Intl.DateTimeFormat.prototype.formatRange.call({}, 0, 1)`, "TypeError"],
 };
 
