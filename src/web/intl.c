@@ -326,9 +326,15 @@ static JSValue value_result(JSContext *ctx, const UFormattedValue *fv, bool part
     UConstrainedFieldPosition *pos = ucfpos_open(&st);
     if (U_FAILURE(st))
         return icu_error(ctx, "format", st);
-    int8_t *src = rangecat ? malloc((size_t)len + 1) : NULL;
-    if (src)
+    int8_t *src = NULL;
+    if (rangecat) {
+        src = malloc((size_t)len + 1);
+        if (!src) {
+            ucfpos_close(pos);
+            return JS_ThrowOutOfMemory(ctx);
+        }
         memset(src, -1, (size_t)len + 1);
+    }
     span sp[128];
     int k = 0;
     while (k < 128 && ufmtval_nextPosition(fv, pos, &st) && U_SUCCESS(st)) {
@@ -1226,13 +1232,11 @@ static JSValue js_locale_data(JSContext *ctx, JSValueConst this_val, int argc, J
             int32_t fd = ucal_getAttribute(c, UCAL_FIRST_DAY_OF_WEEK);
             JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, fd == UCAL_SUNDAY ? 7 : fd - 1));
             JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, ucal_getAttribute(c, UCAL_MINIMAL_DAYS_IN_FIRST_WEEK)));
-            for (int d = UCAL_MONDAY; d <= UCAL_SUNDAY + 7; d++) { /* Monday .. Sunday */
-                int day = d > UCAL_SATURDAY ? UCAL_SUNDAY : d;
+            for (int i = 1; i <= 7; i++) { /* Monday (1) .. Sunday (7); ICU counts Sunday 1 */
                 UErrorCode s2 = U_ZERO_ERROR;
-                if (ucal_getDayOfWeekType(c, (UCalendarDaysOfWeek)day, &s2) != UCAL_WEEKDAY && U_SUCCESS(s2))
-                    JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, day == UCAL_SUNDAY ? 7 : day - 1));
-                if (day == UCAL_SUNDAY)
-                    break;
+                UCalendarDaysOfWeek day = (UCalendarDaysOfWeek)(i == 7 ? UCAL_SUNDAY : i + 1);
+                if (ucal_getDayOfWeekType(c, day, &s2) != UCAL_WEEKDAY && U_SUCCESS(s2))
+                    JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, i));
             }
             ucal_close(c);
         }
