@@ -18,9 +18,13 @@
     return s;
   };
 
+  // ECMAScript ToString: unlike String(), a Symbol throws TypeError (as in V8)
+  const toStr = (v) => `${v}`;
+
   // ---- locales ----
   const canonList = (locales) => {
     if (locales === undefined) return [];
+    if (locales === null) throw new TypeError("Cannot convert undefined or null to object");
     const list = typeof locales === "string" || (locales !== null && typeof locales === "object" && slot.get(locales)?.cls === "Locale")
       ? [locales] : Object(locales);
     const out = [];
@@ -30,7 +34,7 @@
       let t = list[i];
       if (t !== null && typeof t === "object" && slot.get(t)?.cls === "Locale") t = slot.get(t).tag;
       else if (typeof t !== "string" && (t === null || typeof t !== "object")) throw new TypeError("Language ID should be string or object.");
-      t = String(t);
+      t = toStr(t);
       if (!/^[A-Za-z0-9-]+$/.test(t) || t.startsWith("-") || t.endsWith("-") || t.includes("--")) throw new RangeError(`Incorrect locale information provided`);
       const c = N.intlCanon(t);
       if (!out.includes(c)) out.push(c);
@@ -94,7 +98,7 @@
   const getOpt = (o, name, allowed, fallback) => {
     let v = o[name];
     if (v === undefined) return fallback;
-    v = String(v);
+    v = toStr(v);
     if (allowed && !allowed.includes(v)) throw new RangeError(`Value ${v} out of range for Intl options property ${name}`);
     return v;
   };
@@ -194,7 +198,7 @@
     let tz = o.timeZone;
     if (tz === undefined) tz = DEFAULT_TZ;
     else {
-      tz = String(tz);
+      tz = toStr(tz);
       const up = tz.toUpperCase();
       if (up === "UTC" || up === "ETC/UTC" || up === "ETC/GMT" || up === "GMT") tz = "UTC";
       else if (/^[+-]\d\d(:?\d\d)?$/.test(tz)) tz = tz.length === 3 ? tz + ":00" : tz.length === 5 ? tz.slice(0, 3) + ":" + tz.slice(3) : tz;
@@ -474,7 +478,7 @@
     else if (useGrouping === true || useGrouping === "true") useGrouping = "always";
     else if (useGrouping === false || useGrouping === "false" || useGrouping === null || useGrouping === "") useGrouping = false;
     else {
-      useGrouping = String(useGrouping);
+      useGrouping = toStr(useGrouping);
       if (!["min2", "auto", "always"].includes(useGrouping)) throw new RangeError(`Value ${useGrouping} out of range for Intl.NumberFormat options property useGrouping`);
     }
     s.useGrouping = useGrouping;
@@ -584,7 +588,7 @@
     }
     get compare() {
       const s = state(this, "Collator", "compare");
-      if (!s.bound) s.bound = (a, b) => N.intlCollate(s.icuLocale, String(a), String(b), s.sensitivity, s.numeric, s.ignorePunctuation, s.caseFirst);
+      if (!s.bound) s.bound = (a, b) => N.intlCollate(s.icuLocale, toStr(a), toStr(b), s.sensitivity, s.numeric, s.ignorePunctuation, s.caseFirst);
       return s.bound;
     }
     resolvedOptions() {
@@ -605,7 +609,7 @@
           if (collatorCache.size < 64) collatorCache.set(locales, c);
         }
       } else c = new Collator(locales, options);
-      return c.compare(String(this), String(that));
+      return c.compare(toStr(this), toStr(that));
     },
   }.localeCompare);
 
@@ -672,13 +676,13 @@
       const s = state(this, "RelativeTimeFormat", "format");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
-      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, String(unit), false);
+      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, toStr(unit), false);
     }
     formatToParts(value, unit) {
       const s = state(this, "RelativeTimeFormat", "formatToParts");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
-      const u = String(unit);
+      const u = toStr(unit);
       const r = N.intlRtf(s.locale, s.style, s.numeric === "always", v, u, true);
       const singular = u.endsWith("s") ? u.slice(0, -1) : u;
       return r.map(([type, value]) => (type === "literal" ? { type, value } : { type, value, unit: singular }));
@@ -749,7 +753,7 @@
     }
     segment(input) {
       const s = state(this, "Segmenter", "segment");
-      const str = String(input);
+      const str = toStr(input);
       const b = N.intlSegment(s.locale, s.granularity, str);
       const segs = [];
       for (let i = 0; i + 2 < b.length; i += 2) {
@@ -778,14 +782,14 @@
     constructor(tagArg, options) {
       if (!new.target) throw new TypeError("Constructor Intl.Locale requires 'new'");
       if (typeof tagArg !== "string" && !(tagArg !== null && typeof tagArg === "object")) throw new TypeError("First argument to Intl.Locale constructor can't be empty or missing");
-      let t = slot.get(tagArg)?.cls === "Locale" ? slot.get(tagArg).tag : String(tagArg);
+      let t = slot.get(tagArg)?.cls === "Locale" ? slot.get(tagArg).tag : toStr(tagArg);
       t = canonList(t)[0];
       const o = toObj(options);
       let [language, script, region] = N.intlLocaleInfo(t);
       const ov = (name, re) => {
         const v = o[name];
         if (v === undefined) return undefined;
-        const x = String(v);
+        const x = toStr(v);
         if (!re.test(x)) throw new RangeError(`Incorrect locale information provided`);
         return x;
       };
@@ -801,7 +805,7 @@
       const kw = [];
       for (const [opt, key] of [["calendar", "ca"], ["collation", "co"], ["hourCycle", "hc"], ["caseFirst", "kf"], ["numeric", "kn"], ["numberingSystem", "nu"]]) {
         const v = o[opt];
-        if (v !== undefined) kw.push(`${key}-${opt === "numeric" ? String(Boolean(v)) : String(v)}`);
+        if (v !== undefined) kw.push(`${key}-${opt === "numeric" ? String(Boolean(v)) : toStr(v)}`);
       }
       if (kw.length) t = N.intlCanon(t.replace(/-u-.*$/, "") + "-u-" + kw.join("-"));
       const base = N.intlLocaleInfo(t)[3];
@@ -899,7 +903,7 @@
     }
     of(code) {
       const s = state(this, "DisplayNames", "of");
-      let c = String(code);
+      let c = toStr(code);
       const bad = () => new RangeError(`invalid_argument`);
       switch (s.type) {
         case "language": {
@@ -1107,7 +1111,7 @@
   const valuesCache = Object.create(null);
   hide(Intl, "supportedValuesOf", {
     supportedValuesOf(key) {
-      const k = String(key);
+      const k = toStr(key);
       if (k === "unit") return SIMPLE_UNITS.slice();
       if (!["calendar", "collation", "currency", "numberingSystem", "timeZone"].includes(k)) throw new RangeError(`Invalid key : ${k}`);
       if (!valuesCache[k]) valuesCache[k] = [...new Set(N.intlValues(k))].sort();

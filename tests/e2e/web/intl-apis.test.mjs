@@ -193,6 +193,13 @@ const throwing = {
   durationFractionalAlways: [`new Intl.DurationFormat("en", { milliseconds: "numeric", millisecondsDisplay: "always" })`, "RangeError"],
   durationBadDigits: [`new Intl.DurationFormat("en", { fractionalDigits: 10 })`, "RangeError"],
   durationNoNew: [`Intl.DurationFormat("en")`, "TypeError"],
+  symbolTimeZone: [`new Intl.DateTimeFormat("en", { timeZone: Symbol() })`, "TypeError"],
+  symbolOption: [`new Intl.NumberFormat("en", { style: Symbol() })`, "TypeError"],
+  symbolSegment: [`new Intl.Segmenter("en").segment(Symbol())`, "TypeError"],
+  symbolCode: [`new Intl.DisplayNames("en", { type: "region" }).of(Symbol())`, "TypeError"],
+  symbolValuesKey: [`Intl.supportedValuesOf(Symbol())`, "TypeError"],
+  symbolCompare: [`"a".localeCompare(Symbol())`, "TypeError"],
+  nullLocales: [`new Intl.NumberFormat(null)`, "TypeError"],
   wrongReceiver: [`Intl.DateTimeFormat.prototype.formatRange.call({}, 0, 1)`, "TypeError"],
 };
 
