@@ -462,18 +462,37 @@ static UDateFormat *dtf_get(JSContext *ctx, const char *loc, const char *spec, c
     return f;
 }
 
+/* The first arguments of the DateTimeFormat natives: (tag, spec, tz, time, [time2]).
+ * On success the caller frees *spec and *tz; on failure an exception is set and
+ * nothing is left to free. */
+static int dtf_args(JSContext *ctx, JSValueConst *argv, int ntimes, char *loc, size_t cap, const char **spec,
+                    const char **tz, double *t)
+{
+    *spec = *tz = NULL;
+    if (icu_loc(ctx, argv[0], loc, cap) < 0)
+        return -1;
+    *spec = JS_ToCString(ctx, argv[1]);
+    *tz = *spec ? JS_ToCString(ctx, argv[2]) : NULL;
+    for (int i = 0; *tz && i < ntimes; i++)
+        if (JS_ToFloat64(ctx, &t[i], argv[3 + i]) < 0)
+            goto fail;
+    if (*tz)
+        return 0;
+fail:
+    JS_FreeCString(ctx, *spec);
+    JS_FreeCString(ctx, *tz);
+    return -1;
+}
+
 /* dtfFormat(tag, spec, tz, ms, parts) -> string | [[type, value]...] */
 static JSValue js_dtf_format(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
-        return JS_EXCEPTION;
-    const char *spec = JS_ToCString(ctx, argv[1]);
-    const char *tz = spec ? JS_ToCString(ctx, argv[2]) : NULL;
+    const char *spec, *tz;
     double ms;
+    if (dtf_args(ctx, argv, 1, loc, sizeof loc, &spec, &tz, &ms) < 0)
+        return JS_EXCEPTION;
     JSValue r = JS_EXCEPTION;
-    if (!spec || !tz || JS_ToFloat64(ctx, &ms, argv[3]) < 0)
-        goto out;
     UDateFormat *f = dtf_get(ctx, loc, spec, tz);
     if (!f)
         goto out;
@@ -508,12 +527,11 @@ out:
 static JSValue js_dtf_pattern(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+    const char *spec, *tz;
+    if (dtf_args(ctx, argv, 0, loc, sizeof loc, &spec, &tz, NULL) < 0)
         return JS_EXCEPTION;
-    const char *spec = JS_ToCString(ctx, argv[1]);
-    const char *tz = spec ? JS_ToCString(ctx, argv[2]) : NULL;
     JSValue r = JS_EXCEPTION;
-    UDateFormat *f = spec && tz ? dtf_get(ctx, loc, spec, tz) : NULL;
+    UDateFormat *f = dtf_get(ctx, loc, spec, tz);
     if (f) {
         UChar buf[256];
         UErrorCode st = U_ZERO_ERROR;
@@ -530,14 +548,11 @@ static JSValue js_dtf_pattern(JSContext *ctx, JSValueConst this_val, int argc, J
 static JSValue js_dtf_range(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+    const char *spec, *tz;
+    double t[2];
+    if (dtf_args(ctx, argv, 2, loc, sizeof loc, &spec, &tz, t) < 0)
         return JS_EXCEPTION;
-    const char *spec = JS_ToCString(ctx, argv[1]);
-    const char *tz = spec ? JS_ToCString(ctx, argv[2]) : NULL;
-    double a, b;
     JSValue r = JS_EXCEPTION;
-    if (!spec || !tz || JS_ToFloat64(ctx, &a, argv[3]) < 0 || JS_ToFloat64(ctx, &b, argv[4]) < 0)
-        goto out;
     char key[KEY_MAX * 2];
     snprintf(key, sizeof key, "%s|%s|%s", loc, spec, tz);
     UErrorCode st = U_ZERO_ERROR;
@@ -564,7 +579,7 @@ static JSValue js_dtf_range(JSContext *ctx, JSValueConst this_val, int argc, JSV
         }
     }
     UFormattedDateInterval *res = udtitvfmt_openResult(&st);
-    udtitvfmt_formatToResult(di, a, b, res, &st);
+    udtitvfmt_formatToResult(di, t[0], t[1], res, &st);
     const UFormattedValue *fv = udtitvfmt_resultAsValue(res, &st);
     r = U_FAILURE(st) ? icu_error(ctx, "formatRange", st)
                       : value_result(ctx, fv, JS_ToBool(ctx, argv[5]), UFIELD_CATEGORY_DATE, dtf_names,

@@ -822,26 +822,6 @@
     minimize() {
       return new Locale(likely(state(this, "Locale", "minimize").tag, "min"));
     }
-    getCalendars() {
-      const s = state(this, "Locale", "getCalendars");
-      const ca = keyword(s.tag, "ca");
-      return ca ? [ca] : N.intlLocaleData(s.tag, "calendars");
-    }
-    getCollations() {
-      const s = state(this, "Locale", "getCollations");
-      const co = keyword(s.tag, "co");
-      return co ? [co] : N.intlLocaleData(s.tag, "collations").sort();
-    }
-    getHourCycles() {
-      const s = state(this, "Locale", "getHourCycles");
-      const hc = keyword(s.tag, "hc");
-      return hc ? [hc] : N.intlLocaleData(s.tag, "hourCycles");
-    }
-    getNumberingSystems() {
-      const s = state(this, "Locale", "getNumberingSystems");
-      const nu = keyword(s.tag, "nu");
-      return nu ? [nu] : N.intlLocaleData(s.tag, "numberingSystems");
-    }
     getTimeZones() {
       const s = state(this, "Locale", "getTimeZones");
       return s.region === undefined ? undefined : N.intlLocaleData(s.tag, "timeZones").sort();
@@ -860,6 +840,16 @@
     return N.intlCanon(N.intlLocaleData(t.replace(/-u-.*$/, ""), op) + ext);
   };
   const keyword = (t, key) => new RegExp(`-u-(?:.*-)?${key}-([a-z0-9]+(?:-[a-z0-9]{3,8})*)`).exec(t)?.[1];
+  // getCalendars/…: the tag's keyword if it has one, else the locale's preferred values
+  for (const [m, key, what] of [["getCalendars", "ca", "calendars"], ["getCollations", "co", "collations"],
+    ["getHourCycles", "hc", "hourCycles"], ["getNumberingSystems", "nu", "numberingSystems"]])
+    hide(Locale.prototype, m, { [m]() {
+      const s = state(this, "Locale", m);
+      const v = keyword(s.tag, key);
+      if (v) return [v];
+      const a = N.intlLocaleData(s.tag, what);
+      return key === "co" ? a.sort() : a;
+    } }[m]);
   // the accessor forms V8 shipped first (Chrome 99), kept by V8 beside the get* methods
   for (const [name, m] of [["calendars", "getCalendars"], ["collations", "getCollations"], ["hourCycles", "getHourCycles"],
     ["numberingSystems", "getNumberingSystems"], ["timeZones", "getTimeZones"], ["textInfo", "getTextInfo"], ["weekInfo", "getWeekInfo"]])
