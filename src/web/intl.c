@@ -93,11 +93,15 @@ static void *cache_get(int kind, const char *key)
     return NULL;
 }
 
-/* Takes ownership of o; returns o. Keys too long are not cached (the caller closes). */
-static bool cache_put(int kind, const char *key, void *o)
+/* Takes ownership of o. A key too long to cache (options or a tag far beyond any real
+ * one) closes o and throws RangeError: false. */
+static bool cache_put(JSContext *ctx, int kind, const char *key, void *o)
 {
-    if (strlen(key) >= KEY_MAX)
+    if (strlen(key) >= KEY_MAX) {
+        obj_close(kind, o);
+        JS_ThrowRangeError(ctx, "Intl: options too long");
         return false;
+    }
     pthread_once(&cache_once, cache_key_make);
     if (!pthread_getspecific(cache_key))
         pthread_setspecific(cache_key, cache);
@@ -454,11 +458,8 @@ static UDateFormat *dtf_get(JSContext *ctx, const char *loc, const char *spec, c
         }
         st = U_ZERO_ERROR;
     }
-    if (!cache_put(K_DTF, key, f)) {
-        udat_close(f);
-        JS_ThrowRangeError(ctx, "Intl: options too long");
+    if (!cache_put(ctx, K_DTF, key, f))
         return NULL;
-    }
     return f;
 }
 
@@ -572,11 +573,8 @@ static JSValue js_dtf_range(JSContext *ctx, JSValueConst this_val, int argc, JSV
             r = icu_error(ctx, "DateTimeFormat", st);
             goto out;
         }
-        if (!cache_put(K_DTI, key, di)) {
-            udtitvfmt_close(di);
-            r = JS_ThrowRangeError(ctx, "Intl: options too long");
+        if (!cache_put(ctx, K_DTI, key, di))
             goto out;
-        }
     }
     UFormattedDateInterval *res = udtitvfmt_openResult(&st);
     udtitvfmt_formatToResult(di, t[0], t[1], res, &st);
@@ -659,10 +657,9 @@ static JSValue js_nf_format(JSContext *ctx, JSValueConst this_val, int argc, JSV
             JS_FreeCString(ctx, sk);
             return e;
         }
-        if (!cache_put(K_NF, key, f)) {
-            unumf_close(f);
+        if (!cache_put(ctx, K_NF, key, f)) {
             JS_FreeCString(ctx, sk);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
+            return JS_EXCEPTION;
         }
     }
     JS_FreeCString(ctx, sk);
@@ -754,10 +751,8 @@ static JSValue js_nf_range(JSContext *ctx, JSValueConst this_val, int argc, JSVa
         free(u);
         if (U_FAILURE(st))
             return icu_error(ctx, "NumberFormat", st);
-        if (!cache_put(K_NRF, key, f)) {
-            unumrf_close(f);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_NRF, key, f))
+            return JS_EXCEPTION;
     }
     UFormattedNumberRange *res = unumrf_openResult(&st);
     unumrf_formatDoubleRange(f, x, y, res, &st);
@@ -824,15 +819,13 @@ static JSValue js_collate(JSContext *ctx, JSValueConst this_val, int argc, JSVal
         else if (cf && !strcmp(cf, "lower"))
             ucol_setAttribute(c, UCOL_CASE_FIRST, UCOL_LOWER_FIRST, &st);
         st = U_ZERO_ERROR;
-        if (!cache_put(K_COL, key, c)) {
-            ucol_close(c);
+        if (!cache_put(ctx, K_COL, key, c))
             c = NULL;
-        }
     }
     JS_FreeCString(ctx, sens);
     JS_FreeCString(ctx, cf);
     if (!c)
-        return JS_ThrowRangeError(ctx, "Intl: options too long");
+        return JS_EXCEPTION;
     int32_t al, bl;
     UChar *a = to_u16(ctx, argv[1], &al);
     UChar *b = a ? to_u16(ctx, argv[2], &bl) : NULL;
@@ -866,10 +859,8 @@ static JSValue js_plural(JSContext *ctx, JSValueConst this_val, int argc, JSValu
         p = uplrules_openForType(loc, ord ? UPLURAL_TYPE_ORDINAL : UPLURAL_TYPE_CARDINAL, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "PluralRules", st);
-        if (!cache_put(K_PLU, key, p)) {
-            uplrules_close(p);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_PLU, key, p))
+            return JS_EXCEPTION;
     }
     UChar kw[32];
     int32_t n;
@@ -944,10 +935,8 @@ static JSValue js_rtf(JSContext *ctx, JSValueConst this_val, int argc, JSValueCo
         f = ureldatefmt_open(loc, NULL, s, UDISPCTX_CAPITALIZATION_NONE, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "RelativeTimeFormat", st);
-        if (!cache_put(K_RTF, key, f)) {
-            ureldatefmt_close(f);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_RTF, key, f))
+            return JS_EXCEPTION;
     }
     static const URelativeDateTimeUnit map[] = { UDAT_REL_UNIT_YEAR, UDAT_REL_UNIT_QUARTER,
                                                  UDAT_REL_UNIT_MONTH, UDAT_REL_UNIT_WEEK,
@@ -996,10 +985,8 @@ static JSValue js_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         f = ulistfmt_openForType(loc, t, w, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "ListFormat", st);
-        if (!cache_put(K_LST, key, f)) {
-            ulistfmt_close(f);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_LST, key, f))
+            return JS_EXCEPTION;
     }
     uint32_t count;
     JSValue lv = JS_GetPropertyStr(ctx, argv[3], "length");
@@ -1133,11 +1120,8 @@ static JSValue js_display_name(JSContext *ctx, JSValueConst this_val, int argc, 
             r = icu_error(ctx, "DisplayNames", st);
             goto out;
         }
-        if (!cache_put(K_LDN, key, ldn)) {
-            uldn_close(ldn);
-            r = JS_ThrowRangeError(ctx, "Intl: options too long");
+        if (!cache_put(ctx, K_LDN, key, ldn))
             goto out;
-        }
     }
     if (!strcmp(type, "language")) {
         char id[ULOC_FULLNAME_CAPACITY];
