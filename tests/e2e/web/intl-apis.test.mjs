@@ -143,6 +143,29 @@ const known = {
   durationResolved: [`(({ locale, style, hours, hoursDisplay, milliseconds, fractionalDigits }) => ({ locale, style, hours, hoursDisplay, milliseconds, fractionalDigits }))(
     new Intl.DurationFormat("en", { style: "digital", fractionalDigits: 3 }).resolvedOptions())`,
     { locale: "en", style: "digital", hours: "numeric", hoursDisplay: "always", milliseconds: "fractional", fractionalDigits: 3 }],
+
+  // every API with tags around ICU's 157-byte locale-id buffers and other odd ones:
+  // each either works or throws RangeError (never another error, never a crash)
+  robustTags: [`(() => {
+    const tags = ["", "-", "en-", "root", "und", "i-klingon", "zh-min-nan", "en-a-bbb-a-ccc", "de-1996-1996", "en\\u0000", "\\u{1F600}", "a".repeat(300),
+      "en-u-" + "ca-gregory-".repeat(20) + "nu-latn", "x-" + "abcdefgh-".repeat(30) + "a"];
+    for (let k = 13; k <= 22; k++) for (let r = 1; r <= 8; r++) {
+      tags.push("en-x-" + "abcdefgh-".repeat(k) + "a".repeat(r), "en-US-u-co-" + "abcdefgh-".repeat(k) + "b".repeat(Math.max(3, r)), "de-" + "abcde-".repeat(k) + "x".repeat(Math.max(5, r)));
+    }
+    const uses = [(t) => new Intl.NumberFormat(t, { style: "currency", currency: "EUR" }).formatRangeToParts(1, 2), (t) => new Intl.DateTimeFormat(t, { dateStyle: "long" }).formatRangeToParts(0, 1e9),
+      (t) => new Intl.Collator(t).compare("a", "b"), (t) => new Intl.PluralRules(t).selectRange(1, 2), (t) => new Intl.RelativeTimeFormat(t).formatToParts(-2, "day"),
+      (t) => new Intl.ListFormat(t).formatToParts(["a", "b"]), (t) => new Intl.DisplayNames(t, { type: "language" }).of("en-GB"), (t) => new Intl.DisplayNames("en", { type: "language" }).of(t),
+      (t) => { const l = new Intl.Locale(t); return [l.maximize().minimize().toString(), l.getWeekInfo(), l.getCalendars(), l.getTimeZones(), l.getTextInfo()]; },
+      (t) => [...new Intl.Segmenter(t, { granularity: "word" }).segment("a b")], (t) => new Intl.DurationFormat(t, { style: "digital" }).format({ hours: 1, milliseconds: 5 }),
+      (t) => Intl.getCanonicalLocales(t), (t) => new Intl.DateTimeFormat("en", { calendar: t.toLowerCase().replace(/[^a-z0-9-]/g, "") || "x" }).format(0),
+      (t) => (5).toLocaleString(t), (t) => new Date(0).toLocaleString(t), (t) => "a".localeCompare("b", t)];
+    const bad = [];
+    let ok = 0;
+    for (const t of tags) for (const [i, use] of uses.entries()) {
+      try { use(t); ok++; } catch (e) { if (e.name !== "RangeError") bad.push(i + " " + JSON.stringify(t.slice(0, 40)) + " " + e.name + ": " + e.message); }
+    }
+    return { bad, someWorked: ok > tags.length };
+  })()`, { bad: [], someWorked: true }],
 };
 
 // name -> [expression, error name]
