@@ -1038,6 +1038,9 @@
     return r;
   }
 
+  // the locale's time separator, as its hour-minute pattern writes it (":", "." in fi/da)
+  const timeSeparator = (locale) => /H+([^Hm']{1,3})m/.exec(N.intlDtfPattern(locale, "K:Hm", "UTC"))?.[1] || ":";
+
   // PartitionDurationFormatPattern -> [{type, value, unit?}]
   function durationParts(s, duration) {
     const d = durationRecord(duration);
@@ -1077,7 +1080,7 @@
         if (unit === "seconds" && secondsShown) shown = true;
         if (shown) {
           if (!numeric) elements.push((numeric = []));
-          else numeric.push({ type: "literal", value: ":" });
+          else numeric.push({ type: "literal", value: s.timeSeparator || (s.timeSeparator = timeSeparator(s.icuLocale)) });
           numeric.push(...nfParts(value, { ...opts, minimumIntegerDigits: style === "2-digit" ? 2 : 1, useGrouping: false }, one));
         }
       } else if (value !== 0 || display === "always") {

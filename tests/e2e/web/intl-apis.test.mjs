@@ -135,6 +135,8 @@ const known = {
     new Intl.DurationFormat("en", { milliseconds: "numeric" }).format({ seconds: 1, milliseconds: 500 }),
     new Intl.DurationFormat("en", { style: "digital", fractionalDigits: 2 }).format({ minutes: 5, seconds: 7, milliseconds: 256 })]`,
     ["0:00:01.5", "1 sec, 500 ms", "1.5 sec", "0:05:07.25"]],
+  durationDigitalLocales: [`["en", "fi", "de", "ar-EG"].map((l) => new Intl.DurationFormat(l, { style: "digital" }).format({ hours: 1, minutes: 2, seconds: 3 }))`,
+    ["1:02:03", "1.02.03", "1:02:03", "١:٠٢:٠٣"]],
   durationNegative: [`new Intl.DurationFormat("en", { style: "long" }).format({ hours: -1, minutes: -30 })`, "-1 hour, 30 minutes"],
   durationDe: [`new Intl.DurationFormat("de", { style: "long" }).format({ years: 2, months: 1, days: 3 })`, "2 Jahre, 1 Monat und 3 Tage"],
   durationParts: [`new Intl.DurationFormat("en", { style: "long" }).formatToParts({ hours: 1, minutes: 30 })`,
