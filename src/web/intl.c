@@ -93,11 +93,15 @@ static void *cache_get(int kind, const char *key)
     return NULL;
 }
 
-/* Takes ownership of o; returns o. Keys too long are not cached (the caller closes). */
-static bool cache_put(int kind, const char *key, void *o)
+/* Takes ownership of o. A key too long to cache (options or a tag far beyond any real
+ * one) closes o and throws RangeError: false. */
+static bool cache_put(JSContext *ctx, int kind, const char *key, void *o)
 {
-    if (strlen(key) >= KEY_MAX)
+    if (strlen(key) >= KEY_MAX) {
+        obj_close(kind, o);
+        JS_ThrowRangeError(ctx, "Intl: options too long");
         return false;
+    }
     pthread_once(&cache_once, cache_key_make);
     if (!pthread_getspecific(cache_key))
         pthread_setspecific(cache_key, cache);
@@ -326,9 +330,15 @@ static JSValue value_result(JSContext *ctx, const UFormattedValue *fv, bool part
     UConstrainedFieldPosition *pos = ucfpos_open(&st);
     if (U_FAILURE(st))
         return icu_error(ctx, "format", st);
-    int8_t *src = rangecat ? malloc((size_t)len + 1) : NULL;
-    if (src)
+    int8_t *src = NULL;
+    if (rangecat) {
+        src = malloc((size_t)len + 1);
+        if (!src) {
+            ucfpos_close(pos);
+            return JS_ThrowOutOfMemory(ctx);
+        }
         memset(src, -1, (size_t)len + 1);
+    }
     span sp[128];
     int k = 0;
     while (k < 128 && ufmtval_nextPosition(fv, pos, &st) && U_SUCCESS(st)) {
@@ -448,26 +458,42 @@ static UDateFormat *dtf_get(JSContext *ctx, const char *loc, const char *spec, c
         }
         st = U_ZERO_ERROR;
     }
-    if (!cache_put(K_DTF, key, f)) {
-        udat_close(f);
-        JS_ThrowRangeError(ctx, "Intl: options too long");
+    if (!cache_put(ctx, K_DTF, key, f))
         return NULL;
-    }
     return f;
+}
+
+/* The first arguments of the DateTimeFormat natives: (tag, spec, tz, time, [time2]).
+ * On success the caller frees *spec and *tz; on failure an exception is set and
+ * nothing is left to free. */
+static int dtf_args(JSContext *ctx, JSValueConst *argv, int ntimes, char *loc, size_t cap, const char **spec,
+                    const char **tz, double *t)
+{
+    *spec = *tz = NULL;
+    if (icu_loc(ctx, argv[0], loc, cap) < 0)
+        return -1;
+    *spec = JS_ToCString(ctx, argv[1]);
+    *tz = *spec ? JS_ToCString(ctx, argv[2]) : NULL;
+    for (int i = 0; *tz && i < ntimes; i++)
+        if (JS_ToFloat64(ctx, &t[i], argv[3 + i]) < 0)
+            goto fail;
+    if (*tz)
+        return 0;
+fail:
+    JS_FreeCString(ctx, *spec);
+    JS_FreeCString(ctx, *tz);
+    return -1;
 }
 
 /* dtfFormat(tag, spec, tz, ms, parts) -> string | [[type, value]...] */
 static JSValue js_dtf_format(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
-        return JS_EXCEPTION;
-    const char *spec = JS_ToCString(ctx, argv[1]);
-    const char *tz = spec ? JS_ToCString(ctx, argv[2]) : NULL;
+    const char *spec, *tz;
     double ms;
+    if (dtf_args(ctx, argv, 1, loc, sizeof loc, &spec, &tz, &ms) < 0)
+        return JS_EXCEPTION;
     JSValue r = JS_EXCEPTION;
-    if (!spec || !tz || JS_ToFloat64(ctx, &ms, argv[3]) < 0)
-        goto out;
     UDateFormat *f = dtf_get(ctx, loc, spec, tz);
     if (!f)
         goto out;
@@ -502,12 +528,11 @@ out:
 static JSValue js_dtf_pattern(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+    const char *spec, *tz;
+    if (dtf_args(ctx, argv, 0, loc, sizeof loc, &spec, &tz, NULL) < 0)
         return JS_EXCEPTION;
-    const char *spec = JS_ToCString(ctx, argv[1]);
-    const char *tz = spec ? JS_ToCString(ctx, argv[2]) : NULL;
     JSValue r = JS_EXCEPTION;
-    UDateFormat *f = spec && tz ? dtf_get(ctx, loc, spec, tz) : NULL;
+    UDateFormat *f = dtf_get(ctx, loc, spec, tz);
     if (f) {
         UChar buf[256];
         UErrorCode st = U_ZERO_ERROR;
@@ -524,14 +549,11 @@ static JSValue js_dtf_pattern(JSContext *ctx, JSValueConst this_val, int argc, J
 static JSValue js_dtf_range(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (icu_loc(ctx, argv[0], loc, sizeof loc) < 0)
+    const char *spec, *tz;
+    double t[2];
+    if (dtf_args(ctx, argv, 2, loc, sizeof loc, &spec, &tz, t) < 0)
         return JS_EXCEPTION;
-    const char *spec = JS_ToCString(ctx, argv[1]);
-    const char *tz = spec ? JS_ToCString(ctx, argv[2]) : NULL;
-    double a, b;
     JSValue r = JS_EXCEPTION;
-    if (!spec || !tz || JS_ToFloat64(ctx, &a, argv[3]) < 0 || JS_ToFloat64(ctx, &b, argv[4]) < 0)
-        goto out;
     char key[KEY_MAX * 2];
     snprintf(key, sizeof key, "%s|%s|%s", loc, spec, tz);
     UErrorCode st = U_ZERO_ERROR;
@@ -551,14 +573,11 @@ static JSValue js_dtf_range(JSContext *ctx, JSValueConst this_val, int argc, JSV
             r = icu_error(ctx, "DateTimeFormat", st);
             goto out;
         }
-        if (!cache_put(K_DTI, key, di)) {
-            udtitvfmt_close(di);
-            r = JS_ThrowRangeError(ctx, "Intl: options too long");
+        if (!cache_put(ctx, K_DTI, key, di))
             goto out;
-        }
     }
     UFormattedDateInterval *res = udtitvfmt_openResult(&st);
-    udtitvfmt_formatToResult(di, a, b, res, &st);
+    udtitvfmt_formatToResult(di, t[0], t[1], res, &st);
     const UFormattedValue *fv = udtitvfmt_resultAsValue(res, &st);
     r = U_FAILURE(st) ? icu_error(ctx, "formatRange", st)
                       : value_result(ctx, fv, JS_ToBool(ctx, argv[5]), UFIELD_CATEGORY_DATE, dtf_names,
@@ -638,10 +657,9 @@ static JSValue js_nf_format(JSContext *ctx, JSValueConst this_val, int argc, JSV
             JS_FreeCString(ctx, sk);
             return e;
         }
-        if (!cache_put(K_NF, key, f)) {
-            unumf_close(f);
+        if (!cache_put(ctx, K_NF, key, f)) {
             JS_FreeCString(ctx, sk);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
+            return JS_EXCEPTION;
         }
     }
     JS_FreeCString(ctx, sk);
@@ -733,10 +751,8 @@ static JSValue js_nf_range(JSContext *ctx, JSValueConst this_val, int argc, JSVa
         free(u);
         if (U_FAILURE(st))
             return icu_error(ctx, "NumberFormat", st);
-        if (!cache_put(K_NRF, key, f)) {
-            unumrf_close(f);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_NRF, key, f))
+            return JS_EXCEPTION;
     }
     UFormattedNumberRange *res = unumrf_openResult(&st);
     unumrf_formatDoubleRange(f, x, y, res, &st);
@@ -803,15 +819,13 @@ static JSValue js_collate(JSContext *ctx, JSValueConst this_val, int argc, JSVal
         else if (cf && !strcmp(cf, "lower"))
             ucol_setAttribute(c, UCOL_CASE_FIRST, UCOL_LOWER_FIRST, &st);
         st = U_ZERO_ERROR;
-        if (!cache_put(K_COL, key, c)) {
-            ucol_close(c);
+        if (!cache_put(ctx, K_COL, key, c))
             c = NULL;
-        }
     }
     JS_FreeCString(ctx, sens);
     JS_FreeCString(ctx, cf);
     if (!c)
-        return JS_ThrowRangeError(ctx, "Intl: options too long");
+        return JS_EXCEPTION;
     int32_t al, bl;
     UChar *a = to_u16(ctx, argv[1], &al);
     UChar *b = a ? to_u16(ctx, argv[2], &bl) : NULL;
@@ -845,10 +859,8 @@ static JSValue js_plural(JSContext *ctx, JSValueConst this_val, int argc, JSValu
         p = uplrules_openForType(loc, ord ? UPLURAL_TYPE_ORDINAL : UPLURAL_TYPE_CARDINAL, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "PluralRules", st);
-        if (!cache_put(K_PLU, key, p)) {
-            uplrules_close(p);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_PLU, key, p))
+            return JS_EXCEPTION;
     }
     UChar kw[32];
     int32_t n;
@@ -923,10 +935,8 @@ static JSValue js_rtf(JSContext *ctx, JSValueConst this_val, int argc, JSValueCo
         f = ureldatefmt_open(loc, NULL, s, UDISPCTX_CAPITALIZATION_NONE, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "RelativeTimeFormat", st);
-        if (!cache_put(K_RTF, key, f)) {
-            ureldatefmt_close(f);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_RTF, key, f))
+            return JS_EXCEPTION;
     }
     static const URelativeDateTimeUnit map[] = { UDAT_REL_UNIT_YEAR, UDAT_REL_UNIT_QUARTER,
                                                  UDAT_REL_UNIT_MONTH, UDAT_REL_UNIT_WEEK,
@@ -975,10 +985,8 @@ static JSValue js_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         f = ulistfmt_openForType(loc, t, w, &st);
         if (U_FAILURE(st))
             return icu_error(ctx, "ListFormat", st);
-        if (!cache_put(K_LST, key, f)) {
-            ulistfmt_close(f);
-            return JS_ThrowRangeError(ctx, "Intl: options too long");
-        }
+        if (!cache_put(ctx, K_LST, key, f))
+            return JS_EXCEPTION;
     }
     uint32_t count;
     JSValue lv = JS_GetPropertyStr(ctx, argv[3], "length");
@@ -1112,11 +1120,8 @@ static JSValue js_display_name(JSContext *ctx, JSValueConst this_val, int argc, 
             r = icu_error(ctx, "DisplayNames", st);
             goto out;
         }
-        if (!cache_put(K_LDN, key, ldn)) {
-            uldn_close(ldn);
-            r = JS_ThrowRangeError(ctx, "Intl: options too long");
+        if (!cache_put(ctx, K_LDN, key, ldn))
             goto out;
-        }
     }
     if (!strcmp(type, "language")) {
         char id[ULOC_FULLNAME_CAPACITY];
@@ -1226,13 +1231,11 @@ static JSValue js_locale_data(JSContext *ctx, JSValueConst this_val, int argc, J
             int32_t fd = ucal_getAttribute(c, UCAL_FIRST_DAY_OF_WEEK);
             JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, fd == UCAL_SUNDAY ? 7 : fd - 1));
             JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, ucal_getAttribute(c, UCAL_MINIMAL_DAYS_IN_FIRST_WEEK)));
-            for (int d = UCAL_MONDAY; d <= UCAL_SUNDAY + 7; d++) { /* Monday .. Sunday */
-                int day = d > UCAL_SATURDAY ? UCAL_SUNDAY : d;
+            for (int i = 1; i <= 7; i++) { /* Monday (1) .. Sunday (7); ICU counts Sunday 1 */
                 UErrorCode s2 = U_ZERO_ERROR;
-                if (ucal_getDayOfWeekType(c, (UCalendarDaysOfWeek)day, &s2) != UCAL_WEEKDAY && U_SUCCESS(s2))
-                    JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, day == UCAL_SUNDAY ? 7 : day - 1));
-                if (day == UCAL_SUNDAY)
-                    break;
+                UCalendarDaysOfWeek day = (UCalendarDaysOfWeek)(i == 7 ? UCAL_SUNDAY : i + 1);
+                if (ucal_getDayOfWeekType(c, day, &s2) != UCAL_WEEKDAY && U_SUCCESS(s2))
+                    JS_SetPropertyUint32(ctx, r, k++, JS_NewInt32(ctx, i));
             }
             ucal_close(c);
         }

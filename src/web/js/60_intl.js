@@ -18,9 +18,13 @@
     return s;
   };
 
+  // ECMAScript ToString: unlike String(), a Symbol throws TypeError (as in V8)
+  const toStr = (v) => `${v}`;
+
   // ---- locales ----
   const canonList = (locales) => {
     if (locales === undefined) return [];
+    if (locales === null) throw new TypeError("Cannot convert undefined or null to object");
     const list = typeof locales === "string" || (locales !== null && typeof locales === "object" && slot.get(locales)?.cls === "Locale")
       ? [locales] : Object(locales);
     const out = [];
@@ -30,7 +34,7 @@
       let t = list[i];
       if (t !== null && typeof t === "object" && slot.get(t)?.cls === "Locale") t = slot.get(t).tag;
       else if (typeof t !== "string" && (t === null || typeof t !== "object")) throw new TypeError("Language ID should be string or object.");
-      t = String(t);
+      t = toStr(t);
       if (!/^[A-Za-z0-9-]+$/.test(t) || t.startsWith("-") || t.endsWith("-") || t.includes("--")) throw new RangeError(`Incorrect locale information provided`);
       const c = N.intlCanon(t);
       if (!out.includes(c)) out.push(c);
@@ -67,12 +71,14 @@
   // beats the tag's keyword; an unsupported value is dropped. -> [the resolved locale
   // (the tag's keyword kept only when it is the one used), the tag ICU formats with,
   // the values used (undefined: the locale's default)]
-  const supportedValue = (key, v) => v !== undefined && Intl.supportedValuesOf(key === "ca" ? "calendar" : "numberingSystem").includes(v);
+  const KEY_VALUES = { kn: ["true", "false"], kf: ["upper", "lower", "false"] };
+  const supportedValue = (key, v) => v !== undefined &&
+    (KEY_VALUES[key] || Intl.supportedValuesOf({ ca: "calendar", nu: "numberingSystem", co: "collation" }[key])).includes(v);
   function localeWithKeys(locale, opts) {
     const [base, kw] = splitU(locale);
     const icuKw = new Map(kw), used = {};
     for (const [key, opt] of Object.entries(opts)) {
-      const tagV = kw.get(key);
+      const tagV = key === "kn" && kw.get(key) === "" ? "true" : kw.get(key);
       let v = opt !== undefined ? opt.toLowerCase() : tagV;
       if (v === "gregorian" && key === "ca") v = "gregory";
       if (!supportedValue(key, v)) v = undefined;
@@ -92,7 +98,7 @@
   const getOpt = (o, name, allowed, fallback) => {
     let v = o[name];
     if (v === undefined) return fallback;
-    v = String(v);
+    v = toStr(v);
     if (allowed && !allowed.includes(v)) throw new RangeError(`Value ${v} out of range for Intl options property ${name}`);
     return v;
   };
@@ -192,7 +198,7 @@
     let tz = o.timeZone;
     if (tz === undefined) tz = DEFAULT_TZ;
     else {
-      tz = String(tz);
+      tz = toStr(tz);
       const up = tz.toUpperCase();
       if (up === "UTC" || up === "ETC/UTC" || up === "ETC/GMT" || up === "GMT") tz = "UTC";
       else if (/^[+-]\d\d(:?\d\d)?$/.test(tz)) tz = tz.length === 3 ? tz + ":00" : tz.length === 5 ? tz.slice(0, 3) + ":" + tz.slice(3) : tz;
@@ -472,7 +478,7 @@
     else if (useGrouping === true || useGrouping === "true") useGrouping = "always";
     else if (useGrouping === false || useGrouping === "false" || useGrouping === null || useGrouping === "") useGrouping = false;
     else {
-      useGrouping = String(useGrouping);
+      useGrouping = toStr(useGrouping);
       if (!["min2", "auto", "always"].includes(useGrouping)) throw new RangeError(`Value ${useGrouping} out of range for Intl.NumberFormat options property useGrouping`);
     }
     s.useGrouping = useGrouping;
@@ -553,13 +559,28 @@
       const o = toObj(options);
       const usage = getOpt(o, "usage", ["sort", "search"], "sort");
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
-      const ext = /-u-(.*)$/.exec(locale)?.[1] || "";
-      const numeric = getBool(o, "numeric", /(^|-)kn(-true)?(-|$)/.test(ext));
-      const caseFirst = getOpt(o, "caseFirst", ["upper", "lower", "false"], "false");
+      const collation = getOpt(o, "collation", null, undefined);
+      if (collation !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(collation)) throw new RangeError(`Invalid collation : ${collation}`);
+      const num = getBool(o, "numeric", undefined);
+      const cf = getOpt(o, "caseFirst", ["upper", "lower", "false"], undefined);
+      const [, icuLocale, used] = localeWithKeys(locale, { co: collation, kn: num === undefined ? undefined : String(num), kf: cf });
+      const numeric = used.kn === "true";
+      const caseFirst = used.kf || "false";
       const sensitivity = getOpt(o, "sensitivity", ["base", "accent", "case", "variant"], "variant");
-      const ignorePunctuation = getBool(o, "ignorePunctuation", false);
+      // ICU's collation data shifts punctuation by default only for Thai
+      const ignorePunctuation = getBool(o, "ignorePunctuation", /^th(-|$)/.test(locale));
+      const [base, kw] = splitU(icuLocale);
+      if (usage === "search") kw.set("co", "search");
+      // V8's resolved locale keeps the tag's kn/kf/co (a supported co) even when an
+      // option overrides them, and otherwise names the collation the option chose
+      const [tbase, tkw] = splitU(locale);
+      if (!supportedValue("co", tkw.get("co"))) {
+        if (used.co) tkw.set("co", used.co);
+        else tkw.delete("co");
+      }
+      const rlocale = joinU(tbase, tkw);
       const obj = Object.create(new.target ? Object.getPrototypeOf(this) : Collator.prototype);
-      slot.set(obj, { cls: "Collator", locale, usage, sensitivity, ignorePunctuation, collation: "default", numeric, caseFirst });
+      slot.set(obj, { cls: "Collator", locale: rlocale, icuLocale: joinU(base, kw), usage, sensitivity, ignorePunctuation, collation: used.co || "default", numeric, caseFirst });
       return obj;
     }
     static supportedLocalesOf(locales, options) {
@@ -567,7 +588,7 @@
     }
     get compare() {
       const s = state(this, "Collator", "compare");
-      if (!s.bound) s.bound = (a, b) => N.intlCollate(s.locale, String(a), String(b), s.sensitivity, s.numeric, s.ignorePunctuation, s.caseFirst);
+      if (!s.bound) s.bound = (a, b) => N.intlCollate(s.icuLocale, toStr(a), toStr(b), s.sensitivity, s.numeric, s.ignorePunctuation, s.caseFirst);
       return s.bound;
     }
     resolvedOptions() {
@@ -588,7 +609,7 @@
           if (collatorCache.size < 64) collatorCache.set(locales, c);
         }
       } else c = new Collator(locales, options);
-      return c.compare(String(this), String(that));
+      return c.compare(toStr(this), toStr(that));
     },
   }.localeCompare);
 
@@ -655,13 +676,13 @@
       const s = state(this, "RelativeTimeFormat", "format");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
-      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, String(unit), false);
+      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, toStr(unit), false);
     }
     formatToParts(value, unit) {
       const s = state(this, "RelativeTimeFormat", "formatToParts");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
-      const u = String(unit);
+      const u = toStr(unit);
       const r = N.intlRtf(s.locale, s.style, s.numeric === "always", v, u, true);
       const singular = u.endsWith("s") ? u.slice(0, -1) : u;
       return r.map(([type, value]) => (type === "literal" ? { type, value } : { type, value, unit: singular }));
@@ -732,7 +753,7 @@
     }
     segment(input) {
       const s = state(this, "Segmenter", "segment");
-      const str = String(input);
+      const str = toStr(input);
       const b = N.intlSegment(s.locale, s.granularity, str);
       const segs = [];
       for (let i = 0; i + 2 < b.length; i += 2) {
@@ -761,14 +782,14 @@
     constructor(tagArg, options) {
       if (!new.target) throw new TypeError("Constructor Intl.Locale requires 'new'");
       if (typeof tagArg !== "string" && !(tagArg !== null && typeof tagArg === "object")) throw new TypeError("First argument to Intl.Locale constructor can't be empty or missing");
-      let t = slot.get(tagArg)?.cls === "Locale" ? slot.get(tagArg).tag : String(tagArg);
+      let t = slot.get(tagArg)?.cls === "Locale" ? slot.get(tagArg).tag : toStr(tagArg);
       t = canonList(t)[0];
       const o = toObj(options);
       let [language, script, region] = N.intlLocaleInfo(t);
       const ov = (name, re) => {
         const v = o[name];
         if (v === undefined) return undefined;
-        const x = String(v);
+        const x = toStr(v);
         if (!re.test(x)) throw new RangeError(`Incorrect locale information provided`);
         return x;
       };
@@ -784,7 +805,7 @@
       const kw = [];
       for (const [opt, key] of [["calendar", "ca"], ["collation", "co"], ["hourCycle", "hc"], ["caseFirst", "kf"], ["numeric", "kn"], ["numberingSystem", "nu"]]) {
         const v = o[opt];
-        if (v !== undefined) kw.push(`${key}-${opt === "numeric" ? String(Boolean(v)) : String(v)}`);
+        if (v !== undefined) kw.push(`${key}-${opt === "numeric" ? String(Boolean(v)) : toStr(v)}`);
       }
       if (kw.length) t = N.intlCanon(t.replace(/-u-.*$/, "") + "-u-" + kw.join("-"));
       const base = N.intlLocaleInfo(t)[3];
@@ -800,26 +821,6 @@
     }
     minimize() {
       return new Locale(likely(state(this, "Locale", "minimize").tag, "min"));
-    }
-    getCalendars() {
-      const s = state(this, "Locale", "getCalendars");
-      const ca = keyword(s.tag, "ca");
-      return ca ? [ca] : N.intlLocaleData(s.tag, "calendars");
-    }
-    getCollations() {
-      const s = state(this, "Locale", "getCollations");
-      const co = keyword(s.tag, "co");
-      return co ? [co] : N.intlLocaleData(s.tag, "collations").sort();
-    }
-    getHourCycles() {
-      const s = state(this, "Locale", "getHourCycles");
-      const hc = keyword(s.tag, "hc");
-      return hc ? [hc] : N.intlLocaleData(s.tag, "hourCycles");
-    }
-    getNumberingSystems() {
-      const s = state(this, "Locale", "getNumberingSystems");
-      const nu = keyword(s.tag, "nu");
-      return nu ? [nu] : N.intlLocaleData(s.tag, "numberingSystems");
     }
     getTimeZones() {
       const s = state(this, "Locale", "getTimeZones");
@@ -839,6 +840,16 @@
     return N.intlCanon(N.intlLocaleData(t.replace(/-u-.*$/, ""), op) + ext);
   };
   const keyword = (t, key) => new RegExp(`-u-(?:.*-)?${key}-([a-z0-9]+(?:-[a-z0-9]{3,8})*)`).exec(t)?.[1];
+  // getCalendars/…: the tag's keyword if it has one, else the locale's preferred values
+  for (const [m, key, what] of [["getCalendars", "ca", "calendars"], ["getCollations", "co", "collations"],
+    ["getHourCycles", "hc", "hourCycles"], ["getNumberingSystems", "nu", "numberingSystems"]])
+    hide(Locale.prototype, m, { [m]() {
+      const s = state(this, "Locale", m);
+      const v = keyword(s.tag, key);
+      if (v) return [v];
+      const a = N.intlLocaleData(s.tag, what);
+      return key === "co" ? a.sort() : a;
+    } }[m]);
   // the accessor forms V8 shipped first (Chrome 99), kept by V8 beside the get* methods
   for (const [name, m] of [["calendars", "getCalendars"], ["collations", "getCollations"], ["hourCycles", "getHourCycles"],
     ["numberingSystems", "getNumberingSystems"], ["timeZones", "getTimeZones"], ["textInfo", "getTextInfo"], ["weekInfo", "getWeekInfo"]])
@@ -882,7 +893,7 @@
     }
     of(code) {
       const s = state(this, "DisplayNames", "of");
-      let c = String(code);
+      let c = toStr(code);
       const bad = () => new RangeError(`invalid_argument`);
       switch (s.type) {
         case "language": {
@@ -924,14 +935,176 @@
   }
   tag(DisplayNames, "Intl.DisplayNames");
 
+  // ---- DurationFormat (ECMA-402 DurationFormat: each unit by NumberFormat, joined by a unit ListFormat) ----
+  const DUR_UNITS = ["years", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"];
+  const DUR_WORDS = ["long", "short", "narrow"];
+  class DurationFormat {
+    constructor(locales, options) {
+      if (!new.target) throw new TypeError("Constructor Intl.DurationFormat requires 'new'");
+      const locale = resolveLocale(locales);
+      const o = toObj(options);
+      getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const nu = getOpt(o, "numberingSystem", null, undefined);
+      if (nu !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(nu)) throw new RangeError(`Invalid numberingSystem : ${nu}`);
+      const [rlocale, icuLocale, used] = localeWithKeys(locale, { nu });
+      const style = getOpt(o, "style", ["long", "short", "narrow", "digital"], "short");
+      const s = { cls: "DurationFormat", locale: rlocale, icuLocale, numberingSystem: used.nu || numberingSystemOf(icuLocale), style, units: {} };
+      let prev = "";
+      for (const unit of DUR_UNITS) {
+        const i = DUR_UNITS.indexOf(unit);
+        const hms = i >= 4 && i <= 6, sub = i >= 7;
+        const list = hms ? [...DUR_WORDS, "numeric", "2-digit"] : sub ? [...DUR_WORDS, "numeric"] : DUR_WORDS;
+        let st = getOpt(o, unit, list, undefined), displayDefault = "always";
+        if (st === undefined) {
+          if (style === "digital") {
+            if (!hms) displayDefault = "auto";
+            st = i < 4 ? "short" : "numeric";
+          } else if (["fractional", "numeric", "2-digit"].includes(prev)) {
+            if (unit !== "minutes" && unit !== "seconds") displayDefault = "auto";
+            st = "numeric";
+          } else {
+            displayDefault = "auto";
+            st = style;
+          }
+        }
+        if (st === "numeric" && sub) {
+          st = "fractional";
+          displayDefault = "auto";
+        }
+        const display = getOpt(o, unit + "Display", ["auto", "always"], displayDefault);
+        if (display === "always" && st === "fractional") throw new RangeError(`${unit}Display "always" needs a non-fractional ${unit} style`);
+        if (prev === "fractional" && st !== "fractional") throw new RangeError(`${unit} style must be fractional after a fractional unit`);
+        if (prev === "numeric" || prev === "2-digit") {
+          if (!["fractional", "numeric", "2-digit"].includes(st)) throw new RangeError(`${unit} style must be numeric after a numeric unit`);
+          if (unit === "minutes" || unit === "seconds") st = "2-digit";
+        }
+        s.units[unit] = { style: st, display };
+        prev = st;
+      }
+      s.fractionalDigits = getNum(o, "fractionalDigits", 0, 9, undefined);
+      const obj = Object.create(Object.getPrototypeOf(this));
+      slot.set(obj, s);
+      return obj;
+    }
+    static supportedLocalesOf(locales, options) {
+      return supportedLocalesOf(locales, options);
+    }
+    format(duration) {
+      const s = state(this, "DurationFormat", "format");
+      return durationParts(s, duration).map((p) => p.value).join("");
+    }
+    formatToParts(duration) {
+      return durationParts(state(this, "DurationFormat", "formatToParts"), duration);
+    }
+    resolvedOptions() {
+      const s = state(this, "DurationFormat", "resolvedOptions");
+      const r = { locale: s.locale, numberingSystem: s.numberingSystem, style: s.style };
+      for (const unit of DUR_UNITS) {
+        r[unit] = s.units[unit].style;
+        r[unit + "Display"] = s.units[unit].display;
+      }
+      if (s.fractionalDigits !== undefined) r.fractionalDigits = s.fractionalDigits;
+      return r;
+    }
+  }
+  tag(DurationFormat, "Intl.DurationFormat");
+
+  // ToDurationRecord: every field an integral Number, one sign, at least one present
+  function durationRecord(d) {
+    if (typeof d === "string") throw new RangeError(`Invalid duration: ${d}`);
+    if (d === null || typeof d !== "object") throw new TypeError("Duration must be an object");
+    const r = {};
+    let any = false, sign = 0;
+    for (const unit of [...DUR_UNITS].sort()) {
+      const v = d[unit];
+      if (v === undefined) {
+        r[unit] = 0;
+        continue;
+      }
+      any = true;
+      const n = Number(v);
+      if (!Number.isFinite(n) || !Number.isInteger(n)) throw new RangeError(`Invalid duration value ${unit}: ${String(v)}`);
+      if (n !== 0) {
+        if (sign && Math.sign(n) !== sign) throw new RangeError("Duration values must all have the same sign");
+        sign = Math.sign(n);
+      }
+      r[unit] = n;
+    }
+    if (!any) throw new TypeError("Duration must have at least one unit");
+    if (Math.abs(r.years) >= 2 ** 32 || Math.abs(r.months) >= 2 ** 32 || Math.abs(r.weeks) >= 2 ** 32) throw new RangeError("Duration out of range");
+    const secs = r.days * 86400 + r.hours * 3600 + r.minutes * 60 + r.seconds + r.milliseconds / 1e3 + r.microseconds / 1e6 + r.nanoseconds / 1e9;
+    if (Math.abs(secs) >= 2 ** 53) throw new RangeError("Duration out of range");
+    r.sign = sign;
+    return r;
+  }
+
+  // the locale's time separator, as its hour-minute pattern writes it (":", "." in fi/da)
+  const timeSeparator = (locale) => /H+([^Hm']{1,3})m/.exec(N.intlDtfPattern(locale, "K:Hm", "UTC"))?.[1] || ":";
+
+  // PartitionDurationFormatPattern -> [{type, value, unit?}]
+  function durationParts(s, duration) {
+    const d = durationRecord(duration);
+    const elements = []; // each: parts of one list element
+    let numeric = null; // the digital group being built
+    let negShown = false;
+    const nfParts = (value, opts, unit) => {
+      const o = { numberingSystem: s.numberingSystem, ...opts };
+      if (negShown) o.signDisplay = "never";
+      else if (value < 0 || Object.is(value, -0)) negShown = true;
+      return new NumberFormat(s.icuLocale, o).formatToParts(value).map((p) => (p.type === "literal" ? p : { ...p, unit }));
+    };
+    const hoursShown = d.hours !== 0 || s.units.hours.display === "always";
+    const secondsShown = d.seconds !== 0 || s.units.seconds.display === "always" ||
+      ((s.units.milliseconds.style === "fractional") && (d.milliseconds || d.microseconds || d.nanoseconds));
+    for (let i = 0; i < DUR_UNITS.length; i++) {
+      const unit = DUR_UNITS[i], { style, display } = s.units[unit], one = unit.slice(0, -1);
+      let value = d[unit];
+      if (d.sign < 0 && value === 0) value = -0;
+      const opts = {};
+      let last = false;
+      const next = DUR_UNITS[i + 1];
+      if (next && ["seconds", "milliseconds", "microseconds"].includes(unit) && s.units[next].style === "fractional") {
+        // the smaller units as this one's fraction
+        const add = unit === "seconds" ? d.milliseconds / 1e3 + d.microseconds / 1e6 + d.nanoseconds / 1e9
+          : unit === "milliseconds" ? d.microseconds / 1e3 + d.nanoseconds / 1e6 : d.nanoseconds / 1e3;
+        value = d[unit] + add;
+        if (d.sign < 0 && value === 0) value = -0;
+        opts.maximumFractionDigits = s.fractionalDigits ?? 9;
+        opts.minimumFractionDigits = s.fractionalDigits ?? 0;
+        opts.roundingMode = "trunc";
+        last = true;
+      }
+      if (style === "numeric" || style === "2-digit") {
+        let shown = value !== 0 || display === "always";
+        if (unit === "minutes" && hoursShown && secondsShown) shown = true;
+        if (unit === "seconds" && secondsShown) shown = true;
+        if (shown) {
+          if (!numeric) elements.push((numeric = []));
+          else numeric.push({ type: "literal", value: s.timeSeparator || (s.timeSeparator = timeSeparator(s.icuLocale)) });
+          numeric.push(...nfParts(value, { ...opts, minimumIntegerDigits: style === "2-digit" ? 2 : 1, useGrouping: false }, one));
+        }
+      } else if (value !== 0 || display === "always") {
+        elements.push(nfParts(value, { ...opts, style: "unit", unit: one, unitDisplay: style }, one));
+      }
+      if (last) break;
+    }
+    const lf = N.intlList(s.icuLocale, "unit", s.style === "digital" ? "short" : s.style, elements.map((_, i) => `\u0000${i}\u0000`), true);
+    const out = [];
+    for (const [type, value] of lf) {
+      if (type === "element") out.push(...elements[Number(value.slice(1, -1))]);
+      else out.push({ type: "literal", value });
+    }
+    return out;
+  }
+
   const Intl = {};
-  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale, DisplayNames }))
+  for (const [name, value] of Object.entries({ DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Segmenter, Locale, DisplayNames, DurationFormat }))
     hide(Intl, name, value);
   hide(Intl, "getCanonicalLocales", { getCanonicalLocales: (locales) => canonList(locales) }.getCanonicalLocales);
   const valuesCache = Object.create(null);
   hide(Intl, "supportedValuesOf", {
     supportedValuesOf(key) {
-      const k = String(key);
+      const k = toStr(key);
       if (k === "unit") return SIMPLE_UNITS.slice();
       if (!["calendar", "collation", "currency", "numberingSystem", "timeZone"].includes(k)) throw new RangeError(`Invalid key : ${k}`);
       if (!valuesCache[k]) valuesCache[k] = [...new Set(N.intlValues(k))].sort();

@@ -115,6 +115,59 @@ const known = {
     new Intl.NumberFormat("en-US-u-nu-thai").resolvedOptions().locale, new Intl.NumberFormat("ar-EG").resolvedOptions().numberingSystem,
     new Intl.NumberFormat("ar-EG-u-nu-latn", { numberingSystem: "arab" }).resolvedOptions().locale, new Intl.NumberFormat("en", { numberingSystem: "roman" }).resolvedOptions().numberingSystem]`,
     ["١٬٢٣٤٫٥", "๑,๒๓๔.๕", "en-US-u-nu-thai", "arab", "ar-EG", "latn"]],
+
+  collatorCaseFirst: [`[["en", { caseFirst: "upper" }], ["en", { caseFirst: "lower" }], ["en-u-kf-upper"]].map(([l, o]) => ["a", "A", "á", "b", "B"].sort(new Intl.Collator(l, o).compare).join(""))`,
+    ["AaáBb", "aAábB", "AaáBb"]],
+  collatorSensitivity: [`[["a", "A"], ["a", "á"], ["a", "b"]].map(([x, y]) => ["base", "accent", "case", "variant"].map((s) => new Intl.Collator("en", { sensitivity: s }).compare(x, y)))`,
+    [[0, 0, -1, -1], [0, -1, 0, -1], [-1, -1, -1, -1]]],
+  collatorPunctuation: [`[new Intl.Collator("en", { ignorePunctuation: true }).compare("a-b", "ab"), new Intl.Collator("en").compare("a-b", "ab") !== 0, new Intl.Collator("th").resolvedOptions().ignorePunctuation]`, [0, true, true]],
+  collatorNumericTag: [`["a10", "a2", "a1"].sort(new Intl.Collator("en-u-kn").compare)`, ["a1", "a2", "a10"]],
+  collatorPhonebook: [`[["de", { collation: "phonebk" }], ["de"], ["de-u-co-phonebk"]].map(([l, o]) => ["ae", "ä", "af"].sort(new Intl.Collator(l, o).compare).join())`, ["ae,ä,af", "ä,ae,af", "ae,ä,af"]],
+  collatorResolved: [`[["de", { collation: "phonebk" }], ["en-u-kn", { numeric: false }], ["de-u-co-xyzzy"], ["en-u-kf-upper"]].map(([l, o]) =>
+    (({ locale, collation, numeric, caseFirst }) => [locale, collation, numeric, caseFirst])(new Intl.Collator(l, o).resolvedOptions()))`,
+    [["de-u-co-phonebk", "phonebk", false, "false"], ["en-u-kn", "default", false, "false"], ["de", "default", false, "false"], ["en-u-kf-upper", "default", false, "upper"]]],
+
+  durationStyles: [`[["long", { hours: 1, minutes: 2 }], ["short", { hours: 1, minutes: 2, seconds: 3 }], ["narrow", { hours: 1, minutes: 2, seconds: 3 }],
+    ["digital", { hours: 1, minutes: 2, seconds: 3 }], ["digital", { hours: 1, minutes: 2 }], ["digital", { days: 1, hours: 2, minutes: 3 }], ["long", { years: 2, months: 1, days: 3 }]]
+    .map(([style, d]) => new Intl.DurationFormat("en", { style }).format(d))`,
+    ["1 hour, 2 minutes", "1 hr, 2 min, 3 sec", "1h 2m 3s", "1:02:03", "1:02:00", "1 day, 2:03:00", "2 years, 1 month, 3 days"]],
+  durationFractions: [`[new Intl.DurationFormat("en", { style: "digital" }).format({ seconds: 1, milliseconds: 500 }), new Intl.DurationFormat("en").format({ seconds: 1, milliseconds: 500 }),
+    new Intl.DurationFormat("en", { milliseconds: "numeric" }).format({ seconds: 1, milliseconds: 500 }),
+    new Intl.DurationFormat("en", { style: "digital", fractionalDigits: 2 }).format({ minutes: 5, seconds: 7, milliseconds: 256 })]`,
+    ["0:00:01.5", "1 sec, 500 ms", "1.5 sec", "0:05:07.25"]],
+  durationDigitalLocales: [`["en", "fi", "de", "ar-EG"].map((l) => new Intl.DurationFormat(l, { style: "digital" }).format({ hours: 1, minutes: 2, seconds: 3 }))`,
+    ["1:02:03", "1.02.03", "1:02:03", "١:٠٢:٠٣"]],
+  durationNegative: [`new Intl.DurationFormat("en", { style: "long" }).format({ hours: -1, minutes: -30 })`, "-1 hour, 30 minutes"],
+  durationDe: [`new Intl.DurationFormat("de", { style: "long" }).format({ years: 2, months: 1, days: 3 })`, "2 Jahre, 1 Monat und 3 Tage"],
+  durationParts: [`new Intl.DurationFormat("en", { style: "long" }).formatToParts({ hours: 1, minutes: 30 })`,
+    [{ type: "integer", value: "1", unit: "hour" }, { type: "literal", value: " " }, { type: "unit", value: "hour", unit: "hour" }, { type: "literal", value: ", " },
+      { type: "integer", value: "30", unit: "minute" }, { type: "literal", value: " " }, { type: "unit", value: "minutes", unit: "minute" }]],
+  durationResolved: [`(({ locale, style, hours, hoursDisplay, milliseconds, fractionalDigits }) => ({ locale, style, hours, hoursDisplay, milliseconds, fractionalDigits }))(
+    new Intl.DurationFormat("en", { style: "digital", fractionalDigits: 3 }).resolvedOptions())`,
+    { locale: "en", style: "digital", hours: "numeric", hoursDisplay: "always", milliseconds: "fractional", fractionalDigits: 3 }],
+
+  // every API with tags around ICU's 157-byte locale-id buffers and other odd ones:
+  // each either works or throws RangeError (never another error, never a crash)
+  robustTags: [`(() => {
+    const tags = ["", "-", "en-", "root", "und", "i-klingon", "zh-min-nan", "en-a-bbb-a-ccc", "de-1996-1996", "en\\u0000", "\\u{1F600}", "a".repeat(300),
+      "en-u-" + "ca-gregory-".repeat(20) + "nu-latn", "x-" + "abcdefgh-".repeat(30) + "a"];
+    for (let k = 13; k <= 22; k++) for (let r = 1; r <= 8; r++) {
+      tags.push("en-x-" + "abcdefgh-".repeat(k) + "a".repeat(r), "en-US-u-co-" + "abcdefgh-".repeat(k) + "b".repeat(Math.max(3, r)), "de-" + "abcde-".repeat(k) + "x".repeat(Math.max(5, r)));
+    }
+    const uses = [(t) => new Intl.NumberFormat(t, { style: "currency", currency: "EUR" }).formatRangeToParts(1, 2), (t) => new Intl.DateTimeFormat(t, { dateStyle: "long" }).formatRangeToParts(0, 1e9),
+      (t) => new Intl.Collator(t).compare("a", "b"), (t) => new Intl.PluralRules(t).selectRange(1, 2), (t) => new Intl.RelativeTimeFormat(t).formatToParts(-2, "day"),
+      (t) => new Intl.ListFormat(t).formatToParts(["a", "b"]), (t) => new Intl.DisplayNames(t, { type: "language" }).of("en-GB"), (t) => new Intl.DisplayNames("en", { type: "language" }).of(t),
+      (t) => { const l = new Intl.Locale(t); return [l.maximize().minimize().toString(), l.getWeekInfo(), l.getCalendars(), l.getTimeZones(), l.getTextInfo()]; },
+      (t) => [...new Intl.Segmenter(t, { granularity: "word" }).segment("a b")], (t) => new Intl.DurationFormat(t, { style: "digital" }).format({ hours: 1, milliseconds: 5 }),
+      (t) => Intl.getCanonicalLocales(t), (t) => new Intl.DateTimeFormat("en", { calendar: t.toLowerCase().replace(/[^a-z0-9-]/g, "") || "x" }).format(0),
+      (t) => (5).toLocaleString(t), (t) => new Date(0).toLocaleString(t), (t) => "a".localeCompare("b", t)];
+    const bad = [];
+    let ok = 0;
+    for (const t of tags) for (const [i, use] of uses.entries()) {
+      try { use(t); ok++; } catch (e) { if (e.name !== "RangeError") bad.push(i + " " + JSON.stringify(t.slice(0, 40)) + " " + e.name + ": " + e.message); }
+    }
+    return { bad, someWorked: ok > tags.length };
+  })()`, { bad: [], someWorked: true }],
 };
 
 // name -> [expression, error name]
@@ -153,6 +206,25 @@ const throwing = {
   pluralRangeNaN: [`new Intl.PluralRules("en").selectRange(NaN, 1)`, "RangeError"],
   dtfBadCalendar: [`new Intl.DateTimeFormat("en", { calendar: "a" })`, "RangeError"],
   nfBadNumbering: [`new Intl.NumberFormat("en", { numberingSystem: "a-b" })`, "RangeError"],
+  collatorBadCollation: [`new Intl.Collator("en", { collation: "x" })`, "RangeError"],
+  collatorBadCaseFirst: [`new Intl.Collator("en", { caseFirst: "first" })`, "RangeError"],
+  collatorBadSensitivity: [`new Intl.Collator("en", { sensitivity: "all" })`, "RangeError"],
+  durationEmpty: [`new Intl.DurationFormat("en").format({})`, "TypeError"],
+  durationFraction: [`new Intl.DurationFormat("en").format({ hours: 1.5 })`, "RangeError"],
+  durationMixedSign: [`new Intl.DurationFormat("en").format({ hours: 1, minutes: -1 })`, "RangeError"],
+  durationNotObject: [`new Intl.DurationFormat("en").format(5)`, "TypeError"],
+  durationBadStyle: [`new Intl.DurationFormat("en", { style: "x" })`, "RangeError"],
+  durationNumericThenLong: [`new Intl.DurationFormat("en", { hours: "numeric", minutes: "long" })`, "RangeError"],
+  durationFractionalAlways: [`new Intl.DurationFormat("en", { milliseconds: "numeric", millisecondsDisplay: "always" })`, "RangeError"],
+  durationBadDigits: [`new Intl.DurationFormat("en", { fractionalDigits: 10 })`, "RangeError"],
+  durationNoNew: [`Intl.DurationFormat("en")`, "TypeError"],
+  symbolTimeZone: [`new Intl.DateTimeFormat("en", { timeZone: Symbol() })`, "TypeError"],
+  symbolOption: [`new Intl.NumberFormat("en", { style: Symbol() })`, "TypeError"],
+  symbolSegment: [`new Intl.Segmenter("en").segment(Symbol())`, "TypeError"],
+  symbolCode: [`new Intl.DisplayNames("en", { type: "region" }).of(Symbol())`, "TypeError"],
+  symbolValuesKey: [`Intl.supportedValuesOf(Symbol())`, "TypeError"],
+  symbolCompare: [`"a".localeCompare(Symbol())`, "TypeError"],
+  nullLocales: [`new Intl.NumberFormat(null)`, "TypeError"],
   wrongReceiver: [`Intl.DateTimeFormat.prototype.formatRange.call({}, 0, 1)`, "TypeError"],
 };
 
