@@ -11,10 +11,8 @@
 //     the commits queued meanwhile meet in one batch when it goes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import { startPostgres } from "./pg.mjs";
-import { startCluster, op, waitOk, stopAll, sleep } from "./cluster_lib.mjs";
+import { startCluster, op, waitOk, stopAll, sleep, holdClusterThread } from "./cluster_lib.mjs";
 
 process.env.DURABLE_TEST_HOOKS = "1";   // the nodes inherit it
 
@@ -153,20 +151,18 @@ test("a failing batch is split: only the object whose commit failed gets the err
   // A node timeout far above the hold below: the lease stays good all along.
   const nodes = await startCluster(pg, 2, { prefix: "fc", worker: WORKER, nodeTimeoutMs: 8000 });
   const [a, b] = nodes;
-  const hold = path.join(a.data, "durable-test-hold");
+  let release = () => {};
   try {
     const N = 8;
     assert.deepEqual((await op(a, "op=put&name=g&v=1")).body, { ok: "1" });   // a owns them all
     for (let i = 0; i < N; i++) assert.deepEqual((await op(a, `op=inc&name=k${i}`)).body, { ok: 1 });
     // a's cluster thread waits while the failing write and N other writes queue:
     // when it goes on, they ride one batch (one transaction), which fails.
-    fs.writeFileSync(hold, "");
-    const end = Date.now() + 10000;
-    while (!/the cluster thread holds/.test(a.srv.logs()) && Date.now() < end) await sleep(20);
+    release = await holdClusterThread(a);
     const failing = op(a, "op=failput&name=g&v=2", { timeoutMs: 60000 });
     const incs = Array.from({ length: N }, (_, i) => op(a, `op=inc&name=k${i}`, { timeoutMs: 60000 }));
     await sleep(500);
-    fs.rmSync(hold);
+    release();
     const r = await failing;
     assert.equal(r.status, 500, `the failed commit was acknowledged: ${JSON.stringify(r)}`);
     assert.equal(r.body.reset, true);
@@ -178,7 +174,7 @@ test("a failing batch is split: only the object whose commit failed gets the err
     assert.equal((await waitOk(b, "op=get&name=g", 10000)).ok, "1");
     for (let i = 0; i < N; i++) assert.equal((await waitOk(b, `op=count&name=k${i}`, 10000)).ok, 2);
   } finally {
-    fs.rmSync(hold, { force: true });
+    release();
     await stopAll(nodes);
   }
 });
