@@ -39,6 +39,10 @@
  * turns that into an error for its call (an overloaded or stuck peer does not grow
  * our memory without bound).
  *
+ * Liveness: a dialled connection that received nothing for node_timeout/2 sends
+ * a probe (a 1-byte data frame 'P', answered 'Q' by the other peer thread and
+ * never handed to on_frame); one silent for node_timeout is closed (on_silent).
+ *
  * A drop (read error, EOF, write error, failed dial, failed handshake) closes the
  * connection; for an outbound link the frames not yet written are dropped and
  * on_lost(node) is called on the peer thread. Frames sent after that dial anew. */
