@@ -788,10 +788,10 @@ static void on_sweep(uv_timer_t *t)
 }
 
 /* Liveness of the nodes we dialled: a probe after node_timeout/2 of silence, and
- * a connection silent for node_timeout (handshake included) is closed, failing
- * the calls waiting on it (on_silent) instead of letting them wait for a paused
- * or cut-off node. The other side's peer thread answers probes by itself, so a
- * busy node is not taken for a silent one. */
+ * a connection silent for node_timeout (TCP connect and handshake included) is
+ * closed, failing the calls waiting on it (on_silent) instead of letting them
+ * wait for a paused or cut-off node. The other side's peer thread answers
+ * probes by itself, so a busy node is not taken for a silent one. */
 static void on_probe(uv_timer_t *t)
 {
     peer *p = t->data;
@@ -799,7 +799,7 @@ static void on_probe(uv_timer_t *t)
     peer_conn *c = p->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        if (!c->link || c->state == CONN_CLOSING || c->state == CONN_DIALLING)
+        if (!c->link || c->state == CONN_CLOSING)   /* dialling too: a host gone mid-connect */
             continue;
         uint64_t quiet = now - c->rx_ms;
         if (quiet >= to) {
