@@ -802,7 +802,10 @@ static void on_probe(uv_timer_t *t)
         if (!c->link || c->state == CONN_CLOSING)   /* dialling too: a host gone mid-connect */
             continue;
         uint64_t quiet = now - c->rx_ms;
-        if (quiet >= to) {
+        /* A READY connection is judged only by a probe that had half a timeout to
+         * be answered: a stall of this loop must not pass for the other's silence. */
+        bool probed = c->probe_ms && now - c->probe_ms >= to / 2;
+        if (quiet >= to && (c->state != CONN_READY || probed)) {
             char why[160];
             snprintf(why, sizeof why, "the node did not answer for %" PRIu64 " ms (paused, cut off "
                      "or gone?); the calls waiting on it fail", quiet);
