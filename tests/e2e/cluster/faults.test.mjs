@@ -75,14 +75,17 @@ test("a PostgreSQL commit that fails after the epoch check: not acknowledged, no
     // of them fails with it. A write that was acknowledged is kept.
     let stop = false;
     const others = Array.from({ length: 16 }, () => ({ ok: 0, reset: 0, unknown: 0 }));
+    const errors = [];
     const writer = async (i) => {
       while (!stop) {
         const r = await op(a, `op=inc&name=o${i}`);
         if (r.status === 200) {
           others[i].ok++;
           assert.equal(r.body.ok, others[i].ok, `o${i}: acknowledged ${r.body.ok} after ${others[i].ok - 1} acknowledged increments`);
-        } else if (r.status === 500 && r.body.reset) others[i].reset++;
-        else others[i].unknown++;
+        } else if (r.status === 500 && r.body.reset) {
+          others[i].reset++;
+          errors.push(r.body.error);
+        } else others[i].unknown++;
       }
     };
     const writers = others.map((_, i) => writer(i));
@@ -115,8 +118,12 @@ test("a PostgreSQL commit that fails after the epoch check: not acknowledged, no
       assert.ok(n >= o.ok && n <= o.ok + o.unknown,
         `o${i}: ${n} increments stored, ${o.ok} acknowledged, ${o.reset} failed, ${o.unknown} unknown`);
     }
-    const failedWith = others.reduce((s, o) => s + o.reset + o.unknown, 0);
-    assert.equal(failedWith, 0, "writes of other objects failed with the injected batch");
+    // None of them failed because of the injected failure (a slow machine may
+    // still lose a lease now and then: that error says so, and is not this one).
+    const failedWith = errors.filter((m) => /PostgreSQL refused the commit/.test(m));
+    process.stderr.write(`# other objects' failed writes: ${errors.length}, with the injected batch: ${failedWith.length}\n`);
+    process.stderr.write(`# ${JSON.stringify([...new Set(errors)])}\n`);
+    assert.deepEqual(failedWith, [], "writes of other objects failed with the injected batch");
   } finally {
     await stopAll(nodes);
   }
