@@ -39,6 +39,10 @@
  * turns that into an error for its call (an overloaded or stuck peer does not grow
  * our memory without bound).
  *
+ * Liveness: a dialled connection that received nothing for node_timeout/2 sends
+ * a probe (a 1-byte data frame 'P', answered 'Q' by the other peer thread and
+ * never handed to on_frame); one silent for node_timeout is closed (on_silent).
+ *
  * A drop (read error, EOF, write error, failed dial, failed handshake) closes the
  * connection; for an outbound link the frames not yet written are dropped and
  * on_lost(node) is called on the peer thread. Frames sent after that dial anew. */
@@ -784,10 +788,10 @@ static void on_sweep(uv_timer_t *t)
 }
 
 /* Liveness of the nodes we dialled: a probe after node_timeout/2 of silence, and
- * a connection silent for node_timeout (handshake included) is closed, failing
- * the calls waiting on it (on_silent) instead of letting them wait for a paused
- * or cut-off node. The other side's peer thread answers probes by itself, so a
- * busy node is not taken for a silent one. */
+ * a connection silent for node_timeout (TCP connect and handshake included) is
+ * closed, failing the calls waiting on it (on_silent) instead of letting them
+ * wait for a paused or cut-off node. The other side's peer thread answers
+ * probes by itself, so a busy node is not taken for a silent one. */
 static void on_probe(uv_timer_t *t)
 {
     peer *p = t->data;
@@ -795,10 +799,13 @@ static void on_probe(uv_timer_t *t)
     peer_conn *c = p->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        if (!c->link || c->state == CONN_CLOSING || c->state == CONN_DIALLING)
+        if (!c->link || c->state == CONN_CLOSING)   /* dialling too: a host gone mid-connect */
             continue;
         uint64_t quiet = now - c->rx_ms;
-        if (quiet >= to) {
+        /* A READY connection is judged only by a probe that had half a timeout to
+         * be answered: a stall of this loop must not pass for the other's silence. */
+        bool probed = c->probe_ms && now - c->probe_ms >= to / 2;
+        if (quiet >= to && (c->state != CONN_READY || probed)) {
             char why[160];
             snprintf(why, sizeof why, "the node did not answer for %" PRIu64 " ms (paused, cut off "
                      "or gone?); the calls waiting on it fail", quiet);

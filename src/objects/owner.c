@@ -21,9 +21,11 @@
  *
  * Replies to forwarded calls come back to the shard that forwarded them (it holds
  * the call in its `fwd` table), which passes them on to the caller's shard as an
- * ordinary MSG_REPLY. When the connection to a node drops, every shard fails the
- * calls it forwarded there (the node connection dropped) and forgets that node as
- * an owner.
+ * ordinary MSG_REPLY. When the connection to a node drops, or is closed because
+ * the node left the liveness probes unanswered for the node timeout (peer.c; a
+ * paused node keeps its sockets open), every shard fails the calls it forwarded
+ * there (dropped, or "did not answer within N ms", retryable) and forgets that
+ * node as an owner.
  *
  * Policy for stale owner information: a forwarded call that reaches a node that
  * does not own the object is claimed there (the sender believed it the owner,

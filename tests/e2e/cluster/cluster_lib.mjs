@@ -2,18 +2,21 @@
 // a throw-away PostgreSQL (pg.mjs), several `durable serve --cluster` nodes on it,
 // each with its own data folder and ports, the same Worker deployed to each, and
 // HTTP calls that never throw (a dropped connection is an answer too).
+import fs from "node:fs";
+import path from "node:path";
 import { makeData, startServe, call, form } from "../serve/serve_lib.mjs";
 
 export const SECRET = "e2e-cluster-secret-3f1c";
 
 /** The Worker every cluster test deploys. The object keeps an in-memory counter
- * (`hit`), a stored register (`put`/`get`), a stored counter (`inc`) and the order
+ * (`hit`), a random token per instance (`inst`), a stored register (`put`/`get`), a stored counter (`inc`) and the order
  * in which calls reached it (`seq`). /?op=…&name=… drives it. */
 export const WORKER = `
 import { DurableObject } from "cloudflare:workers";
 export class Obj extends DurableObject {
-  constructor(ctx, env) { super(ctx, env); this.mem = 0; this.log = []; }
+  constructor(ctx, env) { super(ctx, env); this.mem = 0; this.log = []; this.token = crypto.randomUUID(); }
   hit() { return ++this.mem; }
+  inst() { return this.token; }
   async put(v) { await this.ctx.storage.put("v", v); return v; }
   async get() { return (await this.ctx.storage.get("v")) ?? null; }
   async count() { return (await this.ctx.storage.get("n")) ?? 0; }
@@ -32,6 +35,7 @@ export default {
     try {
       let r;
       if (op === "hit") r = await stub.hit();
+      else if (op === "inst") r = await stub.inst();
       else if (op === "put") r = await stub.put(u.searchParams.get("v"));
       else if (op === "get") r = await stub.get();
       else if (op === "inc") r = await stub.inc();
@@ -47,7 +51,8 @@ export default {
       } else return new Response("unknown op", { status: 400 });
       return Response.json({ ok: r });
     } catch (e) {
-      return Response.json({ error: String(e && e.message), reset: !!(e && e.durableObjectReset) }, { status: 500 });
+      return Response.json({ error: String(e && e.message), reset: !!(e && e.durableObjectReset),
+        retryable: !!(e && e.retryable) }, { status: 500 });
     }
   },
 };
@@ -121,3 +126,19 @@ export async function stopAll(nodes) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Test hook (the node runs with DURABLE_TEST_HOOKS=1): holds node's cluster thread
+ * (no heartbeat, lease watch, claim or commit) through DATA/durable-test-hold, and
+ * resolves once the node logged that it holds; resolves the function that lets it go. */
+export async function holdClusterThread(node) {
+  const file = path.join(node.data, "durable-test-hold");
+  const re = /durable-test-hold exists; the cluster thread holds/g;
+  const before = (node.srv.logs().match(re) || []).length;
+  fs.writeFileSync(file, "");
+  const end = Date.now() + 10000;
+  while ((node.srv.logs().match(re) || []).length <= before) {
+    if (Date.now() > end) throw new Error(`${node.id}: the cluster thread did not hold\n${node.srv.logs().slice(-2000)}`);
+    await sleep(20);
+  }
+  return () => fs.rmSync(file, { force: true });
+}

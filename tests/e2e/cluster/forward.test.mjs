@@ -10,37 +10,12 @@ import assert from "node:assert/strict";
 import { startPostgres } from "./pg.mjs";
 import { startCluster, op, waitOk, stopAll } from "./cluster_lib.mjs";
 
-const WORKER = `
-import { DurableObject } from "cloudflare:workers";
-export class Obj extends DurableObject {
-  async inc() { const n = ((await this.ctx.storage.get("n")) ?? 0) + 1; await this.ctx.storage.put("n", n); return n; }
-  async count() { return (await this.ctx.storage.get("n")) ?? 0; }
-}
-export default {
-  async fetch(req, env) {
-    const u = new URL(req.url);
-    const op = u.searchParams.get("op"), name = u.searchParams.get("name") || "a";
-    const stub = env.OBJ.get(env.OBJ.idFromName(name));
-    try {
-      let r;
-      if (op === "inc") r = await stub.inc();
-      else if (op === "count" || op === "get") r = await stub.count();
-      else return new Response("unknown op", { status: 400 });
-      return Response.json({ ok: r });
-    } catch (e) {
-      return Response.json({ error: String(e && e.message), reset: !!(e && e.durableObjectReset),
-        retryable: !!(e && e.retryable) }, { status: 500 });
-    }
-  },
-};
-`;
-
 let pg;
 before(async () => { pg = await startPostgres(); });
 after(async () => { await pg?.stop(); });
 
 test("a call forwarded to a paused owner fails with a retryable error naming the node; calls work again after", async () => {
-  const nodes = await startCluster(pg, 2, { prefix: "fw", worker: WORKER });
+  const nodes = await startCluster(pg, 2, { prefix: "fw" });
   const [a, b] = nodes;
   try {
     assert.deepEqual((await op(a, "op=inc&name=f")).body, { ok: 1 });   // a owns it

@@ -10,59 +10,27 @@
 // shards that the lease is gone except the lease's own clock.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import { startPostgres } from "./pg.mjs";
-import { startCluster, op, waitOk, stopAll, sleep } from "./cluster_lib.mjs";
+import { startCluster, op, waitOk, stopAll, sleep, holdClusterThread } from "./cluster_lib.mjs";
 import { call } from "../serve/serve_lib.mjs";
 
 process.env.DURABLE_TEST_HOOKS = "1";   // the nodes inherit it
-
-const WORKER = `
-import { DurableObject } from "cloudflare:workers";
-export class Obj extends DurableObject {
-  constructor(ctx, env) { super(ctx, env); this.token = crypto.randomUUID(); }
-  inst() { return this.token; }
-  async inc() { const n = ((await this.ctx.storage.get("n")) ?? 0) + 1; await this.ctx.storage.put("n", n); return n; }
-  async count() { return (await this.ctx.storage.get("n")) ?? 0; }
-}
-export default {
-  async fetch(req, env) {
-    const u = new URL(req.url);
-    const op = u.searchParams.get("op"), name = u.searchParams.get("name") || "a";
-    const stub = env.OBJ.get(env.OBJ.idFromName(name));
-    try {
-      let r;
-      if (op === "inst") r = await stub.inst();
-      else if (op === "inc") r = await stub.inc();
-      else if (op === "count" || op === "get") r = await stub.count();
-      else return new Response("unknown op", { status: 400 });
-      return Response.json({ ok: r });
-    } catch (e) {
-      return Response.json({ error: String(e && e.message), reset: !!(e && e.durableObjectReset) }, { status: 500 });
-    }
-  },
-};
-`;
 
 let pg;
 before(async () => { pg = await startPostgres(); });
 after(async () => { await pg?.stop(); });
 
 test("CL-7: an owner paused past its lease and resumed, its cluster thread stuck, answers no read from its stale instance", async () => {
-  const nodes = await startCluster(pg, 2, { prefix: "ls", worker: WORKER });
+  const nodes = await startCluster(pg, 2, { prefix: "ls" });
   const [a, b] = nodes;
-  const hold = path.join(a.data, "durable-test-hold");
+  let release = () => {};
   try {
     assert.deepEqual((await op(a, "op=inc&name=p")).body, { ok: 1 });   // a owns it
     const tokenA = (await op(a, "op=inst&name=p")).body.ok;
     assert.equal(typeof tokenA, "string");
 
     // a's cluster thread stops (no heartbeat, no lease watch), then a pauses.
-    fs.writeFileSync(hold, "");
-    const held = Date.now() + 10000;
-    while (!/the cluster thread holds/.test(a.srv.logs()) && Date.now() < held) await sleep(20);
-    assert.match(a.srv.logs(), /durable-test-hold exists; the cluster thread holds/);
+    release = await holdClusterThread(a);
     process.kill(a.srv.proc.pid, "SIGSTOP");
     // b takes the object once a's heartbeat is node-timeout old, and writes. (b asks
     // only then: a call b sent earlier would be forwarded to a and wait in its socket,
@@ -87,7 +55,7 @@ test("CL-7: an owner paused past its lease and resumed, its cluster thread stuck
     await sleep(1000);
     const count = op(a, "op=count&name=p", { timeoutMs: 60000 });
     await sleep(500);
-    fs.rmSync(hold);   // the cluster thread goes on: a claims anew, finds b, forwards
+    release();   // the cluster thread goes on: a claims anew, finds b, forwards
     const [rc, ri] = await Promise.all([count, inst]);
     process.stderr.write(`# reads on the resumed node: ${JSON.stringify(rc)} ${JSON.stringify(ri)}\n`);
     assert.ok(!(rc.status === 200 && rc.body.ok === 1), `a stale read from the resumed node: ${JSON.stringify(rc)}`);
@@ -101,7 +69,7 @@ test("CL-7: an owner paused past its lease and resumed, its cluster thread stuck
     assert.equal((await waitOk(a, "op=inst&name=p", 20000)).ok, tokenB);
     assert.equal((await waitOk(a, "op=inc&name=p", 20000)).ok, 3);
   } finally {
-    fs.rmSync(hold, { force: true });
+    release();
     await stopAll(nodes);
   }
 });
