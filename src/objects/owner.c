@@ -335,21 +335,7 @@ static void on_frame(void *ud, uint64_t conn, const uint8_t *b, size_t len)
 static void on_lost(void *ud, const char *node)
 {
     obj_cluster *oc = ud;
-    size_t n = strlen(node) + 1;
-    uv_mutex_lock(&oc->mu);
-    for (size_t i = 0; i < oc->reg_count; i++) {
-        obj_registry *r = oc->regs[i];
-        for (int k = 0; k < r->shard_count; k++) {
-            obj_msg *m = msg_alloc(n);
-            if (!m)
-                break;
-            m->kind = MSG_PEER_LOST;
-            m->len = n;
-            memcpy(m->data, node, n);
-            obj__msg_push(r, k, m);
-        }
-    }
-    uv_mutex_unlock(&oc->mu);
+    obj__cluster_push_all(oc, MSG_PEER_LOST, node, strlen(node) + 1);
     obj__relay_node_lost(oc, node);
 }
 
