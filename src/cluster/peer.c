@@ -41,7 +41,10 @@
  *
  * A drop (read error, EOF, write error, failed dial, failed handshake) closes the
  * connection; for an outbound link the frames not yet written are dropped and
- * on_lost(node) is called on the peer thread. Frames sent after that dial anew. */
+ * on_lost(node) is called on the peer thread. Frames sent after that dial anew.
+ * Every authenticated connection that closes, either way, is also told to
+ * on_closed(conn) (the WebSocket relays on it end, objects/relay.c), and
+ * cluster_peer_drop closes one on request (a relay past the queue bound). */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
