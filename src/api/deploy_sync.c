@@ -42,7 +42,12 @@
 #include "base/log.h"
 #include "cluster/cluster.h"
 
-#define DEPLOY_IMAGE_BYTES_MAX ((size_t)512 << 20)
+/* The image is bounded: each script keeps its newest DEPLOY_VERSIONS_KEPT versions
+ * (and its live one) in the cluster, older ones are deleted when a writer stores a
+ * new image; a change that would make the image bigger than DEPLOY_IMAGE_BYTES_MAX
+ * is refused (DUR_ETOOBIG: the REST API answers 413) and undone. */
+#define DEPLOY_IMAGE_BYTES_MAX ((size_t)128 << 20)
+#define DEPLOY_VERSIONS_KEPT 50
 
 /* deploy_meta (the account id) stays each node's own: the REST paths a node
  * answers name the account it printed at start, which clients already use. */
@@ -220,6 +225,11 @@ static int image_export(deploy_sync *y, uint8_t **out, size_t *len, err *e)
     }
     if (rc == 0)
         rc = sql(y, "CREATE TABLE sync_img.deploy_tokens AS SELECT * FROM main.deploy_tokens", e);
+    /* The highest deleted version of each script: numbers are never reused, on any
+     * node (deploy_scripts.c numbers past it). */
+    if (rc == 0)
+        rc = sql(y, "CREATE TABLE sync_img.deploy_deleted AS SELECT key, value FROM "
+                    "main.deploy_meta WHERE key LIKE 'deleted_version:%'", e);
     if (rc == 0) {
         sqlite3_int64 n = 0;
         *out = sqlite3_serialize(y->s->db, "sync_img", &n, 0);
@@ -227,8 +237,10 @@ static int image_export(deploy_sync *y, uint8_t **out, size_t *len, err *e)
         if (!*out)
             rc = err_setf(e, DUR_ENOMEM, "shared deployments: cannot serialize the image");
         else if (*len > DEPLOY_IMAGE_BYTES_MAX)
-            rc = err_setf(e, DUR_ETOOBIG, "shared deployments: the deployments take %zu bytes, "
-                          "more than the %zu a cluster shares", *len, DEPLOY_IMAGE_BYTES_MAX);
+            rc = err_setf(e, DUR_ETOOBIG, "shared deployments: the deployments would take %zu "
+                          "bytes, more than the %zu bytes a cluster shares (each script keeps "
+                          "its newest %d versions); delete scripts or deploy smaller ones",
+                          *len, DEPLOY_IMAGE_BYTES_MAX, DEPLOY_VERSIONS_KEPT);
         if (rc < 0) {
             sqlite3_free(*out);
             *out = NULL;
@@ -261,6 +273,18 @@ static int import_tables(deploy_sync *y, err *e)
                  sync_tables[i], sync_tables[i], sync_tables[i]);
         if (sql(y, q, e) < 0)
             return -1;
+    }
+    /* Deleted-version counters: the image's (an image from before they travelled
+     * has no such table: ours stay). */
+    if (sqlite3_prepare_v2(y->s->db, "SELECT 1 FROM sync_img.sqlite_master WHERE name = "
+                           "'deploy_deleted'", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (sql(y, "DELETE FROM main.deploy_meta WHERE key LIKE 'deleted_version:%'; INSERT INTO "
+                   "main.deploy_meta SELECT key, value FROM sync_img.deploy_deleted", e) < 0)
+            return -1;
+    } else {
+        sqlite3_finalize(st);
     }
     /* Tokens: union, a revocation on either side wins. */
     if (sql(y, "INSERT OR IGNORE INTO main.deploy_tokens SELECT * FROM sync_img.deploy_tokens;"
@@ -396,6 +420,51 @@ static bool store_empty(deploy_sync *y)
 
 /* ---- the writer ---- */
 
+/* Deletes the versions of every script older than its newest DEPLOY_VERSIONS_KEPT,
+ * never its live one (the counter of deleted versions keeps numbers unique). */
+static int prune(deploy_sync *y, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(y->s->db,
+                           "SELECT v.script, v.number FROM deploy_versions v JOIN deploy_scripts s "
+                           "ON s.name = v.script WHERE v.number IS NOT s.live_version AND "
+                           "(SELECT count(*) FROM deploy_versions w WHERE w.script = v.script AND "
+                           "w.number > v.number) >= ?1", -1, &st, NULL) != SQLITE_OK)
+        return deploy__fail(y->s, "finding old versions", e);
+    sqlite3_bind_int(st, 1, DEPLOY_VERSIONS_KEPT);
+    struct old { char script[DEPLOY_NAME_MAX + 1]; int64_t number; } *olds = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct old *g = realloc(olds, cap * sizeof *g);
+            if (!g) {
+                rc = err_setf(e, DUR_ENOMEM, "shared deployments: out of memory");
+                break;
+            }
+            olds = g;
+        }
+        snprintf(olds[n].script, sizeof olds[n].script, "%s", (const char *)sqlite3_column_text(st, 0));
+        olds[n++].number = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc == 0 && n > 0) {
+        rc = deploy_tx_begin(y->s, e);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = deploy_version_delete(y->s, olds[i].script, olds[i].number, e) < 0 ? -1 : 0;
+        if (rc == 0)
+            rc = deploy_tx_commit(y->s, e);
+        else
+            deploy_tx_rollback(y->s);
+        if (rc == 0)
+            log_info("shared deployments: deleted %zu old script versions (each script keeps "
+                     "its newest %d)", n, DEPLOY_VERSIONS_KEPT);
+    }
+    free(olds);
+    return rc;
+}
+
 int deploy__sync_begin(deploy_sync *y, bool *pulled, err *e)
 {
     *pulled = false;
@@ -431,6 +500,8 @@ int deploy__sync_finish(deploy_sync *y, err *e)
         size_t len = 0;
         int64_t v = 0;
         rc = pg_read(y, false, &v, &img, &len, e);
+        if (rc == 0)
+            rc = prune(y, e);
         if (rc == 0)
             rc = image_export(y, &img, &len, e);
         if (rc == 0)

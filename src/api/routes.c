@@ -35,8 +35,12 @@ static bool sync_done(api_req *r)
     if (deploy__sync_finish(y, &e) == 0)
         return true;
     log_error("api: %s", e.msg);
-    api__reply_err(r, 503, API_CODE_CLUSTER, "the change could not be shared with the "
-                   "cluster and is undone on this node at the next heartbeat: %s", e.msg);
+    if (e.code == DUR_ETOOBIG)   /* the shared image's bound: the deploy is too big */
+        api__reply_err(r, 413, API_CODE_CLUSTER, "the change is refused and undone on this node "
+                       "at the next heartbeat: %s", e.msg);
+    else
+        api__reply_err(r, 503, API_CODE_CLUSTER, "the change could not be shared with the "
+                       "cluster and is undone on this node at the next heartbeat: %s", e.msg);
     return false;
 }
 

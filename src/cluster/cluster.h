@@ -202,6 +202,14 @@ void cluster_peer_on_lost(cluster *c, cluster_peer_lost_fn fn, void *ud);
  * when node_timeout_ms is 0. */
 typedef void (*cluster_peer_silent_fn)(void *ud, const char *node, uint32_t ms);
 void cluster_peer_on_silent(cluster *c, cluster_peer_silent_fn fn, void *ud);
+/* Called on the peer thread when an authenticated connection closes, incoming or
+ * outgoing (the WebSocket relays on it end: objects/relay.c). */
+typedef void (*cluster_peer_closed_fn)(void *ud, uint64_t conn);
+void cluster_peer_on_closed(cluster *c, cluster_peer_closed_fn fn, void *ud);
+/* Closes the connection to `node` (node non-NULL) or connection `conn`, after the
+ * frames queued before, logging `why` (e.g. a WebSocket relay that would pass the
+ * per-connection bound). Any thread; nothing if it is gone. */
+void cluster_peer_drop(cluster *c, const char *node, uint64_t conn, const char *why);
 
 /* ---- status (CL-3) and drain (CL-8) ---- */
 

@@ -45,7 +45,10 @@
  *
  * A drop (read error, EOF, write error, failed dial, failed handshake) closes the
  * connection; for an outbound link the frames not yet written are dropped and
- * on_lost(node) is called on the peer thread. Frames sent after that dial anew. */
+ * on_lost(node) is called on the peer thread. Frames sent after that dial anew.
+ * Every authenticated connection that closes, either way, is also told to
+ * on_closed(conn) (the WebSocket relays on it end, objects/relay.c), and
+ * cluster_peer_drop closes one on request (a relay past the queue bound). */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -85,7 +88,7 @@ typedef struct peer peer;
 typedef struct peer_link peer_link;
 typedef struct peer_conn peer_conn;
 
-typedef enum msg_kind { MSG_SEND, MSG_REPLY, MSG_CTRL, MSG_TEST_DROP } msg_kind;
+typedef enum msg_kind { MSG_SEND, MSG_REPLY, MSG_CTRL, MSG_TEST_DROP, MSG_DROP } msg_kind;
 
 /* One frame on its way out. `wire` holds the length prefix and the payload, so a
  * frame is one uv_write. */
@@ -174,6 +177,8 @@ struct peer {
     void *on_lost_ud;
     _Atomic(cluster_peer_silent_fn) on_silent;
     void *on_silent_ud;
+    _Atomic(cluster_peer_closed_fn) on_closed;
+    void *on_closed_ud;
 };
 
 /* ---- small helpers ---- */
@@ -356,6 +361,7 @@ static void conn_close(peer_conn *c, log_level lvl, const char *why)
         return;
     peer *p = c->p;
     bool was_dialling = c->state == CONN_DIALLING;
+    bool was_ready = c->state == CONN_READY;
     c->state = CONN_CLOSING;
     log_conn(lvl, c, why);
     uv_mutex_lock(&p->mu);
@@ -370,6 +376,9 @@ static void conn_close(peer_conn *c, log_level lvl, const char *why)
     if (!was_dialling)
         uv_read_stop((uv_stream_t *)&c->tcp);
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    cluster_peer_closed_fn cfn = atomic_load_explicit(&p->on_closed, memory_order_acquire);
+    if (was_ready && !stopping && cfn)
+        cfn(p->on_closed_ud, c->id);
     peer_link *l = c->link;
     if (l) {
         l->conn = NULL;
@@ -720,6 +729,13 @@ static void deliver(peer *p, peer_msg *m)
         free(m);
         return;
     }
+    if (m->kind == MSG_DROP) {   /* cluster_peer_drop: wire[4..] is the reason */
+        peer_conn *c = m->link ? m->link->conn : conn_find(p, m->conn_id);
+        if (c)
+            conn_close(c, LOG_WARN, (const char *)m->wire + 4);
+        free(m);
+        return;
+    }
     if (m->kind == MSG_REPLY) {
         peer_conn *c = conn_find(p, m->conn_id);
         if (!c || c->state != CONN_READY) {
@@ -1046,6 +1062,15 @@ void cluster_peer_on_silent(cluster *c, cluster_peer_silent_fn fn, void *ud)
     atomic_store_explicit(&p->on_silent, fn, memory_order_release);
 }
 
+void cluster_peer_on_closed(cluster *c, cluster_peer_closed_fn fn, void *ud)
+{
+    peer *p = c->peer;
+    if (!p)
+        return;
+    p->on_closed_ud = ud;
+    atomic_store_explicit(&p->on_closed, fn, memory_order_release);
+}
+
 static peer_link *link_get(peer *p, const char *node, const char *addr)
 {
     for (peer_link *l = p->links; l; l = l->next)
@@ -1124,6 +1149,27 @@ void cluster_peer_test_drop(cluster *c, uint64_t conn)
     m->conn_id = conn;
     uv_mutex_lock(&p->mu);
     if (p->stopping) {
+        free(m);
+    } else {
+        mpsc_push(&p->inbox, &m->node);
+        uv_async_send(&p->wake);
+    }
+    uv_mutex_unlock(&p->mu);
+}
+
+void cluster_peer_drop(cluster *c, const char *node, uint64_t conn, const char *why)
+{
+    peer *p = c->peer;
+    peer_msg *m = p ? msg_new(MSG_DROP, why, strlen(why) + 1) : NULL;
+    if (!m)
+        return;
+    m->conn_id = conn;
+    uv_mutex_lock(&p->mu);
+    if (node)
+        for (peer_link *l = p->links; l; l = l->next)
+            if (strcmp(l->node, node) == 0)
+                m->link = l;
+    if (p->stopping || (node && !m->link)) {
         free(m);
     } else {
         mpsc_push(&p->inbox, &m->node);

@@ -701,7 +701,7 @@ static JSValue js_gate_ws_send(JSContext *ctx, JSValueConst this_val, int argc, 
     int32_t to;
     if (!g || JS_ToInt32(ctx, &to, argv[1]) < 0)
         return JS_EXCEPTION;
-    if (to < 0 || to >= s->reg->shard_count)
+    if (to >= s->reg->shard_count || (to < 0 && !(s->owners && to <= OBJ_RELAY_BASE)))
         return JS_ThrowInternalError(ctx, "gateWsSend: no shard %d", to);
     obj_msg *m = obj__msg_new(ctx, s, argv[2]);
     if (!m)

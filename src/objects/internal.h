@@ -17,6 +17,12 @@ enum { MSG_FETCH = 1, MSG_RPC = 2, MSG_REPLY = 3, MSG_REFCALL = 4, MSG_WS = 5 };
  * this shard forwarded; the connection to a node dropped (data: its id); an alarm
  * or a drain of an object, routed to its shard. */
 enum { MSG_FWD_REPLY = 6, MSG_PEER_LOST = 7, MSG_CL_ALARM = 8, MSG_CL_DRAIN = 9 };
+/* Cluster mode (relay.c): the WebSocket relays with these handles (data: int32s)
+ * ended, their node or connection is gone. */
+enum { MSG_RELAY_LOST = 10 };
+/* Addresses <= OBJ_RELAY_BASE are relay handles (relay.c): an end of a WebSocket
+ * on another node. Origin slots (owner.c) are -2 down to above it. */
+#define OBJ_RELAY_BASE (-(1 << 24))
 /* obj_msg.status of a call that another node forwarded here. */
 #define OBJ_MSG_FORWARDED 1
 
@@ -105,6 +111,32 @@ int obj__cluster_shard_open(obj_shard *s, uv_loop_t *loop);
 void obj__cluster_shard_close(obj_shard *s);
 void obj__cluster_attach(obj_shard *s, JSContext *ctx);
 int obj__cluster_install(JSContext *ctx, JSValueConst native);
+/* owner.c, for relay.c: the relay table, the cluster, a message to shard `shard` of
+ * registry `serial` (takes m; dropped if that registry is gone), one message of
+ * `kind` with `data` to every shard of every registry, and the connection an origin
+ * slot names (false if none). Any thread. */
+typedef struct obj_relay obj_relay;
+obj_relay *obj__cluster_relay(obj_cluster *oc);
+struct cluster *obj__cluster_c(obj_cluster *oc);
+void obj__cluster_push(obj_cluster *oc, uint32_t serial, int32_t shard, obj_msg *m);
+void obj__cluster_push_all(obj_cluster *oc, uint8_t kind, const void *data, size_t len);
+bool obj__cluster_origin_conn(obj_cluster *oc, int32_t slot, uint64_t *conn);
+
+/* relay.c: WebSockets through a forwarded fetch (see its header comment). */
+obj_relay *obj__relay_new(void);
+void obj__relay_free(obj_relay *rl);
+/* A MSG_WS message to relay handle h (takes m). Any thread. */
+void obj__relay_send(obj_registry *r, int32_t h, obj_msg *m);
+/* A 'W' frame from connection conn (peer thread). */
+void obj__relay_frame(obj_cluster *oc, uint64_t conn, const uint8_t *b, size_t len);
+/* The node handle of `node` (a forwarded reply's from_shard), or -1. */
+int32_t obj__relay_node_handle(obj_cluster *oc, const char *node, const char *addr);
+void obj__relay_node_lost(obj_cluster *oc, const char *node);
+void obj__relay_conn_closed(obj_cluster *oc, uint64_t conn);
+/* MSG_RELAY_LOST on shard s (takes m). */
+void obj__relay_lost_deliver(obj_shard *s, obj_msg *m);
+int obj__relay_install(JSContext *ctx, JSValueConst native);
+
 /* "<ns dir>/<2 hex>/<hex>.sqlite": where object hex of namespace ns keeps its data. */
 int obj__store_path(const obj_registry *r, uint32_t ns, const char *hex, char *out, size_t cap);
 

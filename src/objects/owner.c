@@ -38,9 +38,9 @@
  * cluster_lease_gen, resets every instance of the shard (durableObjectReset) and
  * empties the table, so objects are claimed again at their next call.
  *
- * Not across nodes (a clear error instead): WebSocket upgrades through a forwarded
- * fetch, and functions/RpcTargets passed by reference (MSG_REFCALL names a shard of
- * the calling node).
+ * WebSocket upgrades through a forwarded fetch are relayed (relay.c, frame 'W').
+ * Not across nodes (a clear error instead): functions/RpcTargets passed by
+ * reference (MSG_REFCALL names a shard of the calling node).
  *
  * Threads: the tables belong to their shard. obj_cluster (the registries, the
  * origin slots) is shared with the peer thread under its mutex. */
@@ -87,6 +87,7 @@ struct obj_cluster {
     bool test_hooks;
     struct { int32_t slot; double call_id; } test_drops[8];
     size_t test_drop_count;
+    obj_relay *relay;          /* WebSockets relayed across nodes (relay.c) */
 };
 
 #define TEST_DROP_MARKER "__durable_drop_connection__"
@@ -104,6 +105,7 @@ static bool bytes_hold(const uint8_t *b, size_t len, const char *needle)
 static void on_frame(void *ud, uint64_t conn, const uint8_t *b, size_t len);
 static void on_lost(void *ud, const char *node);
 static void on_silent(void *ud, const char *node, uint32_t ms);
+static void on_closed(void *ud, uint64_t conn);
 
 obj_cluster *obj_cluster_new(cluster *c, err *e)
 {
@@ -116,7 +118,11 @@ obj_cluster *obj_cluster_new(cluster *c, err *e)
     oc->next_serial = 1;
     const char *hooks = getenv("DURABLE_TEST_HOOKS");
     oc->test_hooks = hooks && strcmp(hooks, "1") == 0;
-    if (cluster_id_secret(c, oc->secret, e) < 0) {
+    oc->relay = obj__relay_new();
+    if (!oc->relay || cluster_id_secret(c, oc->secret, e) < 0) {
+        if (!oc->relay)
+            err_setf(e, DUR_ENOMEM, "out of memory");
+        obj__relay_free(oc->relay);
         free(oc);
         return NULL;
     }
@@ -124,6 +130,7 @@ obj_cluster *obj_cluster_new(cluster *c, err *e)
     cluster_peer_on_frame(c, on_frame, oc);
     cluster_peer_on_lost(c, on_lost, oc);
     cluster_peer_on_silent(c, on_silent, oc);
+    cluster_peer_on_closed(c, on_closed, oc);
     return oc;
 }
 
@@ -132,6 +139,7 @@ void obj_cluster_free(obj_cluster *oc)
     if (!oc)
         return;
     uv_mutex_destroy(&oc->mu);
+    obj__relay_free(oc->relay);
     free(oc->regs);
     free(oc->origins);
     free(oc);
@@ -321,31 +329,27 @@ static void on_frame(void *ud, uint64_t conn, const uint8_t *b, size_t len)
         frame_call(oc, conn, b, len);
     else if (len >= REPLY_HEAD && b[0] == FRAME_REPLY)
         frame_reply(oc, b, len);
+    else if (len >= 1 && b[0] == 'W')
+        obj__relay_frame(oc, conn, b, len);
     else
         log_warn("cluster: a frame of %zu bytes that is neither a call nor a reply; dropped", len);
 }
 
 /* The connection to `node` dropped (silent_ms 0) or was closed because the node
- * stayed silent for silent_ms: every shard fails what it forwarded there. The
- * message holds the node id, its NUL, then silent_ms (u32). */
+ * stayed silent for silent_ms: every shard fails what it forwarded there (the
+ * message holds the node id, its NUL, then silent_ms as u32), and the WebSockets
+ * relayed through that node end. */
 static void peer_lost_push(obj_cluster *oc, const char *node, uint32_t silent_ms)
 {
     size_t n = strlen(node) + 1;
-    uv_mutex_lock(&oc->mu);
-    for (size_t i = 0; i < oc->reg_count; i++) {
-        obj_registry *r = oc->regs[i];
-        for (int k = 0; k < r->shard_count; k++) {
-            obj_msg *m = msg_alloc(n + 4);
-            if (!m)
-                break;
-            m->kind = MSG_PEER_LOST;
-            m->len = n + 4;
-            memcpy(m->data, node, n);
-            put32(m->data + n, silent_ms);
-            obj__msg_push(r, k, m);
-        }
+    uint8_t *data = malloc(n + 4);
+    if (data) {
+        memcpy(data, node, n);
+        put32(data + n, silent_ms);
+        obj__cluster_push_all(oc, MSG_PEER_LOST, data, n + 4);
+        free(data);
     }
-    uv_mutex_unlock(&oc->mu);
+    obj__relay_node_lost(oc, node);
 }
 
 static void on_lost(void *ud, const char *node)
@@ -356,6 +360,69 @@ static void on_lost(void *ud, const char *node)
 static void on_silent(void *ud, const char *node, uint32_t ms)
 {
     peer_lost_push(ud, node, ms);
+}
+
+/* ---- for relay.c ---- */
+
+static void on_closed(void *ud, uint64_t conn)
+{
+    obj__relay_conn_closed(ud, conn);
+}
+
+obj_relay *obj__cluster_relay(obj_cluster *oc)
+{
+    return oc->relay;
+}
+
+cluster *obj__cluster_c(obj_cluster *oc)
+{
+    return oc->c;
+}
+
+void obj__cluster_push(obj_cluster *oc, uint32_t serial, int32_t shard, obj_msg *m)
+{
+    uv_mutex_lock(&oc->mu);
+    obj_registry *r = NULL;
+    for (size_t i = 0; i < oc->reg_count; i++)
+        if (oc->regs[i]->serial == serial)
+            r = oc->regs[i];
+    if (r && shard >= 0 && shard < r->shard_count) {
+        obj__msg_push(r, shard, m);
+        m = NULL;
+    }
+    uv_mutex_unlock(&oc->mu);
+    free(m);
+}
+
+void obj__cluster_push_all(obj_cluster *oc, uint8_t kind, const void *data, size_t len)
+{
+    uv_mutex_lock(&oc->mu);
+    for (size_t i = 0; i < oc->reg_count; i++) {
+        obj_registry *r = oc->regs[i];
+        for (int k = 0; k < r->shard_count; k++) {
+            obj_msg *m = msg_alloc(len);
+            if (!m)
+                break;
+            m->kind = kind;
+            m->len = len;
+            memcpy(m->data, data, len);
+            obj__msg_push(r, k, m);
+        }
+    }
+    uv_mutex_unlock(&oc->mu);
+}
+
+bool obj__cluster_origin_conn(obj_cluster *oc, int32_t slot, uint64_t *conn)
+{
+    if (slot > -2 || slot <= OBJ_RELAY_BASE)
+        return false;
+    uv_mutex_lock(&oc->mu);
+    size_t i = (size_t)(-2 - slot);
+    bool ok = i < oc->origin_count;
+    if (ok)
+        *conn = oc->origins[i].conn;
+    uv_mutex_unlock(&oc->mu);
+    return ok;
 }
 
 /* obj__msg_push of a reply to an origin slot: back on the connection it came on. */
@@ -417,6 +484,7 @@ typedef struct fwd_ent {
     double call_id;            /* the caller's */
     int32_t from;              /* the caller's shard */
     char node[CLUSTER_NODE_MAX];
+    char addr[CLUSTER_ADDR_MAX];
 } fwd_ent;
 
 struct obj_owners {
@@ -615,16 +683,30 @@ int obj__store_path(const obj_registry *r, uint32_t ns, const char *hex, char *o
 
 /* ---- errors to callers ---- */
 
-static void answer_error_w(obj_shard *s, obj_msg *call, int status, const char *msg, bool retryable);
+static void answer_error_full(obj_shard *s, obj_msg *call, int status, const char *name,
+                              const char *msg, bool retryable);
 
 /* Answers a call with an Error (status 1: thrown, 2: reset) made here. */
 static void answer_error(obj_shard *s, obj_msg *call, int status, const char *msg)
 {
-    answer_error_w(s, call, status, msg, false);
+    answer_error_full(s, call, status, "Error", msg, false);
 }
 
 /* answer_error, the Error marked `retryable: true` if asked. */
 static void answer_error_w(obj_shard *s, obj_msg *call, int status, const char *msg, bool retryable)
+{
+    answer_error_full(s, call, status, "Error", msg, retryable);
+}
+
+/* answer_error with an error of another name (a DOMException's, e.g. DataCloneError). */
+static void answer_error_named(obj_shard *s, obj_msg *call, int status, const char *name,
+                               const char *msg)
+{
+    answer_error_full(s, call, status, name, msg, false);
+}
+
+static void answer_error_full(obj_shard *s, obj_msg *call, int status, const char *name,
+                              const char *msg, bool retryable)
 {
     JSContext *ctx = s->ctx;
     if (!ctx) {
@@ -632,7 +714,9 @@ static void answer_error_w(obj_shard *s, obj_msg *call, int status, const char *
         return;
     }
     JSValue w = JS_NewObject(ctx);
-    JS_SetPropertyStr(ctx, w, "name", JS_NewString(ctx, "Error"));
+    JS_SetPropertyStr(ctx, w, "name", JS_NewString(ctx, name));
+    if (strcmp(name, "Error") != 0)   /* a DOMException's name (errorFromWire) */
+        JS_SetPropertyStr(ctx, w, "dom", JS_TRUE);
     JS_SetPropertyStr(ctx, w, "message", JS_NewString(ctx, msg));
     if (retryable)
         JS_SetPropertyStr(ctx, w, "retryable", JS_TRUE);
@@ -734,10 +818,23 @@ static void claim(obj_shard *s, own_ent *e)
     cluster_claim(s->port, key, path);
 }
 
+/* The key 50_objects.js puts in a call that passes functions or RpcTargets by
+ * reference (they live on this node: another node could never call them back). */
+static const char LOCAL_REFS[] = "\0durable.localrefs";
+
 /* Sends call m to the owner in e (takes m). */
 static void forward(obj_shard *s, own_ent *e, obj_msg *m)
 {
     obj_owners *o = s->owners;
+    size_t ln = sizeof LOCAL_REFS - 1;
+    for (size_t i = 0; m->kind == MSG_RPC && i + ln <= m->len; i++)
+        if (m->data[i] == 0 && memcmp(m->data + i, LOCAL_REFS, ln) == 0) {
+            answer_error_named(s, m, 1, "DataCloneError",
+                               "Could not serialize the RPC message: functions and RpcTargets "
+                               "cannot be passed by reference to a Durable Object on another "
+                               "cluster node (pass data or a Durable Object stub instead)");
+            return;
+        }
     const char *ident = s->reg->ns[m->ns].identity;
     size_t ilen = strlen(ident);
     size_t len = CALL_HEAD + ilen + m->len;
@@ -764,6 +861,7 @@ static void forward(obj_shard *s, own_ent *e, obj_msg *m)
     fe->call_id = m->call_id;
     fe->from = m->from_shard;
     snprintf(fe->node, sizeof fe->node, "%s", e->node);
+    snprintf(fe->addr, sizeof fe->addr, "%s", e->addr);
     bool sent = cluster_peer_send(s->reg->opts.cluster->c, e->node, e->addr, f, len);
     free(f);
     if (!sent) {
@@ -868,7 +966,8 @@ static void fwd_reply(obj_shard *s, obj_msg *m)
         o->fwd_count--;
         m->kind = MSG_REPLY;
         m->call_id = f->call_id;
-        m->from_shard = s->index;
+        /* The node that answered (relay.c): a WebSocket in the reply is relayed there. */
+        m->from_shard = obj__relay_node_handle(s->reg->opts.cluster, f->node, f->addr);
         int to = f->from;
         free(f);
         obj__msg_push(s->reg, to, m);
@@ -921,6 +1020,9 @@ bool obj__cluster_route(obj_shard *s, obj_msg *m)
         return call_route(s, m);
     case MSG_FWD_REPLY:
         fwd_reply(s, m);
+        return true;
+    case MSG_RELAY_LOST:
+        obj__relay_lost_deliver(s, m);
         return true;
     case MSG_PEER_LOST: {
         size_t n = strnlen((const char *)m->data, m->len);

@@ -327,7 +327,9 @@ int obj_registry_shard_of(const obj_registry *r, size_t ns, const char *hex)
 void obj__msg_push(obj_registry *r, int shard, obj_msg *m)
 {
     if (shard < 0) {   /* a caller on another node (cluster mode) */
-        if (r->opts.cluster && shard <= -2)
+        if (r->opts.cluster && shard <= OBJ_RELAY_BASE)
+            obj__relay_send(r, shard, m);
+        else if (r->opts.cluster && shard <= -2)
             obj__cluster_reply(r, shard, m);
         else
             free(m);
@@ -757,7 +759,7 @@ static JSValue js_ws_send(JSContext *ctx, JSValueConst this_val, int argc, JSVal
         return JS_ThrowInternalError(ctx, "Durable Objects are not available here");
     if (JS_ToInt32(ctx, &to, argv[0]) < 0)
         return JS_EXCEPTION;
-    if (to < 0 || to >= s->reg->shard_count)
+    if (to >= s->reg->shard_count || (to < 0 && !(s->owners && to <= OBJ_RELAY_BASE)))
         return JS_ThrowInternalError(ctx, "objWsSend: no shard %d", to);
     obj_msg *m = obj__msg_new(ctx, s, argv[1]);
     if (!m)
@@ -871,7 +873,7 @@ int obj_install(JSContext *ctx, JSValueConst native)
             return -1;
     }
     if (obj_persist_install(ctx, native) < 0 || obj__gate_install(ctx, native) < 0 ||
-        obj__cluster_install(ctx, native) < 0)
+        obj__cluster_install(ctx, native) < 0 || obj__relay_install(ctx, native) < 0)
         return -1;
     static const JSCFunctionListEntry fns[] = {
         JS_CFUNC_DEF("objIdFromName", 3, js_id_from_name),

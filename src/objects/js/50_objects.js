@@ -220,9 +220,11 @@
     } catch (e) {
       // RPC-9: what cannot be cloned may still go by reference.
       if (kind !== KIND_RPC || !isCloneError(e)) throw e;
-      const [copy, found] = encodeRefs(body[1], owner);
+      const [copy, found, local] = encodeRefs(body[1], owner);
       if (!found) throw e;
-      N.objSend(kind, core.target, [core.name, [body[0], { [REFS]: copy }]], callId);
+      // LOCAL first (near the start of the bytes): a call that holds functions or
+      // RpcTargets cannot be forwarded to another node (owner.c checks for it).
+      N.objSend(kind, core.target, [core.name, [body[0], local ? { [LOCAL]: 1, [REFS]: copy } : { [REFS]: copy }]], callId);
     }
     return new Promise((resolve, reject) => pending.set(callId, { resolve, reject, core, settle, owner, ev: N.eventCurrent() }));
   };
@@ -235,7 +237,7 @@
   // an argument lives until the call it was passed to settles (as on Cloudflare,
   // where such stubs are disposed at the end of the call); one returned as a result
   // lives until EXPORT_MAX newer ones push it out.
-  const REF = "\u0000durable.ref", REFS = "\u0000durable.refs";
+  const REF = "\u0000durable.ref", REFS = "\u0000durable.refs", LOCAL = "\u0000durable.localrefs";
   const EXPORT_MAX = 10000;
   const exported = new Map();
   let nextRefId = 0;
@@ -251,11 +253,11 @@
   const encodeRefs = (v, owner) => {
     const seen = new Map();
     const me = N.objShardIndex();
-    let found = false;
+    let found = false, local = false;
     const walk = (x) => {
-      if (typeof x === "function") { found = true; return { [REF]: [0, me, exportRef(x, owner)] }; }
+      if (typeof x === "function") { found = local = true; return { [REF]: [0, me, exportRef(x, owner)] }; }
       if (x === null || typeof x !== "object") return x;
-      if (x instanceof RpcTarget) { found = true; return { [REF]: [1, me, exportRef(x, owner)] }; }
+      if (x instanceof RpcTarget) { found = local = true; return { [REF]: [1, me, exportRef(x, owner)] }; }
       if (x instanceof DurableObjectStub) {
         found = true;
         const c = x[kCore];
@@ -290,7 +292,7 @@
       return x;   // for the serializer to accept or refuse
     };
     const copy = walk(v);
-    return [copy, found];
+    return [copy, found, local];
   };
   const decodeRefs = (v) => {
     const seen = new Set();
@@ -310,6 +312,7 @@
     };
     return walk(v);
   };
+  const crossNodeRefError = () => new DOMException("Could not serialize the RPC message: functions and RpcTargets cannot be passed by reference to or from a Durable Object on another cluster node (pass data or a Durable Object stub instead)", "DataCloneError");
   const unwrapRefs = (v) => (v !== null && typeof v === "object" && !Array.isArray(v) && hasOwn(v, REFS) ? decodeRefs(v[REFS]) : v);
   const refCall = (shard, id, method, args) => {
     const hold = outboundHold();   // GATE-6
@@ -403,14 +406,14 @@
     return handed.then((h) => h.reply);
   };
 
-  N.objSettle = (callId, status, payload) => {
+  N.objSettle = (callId, status, payload, from) => {
     const p = pending.get(callId);
     if (!p) return;
     pending.delete(callId);
     if (p.owner) for (const id of p.owner) exported.delete(id);   // the call ended
     N.eventEnter(p.ev);   // the caller resumes: charged to the event that called (LIM-13)
     if (status === ST_OK) {
-      try { p.resolve(p.settle ? p.settle(payload) : unwrapRefs(payload)); } catch (e) { p.reject(e); }
+      try { p.resolve(p.settle ? p.settle(payload, from) : unwrapRefs(payload)); } catch (e) { p.reject(e); }
       return;
     }
     const e = errorFromWire(payload, status === ST_RESET);
@@ -418,10 +421,17 @@
     p.reject(e);
   };
 
-  const responseFromWire = ([status, statusText, flat, body]) => {
+  const responseFromWire = ([status, statusText, flat, body], from) => {
     if (status === 101 && body !== null && typeof body === "object" && "wsId" in body) {
       const r = N.makeResponse(101, statusText, flat, null);
-      r.webSocket = wsRemoteClient(body.wsShard, body.wsId);
+      let to = body.wsShard;
+      // Cluster mode: the object is on the node that answered (`from`, its node
+      // handle); the socket is relayed there (objects/relay.c).
+      if (body.wsSerial !== undefined) {
+        to = N.objWsRelayOpen(from, body.wsSerial, body.wsShard);
+        if (to === -1) throw new Error("WebSocket upgrade failed: the connection to the Durable Object's node dropped; retry");
+      }
+      r.webSocket = wsRemoteClient(to, body.wsId);
       return r;
     }
     return N.makeResponse(status, statusText, flat, status === 204 || status === 205 || status === 304 ? null : body);
@@ -455,17 +465,56 @@
     return false;
   };
   let wsNextId = 1;
-  const wsRemoteClient = (shard, id) => N.wsRemoteClient({
-    bind: (wire) => N.objWsSend(shard, ["o", id, -1, wire]),
-    deliver: (kind, data, code, reason, clean, error) =>
-      N.objWsSend(shard, ["o", id, kind, data, code, reason, clean, error ?? null]),
-  });
+  // Cluster mode: the client connections here whose object is on another node, by
+  // relay handle (closed with 1011 when that node's connection drops).
+  const relayWires = new Map();
+  const wsRemoteClient = (shard, id) => {
+    let wire = null;
+    return N.wsRemoteClient({
+      bind: (w) => {
+        wire = w;
+        if (shard < -1) {
+          if (!relayWires.has(shard)) relayWires.set(shard, new Set());
+          relayWires.get(shard).add(w);
+        }
+        N.objWsSend(shard, ["o", id, -1, w]);
+      },
+      deliver: (kind, data, code, reason, clean, error) => {
+        if (kind === 1 && wire !== null) relayWires.get(shard)?.delete(wire);
+        N.objWsSend(shard, ["o", id, kind, data, code, reason, clean, error ?? null]);
+      },
+    });
+  };
+  // A node or connection of the cluster went (objects/relay.c): clients whose
+  // object was there get Close 1011; objects whose client was there see it go
+  // without a Close frame (1006).
+  N.objWsRelayLost = (handles) => {
+    const gone = new Set(handles);
+    for (const h of handles) {
+      const wires = relayWires.get(h);
+      relayWires.delete(h);
+      for (const w of wires ?? []) N.wsClose(w, 1011, "the connection to the Durable Object's cluster node dropped");
+    }
+    for (const rec of [...wsRecs.values()]) {
+      if (!gone.has(rec.dest?.shard ?? rec.pending)) continue;
+      N.objWsDeliver(["o", rec.id, 1, null, 1006, "WebSocket disconnected without sending Close frame.", false, null], -1);
+    }
+  };
+  // Closes the sockets of object `hex` (not in memory: hibernated) with `code`.
+  const wsCloseKey = (hex, code, why) => {
+    for (const rec of [...wsRecs.values()]) {
+      if (rec.hex !== hex) continue;
+      wsDetach(rec);
+      if (rec.dest !== null) N.objWsSend(rec.dest.shard, ["w", rec.dest.wire, 1, code, why]);
+    }
+    hibState.delete(hex);
+  };
   const wsOut = (rec, msg) => {
     if (rec.dest === null) { rec.early.push(msg); return; }
     N.gateWsSend(recInst(rec, false).gate, rec.dest.shard, ["w", rec.dest.wire, ...msg]);
   };
-  const wsAttach = (inst, resp) => {
-    const rec = { id: wsNextId++, server: null, inst, dest: null, early: [], ns: inst.ns, hex: inst.hex, name: inst.name };
+  const wsAttach = (inst, resp, from) => {
+    const rec = { id: wsNextId++, server: null, inst, dest: null, early: [], ns: inst.ns, hex: inst.hex, name: inst.name, pending: undefined };
     rec.server = N.wsTakeForObject(resp, {
       send: (m) => wsOut(rec, [0, m]),
       close: (code, reason) => wsOut(rec, [1, code, reason]),
@@ -473,6 +522,12 @@
     wsRecs.set(rec.id, rec);
     wsRecOf.set(rec.server, rec);
     inst.wsCount++;
+    // A forwarded upgrade (cluster mode): the client is on another node; until it
+    // binds, the connection the call came on stands for it.
+    if (from <= -2) {
+      rec.pending = N.objWsRelayOrigin(from);
+      return { wsId: rec.id, wsShard: N.objShardIndex(), wsSerial: N.objRegSerial() };
+    }
     return { wsId: rec.id, wsShard: N.objShardIndex() };
   };
   const wsDetach = (rec) => {
@@ -1001,11 +1056,7 @@
         if (!(resp instanceof Response))
           throw new TypeError(`The Durable Object's fetch() returned ${describe(resp)}, not a Response.`);
         const head = N.responseHead(resp);
-        if (resp.webSocket) {
-          if (from <= -2)
-            throw new Error("WebSocket upgrades to a Durable Object owned by another cluster node are not supported yet: connect through the node that owns it (docs/cluster.md)");
-          return [...head, wsAttach(this, resp)];
-        }
+        if (resp.webSocket) return [...head, wsAttach(this, resp, from)];
         const direct = N.bodyPeek(resp);
         if (direct !== undefined) return [...head, direct];
         return resp.arrayBuffer().then((ab) => [...head, ab]);
@@ -1254,8 +1305,11 @@
     } catch (e) {
       // Functions, RpcTargets and stubs in the result go by reference (RPC-9).
       if (isCloneError(e) && ev.kind === KIND_RPC) {
-        const [copy, found] = encodeRefs(v, null);
-        if (found) {
+        const [copy, found, local] = encodeRefs(v, null);
+        // Cluster mode: a reference lives on this node; a caller on another node
+        // could never call it back.
+        if (local && ev.from <= -2) e = crossNodeRefError();
+        else if (found) {
           try { reply(ev, ST_OK, { [REFS]: copy }); return; } catch (e2) { e = e2; }
         }
       }
@@ -1282,8 +1336,10 @@
         if (inst.hs.hib.length === 0) hibState.delete(key);
         N.eventFinish(inst.life);
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
-        // CL-8: the lease goes with it; its alarm is kept in PostgreSQL (CL-14).
-        if (cluster()) { alarms.delete(key); N.objClRelease(inst.ns, inst.hex); }
+        // CL-8: the lease goes with it; its alarm is kept in PostgreSQL (CL-14). A
+        // hibernated object (open hibernatable sockets) keeps it: its next event
+        // is built here.
+        if (cluster() && inst.hs.hib.length === 0) { alarms.delete(key); N.objClRelease(inst.ns, inst.hex); }
       } else if (quiet && inst.h !== null && now - inst.lastActive >= HANDLE_IDLE_MS) {
         if (N.stIdle(inst.h)) closed++;
       }
@@ -1436,19 +1492,27 @@
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; }
       }
       alarms.delete(inst.hex);
+      wsCloseKey(inst.hex, 1012, "Durable Object moved to another cluster node; reconnect");
       N.objClRelease(inst.ns, inst.hex);
     }
     if (draining.size) drainTimer = N.setTimeoutUnowned(drainCheck, 20);
   };
   N.objClDrain = (ns, hex) => {
     const inst = instances.get(hex);
-    if (inst === undefined) { alarms.delete(hex); N.objClRelease(ns, hex); return; }
+    if (inst === undefined) {
+      alarms.delete(hex);
+      wsCloseKey(hex, 1012, "Durable Object moved to another cluster node; reconnect");
+      N.objClRelease(ns, hex);
+      return;
+    }
     draining.add(inst);
     if (drainTimer === null) drainTimer = N.setTimeoutUnowned(drainCheck, 0);
   };
   // CL-7: the node lost its lease: every instance here is reset.
   N.objClLeaseLost = (message) => {
     for (const inst of [...instances.values()]) inst.clReset(clResetError(message));
+    // Hibernated objects (not in memory) lost their ownership too.
+    for (const rec of [...wsRecs.values()]) wsCloseKey(rec.hex, 1011, "Durable Object connection closed because the object was reset");
     alarms.clear();
     rearm();
   };

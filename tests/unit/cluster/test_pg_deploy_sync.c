@@ -10,7 +10,9 @@
  * writers are serialised and the second builds on the first; tokens made on one
  * node (as `durable token create` does) spread, and a revocation wins; a fresh
  * node never publishes its empty store over nothing; a store that could not
- * publish (PostgreSQL down) takes the shared state back at the next poll. */
+ * publish (PostgreSQL down) takes the shared state back at the next poll; a script
+ * keeps its newest 50 versions (and its live one) in the image, and a version
+ * number deleted on one node is never given out again by another. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -215,6 +217,66 @@ static void test_unpublished_change_is_undone(void **state)
     node_close(&a);
 }
 
+/* A writer's turn that stores one version of script `app`; its number. */
+static int64_t version_add(tnode *n)
+{
+    err e = {0};
+    bool pulled;
+    if (deploy__sync_begin(n->y, &pulled, &e) < 0)
+        fail_msg("begin: %s", e.msg);
+    deploy_module mod = {.name = "w.mjs", .content_type = "application/javascript+module",
+                         .data = "export default {}", .len = 17};
+    deploy_version_in v = {.script = "app", .main_module = "w.mjs", .compat_date = "2025-01-01",
+                           .compat_flags_json = "[]", .modules = &mod, .modules_count = 1};
+    int64_t number = 0;
+    char id[37];
+    if (deploy_version_add(n->s, &v, &number, id, &e) < 0)
+        fail_msg("deploy_version_add: %s", e.msg);
+    if (number == 1 && deploy_script_set_live(n->s, "app", 1, NULL, &e) < 0)
+        fail_msg("deploy_script_set_live: %s", e.msg);
+    if (deploy__sync_finish(n->y, &e) < 0)
+        fail_msg("finish: %s", e.msg);
+    return number;
+}
+
+static int64_t local_int(tnode *n, const char *q)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(n->s->db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_old_versions_pruned_numbers_never_reused(void **state)
+{
+    tnode a, b;
+    node_open(&a);
+    node_open(&b);
+    for (int64_t i = 1; i <= 55; i++)
+        assert_int_equal(version_add(&a), i);
+    /* The newest 50 (6..55) and the live one (1) are kept, here and in the image. */
+    assert_int_equal(local_int(&a, "SELECT count(*) FROM deploy_versions WHERE script = 'app'"), 51);
+    assert_int_equal(local_int(&a, "SELECT min(number) FROM deploy_versions WHERE number > 1"), 6);
+    assert_int_equal(local_int(&a, "SELECT count(*) FROM deploy_modules WHERE version BETWEEN 2 "
+                                   "AND 5"), 0);
+    assert_int_equal(poll_ok(&b), 1);
+    assert_int_equal(local_int(&b, "SELECT count(*) FROM deploy_versions WHERE script = 'app'"), 51);
+
+    /* a deletes its newest version; b, which has not polled since, numbers past it. */
+    err e = {0};
+    bool pulled;
+    assert_int_equal(deploy__sync_begin(a.y, &pulled, &e), 0);
+    assert_true(deploy_version_delete(a.s, "app", 55, &e) >= 0);
+    assert_int_equal(deploy__sync_finish(a.y, &e), 0);
+    assert_int_equal(version_add(&b), 56);
+    poll_ok(&a);   /* imports b's version (nothing served changed: may say 0) */
+    assert_int_equal(version_add(&a), 57);
+    node_close(&a);
+    node_close(&b);
+}
+
 int main(void)
 {
     log_setup(LOG_WARN, false);
@@ -233,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup(test_namespace_reaches_other_node, reset_db),
         cmocka_unit_test_setup(test_tokens_spread_and_revocation_wins, reset_db),
         cmocka_unit_test_setup(test_unpublished_change_is_undone, reset_db),
+        cmocka_unit_test_setup(test_old_versions_pruned_numbers_never_reused, reset_db),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     PQfinish(admin);
