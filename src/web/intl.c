@@ -174,7 +174,7 @@ static int canon_tag(const char *tag, char *out, size_t cap)
     if (tl == 0 || tl > 200)
         return -1;
     uloc_forLanguageTag(tag, loc, sizeof loc, &parsed, &st);
-    if (!icu_ok(st) || parsed != tl || !loc[0])
+    if (!icu_ok(st) || parsed != tl) /* "und" is the root locale, "" */
         return -1;
     uloc_toLanguageTag(loc, out, (int32_t)cap, true, &st);
     if (!icu_ok(st))
@@ -240,7 +240,7 @@ static int icu_loc(JSContext *ctx, JSValueConst v, char *loc, size_t cap)
     UErrorCode st = U_ZERO_ERROR;
     uloc_forLanguageTag(t, loc, (int32_t)cap, NULL, &st);
     JS_FreeCString(ctx, t);
-    if (!icu_ok(st) || !loc[0]) {
+    if (!icu_ok(st)) {
         JS_ThrowRangeError(ctx, "Incorrect locale information provided");
         return -1;
     }

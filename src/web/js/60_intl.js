@@ -41,7 +41,11 @@
     }
     return out;
   };
-  const resolveLocale = (locales) => canonList(locales)[0] || DEFAULT_LOCALE;
+  // "und" (no language) resolves to the default locale, as in V8
+  const resolveLocale = (locales) => {
+    const t = canonList(locales)[0];
+    return !t || /^und(-u-|$)/.test(t) ? DEFAULT_LOCALE : t;
+  };
 
   // The -u- keywords of a canonical tag: [tag without them, Map key -> value].
   const splitU = (t) => {
@@ -786,6 +790,7 @@
       t = canonList(t)[0];
       const o = toObj(options);
       let [language, script, region] = N.intlLocaleInfo(t);
+      language ||= "und";
       const ov = (name, re) => {
         const v = o[name];
         if (v === undefined) return undefined;
@@ -801,6 +806,7 @@
         region = r2 || region;
         t = N.intlCanon([language, script, region].filter(Boolean).join("-") + ext);
         [language, script, region] = N.intlLocaleInfo(t);
+        language ||= "und";
       }
       const kw = [];
       for (const [opt, key] of [["calendar", "ca"], ["collation", "co"], ["hourCycle", "hc"], ["caseFirst", "kf"], ["numeric", "kn"], ["numberingSystem", "nu"]]) {
