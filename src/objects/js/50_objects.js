@@ -1239,7 +1239,8 @@
         N.eventFinish(inst.life);
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
         // CL-8: the lease goes with it; its alarm is kept in PostgreSQL (CL-14).
-        if (cluster()) { alarms.delete(key); N.objClRelease(inst.ns, inst.hex); }
+        // quiet: closed, every commit acknowledged: the file's position is kept
+        if (cluster()) { alarms.delete(key); N.objClRelease(inst.ns, inst.hex, N.objStorePath(inst.ns, inst.hex)); }
       } else if (quiet && inst.h !== null && now - inst.lastActive >= HANDLE_IDLE_MS) {
         if (N.stIdle(inst.h)) closed++;
       }
