@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <zlib.h>
 
 #include "base/fs.h"
@@ -620,6 +621,26 @@ int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
 
 /* ---- the position file (frames_pos_*) ---- */
 
+/* A -pos file is honoured only by the process that wrote it: a node started again
+ * (perhaps against another PostgreSQL database, where the same key may have a
+ * history of its own) rebuilds. */
+static uint64_t pos_run;
+static pthread_once_t pos_run_once = PTHREAD_ONCE_INIT;
+
+static void pos_run_make(void)
+{
+    uint8_t b[8];
+    if (RAND_bytes(b, sizeof b) != 1)
+        abort();
+    memcpy(&pos_run, b, sizeof pos_run);
+}
+
+static uint64_t pos_token(void)
+{
+    pthread_once(&pos_run_once, pos_run_make);
+    return pos_run;
+}
+
 /* Adds the bytes of the file at p to md; *size gets their count (0: no file). */
 static int hash_file(EVP_MD_CTX *md, const char *p, uint64_t *size)
 {
@@ -674,7 +695,8 @@ int frames_pos_write(const char *path, uint64_t epoch, int64_t seq, err *e)
         return err_setf(e, DUR_EINVAL, "path too long: %s", path);
     if (pos_sum(path, sum, sizeof sum) < 0)
         return err_setf(e, DUR_EINVAL, "cannot read %s to record its position", path);
-    int n = snprintf(line, sizeof line, "DPOS1 %llu %lld %s\n", (unsigned long long)epoch, (long long)seq, sum);
+    int n = snprintf(line, sizeof line, "DPOS1 %016llx %llu %lld %s\n", (unsigned long long)pos_token(),
+                     (unsigned long long)epoch, (long long)seq, sum);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return err_setf(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
@@ -702,10 +724,11 @@ int frames_pos_read(const char *path, uint64_t *epoch, int64_t *seq)
     if (n <= 0)
         return 0;
     line[n] = 0;
-    unsigned long long ep, fsz, wsz;
+    unsigned long long run, ep, fsz, wsz;
     long long sq;
     char hex[80];
-    if (sscanf(line, "DPOS1 %llu %lld %llu %llu %79s", &ep, &sq, &fsz, &wsz, hex) != 5 || strlen(hex) != 64)
+    if (sscanf(line, "DPOS1 %llx %llu %lld %llu %llu %79s", &run, &ep, &sq, &fsz, &wsz, hex) != 6 ||
+        strlen(hex) != 64 || run != pos_token())
         return 0;
     snprintf(want, sizeof want, "%llu %llu %s", fsz, wsz, hex);
     if (pos_sum(path, sum, sizeof sum) < 0 || strcmp(sum, want) != 0)

@@ -70,7 +70,8 @@ int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
  * they were then. A node claiming the object again skips the rebuild only if
  * PostgreSQL says nobody claimed it since (the new epoch is this one + 1) and
  * nothing was committed since (same seq), and the bytes are still these
- * (frames_pos_read checks them). Any doubt means a rebuild. Any thread; the file
+ * (frames_pos_read checks them), in the same run of the process (a token in the
+ * file: a node started again rebuilds). Any doubt means a rebuild. Any thread; the file
  * must not be open for writing meanwhile. 0 or <0 with *e. */
 int frames_pos_write(const char *path, uint64_t epoch, int64_t seq, err *e);
 /* 1 with *epoch, *seq when PATH-pos exists and the file and its -wal are the bytes
