@@ -97,6 +97,8 @@ typedef struct cluster_stats {
     uint64_t fenced;               /* commits answered FENCED */
     uint64_t failed;               /* commits answered FAILED */
     uint64_t claims;               /* claims answered CLAIMED */
+    uint64_t claim_round_trips;    /* PostgreSQL round trips spent on claims (and REMOTE answers) */
+    uint64_t claim_shortcuts;      /* claims that kept the local file: not rebuilt (frames_pos_read) */
     uint64_t reconnects;           /* connections to PostgreSQL made again after a loss */
 } cluster_stats;
 void cluster_stats_get(const cluster *c, cluster_stats *out);

@@ -59,6 +59,8 @@ typedef struct cluster_stats_atomic {
     _Atomic uint64_t fenced;
     _Atomic uint64_t failed;
     _Atomic uint64_t claims;
+    _Atomic uint64_t claim_round_trips;   /* PostgreSQL round trips spent on claims */
+    _Atomic uint64_t claim_shortcuts;     /* claims that kept the local file (frames_pos_read) */
     _Atomic uint64_t reconnects;
 } cluster_stats_atomic;
 

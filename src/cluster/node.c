@@ -285,6 +285,8 @@ void cluster_stats_get(const cluster *c, cluster_stats *out)
     out->fenced = atomic_load(&s->fenced);
     out->failed = atomic_load(&s->failed);
     out->claims = atomic_load(&s->claims);
+    out->claim_round_trips = atomic_load(&s->claim_round_trips);
+    out->claim_shortcuts = atomic_load(&s->claim_shortcuts);
     out->reconnects = atomic_load(&s->reconnects);
 }
 

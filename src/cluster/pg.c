@@ -412,6 +412,7 @@ typedef struct pgst {
     bool had_lease;
     bool down_logged;
     bool commit_prepared;      /* commit_sql is prepared on c->conn as "durable_commit" */
+    bool claim_prepared;       /* claim_sql is prepared on c->conn as "durable_claim" */
 } pgst;
 
 static void event_for(cluster_event *ev, cluster_ev_kind kind, const creq *r)
@@ -450,6 +451,7 @@ static void disconnect(cluster *c, pgst *st, const char *why)
     cluster__pg_close(c->conn);
     c->conn = NULL;
     st->commit_prepared = false;
+    st->claim_prepared = false;
     st->backoff_ms = 100;
     st->retry_at_ms = cluster__now_ms() + st->backoff_ms;
 }
@@ -679,6 +681,156 @@ static void heartbeat(cluster *c, pgst *st)
 
 /* ---- claim (CL-4, CL-12) ---- */
 
+/* q's object is this node's at epoch, its file rebuilt: the answer and our books. */
+static void claimed(cluster *c, pgst *st, const creq *q, cluster_event *ev, uint64_t epoch, int64_t seq)
+{
+    ev->kind = CLUSTER_EV_CLAIMED;
+    ev->epoch = epoch;
+    ev->seq = seq;
+    kent *x = kmap_put(&st->owned, q->key);
+    if (x) {
+        x->epoch = epoch;
+        x->port = q->port;
+        x->a = 0;
+    }
+    kmap_del(&st->poisoned, q->key);
+    atomic_fetch_add(&c->stats.claims, 1);
+}
+
+/* The claim in one statement, one round trip (autocommit): take the row if nobody
+ * live owns it (or we do), inserting it if new, and in the same statement read
+ * the snapshot and the log after it, or the live owner and its address. Result
+ * rows (binary), ordered by k then a:
+ *   k=0: a=epoch, b=seq of the row we took (its latest version, after the lock);
+ *   k=1: a=snapshot seq, d=image;        k=2: a=seq, d=frames (the log after it);
+ *   k=3: owner, addr (only when we did not take it).
+ * $4, $5: the epoch and seq of the local file's position file (frames_pos_read;
+ * -1 without one). When the row we took is at epoch $4 + 1 and seq $5 — nobody
+ * claimed it since we let it go, nothing was committed since — the file is what
+ * PostgreSQL holds and the snapshot and log are not read (the shortcut).
+ * The reads use the statement's snapshot, which may be older than the row version
+ * the upsert locked (it waited for another transaction): the log read is then
+ * short of the row's seq, which claim_fast checks. */
+static const char claim_sql[] =
+    "WITH up AS ("
+    "  INSERT INTO objects AS o (key, owner, epoch) VALUES ($1, $2, 1)"
+    "  ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, epoch = o.epoch + 1"
+    "  WHERE o.owner IS NULL OR o.owner = EXCLUDED.owner OR NOT EXISTS ("
+    "    SELECT 1 FROM nodes n WHERE n.id = o.owner AND n.state <> 'left'"
+    "    AND n.heartbeat_at >= now() - $3::bigint * interval '1 millisecond')"
+    "  RETURNING o.epoch, o.seq)"
+    " , need AS (SELECT 1 FROM up WHERE NOT (up.epoch = $4::bigint + 1 AND up.seq = $5::bigint)),"
+    " s AS (SELECT seq, image FROM snapshots WHERE key = $1 AND EXISTS (SELECT 1 FROM need))"
+    "SELECT 0 AS k, epoch AS a, seq AS b, NULL::bytea AS d, NULL::text AS owner, NULL::text AS addr FROM up"
+    " UNION ALL SELECT 1, seq, 0, image, NULL, NULL FROM s"
+    " UNION ALL SELECT 2, l.seq, 0, l.frames, NULL, NULL FROM log l WHERE l.key = $1"
+    "   AND EXISTS (SELECT 1 FROM need) AND l.seq > coalesce((SELECT seq FROM s), 0)"
+    " UNION ALL SELECT 3, 0, 0, NULL, o.owner, n.addr FROM objects o LEFT JOIN nodes n ON n.id = o.owner"
+    "   WHERE o.key = $1 AND NOT EXISTS (SELECT 1 FROM up)"
+    " ORDER BY 1, 2";
+
+/* A failed statement of claim_fast: *e, r cleared. */
+static int claim_err(PGconn *conn, PGresult *r, err *e)
+{
+    char m[300];
+    err_setf(e, PQstatus(conn) == CONNECTION_OK ? DUR_EINVAL : DUR_ECLOSED, "cluster: PostgreSQL: %s",
+             pg_msg(conn, r, m, sizeof m));
+    PQclear(r);
+    return e ? e->code : DUR_EINVAL;
+}
+
+/* 1: answered in ev (CLAIMED or REMOTE); 0: in doubt, nothing answered (the
+ * caller runs claim_tx, which may take the object again: one more epoch, which
+ * no instance holds yet); <0: error with *e. */
+static int claim_fast(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
+{
+    PGconn *conn = PGC(c->conn);
+    if (!st->claim_prepared) {
+        PGresult *pr = PQprepare(conn, "durable_claim", claim_sql, 5, NULL);
+        atomic_fetch_add(&c->stats.claim_round_trips, 1);
+        if (!pr || !res_ok(pr))
+            return claim_err(conn, pr, e);
+        PQclear(pr);
+        st->claim_prepared = true;
+    }
+    uint64_t pos_epoch = 0;
+    int64_t pos_seq = -1;
+    bool have_pos = frames_pos_read(q->path, &pos_epoch, &pos_seq) == 1 && pos_epoch < INT64_MAX;
+    char to[24], pe[24], ps[24];
+    const char *v[] = {q->key, c->node_id, ms_text(to, sizeof to, c->o.node_timeout_ms),
+                       ms_text(pe, sizeof pe, have_pos ? (int64_t)pos_epoch : -1),
+                       ms_text(ps, sizeof ps, have_pos ? pos_seq : -1)};
+    atomic_fetch_add(&c->stats.claim_round_trips, 1);
+    PGresult *r = PQexecPrepared(conn, "durable_claim", 5, v, NULL, NULL, 1);
+    if (!r || !res_ok(r))
+        return claim_err(conn, r, e);
+    int rows = PQntuples(r), rc = 0;
+    frames_entry *ents = NULL;
+    if (rows == 0 || get_i64(r, 0, 0) == 3) {
+        /* Not ours: the owner as the statement saw it. Missing, nobody, or
+         * ourselves (the row changed under the statement): in doubt. */
+        if (rows == 1 && !PQgetisnull(r, 0, 4) && strcmp(PQgetvalue(r, 0, 4), c->node_id) != 0) {
+            ev->kind = CLUSTER_EV_REMOTE;
+            snprintf(ev->node, sizeof ev->node, "%s", PQgetvalue(r, 0, 4));
+            snprintf(ev->addr, sizeof ev->addr, "%s", PQgetisnull(r, 0, 5) ? "" : PQgetvalue(r, 0, 5));
+            rc = 1;
+        }
+        goto done;
+    }
+    if (get_i64(r, 0, 0) != 0)
+        goto done;
+    uint64_t epoch = (uint64_t)get_i64(r, 0, 1);
+    int64_t seq = get_i64(r, 0, 2);
+    /* Once the object is ours again the position file is stale, whatever comes. */
+    frames_pos_drop(q->path);
+    if (have_pos && epoch == pos_epoch + 1 && seq == pos_seq) {
+        if (rows != 1)
+            goto done;   /* the statement read the log after all: in doubt */
+        claimed(c, st, q, ev, epoch, seq);
+        atomic_fetch_add(&c->stats.claim_shortcuts, 1);
+        rc = 1;
+        goto done;
+    }
+    int at = 1;
+    const uint8_t *img = (const uint8_t *)"";   /* no snapshot: from empty, never from the file */
+    size_t img_len = 0;
+    int64_t pos = 0;                             /* the last seq the rows below cover */
+    if (at < rows && get_i64(r, at, 0) == 1) {
+        pos = get_i64(r, at, 1);
+        img = (const uint8_t *)PQgetvalue(r, at, 3);
+        img_len = (size_t)PQgetlength(r, at, 3);
+        at++;
+    }
+    ents = calloc((size_t)(rows - at) + 1, sizeof *ents);
+    if (!ents) {
+        rc = err_setf(e, DUR_ENOMEM, "cluster: out of memory rebuilding %s", q->key);
+        goto done;
+    }
+    size_t n = 0;
+    for (; at < rows; at++) {
+        /* the log must follow on without a gap, up to the row's seq */
+        if (get_i64(r, at, 0) != 2 || get_i64(r, at, 1) != pos + 1)
+            goto done;
+        pos++;
+        ents[n].b = (const uint8_t *)PQgetvalue(r, at, 3);
+        ents[n].len = (size_t)PQgetlength(r, at, 3);
+        n++;
+    }
+    if (pos != seq)
+        goto done;   /* the statement's reads are older than the row it took */
+    if ((rc = frames_rebuild(q->path, img, img_len, ents, n, e)) < 0)
+        goto done;
+    claimed(c, st, q, ev, epoch, seq);
+    rc = 1;
+done:
+    free(ents);
+    PQclear(r);
+    return rc;
+}
+
+/* The claim in several statements (7 round trips when it takes the object): the
+ * path of a draining node, and the fallback of claim_fast whenever its one
+ * statement leaves any doubt. */
 static int claim_tx(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
 {
     PGconn *conn = PGC(c->conn);
@@ -709,6 +861,7 @@ static int claim_tx(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
         snprintf(ev->node, sizeof ev->node, "%s", owner);
         snprintf(ev->addr, sizeof ev->addr, "%s", PQgetisnull(r, 0, 1) ? "" : PQgetvalue(r, 0, 1));
         rc = exec_simple(conn, "COMMIT", e);
+        atomic_fetch_add(&c->stats.claim_round_trips, 4);
         goto done;
     }
     if (atomic_load(&c->draining)) {
@@ -730,6 +883,7 @@ static int claim_tx(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
         snprintf(ev->node, sizeof ev->node, "%s", PQgetvalue(r, 0, 0));
         snprintf(ev->addr, sizeof ev->addr, "%s", PQgetvalue(r, 0, 1));
         rc = exec_simple(conn, "COMMIT", e);
+        atomic_fetch_add(&c->stats.claim_round_trips, 5);
         goto done;
     }
     PQclear(r);
@@ -750,6 +904,7 @@ static int claim_tx(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
                           2, v4, NULL, NULL, 1, &logr, e)) < 0 ||
         (rc = exec_simple(conn, "COMMIT", e)) < 0)
         goto done;
+    atomic_fetch_add(&c->stats.claim_round_trips, 7);
     /* The local file is always rebuilt from PostgreSQL (CL-12's "unless already at
      * the latest position" shortcut is not taken): whatever a previous life of
      * this node left there may hold writes that never committed. */
@@ -766,19 +921,10 @@ static int claim_tx(cluster *c, pgst *st, creq *q, cluster_event *ev, err *e)
     /* No snapshot: from empty (a non-NULL image of 0 bytes), never from the file. */
     const uint8_t *img = PQntuples(snap) ? (const uint8_t *)PQgetvalue(snap, 0, 1) : (const uint8_t *)"";
     size_t img_len = PQntuples(snap) ? (size_t)PQgetlength(snap, 0, 1) : 0;
+    frames_pos_drop(q->path);
     if ((rc = frames_rebuild(q->path, img, img_len, ents, (size_t)n, e)) < 0)
         goto done;
-    ev->kind = CLUSTER_EV_CLAIMED;
-    ev->epoch = epoch;
-    ev->seq = seq;
-    kent *x = kmap_put(&st->owned, q->key);
-    if (x) {
-        x->epoch = epoch;
-        x->port = q->port;
-        x->a = 0;
-    }
-    kmap_del(&st->poisoned, q->key);
-    atomic_fetch_add(&c->stats.claims, 1);
+    claimed(c, st, q, ev, epoch, seq);
 done:
     if (rc < 0)
         rollback(conn);
@@ -798,7 +944,17 @@ static void do_claim(cluster *c, pgst *st, creq *q)
         answer_failed(c, q, "cluster: another process runs with this node's id; this one is fenced");
         return;
     }
-    int rc = claim_tx(c, st, q, &ev, &e);
+    /* A draining node takes no new objects (claim_tx points elsewhere). */
+    int rc = atomic_load(&c->draining) ? 0 : claim_fast(c, st, q, &ev, &e);
+    if (rc < 0 && c->conn && PQstatus(PGC(c->conn)) == CONNECTION_OK) {
+        /* a statement error (an engine that refuses the one statement?): the
+         * long way, which says what is wrong if it fails too */
+        log_msg(LOG_DEBUG, "%s (claim of %s; trying again in several statements)", e.msg, q->key);
+        memset(&e, 0, sizeof e);
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = claim_tx(c, st, q, &ev, &e);
     if (rc < 0) {
         conn_lost(c, st, &e);
         answer_failed(c, q, e.msg);
@@ -1487,9 +1643,10 @@ int cluster__side_status(cluster *c, buf *out, err *e)
     rc |= json_str(out, c->node_id);
     rc |= buf_printf(out, ",\"stats\":{\"commits\":%" PRIu64 ",\"commit_batches\":%" PRIu64
                      ",\"commit_round_trips\":%" PRIu64 ",\"fenced\":%" PRIu64 ",\"failed\":%" PRIu64
-                     ",\"claims\":%" PRIu64 ",\"reconnects\":%" PRIu64 "}}",
+                     ",\"claims\":%" PRIu64 ",\"claim_round_trips\":%" PRIu64
+                     ",\"claim_shortcuts\":%" PRIu64 ",\"reconnects\":%" PRIu64 "}}",
                      s.commits, s.commit_batches, s.commit_round_trips, s.fenced, s.failed, s.claims,
-                     s.reconnects);
+                     s.claim_round_trips, s.claim_shortcuts, s.reconnects);
     if (rc)
         rc = err_setf(e, DUR_ENOMEM, "cluster: status does not fit");
 done:

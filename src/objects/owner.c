@@ -472,6 +472,7 @@ typedef struct own_ent {
     obj_id id;
     int state;
     uint64_t epoch;
+    int64_t seq;               /* OWNED: the log position after our last acknowledged commit */
     uint64_t remote_until_ns;  /* REMOTE: ask again after this */
     char node[CLUSTER_NODE_MAX];
     char addr[CLUSTER_ADDR_MAX];
@@ -1062,6 +1063,7 @@ static void on_claimed(obj_shard *s, own_ent *e, const cluster_event *ev)
 {
     e->state = OWN_OWNED;
     e->epoch = ev->epoch;
+    e->seq = ev->seq;
     obj_msg *m = queue_take(e);
     uint32_t ns = e->ns;
     obj_id id = e->id;
@@ -1126,6 +1128,13 @@ static void on_port_event(void *ud, const cluster_event *ev)
     obj_shard *s = ud;
     if (ev->kind == CLUSTER_EV_COMMITTED || ev->kind == CLUSTER_EV_FENCED ||
         (ev->kind == CLUSTER_EV_FAILED && ev->ticket != 0)) {
+        if (ev->kind == CLUSTER_EV_COMMITTED) {   /* the position a clean release records */
+            uint32_t ns;
+            obj_id id;
+            own_ent *e = key_parse(s->reg, ev->key, &ns, &id) == 0 ? own_find(s->owners, ns, &id) : NULL;
+            if (e && e->epoch == ev->epoch && ev->seq > e->seq)
+                e->seq = ev->seq;
+        }
         if (s->ctx) {
             JSValue a[4] = {JS_NewFloat64(s->ctx, (double)ev->ticket), JS_NewInt32(s->ctx, ev->kind),
                             JS_NewFloat64(s->ctx, (double)ev->seq), JS_NewString(s->ctx, ev->msg)};
@@ -1198,7 +1207,9 @@ void obj__cluster_attach(obj_shard *s, JSContext *ctx)
  *   when the commit wrote nothing; throws if the frames could not be taken or the
  *   object is not owned (the caller resets it)
  * objClSnapshot(ns, hex, store, seq) → undefined
- * objClRelease(ns, hex): the instance left (evicted, drained); calls waiting go on
+ * objClRelease(ns, hex[, path]): the instance left (evicted, drained); calls waiting
+ *   go on. With the path of its file: it left quiet (closed, every commit
+ *   acknowledged), and the file's position is recorded (frames_pos_write)
  * objClForget(ns, hex, path): the instance was reset by the cluster (fenced,
  *   failed): ownership is forgotten without a release and the local file removed */
 
@@ -1344,8 +1355,21 @@ static JSValue js_cl_release(JSContext *ctx, JSValueConst this_val, int argc, JS
     if (!s)
         return JS_EXCEPTION;
     own_ent *e = cl_entry(ctx, s, argv[0], argv[1]);
-    if (e && (e->state == OWN_OWNED || e->state == OWN_DRAINING))
+    if (e && (e->state == OWN_OWNED || e->state == OWN_DRAINING)) {
+        /* With a path: the instance left quiet — its database closed, every
+         * commit acknowledged — so the file is PostgreSQL's state at e->seq: a
+         * position file lets the next claim keep it (frames_pos_write). */
+        if (argc > 2 && JS_IsString(argv[2])) {
+            const char *path = JS_ToCString(ctx, argv[2]);
+            if (!path)
+                return JS_EXCEPTION;
+            err pe = {0};
+            if (frames_pos_write(path, e->epoch, e->seq, &pe) < 0)
+                log_debug("cluster: no position file: %s", pe.msg);
+            JS_FreeCString(ctx, path);
+        }
         entry_end(s, e, true);
+    }
     return JS_UNDEFINED;
 }
 
@@ -1362,7 +1386,7 @@ static JSValue js_cl_forget(JSContext *ctx, JSValueConst this_val, int argc, JSV
     const char *path = JS_ToCString(ctx, argv[2]);
     if (!path)
         return JS_EXCEPTION;
-    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    static const char *const sfx[] = {"-pos", "", "-wal", "-shm", "-journal"};
     for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
         char p[PATH_MAX + 100];
         snprintf(p, sizeof p, "%s%s", path, sfx[i]);

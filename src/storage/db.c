@@ -416,10 +416,13 @@ int store_open(store *s, bool create, err *e)
     /* An existing file is already in WAL mode (a persistent setting): asking for it
      * again would make SQLite map a -shm file even in EXCLUSIVE mode, so the first
      * read (hidden_tables_check) opens the WAL with its index in heap memory. */
-    const char *sync = s->sh->durability == STORE_DURABILITY_POWER ? "PRAGMA synchronous=FULL;"
-                                                                    : "PRAGMA synchronous=OFF;";
+    /* Cluster mode (capture on): the file is a cache of what PostgreSQL holds — a
+     * write is acknowledged once it is committed there, and a claim rebuilds the
+     * file from PostgreSQL — so it is never fsynced, whatever --durability says. */
+    bool power = s->sh->durability == STORE_DURABILITY_POWER && !s->sh->capture;
+    const char *sync = power ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;";
     const char *mode = exists ? ""
-        : s->sh->durability == STORE_DURABILITY_POWER ? "PRAGMA journal_mode=WAL;"
+        : power ? "PRAGMA journal_mode=WAL;"
         /* A new file in process mode: the switch to WAL writes page 1 once, with the
          * rollback journal in memory rather than a file created and unlinked per
          * object (a single write that a dying process cannot tear). */

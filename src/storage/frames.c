@@ -12,11 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <zlib.h>
 
 #include "base/fs.h"
@@ -221,6 +224,43 @@ static int cmp_rec(const void *a, const void *b)
     return x < y ? -1 : x > y;   /* records sit in the order written */
 }
 
+/* One deflate stream per thread, reset for each commit: deflateInit allocates and
+ * sets up about 270 KiB of state, which cost more than compressing one small
+ * commit. Freed when the thread ends. The output is compress2's. */
+static pthread_key_t zkey;
+static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
+
+static void zstream_free(void *p)
+{
+    deflateEnd(p);
+    free(p);
+}
+
+static void zkey_make(void)
+{
+    if (pthread_key_create(&zkey, zstream_free) != 0)
+        abort();
+}
+
+static z_stream *zstream(void)
+{
+    pthread_once(&zkey_once, zkey_make);
+    z_stream *z = pthread_getspecific(zkey);
+    if (z)
+        return deflateReset(z) == Z_OK ? z : NULL;
+    if (!(z = calloc(1, sizeof *z)))
+        return NULL;
+    if (deflateInit(z, Z_BEST_SPEED) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    if (pthread_setspecific(zkey, z) != 0) {
+        zstream_free(z);
+        return NULL;
+    }
+    return z;
+}
+
 /* Encodes records (each 4 + page_size bytes). */
 static int encode(uint32_t ps, uint32_t db_pages, const uint8_t *raw, size_t raw_len,
                   uint8_t **out, size_t *len, err *e)
@@ -236,12 +276,19 @@ static int encode(uint32_t ps, uint32_t db_pages, const uint8_t *raw, size_t raw
     put_le32(b + 4, ps);
     put_le32(b + 8, db_pages);
     put_le32(b + 12, (uint32_t)raw_len);
-    if (compress2(b + ENTRY_HDR, &zlen, raw, (uLong)raw_len, Z_BEST_SPEED) != Z_OK) {
+    z_stream *z = zstream();
+    if (z) {
+        z->next_in = (Bytef *)raw;
+        z->avail_in = (uInt)raw_len;
+        z->next_out = b + ENTRY_HDR;
+        z->avail_out = (uInt)zlen;
+    }
+    if (!z || deflate(z, Z_FINISH) != Z_STREAM_END) {
         free(b);
         return err_setf(e, DUR_ENOMEM, "cannot compress the commit's pages");
     }
     *out = b;
-    *len = ENTRY_HDR + zlen;
+    *len = ENTRY_HDR + (size_t)z->total_out;
     return 0;
 }
 
@@ -570,4 +617,130 @@ int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
         close(dfd);
     }
     return rc;
+}
+
+/* ---- the position file (frames_pos_*) ---- */
+
+/* A -pos file is honoured only by the process that wrote it: a node started again
+ * (perhaps against another PostgreSQL database, where the same key may have a
+ * history of its own) rebuilds. */
+static uint64_t pos_run;
+static pthread_once_t pos_run_once = PTHREAD_ONCE_INIT;
+
+static void pos_run_make(void)
+{
+    uint8_t b[8];
+    if (RAND_bytes(b, sizeof b) != 1)
+        abort();
+    memcpy(&pos_run, b, sizeof pos_run);
+}
+
+static uint64_t pos_token(void)
+{
+    pthread_once(&pos_run_once, pos_run_make);
+    return pos_run;
+}
+
+/* Adds the bytes of the file at p to md; *size gets their count (0: no file). */
+static int hash_file(EVP_MD_CTX *md, const char *p, uint64_t *size)
+{
+    *size = 0;
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    uint8_t b[65536];
+    for (;;) {
+        ssize_t n = read(fd, b, sizeof b);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (n > 0 && !EVP_DigestUpdate(md, b, (size_t)n))) {
+            close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        *size += (uint64_t)n;
+    }
+    close(fd);
+    return 0;
+}
+
+/* "size-of-file size-of-wal sha256-hex" of path and path-wal into out; <0 when
+ * unreadable or there is no file. */
+static int pos_sum(const char *path, char *out, size_t cap)
+{
+    char wal[PATH_MAX];
+    if ((size_t)snprintf(wal, sizeof wal, "%s-wal", path) >= sizeof wal)
+        return -1;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint64_t fsz = 0, wsz = 0;
+    uint8_t h[EVP_MAX_MD_SIZE];
+    unsigned hl = 0;
+    int rc = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) && hash_file(md, path, &fsz) == 0 &&
+             hash_file(md, wal, &wsz) == 0 && EVP_DigestFinal_ex(md, h, &hl) ? 0 : -1;
+    EVP_MD_CTX_free(md);
+    if (rc < 0 || fsz == 0)
+        return -1;
+    int at = snprintf(out, cap, "%llu %llu ", (unsigned long long)fsz, (unsigned long long)wsz);
+    for (unsigned i = 0; i < hl && at > 0 && (size_t)at + 3 <= cap; i++)
+        at += snprintf(out + at, cap - (size_t)at, "%02x", h[i]);
+    return 0;
+}
+
+int frames_pos_write(const char *path, uint64_t epoch, int64_t seq, err *e)
+{
+    char sum[160], p[PATH_MAX], tmp[PATH_MAX], line[256];
+    if ((size_t)snprintf(p, sizeof p, "%s-pos", path) >= sizeof p ||
+        (size_t)snprintf(tmp, sizeof tmp, "%s-pos.tmp", path) >= sizeof tmp)
+        return err_setf(e, DUR_EINVAL, "path too long: %s", path);
+    if (pos_sum(path, sum, sizeof sum) < 0)
+        return err_setf(e, DUR_EINVAL, "cannot read %s to record its position", path);
+    int n = snprintf(line, sizeof line, "DPOS1 %016llx %llu %lld %s\n", (unsigned long long)pos_token(),
+                     (unsigned long long)epoch, (long long)seq, sum);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_setf(e, -errno, "cannot create %s: %s", tmp, strerror(errno));
+    int rc = write_all(fd, (const uint8_t *)line, (size_t)n, 0);
+    close(fd);
+    if (rc == 0 && rename(tmp, p) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        unlink(tmp);
+        return err_setf(e, rc, "cannot write %s: %s", p, strerror(-rc));
+    }
+    return 0;
+}
+
+int frames_pos_read(const char *path, uint64_t *epoch, int64_t *seq)
+{
+    char p[PATH_MAX], line[256], sum[160], want[160];
+    if ((size_t)snprintf(p, sizeof p, "%s-pos", path) >= sizeof p)
+        return 0;
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    line[n] = 0;
+    unsigned long long run, ep, fsz, wsz;
+    long long sq;
+    char hex[80];
+    if (sscanf(line, "DPOS1 %llx %llu %lld %llu %llu %79s", &run, &ep, &sq, &fsz, &wsz, hex) != 6 ||
+        strlen(hex) != 64 || run != pos_token())
+        return 0;
+    snprintf(want, sizeof want, "%llu %llu %s", fsz, wsz, hex);
+    if (pos_sum(path, sum, sizeof sum) < 0 || strcmp(sum, want) != 0)
+        return 0;
+    *epoch = (uint64_t)ep;
+    *seq = (int64_t)sq;
+    return 1;
+}
+
+void frames_pos_drop(const char *path)
+{
+    char p[PATH_MAX];
+    if ((size_t)snprintf(p, sizeof p, "%s-pos", path) < sizeof p)
+        unlink(p);
 }

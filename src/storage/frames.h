@@ -63,3 +63,18 @@ typedef struct frames_entry {
 } frames_entry;
 int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
                    const frames_entry *entries, size_t n, err *e);
+
+/* The position file beside an object's file in cluster mode, PATH-pos: the epoch
+ * and log position (seq) the file was at when its node let the object go with
+ * every commit acknowledged, and the size and SHA-256 of the file and its -wal as
+ * they were then. A node claiming the object again skips the rebuild only if
+ * PostgreSQL says nobody claimed it since (the new epoch is this one + 1) and
+ * nothing was committed since (same seq), and the bytes are still these
+ * (frames_pos_read checks them), in the same run of the process (a token in the
+ * file: a node started again rebuilds). Any doubt means a rebuild. Any thread; the file
+ * must not be open for writing meanwhile. 0 or <0 with *e. */
+int frames_pos_write(const char *path, uint64_t epoch, int64_t seq, err *e);
+/* 1 with *epoch, *seq when PATH-pos exists and the file and its -wal are the bytes
+ * it describes; 0 otherwise (missing, damaged, the file changed). */
+int frames_pos_read(const char *path, uint64_t *epoch, int64_t *seq);
+void frames_pos_drop(const char *path);

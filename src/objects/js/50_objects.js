@@ -1338,8 +1338,9 @@
         if (inst.h !== null) { N.stClose(inst.h); inst.h = null; closed++; }
         // CL-8: the lease goes with it; its alarm is kept in PostgreSQL (CL-14). A
         // hibernated object (open hibernatable sockets) keeps it: its next event
-        // is built here.
-        if (cluster() && inst.hs.hib.length === 0) { alarms.delete(key); N.objClRelease(inst.ns, inst.hex); }
+        // is built here. Quiet: closed, every commit acknowledged: the file's
+        // position is kept.
+        if (cluster() && inst.hs.hib.length === 0) { alarms.delete(key); N.objClRelease(inst.ns, inst.hex, N.objStorePath(inst.ns, inst.hex)); }
       } else if (quiet && inst.h !== null && now - inst.lastActive >= HANDLE_IDLE_MS) {
         if (N.stIdle(inst.h)) closed++;
       }

@@ -257,3 +257,37 @@ test("CL-11/CL-12: an object written past a snapshot is rebuilt from snapshot pl
     await stopAll(nodes);
   }
 });
+
+test("CL-12 shortcut: an object that went idle is claimed back with its local file kept when nothing moved, and rebuilt when another node wrote it meanwhile", async () => {
+  const nodes = await startCluster(pg, 2, { prefix: "sc", extra: ["--idle-timeout-ms", "300"] });
+  const status = async (nd) => {
+    const r = await call(nd.srv, nd.token, "GET", "/client/v4/cluster");
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.result;
+  };
+  // Until the node's idle instances have let their objects go (PostgreSQL says so).
+  const idle = async (nd) => {
+    for (let i = 0; i < 300; i++) {
+      if ((await status(nd)).nodes.find((n) => n.id === nd.id).objects === 0) return;
+      await sleep(50);
+    }
+    assert.fail(`${nd.id} still owns objects`);
+  };
+  try {
+    let v = 0;
+    for (let i = 0; i < 3; i++) assert.deepEqual((await op(nodes[0], "op=inc&name=kept")).body, { ok: ++v });
+    await idle(nodes[0]);
+    const s0 = (await status(nodes[0])).stats.claim_shortcuts;
+    assert.deepEqual((await op(nodes[0], "op=inc&name=kept")).body, { ok: ++v });
+    assert.equal((await status(nodes[0])).stats.claim_shortcuts, s0 + 1, "the file was not kept");
+    // n2 takes it and writes while n1 has let it go: n1's file is behind, rebuilt
+    await idle(nodes[0]);
+    assert.deepEqual((await op(nodes[1], "op=inc&name=kept")).body, { ok: ++v });
+    await idle(nodes[1]);
+    assert.deepEqual((await op(nodes[0], "op=inc&name=kept")).body, { ok: ++v });
+    assert.equal((await status(nodes[0])).stats.claim_shortcuts, s0 + 1, "a stale file was kept");
+    assert.deepEqual((await op(nodes[0], "op=count&name=kept")).body, { ok: v });
+  } finally {
+    await stopAll(nodes);
+  }
+});

@@ -712,6 +712,195 @@ static void test_rebuild_from_log(void **state)
     node_close(b);
 }
 
+/* A claim is one PostgreSQL round trip (plus preparing its statement once per
+ * connection), whether it takes a new object, takes one back with its log and
+ * rebuilds the file, or answers REMOTE. (It was seven: BEGIN, INSERT, SELECT …
+ * FOR UPDATE, UPDATE, two SELECTs, COMMIT.) */
+static void test_claim_round_trips(void **state)
+{
+    (void)state;
+    tnode *a = node_open("a", 200, 5000);
+    tnode *b = node_open("b", 200, 5000);
+    cluster_stats s0, s1;
+    cluster_stats_get(a->c, &s0);
+    cluster_event ev = claim(a, "ns/rt1");
+    assert_int_equal(ev.kind, CLUSTER_EV_CLAIMED);
+    assert_int_equal(ev.epoch, 1);
+    assert_int_equal(ev.seq, 0);
+    cluster_stats_get(a->c, &s1);
+    assert_int_equal(s1.claim_round_trips - s0.claim_round_trips, 2);   /* prepare + claim */
+    ev = claim(a, "ns/rt1");   /* again, ours: the epoch moves */
+    assert_int_equal(ev.kind, CLUSTER_EV_CLAIMED);
+    assert_int_equal(ev.epoch, 2);
+    cluster_stats_get(a->c, &s0);
+    assert_int_equal(s0.claim_round_trips - s1.claim_round_trips, 1);
+
+    cluster_stats_get(b->c, &s0);
+    ev = claim(b, "ns/rt1");
+    assert_int_equal(ev.kind, CLUSTER_EV_REMOTE);
+    assert_string_equal(ev.node, "a");
+    assert_string_equal(ev.addr, cluster_advertise(a->c));
+    cluster_stats_get(b->c, &s1);
+    assert_int_equal(s1.claim_round_trips - s0.claim_round_trips, 2);
+
+    /* two commits, then b takes the object: one round trip, the file rebuilt */
+    size_t len;
+    uint32_t p12[] = {1, 2}, p2[] = {2};
+    size_t at = a->n;
+    {
+        uint8_t *en = entry_make(2, p12, "AB", 2, &len);
+        cluster_commit(a->p, "ns/rt1", 2, 1, en, len, -1);
+    }
+    {
+        uint8_t *en = entry_make(2, p2, "C", 1, &len);
+        cluster_commit(a->p, "ns/rt1", 2, 2, en, len, -1);
+    }
+    wait_events(a, at + 2);
+    assert_int_equal(a->ev[at + 1].kind, CLUSTER_EV_COMMITTED);
+    cluster_release(a->p, "ns/rt1", 2);
+    for (int i = 0; i < 200 && sql_int("SELECT count(*) FROM objects WHERE key = 'ns/rt1' AND owner IS NULL") == 0; i++)
+        sleep_ms(20);
+    ev = claim(b, "ns/rt1");
+    assert_int_equal(ev.kind, CLUSTER_EV_CLAIMED);
+    assert_int_equal(ev.epoch, 3);
+    assert_int_equal(ev.seq, 2);
+    cluster_stats_get(b->c, &s0);
+    assert_int_equal(s0.claim_round_trips - s1.claim_round_trips, 1);
+    assert_int_equal(s0.claims, 1);
+    char path[512];
+    snprintf(path, sizeof path, "%s/rt1.sqlite", b->dir);
+    uint8_t got[2048];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(got, 1, sizeof got, f);
+    fclose(f);
+    assert_int_equal(n, 1024);
+    assert_int_equal(got[0], 'A');
+    assert_int_equal(got[512], 'C');
+    node_close(a);
+    node_close(b);
+}
+
+static void release_wait(tnode *t, const char *key, uint64_t epoch)
+{
+    char q[200];
+    snprintf(q, sizeof q, "SELECT count(*) FROM objects WHERE key = '%s' AND owner IS NULL", key);
+    cluster_release(t->p, key, epoch);
+    for (int i = 0; i < 200 && sql_int(q) == 0; i++)
+        sleep_ms(20);
+    assert_int_equal(sql_int(q), 1);
+}
+
+static uint64_t shortcuts(tnode *t)
+{
+    cluster_stats s;
+    cluster_stats_get(t->c, &s);
+    return s.claim_shortcuts;
+}
+
+static int file_byte(const char *path, long at)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    int ch = fgetc(f);
+    fclose(f);
+    return ch;
+}
+
+/* A claim keeps the local file — no rebuild, no snapshot or log read — when its
+ * position file (frames_pos_write) says it is PostgreSQL's state: nobody claimed
+ * the object since (the new epoch is the recorded one + 1), nothing was committed
+ * since (same seq) and the bytes did not change. If any of the three moved, the
+ * file is rebuilt. */
+static void test_claim_shortcut(void **state)
+{
+    (void)state;
+    tnode *a = node_open("a", 200, 5000);
+    tnode *b = node_open("b", 200, 5000);
+    char path[512], pos[600];
+    snprintf(path, sizeof path, "%s/sc.sqlite", a->dir);
+    snprintf(pos, sizeof pos, "%s-pos", path);
+    cluster_event ev = claim(a, "ns/sc");
+    assert_int_equal(ev.epoch, 1);
+    size_t len;
+    uint32_t p12[] = {1, 2}, p2[] = {2};
+    size_t at = a->n;
+    {
+        uint8_t *en = entry_make(2, p12, "AB", 2, &len);
+        cluster_commit(a->p, "ns/sc", 1, 1, en, len, -1);
+    }
+    wait_events(a, at + 1);
+    assert_int_equal(a->ev[at].kind, CLUSTER_EV_COMMITTED);
+    ev = claim(a, "ns/sc");   /* ours again: rebuilt at seq 1 */
+    assert_int_equal(ev.epoch, 2);
+    assert_int_equal(ev.seq, 1);
+    assert_int_equal(file_byte(path, 0), 'A');
+    err e = {0};
+
+    /* valid: kept, one round trip, the position file used up */
+    assert_int_equal(frames_pos_write(path, 2, 1, &e), 0);
+    uint64_t e0, s0;
+    int64_t sq;
+    assert_int_equal(frames_pos_read(path, &e0, &sq), 1);
+    assert_int_equal(e0, 2);
+    assert_int_equal(sq, 1);
+    release_wait(a, "ns/sc", 2);
+    cluster_stats c0, c1;
+    cluster_stats_get(a->c, &c0);
+    ev = claim(a, "ns/sc");
+    assert_int_equal(ev.kind, CLUSTER_EV_CLAIMED);
+    assert_int_equal(ev.epoch, 3);
+    assert_int_equal(ev.seq, 1);
+    cluster_stats_get(a->c, &c1);
+    assert_int_equal(c1.claim_shortcuts, c0.claim_shortcuts + 1);
+    assert_int_equal(c1.claim_round_trips, c0.claim_round_trips + 1);
+    assert_int_not_equal(access(pos, F_OK), 0);
+    assert_int_equal(file_byte(path, 0), 'A');
+
+    /* the file changed after its position was recorded: rebuilt */
+    assert_int_equal(frames_pos_write(path, 3, 1, &e), 0);
+    release_wait(a, "ns/sc", 3);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fputc('Z', f);
+    fclose(f);
+    assert_int_equal(frames_pos_read(path, &e0, &sq), 0);
+    s0 = shortcuts(a);
+    ev = claim(a, "ns/sc");
+    assert_int_equal(ev.epoch, 4);
+    assert_int_equal(shortcuts(a), s0);
+    assert_int_equal(file_byte(path, 0), 'A');
+
+    /* another node claimed it in between (even without writing): rebuilt */
+    assert_int_equal(frames_pos_write(path, 4, 1, &e), 0);
+    release_wait(a, "ns/sc", 4);
+    ev = claim(b, "ns/sc");
+    assert_int_equal(ev.epoch, 5);
+    release_wait(b, "ns/sc", 5);
+    ev = claim(a, "ns/sc");
+    assert_int_equal(ev.epoch, 6);
+    assert_int_equal(shortcuts(a), s0);
+
+    /* a commit since the recorded position: rebuilt, with it */
+    assert_int_equal(frames_pos_write(path, 6, 1, &e), 0);
+    at = a->n;
+    {
+        uint8_t *en = entry_make(2, p2, "C", 1, &len);
+        cluster_commit(a->p, "ns/sc", 6, 2, en, len, -1);
+    }
+    wait_events(a, at + 1);
+    assert_int_equal(a->ev[at].seq, 2);
+    release_wait(a, "ns/sc", 6);
+    ev = claim(a, "ns/sc");
+    assert_int_equal(ev.epoch, 7);
+    assert_int_equal(ev.seq, 2);
+    assert_int_equal(shortcuts(a), s0);
+    assert_int_equal(file_byte(path, 512), 'C');
+    node_close(a);
+    node_close(b);
+}
+
 int main(void)
 {
     log_setup(LOG_WARN, false);
@@ -732,6 +921,8 @@ int main(void)
         cmocka_unit_test_setup(test_node_id_kept, reset_db),
         cmocka_unit_test_setup(test_claim_remote_takeover_fence, reset_db),
         cmocka_unit_test_setup(test_group_commit, reset_db),
+        cmocka_unit_test_setup(test_claim_round_trips, reset_db),
+        cmocka_unit_test_setup(test_claim_shortcut, reset_db),
         cmocka_unit_test_setup(test_round_trips_by_load, reset_db),
         cmocka_unit_test_setup(test_commit_survives_restart, reset_db),
         cmocka_unit_test_setup(test_commit_fails_when_lease_lapses, reset_db),
