@@ -152,6 +152,52 @@ test("RegExp d flag: hasIndices, flags and match.indices with groups", async () 
   } finally { await srv.stop(); }
 });
 
+// RegExp v flag (patch 0013): set operations on classes; what stays unsupported
+// throws a SyntaxError with its own message.
+test("RegExp v flag: difference, intersection, nested classes, \\q, flags and its SyntaxErrors", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": String.raw`
+      const err = (f) => { try { f(); return "ok"; } catch (e) { return e.constructor.name + ": " + e.message; } };
+      export default { fetch() {
+        return Response.json({
+          consonants: "hello world".replace(/[[a-z]--[aeiou]]/gv, "_"),
+          asciiLetters: [/[\p{L}&&\p{ASCII}]/v.test("e"), /[\p{L}&&\p{ASCII}]/v.test("é")],
+          nested: [/^[^[a-c][x-z]]$/v.test("d"), /^[^[a-c][x-z]]$/v.test("y"), /[\d--[0-4]]/v.test("3"), /[\d--[0-4]]/v.test("7")],
+          q: [/^[\q{a|b}x]$/v.test("b"), /^[\q{a|b}x]$/v.test("c")],
+          escapes: [/[\-\&]/v.test("&"), /[[a-z]&&[^aeiou]]/iv.test("B")],
+          astral: "😀a".match(/./gv).length, emoji: /[\p{Emoji}--\p{ASCII}]/v.test("😀"),
+          named: /(?<x>[[a-z]--[b]])/v.exec("b a").groups.x,
+          flags: [/x/v.flags, /x/dgimsvy.flags, new RegExp("a", "gv").flags, String(/[a]/v)],
+          unicodeSets: [/x/v.unicodeSets, /x/v.unicode, /x/u.unicodeSets],
+          errors: [err(() => new RegExp("x", "uv")), err(() => new RegExp("x", "vv")),
+            err(() => new RegExp("[\\p{RGI_Emoji}]", "v")), err(() => new RegExp("[\\q{abc}]", "v")),
+            err(() => new RegExp("[a-z--b]", "v")), err(() => new RegExp("[(]", "v")), err(() => new RegExp("[a&&&b]", "v"))],
+        });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      consonants: "_e__o _o___",
+      asciiLetters: [true, false],
+      nested: [true, false, false, true],
+      q: [true, false],
+      escapes: [true, true],
+      astral: 2, emoji: true,
+      named: "a",
+      flags: ["v", "dgimsvy", "gv", "/[a]/v"],
+      unicodeSets: [true, false, false],
+      errors: ["SyntaxError: invalid regular expression flags", "SyntaxError: invalid regular expression flags",
+        "SyntaxError: unsupported property of strings \\p{RGI_Emoji} (RegExp v flag)",
+        "SyntaxError: unsupported string in \\q{...}: only one-character strings are supported (RegExp v flag)",
+        "SyntaxError: mixed set operations in character class need nested brackets (RegExp v flag)",
+        "SyntaxError: invalid character '(' in character class (RegExp v flag)",
+        "SyntaxError: invalid character sequence '&&&' in character class (RegExp v flag)"],
+    });
+  } finally { await srv.stop(); }
+});
+
 // Top-level await (patch 0012): the load waits for the main module's evaluation
 // before it reads `export default` and the Durable Object classes.
 test("top-level await: awaited values, await import(), importers wait, a Durable Object class after an await", async () => {
