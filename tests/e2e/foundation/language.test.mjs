@@ -123,6 +123,38 @@ test("WeakRef and FinalizationRegistry: deref, register/unregister and their Typ
   } finally { await srv.stop(); }
 });
 
+// WeakRef and FinalizationRegistry (patch 0014) collect: enough garbage makes
+// QuickJS's GC run during the second request; the registry's callback runs as a
+// job after it, so the third request sees it.
+test("WeakRef and FinalizationRegistry: a collected target, deref() undefined and the callback", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `
+      let w, kept; const calls = []; const r = new FinalizationRegistry((held) => calls.push(held));
+      export default { fetch(req) {
+        const step = new URL(req.url).pathname;
+        if (step === "/make") {
+          const o = { big: new Array(1000).fill(1) }; o.self = o;
+          kept = { name: "kept" };
+          w = [new WeakRef(o), new WeakRef(kept)];
+          r.register(o, "held-o"); r.register(kept, "held-kept");
+          return Response.json({ alive: w[0].deref() === o });
+        }
+        if (step === "/churn") {
+          for (let i = 0; i < 200000; i++) { const g = { i }; g.self = g; }
+          return Response.json({ collected: w[0].deref() === undefined, kept: w[1].deref()?.name ?? null });
+        }
+        return Response.json({ calls });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/make")).json(), { alive: true });
+    assert.deepEqual(await (await fetch(srv.url + "/churn")).json(), { collected: true, kept: "kept" });
+    assert.deepEqual(await (await fetch(srv.url + "/calls")).json(), { calls: ["held-o"] });
+  } finally { await srv.stop(); }
+});
+
 test("RegExp d flag: hasIndices, flags and match.indices with groups", async () => {
   const dir = makeProject({
     "wrangler.toml": toml,
