@@ -123,6 +123,38 @@ test("WeakRef and FinalizationRegistry: deref, register/unregister and their Typ
   } finally { await srv.stop(); }
 });
 
+// WeakRef and FinalizationRegistry (patch 0014) collect: enough garbage makes
+// QuickJS's GC run during the second request; the registry's callback runs as a
+// job after it, so the third request sees it.
+test("WeakRef and FinalizationRegistry: a collected target, deref() undefined and the callback", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": `
+      let w, kept; const calls = []; const r = new FinalizationRegistry((held) => calls.push(held));
+      export default { fetch(req) {
+        const step = new URL(req.url).pathname;
+        if (step === "/make") {
+          const o = { big: new Array(1000).fill(1) }; o.self = o;
+          kept = { name: "kept" };
+          w = [new WeakRef(o), new WeakRef(kept)];
+          r.register(o, "held-o"); r.register(kept, "held-kept");
+          return Response.json({ alive: w[0].deref() === o });
+        }
+        if (step === "/churn") {
+          for (let i = 0; i < 200000; i++) { const g = { i }; g.self = g; }
+          return Response.json({ collected: w[0].deref() === undefined, kept: w[1].deref()?.name ?? null });
+        }
+        return Response.json({ calls });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/make")).json(), { alive: true });
+    assert.deepEqual(await (await fetch(srv.url + "/churn")).json(), { collected: true, kept: "kept" });
+    assert.deepEqual(await (await fetch(srv.url + "/calls")).json(), { calls: ["held-o"] });
+  } finally { await srv.stop(); }
+});
+
 test("RegExp d flag: hasIndices, flags and match.indices with groups", async () => {
   const dir = makeProject({
     "wrangler.toml": toml,
@@ -148,6 +180,52 @@ test("RegExp d flag: hasIndices, flags and match.indices with groups", async () 
       plainGroups: true, withoutFlag: true,
       flags: "dgimsy", ctorFlags: "dg", hasIndices: [true, false],
       matchAll: [[1, 2], [3, 4]], unicode: [[1, 4], [2, 4]], badFlags: "SyntaxError",
+    });
+  } finally { await srv.stop(); }
+});
+
+// RegExp v flag (patch 0013): set operations on classes; what stays unsupported
+// throws a SyntaxError with its own message.
+test("RegExp v flag: difference, intersection, nested classes, \\q, flags and its SyntaxErrors", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": String.raw`
+      const err = (f) => { try { f(); return "ok"; } catch (e) { return e.constructor.name + ": " + e.message; } };
+      export default { fetch() {
+        return Response.json({
+          consonants: "hello world".replace(/[[a-z]--[aeiou]]/gv, "_"),
+          asciiLetters: [/[\p{L}&&\p{ASCII}]/v.test("e"), /[\p{L}&&\p{ASCII}]/v.test("é")],
+          nested: [/^[^[a-c][x-z]]$/v.test("d"), /^[^[a-c][x-z]]$/v.test("y"), /[\d--[0-4]]/v.test("3"), /[\d--[0-4]]/v.test("7")],
+          q: [/^[\q{a|b}x]$/v.test("b"), /^[\q{a|b}x]$/v.test("c")],
+          escapes: [/[\-\&]/v.test("&"), /[[a-z]&&[^aeiou]]/iv.test("B")],
+          astral: "😀a".match(/./gv).length, emoji: /[\p{Emoji}--\p{ASCII}]/v.test("😀"),
+          named: /(?<x>[[a-z]--[b]])/v.exec("b a").groups.x,
+          flags: [/x/v.flags, /x/dgimsvy.flags, new RegExp("a", "gv").flags, String(/[a]/v)],
+          unicodeSets: [/x/v.unicodeSets, /x/v.unicode, /x/u.unicodeSets],
+          errors: [err(() => new RegExp("x", "uv")), err(() => new RegExp("x", "vv")),
+            err(() => new RegExp("[\\p{RGI_Emoji}]", "v")), err(() => new RegExp("[\\q{abc}]", "v")),
+            err(() => new RegExp("[a-z--b]", "v")), err(() => new RegExp("[(]", "v")), err(() => new RegExp("[a&&&b]", "v"))],
+        });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      consonants: "_e__o _o___",
+      asciiLetters: [true, false],
+      nested: [true, false, false, true],
+      q: [true, false],
+      escapes: [true, true],
+      astral: 2, emoji: true,
+      named: "a",
+      flags: ["v", "dgimsvy", "gv", "/[a]/v"],
+      unicodeSets: [true, false, false],
+      errors: ["SyntaxError: invalid regular expression flags", "SyntaxError: invalid regular expression flags",
+        "SyntaxError: unsupported property of strings \\p{RGI_Emoji} (RegExp v flag)",
+        "SyntaxError: unsupported string in \\q{...}: only one-character strings are supported (RegExp v flag)",
+        "SyntaxError: mixed set operations in character class need nested brackets (RegExp v flag)",
+        "SyntaxError: invalid character '(' in character class (RegExp v flag)",
+        "SyntaxError: invalid character sequence '&&&' in character class (RegExp v flag)"],
     });
   } finally { await srv.stop(); }
 });
