@@ -1,4 +1,4 @@
-/* Unit test for patches/quickjs/0013-regexp-first-char.patch: lre_exec tries
+/* Unit test for patches/quickjs/0015-regexp-first-char.patch: lre_exec tries
  * a pattern that starts with a literal character only at the positions holding
  * that character. The answers must be the ones of an engine without the
  * shortcut (the expected string is Node's output for the same script): matches
