@@ -596,8 +596,6 @@ int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
         if (ftruncate(fd, (off_t)pages * ps) < 0)
             rc = err_setf(e, -errno, "cannot resize %s: %s", tmp, strerror(errno));
     }
-    if (rc == 0 && fsync(fd) < 0)
-        rc = err_setf(e, -errno, "cannot fsync %s: %s", tmp, strerror(errno));
     close(fd);
     /* The old WAL and journal go before the rename: left beside the new file,
      * SQLite would replay them onto it. */
@@ -606,16 +604,8 @@ int frames_rebuild(const char *path, const uint8_t *image, size_t image_len,
         rc = -1;
     if (rc == 0 && rename(tmp, path) < 0)
         rc = err_setf(e, -errno, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (rc < 0) {
+    if (rc < 0)
         unlink(tmp);
-        return rc;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) < 0)
-            rc = err_setf(e, -errno, "cannot fsync %s: %s", dir, strerror(errno));
-        close(dfd);
-    }
     return rc;
 }
 

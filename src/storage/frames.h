@@ -53,8 +53,10 @@ int store_snapshot(store *s, uint8_t **out, size_t *len, err *e);
 
 /* Applies encoded entries in order to the SQLite file at path (creating it from
  * `image` when image is not NULL, else from empty or from the file as it is),
- * removes any -wal/-journal beside it, and fsyncs. Writes a temporary file and
- * renames it over path, so a crash leaves either the old file or the new one. Any
+ * removes any -wal/-journal beside it. Writes a temporary file and renames it over
+ * path, so a crash of the process leaves either the old file or the new one. No
+ * fsync: the file is a cache of PostgreSQL, and after a crash of the machine the
+ * node claims (and so rebuilds) every object again before serving it. Any
  * thread; the file must not be open in SQLite. 0 or <0 with *e (a damaged entry is
  * an error naming its index; path is then left as it was). */
 typedef struct frames_entry {
