@@ -117,6 +117,10 @@
 
   // ---- streams ----
   const kFlush = Symbol("zlib.flush");
+  // A stream's native handle: an ArrayBuffer whose bytes are the C codec state
+  // (pointers included), so it must never be reachable from Worker code — kept
+  // here, not on the stream (Node's `_handle` is not offered).
+  const handles = new WeakMap();
   let classes;
   function makeClasses() {
     deps();
@@ -125,7 +129,7 @@
         const s = settings(mode, opts);
         super({ ...(opts || {}), objectMode: false });
         this._s = s;
-        this._handle = newHandle(s);
+        handles.set(this, newHandle(s));
         this._defaultFlush = s.flush;
         this._finishFlush = s.finishFlush;
         this._chunkSize = s.chunkSize;
@@ -141,7 +145,7 @@
             if (this._closed || this.destroyed) return cb();
             let out;
             try {
-              out = N.nzPull(this._handle, flush, this._chunkSize);
+              out = N.nzPull(handles.get(this), flush, this._chunkSize);
             } catch (e) {
               return cb(e);
             }
@@ -163,7 +167,7 @@
         if (typeof chunk === "string") chunk = Buffer.from(chunk, enc === "buffer" ? "utf8" : enc);
         let src;
         try { src = bytesOf(chunk, "chunk"); } catch (e) { return cb(e); }
-        N.nzPush(this._handle, src[0], src[1], src[2]);
+        N.nzPush(handles.get(this), src[0], src[1], src[2]);
         this.bytesWritten += src[2];
         this._produce(flush, cb);
       }
@@ -178,12 +182,12 @@
         checkInt("strategy", strategy, 0, 4, 0);
         this.flush(NC.Z_SYNC_FLUSH, (err) => {
           if (!err) {
-            try { N.nzParams(this._handle, level, strategy); } catch (e) { err = e; }
+            try { N.nzParams(handles.get(this), level, strategy); } catch (e) { err = e; }
           }
           if (cb) cb(err);
         });
       }
-      reset() { N.nzReset(this._handle); }
+      reset() { N.nzReset(handles.get(this)); }
       close(cb) {
         if (cb) this.once("close", cb);
         this._closed = true;

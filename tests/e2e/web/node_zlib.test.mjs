@@ -123,6 +123,29 @@ const cases = {
     r.flushed = zlib.inflateSync(Buffer.concat(parts), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString();
     d.end();
     return r;`,
+  // Hostile: the codec's native state (C pointers) must not be reachable from a
+  // stream: no ArrayBuffer among the values a Worker can walk to from one.
+  noHandle: `
+    const found = [];
+    const seen = new Set();
+    const walk = (v, path, depth) => {
+      if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) return;
+      seen.add(v);
+      if (v instanceof ArrayBuffer && v.byteLength > 0) found.push(path);
+      if (depth === 0 || ArrayBuffer.isView(v)) return;
+      for (const k of Reflect.ownKeys(v)) {
+        let x;
+        try { x = v[k]; } catch { continue; }
+        walk(x, path + "." + String(k), depth - 1);
+      }
+    };
+    for (const make of ["createGzip", "createGunzip", "createDeflate", "createInflate", "createDeflateRaw",
+                        "createInflateRaw", "createUnzip", "createBrotliCompress", "createBrotliDecompress"]) {
+      const z = zlib[make]();
+      z.write("some data");
+      walk(z, make, 3);
+    }
+    return found;`,
 };
 
 const { run } = nodeCases(cases, { top: `import zlib from "node:zlib"; import { gzipSync as named } from "zlib";` });
@@ -201,4 +224,8 @@ test("node:zlib: Transform streams (createGzip, Gunzip, brotli in a pipeline, er
     gzipStream: true, bytesWritten: 200000, gunzipStream: true, bigInflate: 1 << 20,
     pipeline: "pipeline", streamError: ["Z_DATA_ERROR", -3], flushed: "partial",
   });
+});
+
+test("node:zlib: a stream offers no way to its native codec state (hostile Worker code)", async () => {
+  assert.deepEqual(await run("noHandle"), []);
 });
