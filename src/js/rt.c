@@ -631,6 +631,72 @@ void js_rt_want_turn(js_rt *rt)
     rt->turn_wanted = true;
 }
 
+/* ---- native handles (rt.h) ---- */
+
+typedef struct {
+    uint32_t tag;
+    void *ptr;
+    js_handle_free_fn free_fn;
+} js_handle;
+
+static JSClassID js_handle_class_id;
+static pthread_once_t handle_class_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide, once; shard threads may get here first, but every other class id is
+ * allocated before any shard starts (server_classes_init), so nothing races. */
+static void handle_class_id_init(void)
+{
+    JS_NewClassID(&js_handle_class_id);
+}
+
+static void js_handle_finalizer(JSRuntime *qrt, JSValue val)
+{
+    js_handle *h = JS_GetOpaque(val, js_handle_class_id);
+    if (h) {
+        h->free_fn(qrt, h->ptr);
+        free(h);
+    }
+}
+
+static const JSClassDef js_handle_class = {"NativeHandle", .finalizer = js_handle_finalizer};
+
+JSValue js_handle_new(JSContext *ctx, uint32_t tag, void *ptr, js_handle_free_fn free_fn)
+{
+    pthread_once(&handle_class_once, handle_class_id_init);
+    JSRuntime *qrt = JS_GetRuntime(ctx);
+    js_handle *h = NULL;
+    JSValue o = JS_EXCEPTION;
+    if (!JS_IsRegisteredClass(qrt, js_handle_class_id) &&
+        JS_NewClass(qrt, js_handle_class_id, &js_handle_class) < 0)
+        goto fail;
+    h = malloc(sizeof *h);
+    if (!h) {
+        JS_ThrowOutOfMemory(ctx);
+        goto fail;
+    }
+    o = JS_NewObjectClass(ctx, (int)js_handle_class_id);
+    if (JS_IsException(o))
+        goto fail;
+    *h = (js_handle){ .tag = tag, .ptr = ptr, .free_fn = free_fn };
+    JS_SetOpaque(o, h);
+    return o;
+fail:
+    free(h);
+    free_fn(qrt, ptr);
+    return JS_EXCEPTION;
+}
+
+void *js_handle_get(JSContext *ctx, JSValueConst v, uint32_t tag, const char *what)
+{
+    pthread_once(&handle_class_once, handle_class_id_init);
+    js_handle *h = JS_GetOpaque(v, js_handle_class_id);
+    if (!h || h->tag != tag) {
+        JS_ThrowTypeError(ctx, "%s", what);
+        return NULL;
+    }
+    return h->ptr;
+}
+
 /* ---- events seen from JS (the natives N.event*) ----
  *
  * A wrapper object holds one reference to its event; several wrappers may stand

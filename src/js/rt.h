@@ -171,6 +171,18 @@ bool js_event_close_if_overdue(js_event *ev);
 JSValue js_event_wrap(JSContext *ctx, js_event *ev);
 /* The event behind such a wrapper (not referenced), or NULL with a TypeError. */
 js_event *js_event_unwrap(JSContext *ctx, JSValueConst v);
+/* Native handles: C state that JS holds by reference (a key, a digest context, a
+ * codec) as an object of class "NativeHandle" whose pointer sits in the object's
+ * opaque slot, where no JS can read or write it. (An ArrayBuffer over the C
+ * struct, what web/ used before, let Worker code that reached one rewrite its
+ * pointers.) `tag` says what a handle holds: each user picks its own nonzero value.
+ * free_fn(rt, ptr) runs when the object is collected, or at once when making it
+ * fails (then the exception is pending). */
+typedef void (*js_handle_free_fn)(JSRuntime *rt, void *ptr);
+JSValue js_handle_new(JSContext *ctx, uint32_t tag, void *ptr, js_handle_free_fn free_fn);
+/* The pointer of `v` if it is a handle with that tag; else NULL with a TypeError
+ * whose message is `what`. */
+void *js_handle_get(JSContext *ctx, JSValueConst v, uint32_t tag, const char *what);
 /* Close hooks: fn(ev, ud) runs when any event of `rt` closes. At most 8. */
 int js_rt_on_event_close(js_rt *rt, js_event_fn fn, void *ud);
 void js_rt_off_event_close(js_rt *rt, js_event_fn fn, void *ud);

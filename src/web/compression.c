@@ -11,8 +11,8 @@
  * so a small input that inflates to gigabytes never sits in memory at once.
  * Corrupt, truncated or trailing input throws a TypeError, as the standard asks.
  *
- * The z_stream lives in an ArrayBuffer box (as crypto.c's handles do: web/
- * registers no JSClassID) whose free function ends it. */
+ * The z_stream lives in a native handle (js_handle_new, js/rt.h: out of reach of
+ * JS) whose free function ends it. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,22 +20,21 @@
 #include <zlib.h>
 
 #include "js/bytes.h"
+#include "js/rt.h"
 #include "web/web.h"
 
-#define ZBOX_MAGIC 0x7a626f78u
+#define ZBOX_TAG 0x7a626f78u   /* "zbox" */
 #define ZCHUNK (64 * 1024)
 
 typedef struct zbox {
-    uint32_t magic;
     bool decompress, ended, failed;
     z_stream s;
     uint8_t *in;   /* owned copy of the pending input */
 } zbox;
 
-static void zbox_free(JSRuntime *rt, void *opaque, void *ptr)
+static void zbox_free(JSRuntime *rt, void *ptr)
 {
     (void)rt;
-    (void)opaque;
     zbox *b = ptr;
     if (b->decompress)
         inflateEnd(&b->s);
@@ -47,16 +46,7 @@ static void zbox_free(JSRuntime *rt, void *opaque, void *ptr)
 
 static zbox *zbox_get(JSContext *ctx, JSValueConst v)
 {
-    size_t n;
-    uint8_t *p = JS_GetArrayBuffer(ctx, &n, v);
-    if (!p)
-        return NULL;
-    zbox *b = (zbox *)p;
-    if (n != sizeof *b || b->magic != ZBOX_MAGIC) {
-        JS_ThrowTypeError(ctx, "compression: not a stream handle");
-        return NULL;
-    }
-    return b;
+    return js_handle_get(ctx, v, ZBOX_TAG, "compression: not a stream handle");
 }
 
 static JSValue js_znew(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
@@ -70,7 +60,6 @@ static JSValue js_znew(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
     zbox *b = calloc(1, sizeof *b);
     if (!b)
         return JS_ThrowOutOfMemory(ctx);
-    b->magic = ZBOX_MAGIC;
     b->decompress = JS_ToBool(ctx, argv[1]);
     int rc = b->decompress ? inflateInit2(&b->s, bits)
                            : deflateInit2(&b->s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, 8,
@@ -80,10 +69,7 @@ static JSValue js_znew(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
         return rc == Z_MEM_ERROR ? JS_ThrowOutOfMemory(ctx)
                                  : JS_ThrowInternalError(ctx, "compression: zlib init failed");
     }
-    JSValue v = JS_NewArrayBuffer(ctx, (uint8_t *)b, sizeof *b, zbox_free, NULL, false);
-    if (JS_IsException(v)) /* QuickJS 2021-03-27 does not call free_func then */
-        zbox_free(NULL, NULL, b);
-    return v;
+    return js_handle_new(ctx, ZBOX_TAG, b, zbox_free);
 }
 
 static JSValue js_zpush(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)

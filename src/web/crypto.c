@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "js/bytes.h"
+#include "js/rt.h"
 #include "web/crypto_ossl.h"
 #include "web/web.h"
 
@@ -74,11 +75,10 @@ void wcrypto_bytes_fini(JSContext *ctx, wcrypto_bytes *b)
     b->hold = JS_UNDEFINED;
 }
 
-/* ---- boxes: native objects held by an ArrayBuffer (see crypto_ossl.h) ---- */
+/* ---- boxes: native objects held by a native handle (see crypto_ossl.h) ---- */
 
-enum { BOX_MAGIC = 0x57435259u /* "WCRY" */, BOX_PKEY = 1, BOX_MD_CTX = 2 };
+enum { BOX_TAG = 0x57435259u /* "WCRY" */, BOX_PKEY = 1, BOX_MD_CTX = 2 };
 typedef struct wcrypto_box {
-    uint32_t magic;
     int kind;
     bool priv;
     void *obj;
@@ -93,10 +93,9 @@ static void box_obj_free(int kind, void *obj)
         EVP_MD_CTX_free(obj);
 }
 
-static void box_free(JSRuntime *rt, void *opaque, void *ptr)
+static void box_free(JSRuntime *rt, void *ptr)
 {
     (void)rt;
-    (void)opaque;
     wcrypto_box *b = ptr;
     box_obj_free(b->kind, b->obj);
     wcrypto_ecdsa_free(b->ecdsa);
@@ -111,22 +110,14 @@ static JSValue box_new(JSContext *ctx, int kind, void *obj, bool priv)
         box_obj_free(kind, obj);
         return JS_ThrowOutOfMemory(ctx);
     }
-    *b = (wcrypto_box){ .magic = BOX_MAGIC, .kind = kind, .priv = priv, .obj = obj };
-    JSValue v = JS_NewArrayBuffer(ctx, (uint8_t *)b, sizeof *b, box_free, NULL, false);
-    /* On failure QuickJS 2021-03-27 does not call free_func. */
-    if (JS_IsException(v))
-        box_free(NULL, NULL, b);
-    return v;
+    *b = (wcrypto_box){ .kind = kind, .priv = priv, .obj = obj };
+    return js_handle_new(ctx, BOX_TAG, b, box_free);
 }
 
 static wcrypto_box *box_get(JSContext *ctx, JSValueConst v, int kind)
 {
-    size_t n;
-    uint8_t *p = JS_GetArrayBuffer(ctx, &n, v);
-    if (!p)
-        return NULL;
-    wcrypto_box *b = (wcrypto_box *)p;
-    if (n != sizeof *b || b->magic != BOX_MAGIC || b->kind != kind) {
+    wcrypto_box *b = js_handle_get(ctx, v, BOX_TAG, "crypto: not a key handle");
+    if (b && b->kind != kind) {
         JS_ThrowTypeError(ctx, "crypto: not a key handle");
         return NULL;
     }

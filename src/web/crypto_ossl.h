@@ -2,10 +2,9 @@
  * crypto_pkey.c), for any layer that needs the same bytes (node:crypto).
  *
  * Native objects (an EVP_PKEY, an EVP_MD_CTX) reach JS as an opaque "box": a
- * small ArrayBuffer whose bytes are a wcrypto_box and whose free function frees
- * the object when the GC collects it. This needs no JSClassID (web/ registers
- * none, see web.h), and the box never reaches user code: 25_crypto.js keeps it
- * in the private state of a CryptoKey. */
+ * native handle (js_handle_new, js/rt.h) holding a wcrypto_box, freed when the GC
+ * collects it. JS cannot read or write what it holds, should user code ever reach
+ * one (25_crypto.js keeps key boxes in the private state of a CryptoKey). */
 #pragma once
 #include <openssl/evp.h>
 #include <quickjs.h>

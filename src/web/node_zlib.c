@@ -35,14 +35,13 @@
 #include "js/rt.h"
 #include "web/web.h"
 
-#define NZ_MAGIC 0x6e7a6278u
+#define NZ_TAG 0x6e7a6278u   /* "nzbx": js_handle tag */
 #define NZ_PARAMS_MAX 16
 
 enum { M_DEFLATE = 1, M_INFLATE, M_GZIP, M_GUNZIP, M_DEFLATERAW, M_INFLATERAW, M_UNZIP,
        M_BROTLI_DECODE, M_BROTLI_ENCODE };
 
 typedef struct nzbox {
-    uint32_t magic;
     int mode;
     bool ended;          /* the compressed stream is complete */
     bool init;           /* the codec state exists */
@@ -94,9 +93,8 @@ static void codec_end(nzbox *b)
     b->init = false;
 }
 
-static void nzbox_free(JSRuntime *rt, void *opaque, void *ptr)
+static void nzbox_free(JSRuntime *rt, void *ptr)
 {
-    (void)opaque;
     nzbox *b = ptr;
     codec_end(b);
     js_free_rt(rt, b->in);
@@ -106,16 +104,7 @@ static void nzbox_free(JSRuntime *rt, void *opaque, void *ptr)
 
 static nzbox *nzbox_get(JSContext *ctx, JSValueConst v)
 {
-    size_t n;
-    uint8_t *p = JS_GetArrayBuffer(ctx, &n, v);
-    if (!p)
-        return NULL;
-    nzbox *b = (nzbox *)p;
-    if (n != sizeof *b || b->magic != NZ_MAGIC) {
-        JS_ThrowTypeError(ctx, "zlib: not a zlib handle");
-        return NULL;
-    }
-    return b;
+    return js_handle_get(ctx, v, NZ_TAG, "zlib: not a zlib handle");
 }
 
 /* Throws Node's zlib error: new Error(message) with errno and code. */
@@ -355,18 +344,15 @@ static JSValue js_nznew(JSContext *ctx, JSValueConst this_val, int argc, JSValue
     nzbox *b = js_mallocz(ctx, sizeof *b);
     if (!b)
         return JS_EXCEPTION;
-    b->magic = NZ_MAGIC;
     b->rt = JS_GetRuntime(ctx);
     b->mode = mode;
     b->level = level;
     b->window_bits = wb;
     b->mem_level = ml;
     b->strategy = strategy;
-    JSValue v = JS_NewArrayBuffer(ctx, (uint8_t *)b, sizeof *b, nzbox_free, NULL, false);
-    if (JS_IsException(v)) { /* QuickJS 2021-03-27 does not call free_func then */
-        js_free(ctx, b);
+    JSValue v = js_handle_new(ctx, NZ_TAG, b, nzbox_free);
+    if (JS_IsException(v))
         return v;
-    }
     if (!JS_IsUndefined(argv[5]) && !JS_IsNull(argv[5])) {
         size_t n;
         uint8_t *p = JS_GetArrayBuffer(ctx, &n, argv[5]);

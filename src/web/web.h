@@ -21,7 +21,7 @@
  *
  * Each C module adds its natives in its own *_install function, called from
  * web_install (web.c). The Web platform's classes are JS classes: web/ registers
- * no JSClassID. Layers that do (storage, objects) allocate theirs in an
+ * no JSClassID (C state JS holds by reference is a native handle, js/rt.h). Layers that do (storage, objects) allocate theirs in an
  * *_classes_init function that server_classes_init (cli/server.c) calls on the
  * main thread before any shard starts, because JS_NewClassID is process-wide and
  * not thread-safe in QuickJS 2021-03-27. */

@@ -298,6 +298,41 @@ test("node:crypto: hashes and HMAC (known answers), random, timingSafeEqual, pbk
   });
 });
 
+// Hostile Worker code: the native state behind a Hash (an OpenSSL digest context)
+// is not reachable as bytes (it was an ArrayBuffer over a C struct with pointers,
+// on the object as _h), and a forged handle is refused with a TypeError.
+test("node:crypto: a Hash offers no bytes of its native state, and a forged handle is a TypeError", async () => {
+  const out = await run(`import { createHash } from "node:crypto";`, `
+    const found = [];
+    const seen = new Set();
+    const walk = (v, path, depth) => {
+      if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) return;
+      seen.add(v);
+      if (v instanceof ArrayBuffer && v.byteLength > 0) found.push(path);
+      if (depth === 0 || ArrayBuffer.isView(v)) return;
+      for (const k of Reflect.ownKeys(v)) {
+        let x;
+        try { x = v[k]; } catch { continue; }
+        walk(x, path + "." + String(k), depth - 1);
+      }
+    };
+    const h = createHash("sha256").update("a");
+    walk(h, "hash", 3);
+    const forged = [];
+    for (const k of Reflect.ownKeys(h)) {
+      const g = createHash("sha256");
+      if (typeof g[k] !== "object" || g[k] === null) continue;
+      g[k] = new ArrayBuffer(64);
+      try { g.update("x"); g.digest("hex"); forged.push(String(k) + ": accepted"); }
+      catch (e) { forged.push(String(k) + ": " + e.name); }
+    }
+    return { found, forged, still: h.digest("hex") };`);
+  assert.deepEqual(out.found, []);
+  assert.ok(out.forged.length > 0, "the Hash holds its handle in some property");
+  for (const f of out.forged) assert.match(f, /: TypeError$/);
+  assert.equal(out.still, "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+});
+
 test("node:stream: Readable, Writable, Transform, PassThrough, pipe, pipeline", async () => {
   const out = await run(`import { Readable, Writable, Transform, PassThrough, pipeline } from "node:stream";
     import { pipeline as pp } from "node:stream/promises";`, `
