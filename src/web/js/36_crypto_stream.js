@@ -6,7 +6,8 @@
 (() => {
   "use strict";
   const N = globalThis.__durable;
-  const hashes = { "sha-1": "SHA-1", "sha-256": "SHA-256", "sha-384": "SHA-384", "sha-512": "SHA-512", md5: "MD5" };
+  // a Map, not an object literal: "constructor" or "__proto__" are not hash names
+  const hashes = new Map([["sha-1", "SHA-1"], ["sha-256", "SHA-256"], ["sha-384", "SHA-384"], ["sha-512", "SHA-512"], ["md5", "MD5"]]);
   const encoder = new TextEncoder();
 
   const hashName = (algorithm) => {
@@ -14,7 +15,7 @@
       : algorithm !== null && typeof algorithm === "object" && algorithm.name !== undefined ? `${algorithm.name}` : undefined;
     if (name === undefined)
       throw new TypeError("Failed to construct 'DigestStream': parameter 1 is not of type 'AlgorithmIdentifier'.");
-    const h = hashes[name.toLowerCase()];
+    const h = hashes.get(name.toLowerCase());
     if (!h)
       throw new DOMException(`Failed to construct 'DigestStream': Unrecognized algorithm name '${name}'.`, "NotSupportedError");
     return h;

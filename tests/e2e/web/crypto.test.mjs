@@ -179,7 +179,8 @@ const cases = {
     return { sha256: hex(await s.digest), md5: hex(await md5.digest), isWritable: s instanceof WritableStream,
       aborted: await outcome(aborted.digest), badChunk: await outcome((async () => {
         const d = new crypto.DigestStream("SHA-256"); await d.getWriter().write(42); })()),
-      bad: await outcome((async () => new crypto.DigestStream("SHA-3"))()) };
+      bad: await outcome((async () => new crypto.DigestStream("SHA-3"))()),
+      protoName: await outcome((async () => new crypto.DigestStream("constructor"))()) };
   },
   async errors({ rsaSpki }) {
     const aes = await subtle.importKey("raw", new Uint8Array(16), "AES-GCM", false, ["encrypt"]);
@@ -566,6 +567,7 @@ test("crypto.DigestStream: chunks of every kind, piped bodies, MD5; an unknown h
   assert.equal(r.md5, "900150983cd24fb0d6963f7d28e17f72");
   assert.equal(r.isWritable, true);
   assert.equal(r.bad.error, "NotSupportedError");
+  assert.equal(r.protoName.error, "NotSupportedError");   // not Object.prototype's "constructor"
   assert.deepEqual([r.aborted.error, r.aborted.message], ["Error", "stopped"]);
   assert.equal(r.badChunk.error, "TypeError");
 });
