@@ -67,6 +67,16 @@ export async function startCluster(pg, n, { heartbeatMs = 200, nodeTimeoutMs = 1
   await pg.psql(`CREATE DATABASE ${db}`);
   const url = pg.url.replace(/\/[^/?]*(\?|$)/, `/${db}$1`);
   const nodes = [];
+  try {
+    return await startNodes(nodes, url, n, { heartbeatMs, nodeTimeoutMs, extra, prefix, worker });
+  } catch (e) {
+    // the nodes started so far would keep the test process from ending
+    await stopAll(nodes).catch(() => {});
+    throw e;
+  }
+}
+
+async function startNodes(nodes, url, n, { heartbeatMs, nodeTimeoutMs, extra, prefix, worker }) {
   for (let i = 0; i < n; i++) {
     const { data, token } = makeData();
     const srv = await startServe(data, ["--cluster", url, "--cluster-secret", SECRET,
