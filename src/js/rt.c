@@ -9,14 +9,28 @@
  * LIM-13). JS that belongs to no event (module loading, bookkeeping) gets the
  * budget per run.
  *
- * Which clock: the thread's CPU clock (CLOCK_THREAD_CPUTIME_ID), not wall time.
- * The limit is a CPU limit ("I/O wait does not count"); wall time would also count
- * the time the kernel gave this core to another shard or process, so a request
- * would be charged for its neighbours' work on a loaded machine, and two shards on
- * one core would each see twice their real use. The thread clock is a system call
- * on Linux (no vDSO path), ~0.2 µs: read at each switch of event and in the
- * interrupt handler, which QuickJS calls every 10,000 bytecodes (~50-100 µs of
- * work), that is well under 1 % of the run.
+ * Which clock: CPU time, not wall time. The limit is a CPU limit ("I/O wait does
+ * not count"); wall time would also count the time the kernel gave this core to
+ * another shard or process, so a request would be charged for its neighbours' work
+ * on a loaded machine, and two shards on one core would each see twice their real
+ * use. But the thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) is a system call on
+ * Linux (no vDSO path): ~0.2 us on bare metal, ~3 us in some virtual machines,
+ * where three reads per request were a tenth of a small request's cost. So a run
+ * of JS (a "segment": from one js_rt_enter to the next) is metered by the
+ * monotonic clock (vDSO, no system call) while the event it belongs to has been
+ * charged less than PRECISE_AFTER_NS (1 ms, or half the budget when that is
+ * smaller), and by the thread's CPU clock from then on: the interrupt handler
+ * switches a segment over when it passes that mark, and an event that is past it
+ * starts every later segment on the CPU clock. Wall time is an upper bound of the
+ * thread's CPU time over the same interval, so the budget check never lets an
+ * event run past its budget; what it can do is charge an event, until that event
+ * reaches the mark, for wall time in which the thread did not run: the core given
+ * to another process, or a blocking call inside the JS (a synchronous SQL query
+ * waiting for the disk) — at most the wall time of the event's JS up to the first
+ * interrupt after the mark. That is the price of not reading the CPU clock in the
+ * short events that are nearly all of them; once past the mark, an event pays
+ * two reads per run of JS. The interrupt handler runs every 10,000 bytecodes
+ * (~50-100 us of work).
  *
  * Memory: our own allocator functions (the same accounting as QuickJS's default
  * ones) so that a refusal at the heap limit is seen: js_rt_oom() then says the
@@ -74,8 +88,14 @@ struct js_rt {
     int pump_depth;
     bool armed;               /* JS that runs now is limited (an entry, a pump, a begin) */
     js_event *cur;            /* referenced; NULL: none */
-    uint64_t cur_since_ns;    /* thread CPU clock when cur was last charged */
-    uint64_t run_start_ns;    /* thread CPU clock at the start of this run */
+    /* The current segment (since the last js_rt_enter), see "Which clock" above:
+     * seg_mono is the monotonic clock at its start; seg_cpu is 0 while it is
+     * metered by that clock, else the thread CPU clock when it switched over, with
+     * seg_wall_ns the wall time charged before the switch. */
+    uint64_t seg_mono;
+    uint64_t seg_cpu;
+    uint64_t seg_wall_ns;
+    uint64_t run_start_ns;    /* seg_elapsed() at the start of this run */
     bool cpu_exceeded;
     js_event *exceeded;       /* exceeded events whose owner is still to be told */
     close_hook close_hooks[CLOSE_HOOKS_MAX];
@@ -90,16 +110,50 @@ struct js_rt {
     js_loader *loader;        /* module resolution and the sandbox (loader.c) */
 };
 
-static uint64_t cpu_now(void)
+#define PRECISE_AFTER_NS 1000000u
+
+static uint64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(id, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_now(void)
+{
+    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static uint64_t budget_ns(const js_rt *rt)
 {
     return (uint64_t)rt->opts.cpu_ms_max * 1000000u;
+}
+
+static uint64_t precise_after_ns(const js_rt *rt)
+{
+    uint64_t half = budget_ns(rt) / 2;
+    return half < PRECISE_AFTER_NS ? half : PRECISE_AFTER_NS;
+}
+
+/* What the current segment has used so far: wall time while it is metered by the
+ * monotonic clock (an upper bound of its CPU time), then CPU time. */
+static uint64_t seg_elapsed(const js_rt *rt)
+{
+    if (rt->seg_cpu)
+        return rt->seg_wall_ns + (cpu_now() - rt->seg_cpu);
+    uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    return now > rt->seg_mono ? now - rt->seg_mono : 0;
+}
+
+/* Meters the rest of the current segment with the thread's CPU clock. */
+static void seg_go_precise(js_rt *rt)
+{
+    if (rt->seg_cpu)
+        return;
+    rt->seg_wall_ns = seg_elapsed(rt);
+    rt->seg_cpu = cpu_now();
+    if (!rt->seg_cpu)
+        rt->seg_cpu = 1;   /* 0 means "not switched"; a thread never reads 0 in practice */
 }
 
 static void mark_exceeded(js_rt *rt, js_event *ev)
@@ -118,16 +172,20 @@ static int on_interrupt(JSRuntime *qrt, void *opaque)
         return 1;
     if (!rt->armed)
         return 0;
-    uint64_t now = cpu_now();
+    uint64_t el = seg_elapsed(rt);
     js_event *ev = rt->cur;
+    if (!rt->seg_cpu &&
+        (ev ? ev->cpu_ns + el : el - rt->run_start_ns) > precise_after_ns(rt)) {
+        seg_go_precise(rt);   /* el stays what it is: the wall time so far */
+    }
     if (!ev) {
-        if (now - rt->run_start_ns <= budget_ns(rt))
+        if (el - rt->run_start_ns <= budget_ns(rt))
             return 0;
     } else if (!ev->exceeded) {
-        if (ev->cpu_ns + (now - rt->cur_since_ns) <= budget_ns(rt))
+        if (ev->cpu_ns + el <= budget_ns(rt))
             return 0;
         mark_exceeded(rt, ev);
-    } else if (now - rt->run_start_ns <= (uint64_t)JS_EVENT_GRACE_MS * 1000000u) {
+    } else if (el - rt->run_start_ns <= (uint64_t)JS_EVENT_GRACE_MS * 1000000u) {
         return 0;   /* an exceeded event reporting its failure */
     }
     rt->cpu_exceeded = true;
@@ -238,6 +296,7 @@ js_rt *js_rt_new(uv_loop_t *loop, const js_rt_opts *opts, err *e)
     }
     rt->loop = loop;
     rt->opts = *opts;
+    rt->seg_mono = clock_ns(CLOCK_MONOTONIC);
     if (!rt->opts.memory_bytes_max)
         rt->opts.memory_bytes_max = JS_MEMORY_BYTES_DEFAULT;
     if (!rt->opts.cpu_ms_max)
@@ -399,7 +458,7 @@ uint64_t js_event_cpu_ns(const js_event *ev)
 {
     uint64_t n = ev->cpu_ns;
     if (ev->rt->cur == ev)
-        n += cpu_now() - ev->rt->cur_since_ns;
+        n += seg_elapsed(ev->rt);
     return n;
 }
 
@@ -488,17 +547,21 @@ void js_rt_off_event_close(js_rt *rt, js_event_fn fn, void *ud)
 
 void js_rt_enter(js_rt *rt, js_event *ev)
 {
-    uint64_t now = cpu_now();
     js_event *prev = rt->cur;
     if (ev)
         js_event_ref(ev);
     rt->cur = ev;
     if (prev) {
-        prev->cpu_ns += now - rt->cur_since_ns;
+        prev->cpu_ns += seg_elapsed(rt);
         js_event_unref(prev);
     }
-    rt->cur_since_ns = now;
-    rt->run_start_ns = now;
+    /* a new segment: on the monotonic clock unless ev is past the mark */
+    rt->seg_mono = clock_ns(CLOCK_MONOTONIC);
+    rt->seg_cpu = 0;
+    rt->seg_wall_ns = 0;
+    if (ev && ev->cpu_ns > precise_after_ns(rt))
+        seg_go_precise(rt);
+    rt->run_start_ns = 0;
     rt->armed = true;
 }
 
@@ -532,7 +595,7 @@ void js_rt_event_begin(js_rt *rt)
     if (rt->event_depth++ == 0) {
         JS_UpdateStackTop(rt->qrt);
         if (!rt->cur)   /* an event's run was started by js_rt_enter */
-            rt->run_start_ns = cpu_now();
+            rt->run_start_ns = seg_elapsed(rt);
         rt->armed = true;
     }
 }
@@ -541,7 +604,8 @@ void js_rt_event_begin_fresh(js_rt *rt, bool fresh)
 {
     if (!fresh || rt->cur)
         js_rt_enter(rt, NULL); /* run_start_ns = now; cur is NULL after it */
-    /* js_rt_event_begin without its clock read: run_start_ns is now */
+    /* js_rt_event_begin without resetting run_start_ns: the run started at the
+     * js_rt_enter of the batch's first message */
     if (rt->event_depth++ == 0)
         JS_UpdateStackTop(rt->qrt);
     rt->armed = true;
@@ -571,7 +635,7 @@ static void run_jobs(js_rt *rt)
     rt->armed = true;
     for (;;) {
         if (rt->cur && rt->cur->exceeded)
-            rt->run_start_ns = cpu_now();
+            rt->run_start_ns = seg_elapsed(rt);
         int rc = JS_ExecutePendingJob(rt->qrt, &ctx);
         if (rc == 0)
             break;
@@ -580,7 +644,7 @@ static void run_jobs(js_rt *rt)
                 log_error("a promise job ran past the CPU limit of %u ms and was aborted",
                           rt->opts.cpu_ms_max);
             js_log_exception(ctx, "Uncaught exception in a promise job");
-            rt->run_start_ns = cpu_now();
+            rt->run_start_ns = seg_elapsed(rt);
         }
     }
 }

@@ -211,6 +211,28 @@ static void test_cpu_jobs_follow_their_event(void **state)
     js_event_unref(ev);
 }
 
+/* Which clock (rt.c): an event's first millisecond is metered by the monotonic
+ * clock; past it, by the thread's CPU clock, so time in which the thread does not
+ * run (here a sleep while the event is current) is no longer charged. */
+static void test_cpu_clock_after_the_mark(void **state)
+{
+    fixture *f = *state;
+    js_event *ev = js_event_new(f->rt, NULL);
+    char *got = turn(f, ev, SPIN(5));
+    assert_string_equal(got, "done");
+    free(got);
+    uint64_t before = js_event_cpu_ns(ev);
+    assert_true(before >= 4u * 1000000u);   /* a spin on the wall clock: 5 ms of it */
+    js_rt_enter(f->rt, ev);
+    struct timespec nap = {0, 60 * 1000000L};
+    nanosleep(&nap, NULL);
+    js_rt_enter(f->rt, NULL);
+    uint64_t slept = js_event_cpu_ns(ev) - before;
+    if (slept >= 30u * 1000000u)
+        fail_msg("a 60 ms sleep was charged %llu ms of CPU", (unsigned long long)(slept / 1000000u));
+    js_event_unref(ev);
+}
+
 static void count_exceeded(js_event *ev, void *ud)
 {
     js_event **seen = ud;
@@ -435,6 +457,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cpu_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_per_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_jobs_follow_their_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_clock_after_the_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exceeded_hook_of_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_run_stops_the_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timers_belong_to_their_event, setup, teardown),
