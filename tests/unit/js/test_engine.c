@@ -128,6 +128,41 @@ static void test_regexp_interrupt(void **state)
     assert_false(js_rt_take_cpu_exceeded(f->rt));
 }
 
+/* expect() for source with its own let/const: run inside a block, so that each
+ * case has fresh bindings (the value is the block's completion value). */
+static void expect_in_block(fixture *f, const char *src, const char *want)
+{
+    char wrapped[512];
+    int n = snprintf(wrapped, sizeof wrapped, "{ %s }", src);
+    assert_true(n > 0 && (size_t)n < sizeof wrapped);
+    expect(f, wrapped, want);
+}
+
+/* patch 0017: x++ / x-- on an int skip the slow path; every other value, and the
+ * int edges that overflow, still take it. Both the variable and the value of the
+ * expression are checked. */
+static void test_post_inc(void **state)
+{
+    fixture *f = *state;
+    expect_in_block(f, "let s = 0; for (let i = 0; i < 100; i++) s += i; s", "4950");
+    expect_in_block(f, "let s = 0; for (let i = 100; i > 0; i--) s += i; s", "5050");
+    expect_in_block(f, "let a = 5; const b = a++; `${a},${b}`", "6,5");
+    expect_in_block(f, "let a = 5; const b = a--; `${a},${b}`", "4,5");
+    expect_in_block(f, "let a = 2147483647; const b = a++; `${a},${b}`", "2147483648,2147483647");
+    expect_in_block(f, "let a = -2147483648; const b = a--; `${a},${b}`", "-2147483649,-2147483648");
+    expect_in_block(f, "let a = 2147483646; a++; a++; a", "2147483648");
+    expect_in_block(f, "let a = 1.5; const b = a++; `${a},${b}`", "2.5,1.5");
+    expect_in_block(f, "let a = -0; const b = a--; `${a},${Object.is(b, -0)}`", "-1,true");
+    expect_in_block(f, "let a = '7'; const b = a++; `${a},${typeof b},${b}`", "8,number,7");
+    expect_in_block(f, "let a = 10n; const b = a--; `${a},${typeof b}`", "9,bigint");
+    expect_in_block(f, "let n = 0; const o = { valueOf() { n++; return 41; } }; let a = o; const b = a++; `${a},${b},${n}`",
+           "42,41,1");
+    expect_in_block(f, "let a; const b = a++; `${a},${b}`", "NaN,NaN");
+    expect_in_block(f, "const o = { x: 3 }; const b = o.x++; `${o.x},${b}`", "4,3");
+    expect_in_block(f, "const t = [1, 2]; const b = t[1]--; `${t},${b}`", "1,1,2");
+    expect_in_block(f, "try { let s = Symbol(); s++; 'no' } catch (e) { e.constructor.name }", "TypeError");
+}
+
 /* patch 0002: JSON.stringify recursed without a stack check (SIGSEGV at ~30,000
  * levels); stack exhaustion anywhere is a RangeError with V8's message. */
 static void test_deep_json(void **state)
@@ -472,6 +507,7 @@ int main(void)
     tzset();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_regexp_interrupt, setup_short, teardown),
+        cmocka_unit_test_setup_teardown(test_post_inc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deep_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_line_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codegen_refused, setup, teardown),
