@@ -1,0 +1,533 @@
+/* p256.c: ECDSA P-256 verification (FIPS 186-4 6.4.2), written here from the
+ * curve's definition, for the keys that verify often (crypto_ecdsa.c).
+ *
+ * Field: integers mod p = 2^256 - 2^224 + 2^192 + 2^96 - 1 on four 64-bit limbs,
+ * in Montgomery form (a is held as a*2^256 mod p) so that a product is one
+ * multiply-and-reduce pass (mont_mul) with unsigned __int128; p's low limb is
+ * 2^64 - 1, so the reduction factor of each pass is the low limb itself. Inverses
+ * are a^(p-2) (Fermat), needed only when tables are built. The scalars (mod the
+ * group order n) use the same mont_mul with n's constants; w = s^-1 is s^(n-2)
+ * with 4-bit windows (~255 squarings and ~64 products).
+ *
+ * Points: Jacobian (X, Y, Z) stands for (X/Z^2, Y/Z^3). The sum needs only
+ * "Jacobian + affine" additions (8 products, 3 squarings), because every point
+ * added comes from a table of affine points:
+ *   the table of a point P has, for each window i of w bits (i = 0 .. 256/w),
+ *   the points d*2^(w*i)*P for d = 1 .. 2^(w-1);
+ *   a scalar k is recoded into signed digits d_i in [-2^(w-1), 2^(w-1)] with
+ *   k = sum d_i*2^(w*i), so k*P is at most 256/w + 1 additions of table points
+ *   (negated for negative digits: (x, -y)), and no doublings at all.
+ * The generator's table (w = 8: 33 x 128 points, 270,336 bytes) is built once
+ * per process at the first verify (pthread_once); a key's table (w = 7: 37 x 64
+ * points, 151,552 bytes) when crypto_ecdsa.c asks for it. Building makes each
+ * window with additions in Jacobian coordinates, then one inversion per window
+ * turns its points affine (Montgomery's trick: prefix products, one inverse,
+ * back down).
+ *
+ * Verification, with the answers of OpenSSL's ECDSA verify:
+ *   r, s in [1, n-1], else invalid (high-S signatures are valid);
+ *   e = the leftmost 256 bits of the digest (all of it when shorter), mod n;
+ *   w = s^-1, u1 = e*w, u2 = r*w (mod n); R = u1*G + u2*Q;
+ *   R = infinity is invalid; else valid iff x(R) mod n == r.
+ * The last step does not make R affine: x(R) = X/Z^2 and x(R) < p < 2n, so
+ * x(R) mod n == r iff X == r*Z^2, or X == (r + n)*Z^2 when r + n < p.
+ *
+ * Variable time throughout (branches on digits, early exits): verification
+ * handles public data only (key, message, signature). */
+#include "web/p256.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef unsigned __int128 u128;
+typedef struct fe {
+    uint64_t w[4];   /* little-endian limbs */
+} fe;
+typedef struct aff {
+    fe x, y;
+} aff;
+typedef struct jac {
+    fe x, y, z;
+} jac;
+
+struct p256_table {
+    int w;      /* window bits */
+    int nwin;   /* windows: 256 / w + 1 */
+    aff pts[];  /* nwin rows of 2^(w-1) points; row i, column d-1: d*2^(w*i)*P */
+};
+
+#define G_WINDOW_BITS 8
+
+static const fe P = { { 0xffffffffffffffffull, 0x00000000ffffffffull, 0, 0xffffffff00000001ull } };
+static const fe N = { { 0xf3b9cac2fc632551ull, 0xbce6faada7179e84ull, 0xffffffffffffffffull,
+                        0xffffffff00000000ull } };
+static const fe B = { { 0x3bce3c3e27d2604bull, 0x651d06b0cc53b0f6ull, 0xb3ebbd55769886bcull,
+                        0x5ac635d8aa3a93e7ull } };
+static const fe GX = { { 0xf4a13945d898c296ull, 0x77037d812deb33a0ull, 0xf8bce6e563a440f2ull,
+                         0x6b17d1f2e12c4247ull } };
+static const fe GY = { { 0xcbb6406837bf51f5ull, 0x2bce33576b315eceull, 0x8ee7eb4a7c0f9e16ull,
+                         0x4fe342e2fe1a7f9bull } };
+
+/* Set once by init(): 2^256 and 2^512 mod p and mod n, -n^-1 mod 2^64, b in
+ * Montgomery form, the generator's table. */
+static fe one_p, rr_p, one_n, rr_n, b_m;
+static uint64_t n0;
+static p256_table *gtab;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* ---- 256-bit integers ---- */
+
+static void fe_from_be(fe *a, const uint8_t *b)
+{
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int j = 0; j < 8; j++)
+            v = v << 8 | b[24 - 8 * i + j];
+        a->w[i] = v;
+    }
+}
+
+static int fe_cmp(const fe *a, const fe *b)
+{
+    for (int i = 3; i >= 0; i--)
+        if (a->w[i] != b->w[i])
+            return a->w[i] < b->w[i] ? -1 : 1;
+    return 0;
+}
+
+static bool fe_is_zero(const fe *a)
+{
+    return !(a->w[0] | a->w[1] | a->w[2] | a->w[3]);
+}
+
+static inline uint64_t add4(fe *r, const fe *a, const fe *b)
+{
+    u128 c = 0;
+    for (int i = 0; i < 4; i++) {
+        c = (u128)a->w[i] + b->w[i] + (uint64_t)(c >> 64);
+        r->w[i] = (uint64_t)c;
+    }
+    return (uint64_t)(c >> 64);
+}
+
+static inline uint64_t sub4(fe *r, const fe *a, const fe *b)
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 d = (u128)a->w[i] - b->w[i] - borrow;
+        r->w[i] = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+    }
+    return borrow;
+}
+
+/* ---- Montgomery arithmetic: mont_mul(a, b) = a*b/2^256 mod m, for a < 2^256,
+ * b < m, m odd and > 2^255; m0 = -m^-1 mod 2^64. One pass per limb of b: add
+ * a*b[i], then add q*m with q chosen to clear the low limb, and shift. ---- */
+
+static inline __attribute__((always_inline)) void mont_mul(fe *r, const fe *a, const fe *b,
+                                                           const fe *m, uint64_t m0)
+{
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t bi = b->w[i];
+        u128 c = (u128)a->w[0] * bi + t0;
+        t0 = (uint64_t)c;
+        c = (u128)a->w[1] * bi + t1 + (uint64_t)(c >> 64);
+        t1 = (uint64_t)c;
+        c = (u128)a->w[2] * bi + t2 + (uint64_t)(c >> 64);
+        t2 = (uint64_t)c;
+        c = (u128)a->w[3] * bi + t3 + (uint64_t)(c >> 64);
+        t3 = (uint64_t)c;
+        c = (u128)t4 + (uint64_t)(c >> 64);
+        t4 = (uint64_t)c;
+        uint64_t t5 = (uint64_t)(c >> 64);
+        uint64_t q = t0 * m0;
+        c = (u128)q * m->w[0] + t0;
+        c = (u128)q * m->w[1] + t1 + (uint64_t)(c >> 64);
+        t0 = (uint64_t)c;
+        c = (u128)q * m->w[2] + t2 + (uint64_t)(c >> 64);
+        t1 = (uint64_t)c;
+        c = (u128)q * m->w[3] + t3 + (uint64_t)(c >> 64);
+        t2 = (uint64_t)c;
+        c = (u128)t4 + (uint64_t)(c >> 64);
+        t3 = (uint64_t)c;
+        t4 = t5 + (uint64_t)(c >> 64);
+    }
+    /* t < 2m: one conditional subtraction. */
+    fe t = { { t0, t1, t2, t3 } }, d;
+    uint64_t borrow = sub4(&d, &t, m);
+    *r = (t4 || !borrow) ? d : t;
+}
+
+static inline void fe_mul(fe *r, const fe *a, const fe *b)
+{
+    mont_mul(r, a, b, &P, 1);   /* -p^-1 = 1 mod 2^64: p = -1 mod 2^64 */
+}
+
+static inline void fe_sqr(fe *r, const fe *a)
+{
+    mont_mul(r, a, a, &P, 1);
+}
+
+static inline void fe_add(fe *r, const fe *a, const fe *b)
+{
+    fe s, d;
+    uint64_t carry = add4(&s, a, b);
+    uint64_t borrow = sub4(&d, &s, &P);
+    *r = (carry || !borrow) ? d : s;
+}
+
+static inline void fe_sub(fe *r, const fe *a, const fe *b)
+{
+    if (sub4(r, a, b))
+        add4(r, r, &P);
+}
+
+static inline void fe_neg(fe *r, const fe *a)
+{
+    if (fe_is_zero(a))
+        *r = *a;
+    else
+        sub4(r, &P, a);
+}
+
+static inline void sc_mul(fe *r, const fe *a, const fe *b)
+{
+    mont_mul(r, a, b, &N, n0);
+}
+
+/* a^e in Montgomery form (one = 2^256 mod m), 4-bit fixed windows, the top
+ * nibble of e nonzero. Variable time in e (public: p - 2, n - 2). */
+static inline __attribute__((always_inline)) void mont_pow(fe *r, const fe *a, const fe *e,
+                                                           const fe *one, const fe *m,
+                                                           uint64_t m0)
+{
+    fe tbl[16];
+    tbl[0] = *one;
+    tbl[1] = *a;
+    for (int i = 2; i < 16; i++)
+        mont_mul(&tbl[i], &tbl[i - 1], a, m, m0);
+    fe acc = tbl[e->w[3] >> 60];
+    for (int i = 62; i >= 0; i--) {
+        for (int k = 0; k < 4; k++)
+            mont_mul(&acc, &acc, &acc, m, m0);
+        unsigned nib = (unsigned)(e->w[i / 16] >> (4 * (i % 16))) & 15;
+        if (nib)
+            mont_mul(&acc, &acc, &tbl[nib], m, m0);
+    }
+    *r = acc;
+}
+
+static void fe_inv(fe *r, const fe *a)
+{
+    static const fe pm2 = { { 0xfffffffffffffffdull, 0x00000000ffffffffull, 0,
+                              0xffffffff00000001ull } };
+    mont_pow(r, a, &pm2, &one_p, &P, 1);
+}
+
+static void sc_inv(fe *r, const fe *a)
+{
+    static const fe nm2 = { { 0xf3b9cac2fc63254full, 0xbce6faada7179e84ull,
+                              0xffffffffffffffffull, 0xffffffff00000000ull } };
+    mont_pow(r, a, &nm2, &one_n, &N, n0);
+}
+
+/* 2^256 mod m and 2^512 mod m for m > 2^255. */
+static void mont_consts(fe *one, fe *rr, const fe *m)
+{
+    fe z = { { 0 } };
+    sub4(one, &z, m);   /* 2^256 - m */
+    *rr = *one;
+    for (int i = 0; i < 256; i++) {   /* doubled 256 times mod m */
+        fe s, d;
+        uint64_t carry = add4(&s, rr, rr);
+        uint64_t borrow = sub4(&d, &s, m);
+        *rr = (carry || !borrow) ? d : s;
+    }
+}
+
+/* ---- points ---- */
+
+/* r = 2*a (a not at infinity: points of order n have y != 0). a = -3. */
+static void jac_dbl(jac *r, const jac *a)
+{
+    fe delta, gamma, beta, alpha, t1, t2, t3;
+    fe_sqr(&delta, &a->z);
+    fe_sqr(&gamma, &a->y);
+    fe_mul(&beta, &a->x, &gamma);
+    fe_sub(&t1, &a->x, &delta);
+    fe_add(&t2, &a->x, &delta);
+    fe_mul(&alpha, &t1, &t2);
+    fe_add(&t1, &alpha, &alpha);
+    fe_add(&alpha, &t1, &alpha);          /* alpha = 3(X - delta)(X + delta) */
+    fe_add(&t1, &a->y, &a->z);
+    fe_sqr(&t1, &t1);
+    fe_sub(&t1, &t1, &gamma);
+    fe_sub(&r->z, &t1, &delta);           /* Z3 = (Y + Z)^2 - gamma - delta */
+    fe_add(&t2, &beta, &beta);
+    fe_add(&t2, &t2, &t2);                /* 4 beta */
+    fe_sqr(&t3, &alpha);
+    fe_sub(&t3, &t3, &t2);
+    fe_sub(&r->x, &t3, &t2);              /* X3 = alpha^2 - 8 beta */
+    fe_sub(&t2, &t2, &r->x);
+    fe_mul(&t2, &alpha, &t2);
+    fe_sqr(&t3, &gamma);
+    fe_add(&t3, &t3, &t3);
+    fe_add(&t3, &t3, &t3);
+    fe_add(&t3, &t3, &t3);
+    fe_sub(&r->y, &t2, &t3);              /* Y3 = alpha(4 beta - X3) - 8 gamma^2 */
+}
+
+/* r = a + b (a Jacobian, not at infinity; b affine). Returns false when the sum
+ * is the point at infinity (b = -a). */
+static bool jac_add_aff(jac *r, const jac *a, const aff *b)
+{
+    fe z1z1, u2, s2, h, rr, hh, hhh, v, t;
+    fe_sqr(&z1z1, &a->z);
+    fe_mul(&u2, &b->x, &z1z1);
+    fe_mul(&s2, &b->y, &a->z);
+    fe_mul(&s2, &s2, &z1z1);
+    fe_sub(&h, &u2, &a->x);
+    fe_sub(&rr, &s2, &a->y);
+    if (fe_is_zero(&h)) {
+        if (!fe_is_zero(&rr))
+            return false;
+        jac_dbl(r, a);
+        return true;
+    }
+    fe_sqr(&hh, &h);
+    fe_mul(&hhh, &h, &hh);
+    fe_mul(&v, &a->x, &hh);
+    fe_mul(&r->z, &a->z, &h);             /* before r->y/x: r may be a */
+    fe_mul(&t, &a->y, &hhh);
+    fe_sqr(&r->x, &rr);
+    fe_sub(&r->x, &r->x, &hhh);
+    fe_sub(&r->x, &r->x, &v);
+    fe_sub(&r->x, &r->x, &v);             /* X3 = rr^2 - hhh - 2v */
+    fe_sub(&v, &v, &r->x);
+    fe_mul(&v, &rr, &v);
+    fe_sub(&r->y, &v, &t);                /* Y3 = rr(v - X3) - Y1 hhh */
+    return true;
+}
+
+/* Affine forms of the n points of j (none at infinity), with one inversion. */
+static void jac_to_aff_batch(aff *out, const jac *j, fe *prefix, int n)
+{
+    prefix[0] = j[0].z;
+    for (int i = 1; i < n; i++)
+        fe_mul(&prefix[i], &prefix[i - 1], &j[i].z);
+    fe inv, zi, zi2;
+    fe_inv(&inv, &prefix[n - 1]);
+    for (int i = n - 1; i >= 0; i--) {
+        if (i > 0) {
+            fe_mul(&zi, &inv, &prefix[i - 1]);
+            fe_mul(&inv, &inv, &j[i].z);
+        } else {
+            zi = inv;
+        }
+        fe_sqr(&zi2, &zi);
+        fe_mul(&out[i].x, &j[i].x, &zi2);
+        fe_mul(&zi2, &zi2, &zi);
+        fe_mul(&out[i].y, &j[i].y, &zi2);
+    }
+}
+
+size_t p256_table_bytes(int window_bits)
+{
+    return sizeof(p256_table) +
+           (size_t)(256 / window_bits + 1) * ((size_t)1 << (window_bits - 1)) * sizeof(aff);
+}
+
+/* The table of p (affine, Montgomery form, of order n). */
+static p256_table *table_build(const aff *p, int w)
+{
+    int half = 1 << (w - 1);
+    p256_table *t = malloc(p256_table_bytes(w));
+    jac *j = malloc((size_t)(half + 1) * sizeof *j);
+    fe *prefix = malloc((size_t)(half + 1) * sizeof *prefix);
+    if (!t || !j || !prefix)
+        goto fail;
+    t->w = w;
+    t->nwin = 256 / w + 1;
+    aff base = *p;
+    for (int i = 0; i < t->nwin; i++) {
+        j[0] = (jac){ base.x, base.y, one_p };
+        for (int d = 1; d < half; d++)   /* (d+1)*base; d = 1 doubles */
+            if (!jac_add_aff(&j[d], &j[d - 1], &base))
+                goto fail;
+        jac_dbl(&j[half], &j[half - 1]);   /* 2^w * base: the next window's */
+        aff *row = &t->pts[(size_t)i * half];
+        jac_to_aff_batch(row, j, prefix, half);
+        jac_to_aff_batch(&base, &j[half], prefix, 1);
+    }
+    free(j);
+    free(prefix);
+    return t;
+fail:
+    free(t);
+    free(j);
+    free(prefix);
+    return NULL;
+}
+
+void p256_table_free(p256_table *t)
+{
+    free(t);
+}
+
+static void init(void)
+{
+    mont_consts(&one_p, &rr_p, &P);
+    mont_consts(&one_n, &rr_n, &N);
+    uint64_t inv = 1;   /* n^-1 mod 2^64 by Newton's iteration: bits double each step */
+    for (int i = 0; i < 6; i++)
+        inv *= 2 - N.w[0] * inv;
+    n0 = 0 - inv;
+    fe_mul(&b_m, &B, &rr_p);
+    aff g;
+    fe_mul(&g.x, &GX, &rr_p);
+    fe_mul(&g.y, &GY, &rr_p);
+    gtab = table_build(&g, G_WINDOW_BITS);
+}
+
+p256_table *p256_table_new(const uint8_t x[32], const uint8_t y[32])
+{
+    pthread_once(&init_once, init);
+    aff q;
+    fe_from_be(&q.x, x);
+    fe_from_be(&q.y, y);
+    if (fe_cmp(&q.x, &P) >= 0 || fe_cmp(&q.y, &P) >= 0)
+        return NULL;
+    fe_mul(&q.x, &q.x, &rr_p);
+    fe_mul(&q.y, &q.y, &rr_p);
+    fe lhs, rhs, t;   /* y^2 == x^3 - 3x + b */
+    fe_sqr(&lhs, &q.y);
+    fe_sqr(&rhs, &q.x);
+    fe_mul(&rhs, &rhs, &q.x);
+    fe_add(&t, &q.x, &q.x);
+    fe_add(&t, &t, &q.x);
+    fe_sub(&rhs, &rhs, &t);
+    fe_add(&rhs, &rhs, &b_m);
+    if (fe_cmp(&lhs, &rhs))
+        return NULL;
+    return table_build(&q, P256_KEY_WINDOW_BITS);
+}
+
+/* w bits of k from bit `pos` (0 past bit 255). */
+static inline unsigned bits_at(const fe *k, int pos, int w)
+{
+    if (pos >= 256)
+        return 0;
+    int limb = pos / 64, off = pos % 64;
+    uint64_t v = k->w[limb] >> off;
+    if (off + w > 64 && limb < 3)
+        v |= k->w[limb + 1] << (64 - off);
+    return (unsigned)v & ((1u << w) - 1);
+}
+
+/* acc += k*P through P's table; *inf says acc is the point at infinity. */
+static void add_mul(jac *acc, bool *inf, const p256_table *t, const fe *k)
+{
+    int w = t->w, half = 1 << (w - 1);
+    unsigned carry = 0;
+    for (int i = 0; i < t->nwin; i++) {
+        int d = (int)(bits_at(k, i * w, w) + carry);
+        carry = d > half;
+        if (carry)
+            d -= 1 << w;
+        if (!d)
+            continue;
+        aff pt = t->pts[(size_t)i * half + (size_t)(d < 0 ? -d : d) - 1];
+        if (d < 0)
+            fe_neg(&pt.y, &pt.y);
+        if (*inf) {
+            *acc = (jac){ pt.x, pt.y, one_p };
+            *inf = false;
+        } else if (!jac_add_aff(acc, acc, &pt)) {
+            *inf = true;
+        }
+    }
+}
+
+int p256_verify(const p256_table *q, const uint8_t *dgst, size_t dgst_len, const uint8_t sig[64])
+{
+    pthread_once(&init_once, init);
+    if (!gtab)
+        return -1;
+    fe r, s, e, w, u1, u2;
+    fe_from_be(&r, sig);
+    fe_from_be(&s, sig + 32);
+    if (fe_is_zero(&r) || fe_is_zero(&s) || fe_cmp(&r, &N) >= 0 || fe_cmp(&s, &N) >= 0)
+        return 0;
+    uint8_t eb[32] = { 0 };
+    size_t elen = dgst_len < 32 ? dgst_len : 32;
+    memcpy(eb + 32 - elen, dgst, elen);
+    fe_from_be(&e, eb);
+    if (fe_cmp(&e, &N) >= 0)
+        sub4(&e, &e, &N);
+    sc_mul(&w, &s, &rr_n);    /* s*2^256 */
+    sc_inv(&w, &w);           /* s^-1 * 2^256 */
+    sc_mul(&u1, &e, &w);      /* e/s, plain */
+    sc_mul(&u2, &r, &w);      /* r/s, plain */
+    jac acc;
+    bool inf = true;
+    add_mul(&acc, &inf, gtab, &u1);
+    add_mul(&acc, &inf, q, &u2);
+    if (inf)
+        return 0;
+    static const fe one = { { 1 } };
+    fe x, z2, t;
+    fe_mul(&x, &acc.x, &one);   /* X out of Montgomery form */
+    fe_sqr(&z2, &acc.z);        /* Z^2 * 2^256 */
+    fe_mul(&t, &r, &z2);        /* r * Z^2, plain */
+    if (!fe_cmp(&t, &x))
+        return 1;
+    fe rn;
+    if (add4(&rn, &r, &N) || fe_cmp(&rn, &P) >= 0)
+        return 0;
+    fe_mul(&t, &rn, &z2);
+    return !fe_cmp(&t, &x);
+}
+
+void p256_test_op(char op, uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    pthread_once(&init_once, init);
+    fe x, y, z;
+    memcpy(x.w, a, sizeof x.w);
+    memcpy(y.w, b, sizeof y.w);
+    static const fe one = { { 1 } };
+    switch (op) {
+    case '+':
+        fe_add(&z, &x, &y);
+        break;
+    case '-':
+        fe_sub(&z, &x, &y);
+        break;
+    case '*':   /* through Montgomery form and back */
+        fe_mul(&x, &x, &rr_p);
+        fe_mul(&y, &y, &rr_p);
+        fe_mul(&z, &x, &y);
+        fe_mul(&z, &z, &one);
+        break;
+    case 'i':
+        fe_mul(&x, &x, &rr_p);
+        fe_inv(&z, &x);
+        fe_mul(&z, &z, &one);
+        break;
+    case 'M':
+        sc_mul(&x, &x, &rr_n);
+        sc_mul(&z, &x, &y);
+        break;
+    case 'I':
+        sc_mul(&x, &x, &rr_n);
+        sc_inv(&z, &x);
+        sc_mul(&z, &z, &one);
+        break;
+    default:
+        memset(&z, 0, sizeof z);
+    }
+    memcpy(r, z.w, sizeof z.w);
+}
