@@ -79,6 +79,49 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* ---- 256-bit integers ---- */
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+/* (c, a) = a + b + c with the carry flag: GCC makes add/adc chains of these,
+ * where the portable form below costs a compare and a setb per carry. */
+#define ADDC(cf, a, b) ((cf) = _addcarry_u64((cf), (a), (b), (unsigned long long *)&(a)))
+#define MULADD(x, y)                                   \
+    do {                                               \
+        u128 p_ = (u128)(x) * (y);                     \
+        unsigned char cf_ = 0;                         \
+        ADDC(cf_, c0, (uint64_t)p_);                   \
+        ADDC(cf_, c1, (uint64_t)(p_ >> 64));           \
+        c2 += cf_;                                     \
+    } while (0)
+#else
+#define ADDC(cf, a, b)                                 \
+    do {                                               \
+        uint64_t b_ = (b), s_ = (a) + b_;              \
+        unsigned char c_ = s_ < b_;                    \
+        (a) = s_ + (cf);                               \
+        (cf) = c_ | ((a) < s_);                        \
+    } while (0)
+#define MULADD(x, y)                                   \
+    do {                                               \
+        u128 p_ = (u128)(x) * (y);                     \
+        uint64_t lo_ = (uint64_t)p_, hi_ = (uint64_t)(p_ >> 64); \
+        c0 += lo_;                                     \
+        hi_ += c0 < lo_;                               \
+        c1 += hi_;                                     \
+        c2 += c1 < hi_;                                \
+    } while (0)
+#endif
+#if defined(__x86_64__)
+#define SUBB(bf, a, b) ((bf) = _subborrow_u64((bf), (a), (b), (unsigned long long *)&(a)))
+#else
+#define SUBB(bf, a, b)                                 \
+    do {                                               \
+        uint64_t b_ = (b), d_ = (a) - b_;              \
+        unsigned char c_ = (a) < b_;                   \
+        (a) = d_ - (bf);                               \
+        (bf) = c_ | (d_ < (bf));                       \
+    } while (0)
+#endif
+
 static void fe_from_be(fe *a, const uint8_t *b)
 {
     for (int i = 0; i < 4; i++) {
@@ -104,72 +147,114 @@ static bool fe_is_zero(const fe *a)
 
 static inline uint64_t add4(fe *r, const fe *a, const fe *b)
 {
-    u128 c = 0;
-    for (int i = 0; i < 4; i++) {
-        c = (u128)a->w[i] + b->w[i] + (uint64_t)(c >> 64);
-        r->w[i] = (uint64_t)c;
-    }
-    return (uint64_t)(c >> 64);
+    unsigned char cf = 0;
+    *r = *a;
+    ADDC(cf, r->w[0], b->w[0]);
+    ADDC(cf, r->w[1], b->w[1]);
+    ADDC(cf, r->w[2], b->w[2]);
+    ADDC(cf, r->w[3], b->w[3]);
+    return cf;
 }
 
 static inline uint64_t sub4(fe *r, const fe *a, const fe *b)
 {
-    uint64_t borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 d = (u128)a->w[i] - b->w[i] - borrow;
-        r->w[i] = (uint64_t)d;
-        borrow = (uint64_t)(d >> 64) & 1;
-    }
-    return borrow;
+    unsigned char bf = 0;
+    uint64_t b0 = b->w[0], b1 = b->w[1], b2 = b->w[2], b3 = b->w[3];
+    *r = *a;
+    SUBB(bf, r->w[0], b0);
+    SUBB(bf, r->w[1], b1);
+    SUBB(bf, r->w[2], b2);
+    SUBB(bf, r->w[3], b3);
+    return bf;
 }
 
 /* ---- Montgomery arithmetic: mont_mul(a, b) = a*b/2^256 mod m, for a < 2^256,
- * b < m, m odd and > 2^255; m0 = -m^-1 mod 2^64. One pass per limb of b: add
- * a*b[i], then add q*m with q chosen to clear the low limb, and shift. ---- */
+ * b < m, m odd and > 2^255; m0 = -m^-1 mod 2^64. Product scanning: column k of
+ * the sum a*b + q*m is accumulated in three words (c0, c1, c2), and the limb
+ * q[k] (k < 4) is chosen so that column k is 0 mod 2^64; columns 4..7 are the
+ * result, below 2m, and one conditional subtraction ends it. (Written this way
+ * because GCC keeps three 64-bit words in registers where a loop of
+ * unsigned __int128 carries spills them to the stack.) ---- */
+
 
 static inline __attribute__((always_inline)) void mont_mul(fe *r, const fe *a, const fe *b,
                                                            const fe *m, uint64_t m0)
 {
-    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t bi = b->w[i];
-        u128 c = (u128)a->w[0] * bi + t0;
-        t0 = (uint64_t)c;
-        c = (u128)a->w[1] * bi + t1 + (uint64_t)(c >> 64);
-        t1 = (uint64_t)c;
-        c = (u128)a->w[2] * bi + t2 + (uint64_t)(c >> 64);
-        t2 = (uint64_t)c;
-        c = (u128)a->w[3] * bi + t3 + (uint64_t)(c >> 64);
-        t3 = (uint64_t)c;
-        c = (u128)t4 + (uint64_t)(c >> 64);
-        t4 = (uint64_t)c;
-        uint64_t t5 = (uint64_t)(c >> 64);
-        uint64_t q = t0 * m0;
-        c = (u128)q * m->w[0] + t0;
-        c = (u128)q * m->w[1] + t1 + (uint64_t)(c >> 64);
-        t0 = (uint64_t)c;
-        c = (u128)q * m->w[2] + t2 + (uint64_t)(c >> 64);
-        t1 = (uint64_t)c;
-        c = (u128)q * m->w[3] + t3 + (uint64_t)(c >> 64);
-        t2 = (uint64_t)c;
-        c = (u128)t4 + (uint64_t)(c >> 64);
-        t3 = (uint64_t)c;
-        t4 = t5 + (uint64_t)(c >> 64);
+    const uint64_t *x = a->w, *y = b->w, *n = m->w;
+    uint64_t q[4], t[4], c0 = 0, c1 = 0, c2 = 0;
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+#pragma GCC unroll 4
+        for (int j = 0; j < k; j++) {
+            MULADD(x[j], y[k - j]);
+            MULADD(q[j], n[k - j]);
+        }
+        MULADD(x[k], y[0]);
+        q[k] = c0 * m0;
+        MULADD(q[k], n[0]);   /* c0 becomes 0 */
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
     }
-    /* t < 2m: one conditional subtraction. */
-    fe t = { { t0, t1, t2, t3 } }, d;
-    uint64_t borrow = sub4(&d, &t, m);
-    *r = (t4 || !borrow) ? d : t;
+#pragma GCC unroll 4
+    for (int k = 4; k < 7; k++) {
+#pragma GCC unroll 4
+        for (int j = k - 3; j < 4; j++) {
+            MULADD(x[j], y[k - j]);
+            MULADD(q[j], n[k - j]);
+        }
+        t[k - 4] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    t[3] = c0;
+    fe tv = { { t[0], t[1], t[2], t[3] } }, d;
+    uint64_t borrow = sub4(&d, &tv, m);
+    *r = (c1 || !borrow) ? d : tv;
 }
 
-static inline void fe_mul(fe *r, const fe *a, const fe *b)
+/* a*b/2^256 mod p. The product (16 limb products, column by column), then
+ * four Montgomery steps that use p's form instead of products by p: with
+ * q = t[i] (as -p^-1 = 1 mod 2^64), adding q*p clears limb i and adds
+ * q*2^32 at limb i+1 and q*(2^64 - 2^32 + 1) at limb i+3. */
+static inline __attribute__((always_inline)) void fe_mul(fe *r, const fe *a, const fe *b)
 {
-    mont_mul(r, a, b, &P, 1);   /* -p^-1 = 1 mod 2^64: p = -1 mod 2^64 */
+    const uint64_t *x = a->w, *y = b->w;
+    uint64_t t[9], c0 = 0, c1 = 0, c2 = 0;
+#pragma GCC unroll 8
+    for (int k = 0; k < 7; k++) {
+#pragma GCC unroll 4
+        for (int j = k < 4 ? 0 : k - 3; j <= k && j < 4; j++)
+            MULADD(x[j], y[k - j]);
+        t[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    t[7] = c0;
+    t[8] = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        uint64_t q = t[i];
+        u128 m = (u128)q * 0xffffffff00000001ull;
+        unsigned char cf = 0;
+        ADDC(cf, t[i + 1], q << 32);
+        ADDC(cf, t[i + 2], q >> 32);
+        ADDC(cf, t[i + 3], (uint64_t)m);
+        ADDC(cf, t[i + 4], (uint64_t)(m >> 64));
+#pragma GCC unroll 4
+        for (int j = i + 5; j < 9; j++)
+            ADDC(cf, t[j], 0);
+    }
+    fe tv = { { t[4], t[5], t[6], t[7] } }, d;
+    uint64_t borrow = sub4(&d, &tv, &P);
+    *r = (t[8] || !borrow) ? d : tv;
 }
 
 static inline void fe_sqr(fe *r, const fe *a)
 {
-    mont_mul(r, a, a, &P, 1);
+    fe_mul(r, a, a);
 }
 
 static inline void fe_add(fe *r, const fe *a, const fe *b)
@@ -225,10 +310,61 @@ static void fe_inv(fe *r, const fe *a)
 {
     static const fe pm2 = { { 0xfffffffffffffffdull, 0x00000000ffffffffull, 0,
                               0xffffffff00000001ull } };
-    mont_pow(r, a, &pm2, &one_p, &P, 1);
+    mont_pow(r, a, &pm2, &one_p, &P, 1);   /* generic: only for tables */
 }
 
-static void sc_inv(fe *r, const fe *a)
+/* x := x/2 mod n (x < n). */
+static inline void half_mod_n(fe *x)
+{
+    uint64_t c = 0;
+    if (x->w[0] & 1)
+        c = add4(x, x, &N);
+    for (int i = 0; i < 3; i++)
+        x->w[i] = x->w[i] >> 1 | x->w[i + 1] << 63;
+    x->w[3] = x->w[3] >> 1 | c << 63;
+}
+
+static inline void shr1(fe *a)
+{
+    for (int i = 0; i < 3; i++)
+        a->w[i] = a->w[i] >> 1 | a->w[i + 1] << 63;
+    a->w[3] >>= 1;
+}
+
+static inline bool is_one(const fe *a)
+{
+    return a->w[0] == 1 && !(a->w[1] | a->w[2] | a->w[3]);
+}
+
+/* a^-1 mod n (plain values, 0 < a < n): the binary extended Euclidean algorithm,
+ * keeping x1*a = u and x2*a = v (mod n) while (u, v) goes from (a, n) to a 1.
+ * ~50k instructions where a^(n-2) takes ~75k. */
+static void sc_inv_plain(fe *out, const fe *a)
+{
+    fe u = *a, v = N, x1 = { { 1 } }, x2 = { { 0 } };
+    while (!is_one(&u) && !is_one(&v)) {
+        while (!(u.w[0] & 1)) {
+            shr1(&u);
+            half_mod_n(&x1);
+        }
+        while (!(v.w[0] & 1)) {
+            shr1(&v);
+            half_mod_n(&x2);
+        }
+        if (fe_cmp(&u, &v) >= 0) {
+            sub4(&u, &u, &v);
+            if (sub4(&x1, &x1, &x2))
+                add4(&x1, &x1, &N);
+        } else {
+            sub4(&v, &v, &u);
+            if (sub4(&x2, &x2, &x1))
+                add4(&x2, &x2, &N);
+        }
+    }
+    *out = is_one(&u) ? x1 : x2;
+}
+
+static void sc_inv(fe *r, const fe *a)   /* Montgomery form (tests) */
 {
     static const fe nm2 = { { 0xf3b9cac2fc63254full, 0xbce6faada7179e84ull,
                               0xffffffffffffffffull, 0xffffffff00000000ull } };
@@ -468,10 +604,10 @@ int p256_verify(const p256_table *q, const uint8_t *dgst, size_t dgst_len, const
     fe_from_be(&e, eb);
     if (fe_cmp(&e, &N) >= 0)
         sub4(&e, &e, &N);
-    sc_mul(&w, &s, &rr_n);    /* s*2^256 */
-    sc_inv(&w, &w);           /* s^-1 * 2^256 */
-    sc_mul(&u1, &e, &w);      /* e/s, plain */
-    sc_mul(&u2, &r, &w);      /* r/s, plain */
+    sc_inv_plain(&w, &s);     /* 1/s */
+    sc_mul(&w, &w, &rr_n);    /* 2^256/s */
+    sc_mul(&u1, &e, &w);      /* e/s */
+    sc_mul(&u2, &r, &w);      /* r/s */
     jac acc;
     bool inf = true;
     add_mul(&acc, &inf, gtab, &u1);
@@ -521,10 +657,17 @@ void p256_test_op(char op, uint64_t r[4], const uint64_t a[4], const uint64_t b[
         sc_mul(&x, &x, &rr_n);
         sc_mul(&z, &x, &y);
         break;
-    case 'I':
+    case 'I':   /* both inverses must agree */
+        if (fe_is_zero(&x)) {
+            z = x;
+            break;
+        }
+        sc_inv_plain(&z, &x);
         sc_mul(&x, &x, &rr_n);
-        sc_inv(&z, &x);
-        sc_mul(&z, &z, &one);
+        sc_inv(&y, &x);
+        sc_mul(&y, &y, &one);
+        if (fe_cmp(&y, &z))
+            memset(&z, 0xff, sizeof z);
         break;
     default:
         memset(&z, 0, sizeof z);
