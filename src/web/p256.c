@@ -225,8 +225,9 @@ static inline __attribute__((always_inline)) void fe_mul(fe *r, const fe *a, con
 #pragma GCC unroll 8
     for (int k = 0; k < 7; k++) {
 #pragma GCC unroll 4
-        for (int j = k < 4 ? 0 : k - 3; j <= k && j < 4; j++)
-            MULADD(x[j], y[k - j]);
+        for (int j = 0; j < 4; j++)
+            if (j <= k && k - j < 4)
+                MULADD(x[j], y[k - j]);
         t[k] = c0;
         c0 = c1;
         c1 = c2;
