@@ -9,8 +9,8 @@
  * 2^64 - 2^32 + 1 and carries (~200 instructions per field product). Inverses
  * mod p are a^(p-2) (Fermat), needed only when tables are built. Scalars mod the
  * group order n use a generic Montgomery product (mont_mul); w = s^-1 is the
- * binary extended Euclidean algorithm (~43k instructions, where s^(n-2) takes
- * ~75k).
+ * safegcd divsteps of Bernstein and Yang in batches of 62 (~13k instructions,
+ * where s^(n-2) takes ~75k and a bit-by-bit binary GCD ~40k).
  *
  * Points: Jacobian (X, Y, Z) stands for (X/Z^2, Y/Z^3). The sum needs only
  * "Jacobian + affine" additions (8 products, 3 squarings), because every point
@@ -85,7 +85,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* ---- 256-bit integers ---- */
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(P256_PORTABLE)
 #include <x86intrin.h>
 /* (c, a) = a + b + c with the carry flag: GCC makes add/adc chains of these,
  * where the portable form below costs a compare and a setb per carry. */
@@ -116,7 +116,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
         c2 += c1 < hi_;                                \
     } while (0)
 #endif
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(P256_PORTABLE)
 #define SUBB(bf, a, b) ((bf) = _subborrow_u64((bf), (a), (b), (unsigned long long *)&(a)))
 #else
 #define SUBB(bf, a, b)                                 \
@@ -224,22 +224,8 @@ static inline __attribute__((always_inline)) void mont_mul(fe *r, const fe *a, c
  * four Montgomery steps that use p's form instead of products by p: with
  * q = t[i] (as -p^-1 = 1 mod 2^64), adding q*p clears limb i and adds
  * q*2^32 at limb i+1 and q*(2^64 - 2^32 + 1) at limb i+3. */
-static inline __attribute__((always_inline)) void fe_mul(fe *r, const fe *a, const fe *b)
+static inline __attribute__((always_inline)) void fe_reduce(fe *r, uint64_t t[9])
 {
-    const uint64_t *x = a->w, *y = b->w;
-    uint64_t t[9], c0 = 0, c1 = 0, c2 = 0;
-#pragma GCC unroll 8
-    for (int k = 0; k < 7; k++) {
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; j++)
-            if (j <= k && k - j < 4)
-                MULADD(x[j], y[k - j]);
-        t[k] = c0;
-        c0 = c1;
-        c1 = c2;
-        c2 = 0;
-    }
-    t[7] = c0;
     t[8] = 0;
 #pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
@@ -259,9 +245,56 @@ static inline __attribute__((always_inline)) void fe_mul(fe *r, const fe *a, con
     *r = (t[8] || !borrow) ? d : tv;
 }
 
-static inline void fe_sqr(fe *r, const fe *a)
+static inline __attribute__((always_inline)) void fe_mul(fe *r, const fe *a, const fe *b)
 {
-    fe_mul(r, a, a);
+    const uint64_t *x = a->w, *y = b->w;
+    uint64_t t[9], c0 = 0, c1 = 0, c2 = 0;
+#pragma GCC unroll 8
+    for (int k = 0; k < 7; k++) {
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            if (j <= k && k - j < 4)
+                MULADD(x[j], y[k - j]);
+        t[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    t[7] = c0;
+    fe_reduce(r, t);
+}
+
+/* a^2/2^256 mod p: the 6 products a[i]*a[j] (i < j) once, doubled, plus the 4
+ * squares (10 limb products where fe_mul takes 16). */
+static inline __attribute__((always_inline)) void fe_sqr(fe *r, const fe *a)
+{
+    const uint64_t *x = a->w;
+    uint64_t t[9], c0 = 0, c1 = 0, c2 = 0;
+    t[0] = 0;
+#pragma GCC unroll 8
+    for (int k = 1; k < 6; k++) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++)
+            if (i < k - i && k - i < 4)
+                MULADD(x[i], x[k - i]);
+        t[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    t[6] = c0;
+    t[7] = c1;
+#pragma GCC unroll 8
+    for (int i = 7; i > 0; i--)
+        t[i] = t[i] << 1 | t[i - 1] >> 63;
+    unsigned char cf = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        u128 sq = (u128)x[i] * x[i];
+        ADDC(cf, t[2 * i], (uint64_t)sq);
+        ADDC(cf, t[2 * i + 1], (uint64_t)(sq >> 64));
+    }
+    fe_reduce(r, t);
 }
 
 static inline void fe_add(fe *r, const fe *a, const fe *b)
@@ -320,55 +353,179 @@ static void fe_inv(fe *r, const fe *a)
     mont_pow(r, a, &pm2, &one_p, &P, 1);   /* generic: only for tables */
 }
 
-/* x := x/2 mod n (x < n). */
-static inline void half_mod_n(fe *x)
+/* ---- s^-1 mod n by Bernstein and Yang's "divsteps" (safegcd), variable time.
+ * With f odd, a divstep maps (delta, f, g) to
+ *   (1 - delta, g, (g - f)/2)   if delta > 0 and g odd,
+ *   (1 + delta, f, (g + f)/2)   if g odd otherwise,
+ *   (1 + delta, f, g/2)         if g even;
+ * from (1, n, s) g reaches 0 and f then is +-gcd(n, s) = +-1. 62 divsteps
+ * depend only on the low 62 bits of f and g, so they run on one 64-bit word and
+ * give a matrix T with 2^62 (f', g') = T (f, g); T is then applied to the full
+ * f and g, and to d and e kept with f = d*s and g = e*s (mod n), where the
+ * division by 2^62 is exact after adding the multiple of n that clears the low
+ * 62 bits. At the end s^-1 = +-d. Values are five signed 62-bit limbs (limbs
+ * 0-3 in [0, 2^62), limb 4 signed). ~7 batches of 62 steps for 256 bits. ---- */
+
+typedef __int128 i128;
+typedef struct s62 {
+    int64_t v[5];
+} s62;
+#define M62 ((uint64_t)-1 >> 2)
+
+static s62 n62;
+
+static void to_s62(s62 *r, const fe *a)
 {
-    uint64_t c = 0;
-    if (x->w[0] & 1)
-        c = add4(x, x, &N);
-    for (int i = 0; i < 3; i++)
-        x->w[i] = x->w[i] >> 1 | x->w[i + 1] << 63;
-    x->w[3] = x->w[3] >> 1 | c << 63;
+    const uint64_t *w = a->w;
+    r->v[0] = (int64_t)(w[0] & M62);
+    r->v[1] = (int64_t)((w[0] >> 62 | w[1] << 2) & M62);
+    r->v[2] = (int64_t)((w[1] >> 60 | w[2] << 4) & M62);
+    r->v[3] = (int64_t)((w[2] >> 58 | w[3] << 6) & M62);
+    r->v[4] = (int64_t)(w[3] >> 56);
 }
 
-static inline void shr1(fe *a)
+/* For 0 <= a < 2^256. */
+static void from_s62(fe *r, const s62 *a)
 {
-    for (int i = 0; i < 3; i++)
-        a->w[i] = a->w[i] >> 1 | a->w[i + 1] << 63;
-    a->w[3] >>= 1;
+    const uint64_t v0 = (uint64_t)a->v[0], v1 = (uint64_t)a->v[1], v2 = (uint64_t)a->v[2],
+                   v3 = (uint64_t)a->v[3], v4 = (uint64_t)a->v[4];
+    r->w[0] = v0 | v1 << 62;
+    r->w[1] = v1 >> 2 | v2 << 60;
+    r->w[2] = v2 >> 4 | v3 << 58;
+    r->w[3] = v3 >> 6 | v4 << 56;
 }
 
-static inline bool is_one(const fe *a)
+/* a += sign * n (sign +-1), limbs normalized again. */
+static void s62_add_n(s62 *a, int sign)
 {
-    return a->w[0] == 1 && !(a->w[1] | a->w[2] | a->w[3]);
+    i128 c = 0;
+    for (int i = 0; i < 4; i++) {
+        c += (i128)a->v[i] + (i128)sign * n62.v[i];
+        a->v[i] = (int64_t)((uint64_t)c & M62);
+        c >>= 62;
+    }
+    a->v[4] = (int64_t)(c + a->v[4] + (i128)sign * n62.v[4]);
 }
 
-/* a^-1 mod n (plain values, 0 < a < n): the binary extended Euclidean algorithm,
- * keeping x1*a = u and x2*a = v (mod n) while (u, v) goes from (a, n) to a 1.
- * ~50k instructions where a^(n-2) takes ~75k. */
+static bool s62_is_zero(const s62 *a)
+{
+    return !(a->v[0] | a->v[1] | a->v[2] | a->v[3] | a->v[4]);
+}
+
+/* 62 divsteps on the low words of f (odd) and g; T as (u, v, q, r). A run of k
+ * even g is done at once (g >> k, u and v times 2^k). */
+static int divsteps62(int delta, uint64_t f, uint64_t g, int64_t t[4])
+{
+    int64_t u = 1, v = 0, q = 0, r = 1;
+    for (int i = 62; i > 0;) {
+        if (!(g & 1)) {
+            int k = __builtin_ctzll(g | 1ull << i);   /* at most i */
+            g >>= k;
+            u *= (int64_t)1 << k;
+            v *= (int64_t)1 << k;
+            delta += k;
+            i -= k;
+            continue;
+        }
+        if (delta > 0) {
+            int64_t nu = 2 * q, nv = 2 * r;
+            q -= u;
+            r -= v;
+            u = nu;
+            v = nv;
+            uint64_t nf = g;
+            g = (g - f) >> 1;
+            f = nf;
+            delta = 1 - delta;
+        } else {
+            q += u;
+            r += v;
+            g = (g + f) >> 1;
+            u *= 2;
+            v *= 2;
+            delta++;
+        }
+        i--;
+    }
+    t[0] = u;
+    t[1] = v;
+    t[2] = q;
+    t[3] = r;
+    return delta;
+}
+
+/* (f, g) := T (f, g) / 2^62 (exact). */
+static void apply_fg(s62 *f, s62 *g, const int64_t t[4])
+{
+    i128 cf = (i128)t[0] * f->v[0] + (i128)t[1] * g->v[0];
+    i128 cg = (i128)t[2] * f->v[0] + (i128)t[3] * g->v[0];
+    cf >>= 62;
+    cg >>= 62;
+    for (int i = 1; i < 5; i++) {
+        cf += (i128)t[0] * f->v[i] + (i128)t[1] * g->v[i];
+        cg += (i128)t[2] * f->v[i] + (i128)t[3] * g->v[i];
+        f->v[i - 1] = (int64_t)((uint64_t)cf & M62);
+        g->v[i - 1] = (int64_t)((uint64_t)cg & M62);
+        cf >>= 62;
+        cg >>= 62;
+    }
+    f->v[4] = (int64_t)cf;
+    g->v[4] = (int64_t)cg;
+}
+
+/* (d, e) := T (d, e) / 2^62 mod n, from (-n, n) to (-n, n). */
+static void apply_de(s62 *d, s62 *e, const int64_t t[4])
+{
+    i128 cd = (i128)t[0] * d->v[0] + (i128)t[1] * e->v[0];
+    i128 ce = (i128)t[2] * d->v[0] + (i128)t[3] * e->v[0];
+    int64_t md = (int64_t)(((uint64_t)cd * n0) & M62);   /* n0 = -n^-1 mod 2^64 */
+    int64_t me = (int64_t)(((uint64_t)ce * n0) & M62);
+    cd += (i128)md * n62.v[0];
+    ce += (i128)me * n62.v[0];
+    cd >>= 62;
+    ce >>= 62;
+    for (int i = 1; i < 5; i++) {
+        cd += (i128)t[0] * d->v[i] + (i128)t[1] * e->v[i] + (i128)md * n62.v[i];
+        ce += (i128)t[2] * d->v[i] + (i128)t[3] * e->v[i] + (i128)me * n62.v[i];
+        d->v[i - 1] = (int64_t)((uint64_t)cd & M62);
+        e->v[i - 1] = (int64_t)((uint64_t)ce & M62);
+        cd >>= 62;
+        ce >>= 62;
+    }
+    d->v[4] = (int64_t)cd;
+    e->v[4] = (int64_t)ce;
+    /* now in (-n, 2n) */
+    s62 t2 = *d;
+    s62_add_n(&t2, -1);
+    if (t2.v[4] >= 0)
+        *d = t2;
+    t2 = *e;
+    s62_add_n(&t2, -1);
+    if (t2.v[4] >= 0)
+        *e = t2;
+}
+
+/* a^-1 mod n (plain values, 0 < a < n). */
 static void sc_inv_plain(fe *out, const fe *a)
 {
-    fe u = *a, v = N, x1 = { { 1 } }, x2 = { { 0 } };
-    while (!is_one(&u) && !is_one(&v)) {
-        while (!(u.w[0] & 1)) {
-            shr1(&u);
-            half_mod_n(&x1);
-        }
-        while (!(v.w[0] & 1)) {
-            shr1(&v);
-            half_mod_n(&x2);
-        }
-        if (fe_cmp(&u, &v) >= 0) {
-            sub4(&u, &u, &v);
-            if (sub4(&x1, &x1, &x2))
-                add4(&x1, &x1, &N);
-        } else {
-            sub4(&v, &v, &u);
-            if (sub4(&x2, &x2, &x1))
-                add4(&x2, &x2, &N);
-        }
+    s62 f = n62, g, d = { { 0 } }, e = { { 1 } };
+    to_s62(&g, a);
+    int delta = 1;
+    while (!s62_is_zero(&g)) {
+        int64_t t[4];
+        delta = divsteps62(delta, (uint64_t)f.v[0] | (uint64_t)f.v[1] << 62,
+                           (uint64_t)g.v[0] | (uint64_t)g.v[1] << 62, t);
+        apply_fg(&f, &g, t);
+        apply_de(&d, &e, t);
     }
-    *out = is_one(&u) ? x1 : x2;
+    if (f.v[4] < 0) {   /* f = -1: s^-1 = -d */
+        for (int i = 0; i < 5; i++)
+            d.v[i] = -d.v[i];
+        s62_add_n(&d, 0);   /* normalize the limbs */
+    }
+    if (d.v[4] < 0)
+        s62_add_n(&d, 1);
+    from_s62(out, &d);
 }
 
 static void sc_inv(fe *r, const fe *a)   /* Montgomery form (tests) */
@@ -530,6 +687,7 @@ static void init(void)
         inv *= 2 - N.w[0] * inv;
     n0 = 0 - inv;
     fe_mul(&b_m, &B, &rr_p);
+    to_s62(&n62, &N);
     aff g;
     fe_mul(&g.x, &GX, &rr_p);
     fe_mul(&g.y, &GY, &rr_p);
@@ -648,6 +806,11 @@ void p256_test_op(char op, uint64_t r[4], const uint64_t a[4], const uint64_t b[
         break;
     case '-':
         fe_sub(&z, &x, &y);
+        break;
+    case 's':   /* a^2 */
+        fe_mul(&x, &x, &rr_p);
+        fe_sqr(&z, &x);
+        fe_mul(&z, &z, &one);
         break;
     case '*':   /* through Montgomery form and back */
         fe_mul(&x, &x, &rr_p);

@@ -26,6 +26,6 @@ void p256_table_free(p256_table *t);
 int p256_verify(const p256_table *q, const uint8_t *dgst, size_t dgst_len, const uint8_t sig[64]);
 
 /* For tests: one operation on plain (not Montgomery) values as little-endian
- * 64-bit limbs, each operand below its modulus. op: '+', '-', '*', 'i' (inverse;
- * of 0 gives 0) modulo p; 'M' (product) and 'I' (inverse) modulo the order n. */
+ * 64-bit limbs, each operand below its modulus. op: '+', '-', '*', 's' (a^2), 'i'
+ * (inverse; of 0 gives 0) modulo p; 'M' (product) and 'I' (inverse) modulo the order n. */
 void p256_test_op(char op, uint64_t r[4], const uint64_t a[4], const uint64_t b[4]);

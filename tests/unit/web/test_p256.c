@@ -82,7 +82,7 @@ static void check_ops(const char *m_hex, const char *ops)
     for (const char *op = ops; *op; op++) {
         for (int i = 0; i < NVAL; i++) {
             for (int j = 0; j < NVAL; j++) {
-                if ((*op == 'i' || *op == 'I') && j > 0)
+                if ((*op == 'i' || *op == 'I' || *op == 's') && j > 0)
                     break;
                 uint64_t a[4], b[4], r[4], w[4];
                 to_limbs(v[i], a);
@@ -94,6 +94,9 @@ static void check_ops(const char *m_hex, const char *ops)
                     break;
                 case '-':
                     assert_int_equal(BN_mod_sub(want, v[i], v[j], m, bn), 1);
+                    break;
+                case 's':
+                    assert_int_equal(BN_mod_sqr(want, v[i], m, bn), 1);
                     break;
                 case '*':
                 case 'M':
@@ -121,7 +124,7 @@ static void test_field(void **state)
 {
     (void)state;
     for (int round = 0; round < 8; round++)   /* new random values each round */
-        check_ops(P_HEX, "+-*i");
+        check_ops(P_HEX, "+-*si");
 }
 
 static void test_scalar(void **state)
