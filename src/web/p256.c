@@ -35,8 +35,10 @@
  * The last step does not make R affine: x(R) = X/Z^2 and x(R) < p < 2n, so
  * x(R) mod n == r iff X == r*Z^2, or X == (r + n)*Z^2 when r + n < p.
  *
- * Cost (callgrind): ~212k instructions per verify (~70 additions of ~2.4k, the
- * inverse ~43k); OpenSSL's EC_GROUP-per-key table path took ~313k.
+ * Cost (callgrind, in durable): ~177k instructions per verify (~70 additions of
+ * ~2.3k, the inverse ~13k); the EC_GROUP-per-key table on OpenSSL that this
+ * replaces took ~313k. A 8-bit window for keys too would save ~10k per verify
+ * for 270,336 instead of 151,552 bytes per key (P256_KEY_WINDOW_BITS).
  *
  * Variable time throughout (branches on digits, early exits): verification
  * handles public data only (key, message, signature). */
