@@ -6,7 +6,7 @@
  * but builds a small window table for the public key Q on every call: ~256 point
  * doublings and ~50 additions per verify. Here, once a key has asked for
  * WCRYPTO_ECDSA_TABLE_AFTER verifies, p256.c builds a table of affine multiples
- * of Q (37 windows of 7 bits, 64 points each: 151,552 bytes, ~2 ms once), and
+ * of Q (37 windows of 7 bits, 64 points each: 151,552 bytes, ~3 ms once), and
  * every verify is then ~70 additions of table points (Q's and the generator's,
  * built once per process) on our own field arithmetic, with no doublings and no
  * BIGNUM: see p256.c for the arithmetic and the exact answers, which are those
