@@ -47,7 +47,7 @@ int web_crypto_sym_install(JSContext *ctx, JSValueConst native);
 int web_crypto_pkey_install(JSContext *ctx, JSValueConst native);
 
 /* ECDSA P-256 verify with a per-key table of precomputed multiples of the public
- * key (crypto_ecdsa.c), for keys that verify often. A key box holds one, made at
+ * key (crypto_ecdsa.c on p256.c), for keys that verify often. A key box holds one, made at
  * its first ECDSA verify (wcrypto_pkey_ecdsa). */
 typedef struct wcrypto_ecdsa wcrypto_ecdsa;
 /* Verifies a key asks for before its table is built. */
@@ -61,8 +61,8 @@ void wcrypto_ecdsa_free(wcrypto_ecdsa *e);
 bool wcrypto_ecdsa_ready(wcrypto_ecdsa *e);
 /* Builds the table now (tests): 0, or -1 (not P-256, or OpenSSL failed). */
 int wcrypto_ecdsa_build(wcrypto_ecdsa *e);
-/* Verifies the r||s signature `sig` over a digest: 1 valid, 0 invalid, -1 no
- * table or OpenSSL failed (the caller falls back to EVP_DigestVerify). The same
+/* Verifies the r||s signature `sig` over a digest (p256.c): 1 valid, 0 invalid,
+ * -1 no table or out of memory (the caller falls back to EVP_DigestVerify). The same
  * answers as OpenSSL's ECDSA verify (EVP_PKEY_verify on the digest). */
 int wcrypto_ecdsa_verify(wcrypto_ecdsa *e, const uint8_t *dgst, size_t dgst_len,
                          const uint8_t sig[64]);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"   /* EC_POINT arithmetic, as crypto_ecdsa.c */
 #include <openssl/bn.h>
@@ -382,6 +383,160 @@ static void test_counting(void **state)
     EVP_PKEY_free(p384);
 }
 
+/* Many keys, many messages: OpenSSL signs, both verifiers judge the signature
+ * and copies with one bit flipped in r, in s or in the digest. */
+static void test_many_keys(void **state)
+{
+    (void)state;
+    int valid = 0, invalid = 0;
+    for (int k = 0; k < 40; k++) {
+        EVP_PKEY *pkey = EVP_EC_gen("P-256");
+        assert_non_null(pkey);
+        wcrypto_ecdsa *e = table_for(pkey);
+        for (int i = 0; i < 50; i++) {
+            uint8_t dgst[32], sig[64], bad[64];
+            assert_int_equal(RAND_bytes(dgst, 32), 1);
+            sign_digest(pkey, dgst, 32, sig);
+            CHECK(e, pkey, dgst, 32, sig, 1);
+            valid++;
+            unsigned bit = (unsigned)(k * 50 + i) % 512;
+            memcpy(bad, sig, 64);
+            bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+            int want = ossl_verify(pkey, dgst, 32, bad);
+            assert_int_equal(want, 0);
+            assert_int_equal(wcrypto_ecdsa_verify(e, dgst, 32, bad), want);
+            dgst[(bit / 8) % 32] ^= (uint8_t)(1u << (bit % 8));
+            CHECK(e, pkey, dgst, 32, sig, 0);
+            invalid += 2;
+        }
+        wcrypto_ecdsa_free(e);
+        EVP_PKEY_free(pkey);
+    }
+    assert_int_equal(valid, 2000);
+    assert_int_equal(invalid, 4000);
+}
+
+/* A valid signature for chosen u1, u2 and a key Q = c*G: R = (u1 + c*u2)*G,
+ * r = x(R) mod n, s = r/u2, e = u1*s. Returns false when r is 0. */
+static bool sig_for(EC_GROUP *g, BN_CTX *bn, const BIGNUM *c, const BIGNUM *u1,
+                    const BIGNUM *u2, uint8_t dgst[32], uint8_t sig[64])
+{
+    const BIGNUM *n = EC_GROUP_get0_order(g);
+    BIGNUM *k = BN_new(), *x = BN_new(), *s = BN_new();
+    EC_POINT *R = EC_POINT_new(g);
+    assert_int_equal(BN_mod_mul(k, c, u2, n, bn), 1);
+    assert_int_equal(BN_mod_add(k, k, u1, n, bn), 1);
+    assert_int_equal(EC_POINT_mul(g, R, k, NULL, NULL, bn), 1);
+    bool ok = !EC_POINT_is_at_infinity(g, R);
+    if (ok) {
+        assert_int_equal(EC_POINT_get_affine_coordinates(g, R, x, NULL, bn), 1);
+        assert_int_equal(BN_nnmod(x, x, n, bn), 1);
+        ok = !BN_is_zero(x);
+    }
+    if (ok) {
+        assert_non_null(BN_mod_inverse(s, u2, n, bn));
+        assert_int_equal(BN_mod_mul(s, s, x, n, bn), 1);   /* s = r/u2 */
+        put(sig, x);
+        put(sig + 32, s);
+        assert_int_equal(BN_mod_mul(k, u1, s, n, bn), 1);  /* e = u1*s */
+        put(dgst, k);
+    }
+    BN_free(k);
+    BN_free(x);
+    BN_free(s);
+    EC_POINT_free(R);
+    return ok;
+}
+
+/* Sums that go through the special cases of the point addition: with Q = G,
+ * u1 = u2 = m (one digit each) adds m*G to m*G (a doubling); with Q = -G the
+ * sum passes through the point at infinity and goes on (u2 = m + 2^21: a
+ * second digit) or ends there (u2 = m: invalid). */
+static void test_special_sums(void **state)
+{
+    (void)state;
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BN_CTX *bn = BN_CTX_new();
+    const BIGNUM *n = EC_GROUP_get0_order(g);
+    BIGNUM *c = BN_new(), *u1 = BN_new(), *u2 = BN_new();
+    EC_POINT *Q = EC_POINT_new(g);
+    for (int neg = 0; neg < 2; neg++) {
+        assert_int_equal(BN_one(c), 1);
+        if (neg)
+            assert_int_equal(BN_sub(c, n, c), 1);
+        assert_int_equal(EC_POINT_mul(g, Q, c, NULL, NULL, bn), 1);
+        EVP_PKEY *pkey = p256_from_ec_point(g, Q, bn);
+        wcrypto_ecdsa *e = table_for(pkey);
+        static const unsigned long ms[] = { 1, 2, 5, 63, 64, 65, 127, 128, 129, 200 };
+        for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+            uint8_t dgst[32], sig[64];
+            assert_int_equal(BN_set_word(u1, ms[i]), 1);
+            assert_int_equal(BN_set_word(u2, ms[i]), 1);
+            if (!neg) {
+                assert_true(sig_for(g, bn, c, u1, u2, dgst, sig));
+                CHECK(e, pkey, dgst, 32, sig, 1);
+            } else {
+                /* R = infinity: any r; take s = 1/u2... r = 1, s = r/u2, e = u1*s. */
+                BIGNUM *s = BN_new(), *m = BN_new();
+                assert_non_null(BN_mod_inverse(s, u2, n, bn));
+                assert_int_equal(BN_mod_mul(m, u1, s, n, bn), 1);
+                BN_one(c);
+                put(sig, c);
+                put(sig + 32, s);
+                put(dgst, m);
+                CHECK(e, pkey, dgst, 32, sig, 0);
+                assert_int_equal(BN_sub(c, n, c), 1);   /* c = -1 again */
+                BN_free(s);
+                BN_free(m);
+                assert_int_equal(BN_set_bit(u2, 21), 1);   /* u2 = m + 2^21 */
+                assert_true(sig_for(g, bn, c, u1, u2, dgst, sig));
+                CHECK(e, pkey, dgst, 32, sig, 1);
+            }
+        }
+        wcrypto_ecdsa_free(e);
+        EVP_PKEY_free(pkey);
+    }
+    BN_free(c);
+    BN_free(u1);
+    BN_free(u2);
+    EC_POINT_free(Q);
+    BN_CTX_free(bn);
+    EC_GROUP_free(g);
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* For information only (no assertion on time): ns per verify, table and
+ * OpenSSL's, and the time to build a key's table. */
+static void test_speed(void **state)
+{
+    (void)state;
+    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    uint8_t dgst[32] = { 7 }, sig[64];
+    sign_digest(pkey, dgst, 32, sig);
+    double t0 = now_ns();
+    wcrypto_ecdsa *e = table_for(pkey);
+    double t1 = now_ns();
+    int ok = 0;
+    enum { ITER = 2000 };
+    for (int i = 0; i < ITER; i++)
+        ok += wcrypto_ecdsa_verify(e, dgst, 32, sig);
+    double t2 = now_ns();
+    for (int i = 0; i < ITER / 10; i++)
+        ok += ossl_verify(pkey, dgst, 32, sig);
+    double t3 = now_ns();
+    assert_int_equal(ok, ITER + ITER / 10);
+    printf("p256: table build %.0f us, verify %.0f ns (OpenSSL EVP_PKEY_verify %.0f ns)\n",
+           (t1 - t0) / 1e3, (t2 - t1) / ITER, (t3 - t2) / (ITER / 10));
+    wcrypto_ecdsa_free(e);
+    EVP_PKEY_free(pkey);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +545,9 @@ int main(void)
         cmocka_unit_test(test_x_above_n),
         cmocka_unit_test(test_infinity),
         cmocka_unit_test(test_counting),
+        cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_special_sums),
+        cmocka_unit_test(test_speed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
