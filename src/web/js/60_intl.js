@@ -159,9 +159,13 @@
     Object.defineProperty(cls.prototype, name, { get: f, configurable: true, enumerable: false });
   const partsToObjects = (a) => a.map(([type, value]) => ({ type, value }));
   // the requested tags (canonical, extensions kept) that resolve to a locale ICU has
-  const supportedLocalesOf = (kind) => function supportedLocalesOf(locales, options = undefined) {
+  const supportedLocalesOf = (kind, cls) => function supportedLocalesOf(locales, options = undefined) {
     const list = canonList(locales);
-    if (options !== undefined) getOpt(toObj(options), "localeMatcher", ["lookup", "best fit"], "best fit");
+    if (options === null) throw new TypeError(`Intl.${cls}.supportedLocalesOf called on null or undefined`);
+    if (options !== undefined && Object(options).localeMatcher !== undefined) {
+      const m = toStr(Object(options).localeMatcher);
+      if (m !== "lookup" && m !== "best fit") throw new RangeError(`Value ${m} out of range for Intl.${cls}.supportedLocalesOf options property localeMatcher`);
+    }
     return list.filter((t) => N.intlBestAvailable(kind, splitExt(t)[0]) !== undefined);
   };
 
@@ -217,7 +221,7 @@
     }
   }
   tag(DateTimeFormat, "Intl.DateTimeFormat");
-  hide(DateTimeFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL));
+  hide(DateTimeFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "DateTimeFormat"));
 
   // resolvedOptions' fields as V8 reads them back from the ICU pattern (not from the
   // options): the first of each field's pattern letters found, anywhere in the pattern,
@@ -440,7 +444,7 @@
     }
   }
   tag(NumberFormat, "Intl.NumberFormat");
-  hide(NumberFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL));
+  hide(NumberFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "NumberFormat"));
   const rangeArgs = (a, b) => {
     if (a === undefined || b === undefined) throw new TypeError("start and end are required");
     const x = typeof a === "bigint" ? Number(a) : Number(a), y = typeof b === "bigint" ? Number(b) : Number(b);
@@ -653,7 +657,10 @@
       // V8's resolved locale keeps the tag's kn/kf/co (a supported co) even when an
       // option overrides them, and otherwise names the collation the option chose
       const [tbase, tkw] = splitU(locale);
-      for (const [k, v] of tkw) if (!["co", "kn", "kf"].includes(k) || (k !== "co" && v !== "" && !supportedValue(k, v))) tkw.delete(k);
+      for (const [k, v] of tkw) {
+        if (k === "va" && v === "posix") continue;
+        if (!["co", "kn", "kf"].includes(k) || (k !== "co" && v !== "" && !supportedValue(k, v))) tkw.delete(k);
+      }
       if (!supportedValue("co", tkw.get("co"), tbase)) {
         if (used.co) tkw.set("co", used.co);
         else tkw.delete("co");
@@ -674,7 +681,7 @@
     }
   }
   tag(Collator, "Intl.Collator");
-  hide(Collator, "supportedLocalesOf", supportedLocalesOf(AV_COLLATOR));
+  hide(Collator, "supportedLocalesOf", supportedLocalesOf(AV_COLLATOR, "Collator"));
   const collatorCache = new Map();
   hide(String.prototype, "localeCompare", {
     localeCompare(that, locales, options) {
@@ -730,7 +737,7 @@
     }
   }
   tag(PluralRules, "Intl.PluralRules");
-  hide(PluralRules, "supportedLocalesOf", supportedLocalesOf(AV_PLURAL));
+  hide(PluralRules, "supportedLocalesOf", supportedLocalesOf(AV_PLURAL, "PluralRules"));
 
   // ---- RelativeTimeFormat ----
   class RelativeTimeFormat {
@@ -768,7 +775,7 @@
     }
   }
   tag(RelativeTimeFormat, "Intl.RelativeTimeFormat");
-  hide(RelativeTimeFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL));
+  hide(RelativeTimeFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "RelativeTimeFormat"));
 
   // ---- ListFormat ----
   const listItems = (list) => {
@@ -807,7 +814,7 @@
     }
   }
   tag(ListFormat, "Intl.ListFormat");
-  hide(ListFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL));
+  hide(ListFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "ListFormat"));
 
   // ---- Segmenter ----
   const segProto = {};
@@ -847,7 +854,7 @@
     }
   }
   tag(Segmenter, "Intl.Segmenter");
-  hide(Segmenter, "supportedLocalesOf", supportedLocalesOf(AV_ALL));
+  hide(Segmenter, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "Segmenter"));
 
   // ---- Locale ----
   class Locale {
@@ -1005,7 +1012,7 @@
     }
   }
   tag(DisplayNames, "Intl.DisplayNames");
-  hide(DisplayNames, "supportedLocalesOf", supportedLocalesOf(AV_ALL));
+  hide(DisplayNames, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "DisplayNames"));
 
   // ---- DurationFormat (ECMA-402 DurationFormat: each unit by NumberFormat, joined by a unit ListFormat) ----
   const DUR_UNITS = ["years", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"];
@@ -1077,7 +1084,7 @@
     }
   }
   tag(DurationFormat, "Intl.DurationFormat");
-  hide(DurationFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL));
+  hide(DurationFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "DurationFormat"));
 
   // ToDurationRecord: every field an integral Number, one sign, at least one present
   function durationRecord(d) {
