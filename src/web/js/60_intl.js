@@ -327,7 +327,9 @@
         s.fields[name] = v;
         if (name === "hour") {
           const c = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc] || "j";
-          sk += v === "2-digit" ? c + c : c;
+          // ICU 72's generator drops a day period "B" written before "j"
+          sk = sk.replace(/B+$/, (b) => (v === "2-digit" ? c + c : c) + b);
+          if (!/[hHkKj]/.test(sk)) sk += v === "2-digit" ? c + c : c;
         } else if (name === "fractionalSecondDigits") sk += "S".repeat(v);
         else sk += map[v];
       }

@@ -195,6 +195,9 @@ const known = {
       const { locale, calendar, numberingSystem, timeZone, ...f } = new Intl.DateTimeFormat(l || "en", o).resolvedOptions(); return f; })`,
     [{ era: "short", year: "numeric", month: "numeric", day: "numeric" }, { hourCycle: "h12", hour12: true, hour: "numeric", minute: "2-digit" }, { month: "numeric" },
       { month: "numeric", day: "numeric" }, {}, { second: "numeric", fractionalSecondDigits: 3 }, { hourCycle: "h24", hour12: false, hour: "2-digit" }]],
+  dtfDayPeriod: [`[{ dayPeriod: "short", hour: "numeric" }, { dayPeriod: "long", hour: "2-digit", minute: "numeric" }, { dayPeriod: "narrow" }]
+    .map((o) => [new Intl.DateTimeFormat("en-US", o).format(Date.UTC(2024, 1, 1, 14)), new Intl.DateTimeFormat("en-US", o).resolvedOptions().dayPeriod])`,
+    [["2 in the afternoon", "short"], ["02:00 in the afternoon", "long"], ["in the afternoon", "narrow"]]],
   // V8 13 (no Temporal): a string is not parsed as an ISO 8601 duration
   durationString: [`(() => { try { new Intl.DurationFormat("en").format("PT1H30M"); return "no error"; } catch (e) { return e.name + ": " + e.message; } })()`,
     "RangeError: Invalid object : PT1H30M"],
