@@ -165,6 +165,105 @@ static JSValue from_u16(JSContext *ctx, const UChar *u, int32_t len)
     return r;
 }
 
+/* The replacement metadata.res's alias table (language, script or territory) has for
+ * key, into out. */
+static bool alias_of(UResourceBundle *alias, const char *table, const char *key, char *out, size_t cap)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UResourceBundle *t = ures_getByKey(alias, table, NULL, &st);
+    UResourceBundle *e = ures_getByKey(t, key, NULL, &st);
+    UResourceBundle *r = ures_getByKey(e, "replacement", NULL, &st);
+    int32_t n = 0;
+    const UChar *u = U_SUCCESS(st) ? ures_getString(r, &n, &st) : NULL;
+    bool ok = U_SUCCESS(st) && u && n > 0 && (size_t)n < cap;
+    if (ok) {
+        u_UCharsToChars(u, out, n);
+        out[n] = 0;
+    }
+    ures_close(r);
+    ures_close(e);
+    ures_close(t);
+    return ok;
+}
+
+/* CLDR's alias replacement for an ICU locale id, as ICU's C++ Locale::canonicalize
+ * does it for V8 (ICU 72's C API maps only BCP 47's deprecated codes, iw -> he): a
+ * language alias (sh -> sr_Latn, tl -> fil, cmn -> zh; its script and region fill
+ * those the id lacks), a script alias (Qaai -> Zinh) and a region alias (UK -> GB;
+ * of several, SU -> RU AM AZ ..., the one the language's likely region names, else
+ * the first). Variant aliases are not applied. loc is rewritten in place when it
+ * changes and the result fits. */
+static void apply_aliases(char *loc, size_t cap)
+{
+    char lang[16] = "", script[16] = "", region[16] = "", variant[ULOC_FULLNAME_CAPACITY] = "";
+    char rep[256];
+    UErrorCode st = U_ZERO_ERROR;
+    uloc_getLanguage(loc, lang, sizeof lang, &st);
+    uloc_getScript(loc, script, sizeof script, &st);
+    uloc_getCountry(loc, region, sizeof region, &st);
+    uloc_getVariant(loc, variant, sizeof variant, &st);
+    if (!icu_ok(st))
+        return;
+    UResourceBundle *meta = ures_openDirect(NULL, "metadata", &st);
+    UResourceBundle *alias = ures_getByKey(meta, "alias", NULL, &st);
+    bool changed = false;
+    if (U_SUCCESS(st) && lang[0] && alias_of(alias, "language", lang, rep, sizeof rep)) {
+        char rl[16] = "", rs[16] = "", rr[16] = "";
+        UErrorCode s2 = U_ZERO_ERROR;
+        uloc_getLanguage(rep, rl, sizeof rl, &s2);
+        uloc_getScript(rep, rs, sizeof rs, &s2);
+        uloc_getCountry(rep, rr, sizeof rr, &s2);
+        if (icu_ok(s2) && rl[0]) {
+            memcpy(lang, rl, sizeof lang);
+            if (!script[0])
+                memcpy(script, rs, sizeof script);
+            if (!region[0])
+                memcpy(region, rr, sizeof region);
+            changed = true;
+        }
+    }
+    if (U_SUCCESS(st) && script[0] && alias_of(alias, "script", script, rep, sizeof rep) && strlen(rep) < sizeof script) {
+        memcpy(script, rep, strlen(rep) + 1);
+        changed = true;
+    }
+    if (U_SUCCESS(st) && region[0] && alias_of(alias, "territory", region, rep, sizeof rep)) {
+        char *pick = rep, *sp = strchr(rep, ' ');
+        if (sp) {
+            char base[40], likely[ULOC_FULLNAME_CAPACITY], lr[16] = "";
+            UErrorCode s2 = U_ZERO_ERROR;
+            snprintf(base, sizeof base, "%s%s%s", lang, script[0] ? "_" : "", script);
+            uloc_addLikelySubtags(base, likely, sizeof likely, &s2);
+            if (icu_ok(s2))
+                uloc_getCountry(likely, lr, sizeof lr, &s2);
+            *sp = 0;
+            for (char *tok = sp + 1; icu_ok(s2) && lr[0] && !strcmp(pick, rep) && tok;) {
+                char *next = strchr(tok, ' ');
+                if (next)
+                    *next++ = 0;
+                if (!strcmp(tok, lr))
+                    pick = tok;
+                tok = next;
+            }
+            if (icu_ok(s2) && !strcmp(rep, lr))
+                pick = rep;
+        }
+        if (strlen(pick) < sizeof region) {
+            memmove(region, pick, strlen(pick) + 1);
+            changed = true;
+        }
+    }
+    ures_close(alias);
+    ures_close(meta);
+    if (!changed)
+        return;
+    const char *kw = strchr(loc, '@');
+    char out[ULOC_FULLNAME_CAPACITY];
+    int n = snprintf(out, sizeof out, "%s%s%s%s%s%s%s%s", lang, script[0] ? "_" : "", script, region[0] || variant[0] ? "_" : "",
+                     region, variant[0] ? "_" : "", variant, kw ? kw : "");
+    if (n > 0 && (size_t)n < cap && (size_t)n < sizeof out)
+        memcpy(loc, out, (size_t)n + 1);
+}
+
 /* Canonical BCP 47 tag for a tag, or "" when ICU does not accept it. */
 static int canon_tag(const char *tag, char *out, size_t cap)
 {
@@ -177,6 +276,7 @@ static int canon_tag(const char *tag, char *out, size_t cap)
     uloc_forLanguageTag(tag, loc, sizeof loc, &parsed, &st);
     if (!icu_ok(st) || parsed != tl) /* "und" is the root locale, "" */
         return -1;
+    apply_aliases(loc, sizeof loc);
     uloc_toLanguageTag(loc, out, (int32_t)cap, true, &st);
     if (!icu_ok(st))
         return -1;

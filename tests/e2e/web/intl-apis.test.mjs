@@ -164,6 +164,11 @@ const known = {
       "en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix en-u-va-posix en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix",
       "de-u-co-phonebk-kf-upper-kn de-DE-u-nu-thai de-DE-u-ca-japanese-hc-h23-nu-thai de de-DE-u-nu-thai de-DE de-DE de-DE-u-nu-thai de-DE",
       "en en-u-nu-thai en-u-nu-thai en en-u-nu-thai en en en-u-nu-thai en", "ja ja-JP ja-JP-u-ca-japanese ja ja-JP ja-JP ja-JP ja-JP ja-JP"]],
+  // CLDR alias replacement, as ICU's Locale::canonicalize does for V8
+  canonicalAliases: [`[Intl.getCanonicalLocales(["tl", "no", "sh", "cmn", "swh", "en-UK", "de-DD", "ru-SU", "hy-SU", "sh-BA", "und-Qaai", "ji", "prs", "az-Latn-SU",
+    "sh-u-nu-thai-x-foo", "tl-PH-1996", "zh-Hant-TW"]), new Intl.Collator("sh").resolvedOptions().locale, new Intl.Locale("iw-IL").toString()]`,
+    [["fil", "no", "sr-Latn", "zh", "sw", "en-GB", "de-DE", "ru-RU", "hy-AM", "sr-Latn-BA", "und-Zinh", "yi", "fa-AF", "az-Latn-AZ", "sr-Latn-u-nu-thai-x-foo",
+      "fil-PH-1996", "zh-Hant-TW"], "sr-Latn", "he-IL"]],
   negotiatedList: [`[new Intl.NumberFormat(["xx", "de-u-nu-thai"]).resolvedOptions().locale, new Intl.NumberFormat("xx-u-nu-thai").resolvedOptions().locale,
     (5).toLocaleString("en-XX-u-nu-arab"), new Intl.NumberFormat("en-u-nu-roman").resolvedOptions().locale, new Intl.NumberFormat("en-u-nu-bogus").resolvedOptions().locale]`,
     ["de-u-nu-thai", "en-US", "٥", "en", "en"]],
