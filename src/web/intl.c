@@ -167,7 +167,8 @@ static JSValue from_u16(JSContext *ctx, const UChar *u, int32_t len)
 
 /* The replacement metadata.res's alias table (language, script or territory) has for
  * key, into out. */
-static bool alias_of(UResourceBundle *alias, const char *table, const char *key, char *out, size_t cap)
+static bool alias_of(UResourceBundle *alias, const char *table, const char *key, char *out,
+                     size_t cap)
 {
     UErrorCode st = U_ZERO_ERROR;
     UResourceBundle *t = ures_getByKey(alias, table, NULL, &st);
@@ -222,7 +223,8 @@ static void apply_aliases(char *loc, size_t cap)
             changed = true;
         }
     }
-    if (U_SUCCESS(st) && script[0] && alias_of(alias, "script", script, rep, sizeof rep) && strlen(rep) < sizeof script) {
+    if (U_SUCCESS(st) && script[0] && alias_of(alias, "script", script, rep, sizeof rep) &&
+        strlen(rep) < sizeof script) {
         memcpy(script, rep, strlen(rep) + 1);
         changed = true;
     }
@@ -258,8 +260,9 @@ static void apply_aliases(char *loc, size_t cap)
         return;
     const char *kw = strchr(loc, '@');
     char out[ULOC_FULLNAME_CAPACITY];
-    int n = snprintf(out, sizeof out, "%s%s%s%s%s%s%s%s", lang, script[0] ? "_" : "", script, region[0] || variant[0] ? "_" : "",
-                     region, variant[0] ? "_" : "", variant, kw ? kw : "");
+    int n = snprintf(out, sizeof out, "%s%s%s%s%s%s%s%s", lang, script[0] ? "_" : "", script,
+                     region[0] || variant[0] ? "_" : "", region, variant[0] ? "_" : "", variant,
+                     kw ? kw : "");
     if (n > 0 && (size_t)n < cap && (size_t)n < sizeof out)
         memcpy(loc, out, (size_t)n + 1);
 }
@@ -1343,14 +1346,16 @@ static void avail_build(void)
 
 static bool avail_has(int kind, const char *name)
 {
-    return avail[kind].n && bsearch(&name, avail[kind].v, avail[kind].n, sizeof *avail[kind].v, cmp_str);
+    return avail[kind].n &&
+           bsearch(&name, avail[kind].v, avail[kind].n, sizeof *avail[kind].v, cmp_str);
 }
 
 /* bestAvailable(kind, tag) -> ECMA-402 BestAvailableLocale: the tag (a canonical tag
  * without its -u- extension) or the longest prefix of it ICU has, cut at subtags (a
  * singleton goes with the subtag before it), for kind 0 (every locale), 1 (Collator)
  * or 2 (PluralRules); undefined when none. */
-static JSValue js_best_available(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+static JSValue js_best_available(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv)
 {
     int32_t kind;
     if (JS_ToInt32(ctx, &kind, argv[0]) < 0)
@@ -1408,8 +1413,9 @@ static void enum_to_array(JSContext *ctx, UEnumeration *e, JSValue a, uint32_t *
 
 /* localeData(tag, what) -> for "max"/"min" the likely-subtags tag; "calendars",
  * "collations" (the commonly used ones; "allCollations": all), "hourCycles",
- * "numberingSystems", "timeZones" -> array (timeZones undefined without a region); "rtl" -> bool; "week" -> [firstDay, minimalDays,
- * weekend days...] with Monday 1 .. Sunday 7. */
+ * "numberingSystems", "timeZones" -> array (timeZones undefined without a region);
+ * "rtl" -> bool; "week" -> [firstDay, minimalDays, weekend days...] with Monday 1 ..
+ * Sunday 7. */
 static JSValue js_locale_data(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY], out[ULOC_FULLNAME_CAPACITY];
