@@ -63,13 +63,22 @@
   // available lists (web/intl.c): Collator and PluralRules have their own, every other
   // constructor ICU's list of locales.
   const AV_ALL = 0, AV_COLLATOR = 1, AV_PLURAL = 2;
+  const resolved = new Map(); // kind + a locales string -> its resolved locale
   const resolveLocale = (locales, kind = AV_ALL) => {
+    const key = typeof locales === "string" ? kind + locales : undefined;
+    let r = key !== undefined ? resolved.get(key) : undefined;
+    if (r !== undefined) return r;
+    r = DEFAULT_LOCALE;
     for (const t of canonList(locales)) {
       const [base, ext] = splitExt(t);
       const best = N.intlBestAvailable(kind, base);
-      if (best !== undefined) return best + ext;
+      if (best !== undefined) {
+        r = best + ext;
+        break;
+      }
     }
-    return DEFAULT_LOCALE;
+    if (key !== undefined && resolved.size < 64) resolved.set(key, r);
+    return r;
   };
 
   // The -u- keywords of a canonical tag: [tag without them, Map key -> value].
