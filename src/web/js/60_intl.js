@@ -171,10 +171,9 @@
   const supportedLocalesOf = (kind, cls) => function supportedLocalesOf(locales, options = undefined) {
     const list = canonList(locales);
     if (options === null) throw new TypeError(`Intl.${cls}.supportedLocalesOf called on null or undefined`);
-    if (options !== undefined && Object(options).localeMatcher !== undefined) {
-      const m = toStr(Object(options).localeMatcher);
-      if (m !== "lookup" && m !== "best fit") throw new RangeError(`Value ${m} out of range for Intl.${cls}.supportedLocalesOf options property localeMatcher`);
-    }
+    let m = options === undefined ? undefined : Object(options).localeMatcher;
+    if (m !== undefined && (m = toStr(m)) !== "lookup" && m !== "best fit")
+      throw new RangeError(`Value ${m} out of range for Intl.${cls}.supportedLocalesOf options property localeMatcher`);
     return list.filter((t) => N.intlBestAvailable(kind, splitExt(t)[0]) !== undefined);
   };
 
