@@ -30,6 +30,7 @@
 #include <unicode/unumberformatter.h>
 #include <unicode/upluralrules.h>
 #include <unicode/ureldatefmt.h>
+#include <unicode/ures.h>
 #include <unicode/ustring.h>
 
 #include "web/web.h"
@@ -164,6 +165,108 @@ static JSValue from_u16(JSContext *ctx, const UChar *u, int32_t len)
     return r;
 }
 
+/* The replacement metadata.res's alias table (language, script or territory) has for
+ * key, into out. */
+static bool alias_of(UResourceBundle *alias, const char *table, const char *key, char *out,
+                     size_t cap)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UResourceBundle *t = ures_getByKey(alias, table, NULL, &st);
+    UResourceBundle *e = ures_getByKey(t, key, NULL, &st);
+    UResourceBundle *r = ures_getByKey(e, "replacement", NULL, &st);
+    int32_t n = 0;
+    const UChar *u = U_SUCCESS(st) ? ures_getString(r, &n, &st) : NULL;
+    bool ok = U_SUCCESS(st) && u && n > 0 && (size_t)n < cap;
+    if (ok) {
+        u_UCharsToChars(u, out, n);
+        out[n] = 0;
+    }
+    ures_close(r);
+    ures_close(e);
+    ures_close(t);
+    return ok;
+}
+
+/* CLDR's alias replacement for an ICU locale id, as ICU's C++ Locale::canonicalize
+ * does it for V8 (ICU 72's C API maps only BCP 47's deprecated codes, iw -> he): a
+ * language alias (sh -> sr_Latn, tl -> fil, cmn -> zh; its script and region fill
+ * those the id lacks), a script alias (Qaai -> Zinh) and a region alias (UK -> GB;
+ * of several, SU -> RU AM AZ ..., the one the language's likely region names, else
+ * the first). Variant aliases are not applied. loc is rewritten in place when it
+ * changes and the result fits. */
+static void apply_aliases(char *loc, size_t cap)
+{
+    char lang[16] = "", script[16] = "", region[16] = "", variant[ULOC_FULLNAME_CAPACITY] = "";
+    char rep[256];
+    UErrorCode st = U_ZERO_ERROR;
+    uloc_getLanguage(loc, lang, sizeof lang, &st);
+    uloc_getScript(loc, script, sizeof script, &st);
+    uloc_getCountry(loc, region, sizeof region, &st);
+    uloc_getVariant(loc, variant, sizeof variant, &st);
+    if (!icu_ok(st))
+        return;
+    UResourceBundle *meta = ures_openDirect(NULL, "metadata", &st);
+    UResourceBundle *alias = ures_getByKey(meta, "alias", NULL, &st);
+    bool changed = false;
+    if (U_SUCCESS(st) && lang[0] && alias_of(alias, "language", lang, rep, sizeof rep)) {
+        char rl[16] = "", rs[16] = "", rr[16] = "";
+        UErrorCode s2 = U_ZERO_ERROR;
+        uloc_getLanguage(rep, rl, sizeof rl, &s2);
+        uloc_getScript(rep, rs, sizeof rs, &s2);
+        uloc_getCountry(rep, rr, sizeof rr, &s2);
+        if (icu_ok(s2) && rl[0]) {
+            memcpy(lang, rl, sizeof lang);
+            if (!script[0])
+                memcpy(script, rs, sizeof script);
+            if (!region[0])
+                memcpy(region, rr, sizeof region);
+            changed = true;
+        }
+    }
+    if (U_SUCCESS(st) && script[0] && alias_of(alias, "script", script, rep, sizeof rep) &&
+        strlen(rep) < sizeof script) {
+        memcpy(script, rep, strlen(rep) + 1);
+        changed = true;
+    }
+    if (U_SUCCESS(st) && region[0] && alias_of(alias, "territory", region, rep, sizeof rep)) {
+        char *pick = rep, *sp = strchr(rep, ' ');
+        if (sp) {
+            char base[40], likely[ULOC_FULLNAME_CAPACITY], lr[16] = "";
+            UErrorCode s2 = U_ZERO_ERROR;
+            snprintf(base, sizeof base, "%s%s%s", lang, script[0] ? "_" : "", script);
+            uloc_addLikelySubtags(base, likely, sizeof likely, &s2);
+            if (icu_ok(s2))
+                uloc_getCountry(likely, lr, sizeof lr, &s2);
+            *sp = 0;
+            for (char *tok = sp + 1; icu_ok(s2) && lr[0] && !strcmp(pick, rep) && tok;) {
+                char *next = strchr(tok, ' ');
+                if (next)
+                    *next++ = 0;
+                if (!strcmp(tok, lr))
+                    pick = tok;
+                tok = next;
+            }
+            if (icu_ok(s2) && !strcmp(rep, lr))
+                pick = rep;
+        }
+        if (strlen(pick) < sizeof region) {
+            memmove(region, pick, strlen(pick) + 1);
+            changed = true;
+        }
+    }
+    ures_close(alias);
+    ures_close(meta);
+    if (!changed)
+        return;
+    const char *kw = strchr(loc, '@');
+    char out[ULOC_FULLNAME_CAPACITY];
+    int n = snprintf(out, sizeof out, "%s%s%s%s%s%s%s%s", lang, script[0] ? "_" : "", script,
+                     region[0] || variant[0] ? "_" : "", region, variant[0] ? "_" : "", variant,
+                     kw ? kw : "");
+    if (n > 0 && (size_t)n < cap && (size_t)n < sizeof out)
+        memcpy(loc, out, (size_t)n + 1);
+}
+
 /* Canonical BCP 47 tag for a tag, or "" when ICU does not accept it. */
 static int canon_tag(const char *tag, char *out, size_t cap)
 {
@@ -176,6 +279,7 @@ static int canon_tag(const char *tag, char *out, size_t cap)
     uloc_forLanguageTag(tag, loc, sizeof loc, &parsed, &st);
     if (!icu_ok(st) || parsed != tl) /* "und" is the root locale, "" */
         return -1;
+    apply_aliases(loc, sizeof loc);
     uloc_toLanguageTag(loc, out, (int32_t)cap, true, &st);
     if (!icu_ok(st))
         return -1;
@@ -1146,6 +1250,145 @@ out:
     return r;
 }
 
+/* ---- Available locales (ECMA-402 [[AvailableLocales]]) ----
+ *
+ * Sorted BCP 47-style names of the locales ICU has, built once per process, as V8
+ * builds them: ICU's ids with '_' written '-' (en_US_POSIX as en-US-u-va-posix), and
+ * for an id with a script also the id without it (zh_Hant_TW adds zh-TW). Three
+ * lists: every locale (ICU's list with its legacy aliases; V8 uses it for every
+ * constructor but two), the collators' and the plural rules'. Read-only once built,
+ * so every shard thread shares them. */
+enum { AV_ALL, AV_COLL, AV_PLURAL, AV_KINDS };
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} name_list;
+
+static name_list avail[AV_KINDS];
+static pthread_once_t avail_once = PTHREAD_ONCE_INIT;
+
+static void list_add(name_list *l, const char *s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *d = strdup(s);
+    if (d)
+        l->v[l->n++] = d;
+}
+
+/* Adds an ICU id (or "ab_CD"-style key) and, when it has a script, its form
+ * without the script. */
+static void avail_add(name_list *l, const char *id)
+{
+    char name[ULOC_FULLNAME_CAPACITY];
+    if (!strcmp(id, "en_US_POSIX"))
+        snprintf(name, sizeof name, "en-US-u-va-posix");
+    else
+        snprintf(name, sizeof name, "%s", id);
+    for (char *p = name; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    list_add(l, name);
+    char canon[ULOC_FULLNAME_CAPACITY], lang[16] = "", script[16] = "", region[16] = "";
+    UErrorCode st = U_ZERO_ERROR;
+    uloc_canonicalize(id, canon, sizeof canon, &st);
+    if (icu_ok(st))
+        uloc_getScript(canon, script, sizeof script, &st);
+    if (!icu_ok(st) || !script[0])
+        return;
+    uloc_getLanguage(canon, lang, sizeof lang, &st);
+    uloc_getCountry(canon, region, sizeof region, &st);
+    if (!icu_ok(st))
+        return;
+    snprintf(name, sizeof name, region[0] ? "%s-%s" : "%s", lang, region);
+    list_add(l, name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void avail_build(void)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UEnumeration *e = uloc_openAvailableByType(ULOC_AVAILABLE_WITH_LEGACY_ALIASES, &st);
+    const char *id;
+    while (e && (id = uenum_next(e, NULL, &st)) && U_SUCCESS(st))
+        avail_add(&avail[AV_ALL], id);
+    uenum_close(e);
+    for (int32_t i = 0, n = ucol_countAvailable(); i < n; i++)
+        avail_add(&avail[AV_COLL], ucol_getAvailable(i));
+    /* the plural rules' locales: the keys of plurals.res's "locales" table */
+    st = U_ZERO_ERROR;
+    UResourceBundle *pl = ures_openDirect(NULL, "plurals", &st);
+    UResourceBundle *locs = ures_getByKey(pl, "locales", NULL, &st);
+    while (U_SUCCESS(st) && ures_hasNext(locs)) {
+        const char *key = NULL;
+        int32_t len;
+        ures_getNextString(locs, &len, &key, &st);
+        if (U_SUCCESS(st) && key)
+            avail_add(&avail[AV_PLURAL], key);
+    }
+    ures_close(locs);
+    ures_close(pl);
+    for (int k = 0; k < AV_KINDS; k++)
+        if (avail[k].n)
+            qsort(avail[k].v, avail[k].n, sizeof *avail[k].v, cmp_str);
+}
+
+static bool avail_has(int kind, const char *name)
+{
+    return avail[kind].n &&
+           bsearch(&name, avail[kind].v, avail[kind].n, sizeof *avail[kind].v, cmp_str);
+}
+
+/* bestAvailable(kind, tag) -> ECMA-402 BestAvailableLocale: the tag (a canonical tag
+ * without its -u- extension) or the longest prefix of it ICU has, cut at subtags (a
+ * singleton goes with the subtag before it), for kind 0 (every locale), 1 (Collator)
+ * or 2 (PluralRules); undefined when none. */
+static JSValue js_best_available(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv)
+{
+    int32_t kind;
+    if (JS_ToInt32(ctx, &kind, argv[0]) < 0)
+        return JS_EXCEPTION;
+    if (kind < 0 || kind >= AV_KINDS)
+        kind = AV_ALL;
+    pthread_once(&avail_once, avail_build);
+    size_t n;
+    const char *t = JS_ToCStringLen(ctx, &n, argv[1]);
+    if (!t)
+        return JS_EXCEPTION;
+    char cand[ULOC_FULLNAME_CAPACITY];
+    JSValue r = JS_UNDEFINED;
+    if (n < sizeof cand) {
+        memcpy(cand, t, n + 1);
+        for (;;) {
+            if (avail_has(kind, cand)) {
+                r = JS_NewString(ctx, cand);
+                break;
+            }
+            char *dash = strrchr(cand, '-');
+            if (!dash)
+                break;
+            size_t pos = (size_t)(dash - cand);
+            if (pos >= 2 && cand[pos - 2] == '-')
+                pos -= 2;
+            cand[pos] = 0;
+        }
+    }
+    JS_FreeCString(ctx, t);
+    return r;
+}
+
 /* ---- Locale info and supported values ---- */
 
 /* Appends each string of an enumeration to the array a from index *k; with bcp, ICU
@@ -1169,9 +1412,10 @@ static void enum_to_array(JSContext *ctx, UEnumeration *e, JSValue a, uint32_t *
 }
 
 /* localeData(tag, what) -> for "max"/"min" the likely-subtags tag; "calendars",
- * "collations", "hourCycles", "numberingSystems", "timeZones" -> array (timeZones
- * undefined without a region); "rtl" -> bool; "week" -> [firstDay, minimalDays,
- * weekend days...] with Monday 1 .. Sunday 7. */
+ * "collations" (the commonly used ones; "allCollations": all), "hourCycles",
+ * "numberingSystems", "timeZones" -> array (timeZones undefined without a region);
+ * "rtl" -> bool; "week" -> [firstDay, minimalDays, weekend days...] with Monday 1 ..
+ * Sunday 7. */
 static JSValue js_locale_data(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     char loc[ULOC_FULLNAME_CAPACITY], out[ULOC_FULLNAME_CAPACITY];
@@ -1195,9 +1439,9 @@ static JSValue js_locale_data(JSContext *ctx, JSValueConst this_val, int argc, J
     } else if (!strcmp(what, "calendars")) {
         r = JS_NewArray(ctx);
         enum_to_array(ctx, ucal_getKeywordValuesForLocale("calendar", loc, true, &st), r, &k, "calendar");
-    } else if (!strcmp(what, "collations")) {
+    } else if (!strcmp(what, "collations") || !strcmp(what, "allCollations")) {
         r = JS_NewArray(ctx);
-        enum_to_array(ctx, ucol_getKeywordValuesForLocale("collation", loc, true, &st), r, &k, "collation");
+        enum_to_array(ctx, ucol_getKeywordValuesForLocale("collation", loc, what[0] == 'c', &st), r, &k, "collation");
     } else if (!strcmp(what, "hourCycles")) {
         UDateTimePatternGenerator *g = udatpg_open(loc, &st);
         UDateFormatHourCycle hc = U_SUCCESS(st) ? udatpg_getDefaultHourCycle(g, &st) : UDAT_HOUR_CYCLE_23;
@@ -1298,6 +1542,7 @@ static const JSCFunctionListEntry intl_natives[] = {
     JS_CFUNC_DEF("intlLocaleData", 2, js_locale_data),
     JS_CFUNC_DEF("intlValues", 1, js_values),
     JS_CFUNC_DEF("intlSegment", 3, js_segment),
+    JS_CFUNC_DEF("intlBestAvailable", 2, js_best_available),
 };
 
 int web_intl_install(JSContext *ctx, JSValueConst native)

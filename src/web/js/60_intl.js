@@ -41,10 +41,44 @@
     }
     return out;
   };
-  // "und" (no language) resolves to the default locale, as in V8
-  const resolveLocale = (locales) => {
-    const t = canonList(locales)[0];
-    return !t || /^und(-u-|$)/.test(t) ? DEFAULT_LOCALE : t;
+  // A canonical tag's -u- extension (not one inside -x-) -> [tag without it, "-u-…" or ""]
+  const splitExt = (t) => {
+    const u = t.indexOf("-u-"), x = t.indexOf("-x-");
+    if (t[1] === "-" || u < 0 || (x >= 0 && x < u)) return [t, ""];
+    let end = t.length;
+    for (let i = u + 1; i < t.length - 2; i++) {
+      if (t[i] !== "-") continue;
+      if (t[i + 2] === "-") {
+        end = i;
+        break;
+      }
+      i += 2;
+    }
+    return [t.slice(0, u) + t.slice(end), t.slice(u, end)];
+  };
+  // ECMA-402 ResolveLocale's LookupMatcher, which V8 (so workerd) runs for both
+  // localeMatcher values (its best-fit matcher is behind a flag that is off): the first
+  // requested tag whose longest prefix ICU has a locale for (en-XX -> en, de-CH-1996 ->
+  // de-CH) wins, keeping its -u- extension; when none does (xx, und), "en-US". The
+  // available lists (web/intl.c): Collator and PluralRules have their own, every other
+  // constructor ICU's list of locales.
+  const AV_ALL = 0, AV_COLLATOR = 1, AV_PLURAL = 2;
+  const resolved = new Map(); // kind + a locales string -> its resolved locale
+  const resolveLocale = (locales, kind = AV_ALL) => {
+    const key = typeof locales === "string" ? kind + locales : undefined;
+    let r = key !== undefined ? resolved.get(key) : undefined;
+    if (r !== undefined) return r;
+    r = DEFAULT_LOCALE;
+    for (const t of canonList(locales)) {
+      const [base, ext] = splitExt(t);
+      const best = N.intlBestAvailable(kind, base);
+      if (best !== undefined) {
+        r = best + ext;
+        break;
+      }
+    }
+    if (key !== undefined && resolved.size < 64) resolved.set(key, r);
+    return r;
   };
 
   // The -u- keywords of a canonical tag: [tag without them, Map key -> value].
@@ -75,17 +109,23 @@
   // beats the tag's keyword; an unsupported value is dropped. -> [the resolved locale
   // (the tag's keyword kept only when it is the one used), the tag ICU formats with,
   // the values used (undefined: the locale's default)]
-  const KEY_VALUES = { kn: ["true", "false"], kf: ["upper", "lower", "false"] };
-  const supportedValue = (key, v) => v !== undefined &&
-    (KEY_VALUES[key] || Intl.supportedValuesOf({ ca: "calendar", nu: "numberingSystem", co: "collation" }[key])).includes(v);
+  // Only the keys a constructor names in opts (its relevant extension keys) stay, with
+  // a supported value; an opt of null drops the tag's keyword without replacing it
+  // (DateTimeFormat's hc under hour12/hourCycle, as V8). "va-posix" (en-US-u-va-posix,
+  // a variant to ICU) always stays.
+  const KEY_VALUES = { kn: ["true", "false"], kf: ["upper", "lower", "false"], hc: ["h11", "h12", "h23", "h24"] };
+  const supportedValue = (key, v, base) => v !== undefined && (key === "co"
+    ? v !== "standard" && v !== "search" && N.intlLocaleData(base, "allCollations").includes(v)
+    : (KEY_VALUES[key] || Intl.supportedValuesOf(key === "ca" ? "calendar" : "numberingSystem")).includes(v));
   function localeWithKeys(locale, opts) {
     const [base, kw] = splitU(locale);
+    for (const k of kw.keys()) if (!(k in opts) && !(k === "va" && kw.get(k) === "posix")) kw.delete(k);
     const icuKw = new Map(kw), used = {};
     for (const [key, opt] of Object.entries(opts)) {
       const tagV = key === "kn" && kw.get(key) === "" ? "true" : kw.get(key);
-      let v = opt !== undefined ? opt.toLowerCase() : tagV;
+      let v = opt === null ? undefined : opt !== undefined ? opt.toLowerCase() : tagV;
       if (v === "gregorian" && key === "ca") v = "gregory";
-      if (!supportedValue(key, v)) v = undefined;
+      if (!supportedValue(key, v, base)) v = undefined;
       if (tagV !== undefined && tagV !== v) kw.delete(key);
       if (v === undefined) icuKw.delete(key);
       else icuKw.set(key, v);
@@ -127,9 +167,14 @@
   const getterFn = (cls, name, f) =>
     Object.defineProperty(cls.prototype, name, { get: f, configurable: true, enumerable: false });
   const partsToObjects = (a) => a.map(([type, value]) => ({ type, value }));
-  const supportedLocalesOf = function supportedLocalesOf(locales, options) {
-    if (options !== undefined) getOpt(toObj(options), "localeMatcher", ["lookup", "best fit"], "best fit");
-    return canonList(locales);
+  // the requested tags (canonical, extensions kept) that resolve to a locale ICU has
+  const supportedLocalesOf = (kind, cls) => function supportedLocalesOf(locales, options = undefined) {
+    const list = canonList(locales);
+    if (options === null) throw new TypeError(`Intl.${cls}.supportedLocalesOf called on null or undefined`);
+    let m = options === undefined ? undefined : Object(options).localeMatcher;
+    if (m !== undefined && (m = toStr(m)) !== "lookup" && m !== "best fit")
+      throw new RangeError(`Value ${m} out of range for Intl.${cls}.supportedLocalesOf options property localeMatcher`);
+    return list.filter((t) => N.intlBestAvailable(kind, splitExt(t)[0]) !== undefined);
   };
 
   const numberingSystemOf = (locale) => N.intlLocaleData(locale, "numberingSystems")[0] || "latn";
@@ -137,7 +182,7 @@
   // ---- DateTimeFormat ----
   const DT_FIELDS = [
     ["weekday", ["narrow", "short", "long"], { narrow: "EEEEE", short: "EEE", long: "EEEE" }],
-    ["era", ["narrow", "short", "long"], { narrow: "GGGGG", short: "G", long: "GGGG" }],
+    ["era", ["narrow", "short", "long"], { narrow: "GGGGG", short: "GGG", long: "GGGG" }],
     ["year", ["2-digit", "numeric"], { "2-digit": "yy", numeric: "y" }],
     ["month", ["2-digit", "numeric", "narrow", "short", "long"], { "2-digit": "MM", numeric: "M", narrow: "MMMMM", short: "MMM", long: "MMMM" }],
     ["day", ["2-digit", "numeric"], { "2-digit": "dd", numeric: "d" }],
@@ -154,9 +199,6 @@
   class DateTimeFormat {
     constructor(locales, options) {
       return makeDTF(locales, options, "any", "date", new.target ? Object.getPrototypeOf(this) : DateTimeFormat.prototype);
-    }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
     }
     get format() {
       const s = state(this, "DateTimeFormat", "format");
@@ -179,13 +221,49 @@
         r.hourCycle = s.hourCycle;
         r.hour12 = s.hourCycle === "h12" || s.hourCycle === "h11";
       }
-      for (const [name] of DT_FIELDS) if (s.fields[name] !== undefined) r[name] = s.fields[name];
+      for (const name of ["weekday", "era", "year", "month", "day", "dayPeriod", "hour", "minute", "second", "fractionalSecondDigits", "timeZoneName"])
+        if (s.fields[name] !== undefined) r[name] = s.fields[name];
       if (s.dateStyle) r.dateStyle = s.dateStyle;
       if (s.timeStyle) r.timeStyle = s.timeStyle;
       return r;
     }
   }
   tag(DateTimeFormat, "Intl.DateTimeFormat");
+  hide(DateTimeFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "DateTimeFormat"));
+
+  // resolvedOptions' fields as V8 reads them back from the ICU pattern (not from the
+  // options): the first of each field's pattern letters found, anywhere in the pattern,
+  // names its width. So a japanese-calendar date reports the era ICU adds, a "long"
+  // month ja writes as "M" reports "numeric", and a chinese-calendar year ("rU") no year.
+  const PATTERN_FIELDS = [
+    ["weekday", ["EEEEE", "narrow", "EEEE", "long", "EEE", "short", "ccccc", "narrow", "cccc", "long", "ccc", "short"]],
+    ["era", ["GGGGG", "narrow", "GGGG", "long", "GGG", "short"]],
+    ["year", ["yy", "2-digit", "y", "numeric"]],
+    ["month", ["MMMMM", "narrow", "MMMM", "long", "MMM", "short", "MM", "2-digit", "M", "numeric",
+      "LLLLL", "narrow", "LLLL", "long", "LLL", "short", "LL", "2-digit", "L", "numeric"]],
+    ["day", ["dd", "2-digit", "d", "numeric"]],
+    ["dayPeriod", ["BBBBB", "narrow", "bbbbb", "narrow", "BBBB", "long", "bbbb", "long", "B", "short", "b", "short"]],
+    ["hour", ["HH", "2-digit", "H", "numeric", "hh", "2-digit", "h", "numeric", "kk", "2-digit", "k", "numeric", "KK", "2-digit", "K", "numeric"]],
+    ["minute", ["mm", "2-digit", "m", "numeric"]],
+    ["second", ["ss", "2-digit", "s", "numeric"]],
+    ["timeZoneName", ["zzzz", "long", "z", "short", "OOOO", "longOffset", "O", "shortOffset", "vvvv", "longGeneric", "v", "shortGeneric"]],
+  ];
+  function patternFields(pattern) {
+    const f = {};
+    for (const [name, pairs] of PATTERN_FIELDS) {
+      if (name === "timeZoneName") {
+        const fsd = Math.min(3, pattern.split("S").length - 1);
+        if (fsd > 0) f.fractionalSecondDigits = fsd;
+      }
+      for (let i = 0; i < pairs.length; i += 2) {
+        if (pattern.includes(pairs[i])) {
+          f[name] = pairs[i + 1];
+          break;
+        }
+      }
+    }
+    return f;
+  }
 
   const dtfCache = new Map();
   function makeDTF(locales, options, required, defaults, proto) {
@@ -198,6 +276,7 @@
     if (nu !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(nu)) throw new RangeError(`Invalid numberingSystem : ${nu}`);
     const hour12 = getBool(o, "hour12", undefined);
     let hourCycle = getOpt(o, "hourCycle", ["h11", "h12", "h23", "h24"], undefined);
+    const hourOption = hour12 !== undefined || hourCycle !== undefined;
     if (hour12 !== undefined) hourCycle = undefined;
     let tz = o.timeZone;
     if (tz === undefined) tz = DEFAULT_TZ;
@@ -219,7 +298,8 @@
     getOpt(o, "formatMatcher", ["basic", "best fit"], "best fit");
     const dateStyle = getOpt(o, "dateStyle", STYLES, undefined);
     const timeStyle = getOpt(o, "timeStyle", STYLES, undefined);
-    const [rlocale, icuLocale, used] = localeWithKeys(locale, { ca: calendar, nu });
+    const [rlocale, icuLocale, used] = localeWithKeys(locale, { ca: calendar, nu, hc: hourOption ? null : undefined });
+    if (used.hc) hourCycle = used.hc; // the tag's -u-hc-, when no option names the cycle
     const s = { cls: "DateTimeFormat", locale: rlocale, icuLocale, timeZone: tz, fields: {}, dateStyle, timeStyle, hourCycle: undefined,
       calendar: used.ca || N.intlLocaleData(icuLocale, "calendars")[0] || "gregory", numberingSystem: used.nu || numberingSystemOf(icuLocale) };
     const icuTz = /^[+-]/.test(tz) ? "GMT" + tz : tz;
@@ -228,10 +308,12 @@
       for (const [name] of DT_FIELDS) if (fields[name] !== undefined) throw new TypeError(`Can't set option ${name} when ${dateStyle ? "dateStyle" : "timeStyle"} is used`);
       s.spec = `S:${dateStyle || "none"}:${timeStyle || "none"}`;
       if (timeStyle && hc) {
-        // styles with an explicit hour cycle: rebuild as a skeleton from the style's pattern
-        const pat = N.intlDtfPattern(icuLocale, s.spec, icuTz);
+        // a style with an explicit hour cycle, as V8 does it: unless the style's pattern
+        // already has that cycle, its skeleton (the pattern's letters) with the hour
+        // letters replaced and the day period dropped goes back to the pattern generator
+        const pat = N.intlDtfPattern(icuLocale, s.spec, icuTz).replace(/'[^']*'/g, "");
         const h = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc];
-        s.spec = "P:" + pat.replace(/'[^']*'|[hHkK]+|\s*a+\s*/g, (m) => (m[0] === "'" ? m : /a/.test(m) ? (h === "h" || h === "K" ? m : (m.startsWith(" ") && m.endsWith(" ") ? " " : "")) : h.repeat(m.length)));
+        if (!pat.includes(h)) s.spec = "K:" + pat.replace(/[^A-Za-z]|[abB]/g, "").replace(/[hHkK]/g, h);
       }
     } else {
       let needDate = required === "date" || required === "any";
@@ -253,19 +335,28 @@
         s.fields[name] = v;
         if (name === "hour") {
           const c = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc] || "j";
-          sk += v === "2-digit" ? c + c : c;
+          // ICU 72's generator drops a day period "B" written before "j"
+          sk = sk.replace(/B+$/, (b) => (v === "2-digit" ? c + c : c) + b);
+          if (!/[hHkKj]/.test(sk)) sk += v === "2-digit" ? c + c : c;
         } else if (name === "fractionalSecondDigits") sk += "S".repeat(v);
         else sk += map[v];
       }
       s.spec = "K:" + sk;
     }
-    const pattern = N.intlDtfPattern(icuLocale, s.spec, icuTz); // also validates
+    let pattern = N.intlDtfPattern(icuLocale, s.spec, icuTz); // also validates
+    if (hc && s.spec[0] === "K") {
+      // the generator may still answer another hour letter (en: "K" skeleton, "h"
+      // pattern): V8 then writes the cycle's letter over it, outside quoted text
+      const h = { h12: "h", h11: "K", h23: "H", h24: "k" }[hc];
+      const fixed = pattern.replace(/'[^']*'|[hHkK]/g, (m) => (m[0] === "'" ? m : h));
+      if (fixed !== pattern) pattern = N.intlDtfPattern(icuLocale, (s.spec = "P:" + fixed), icuTz);
+    }
     s.icuTz = icuTz;
     if (fields.hour !== undefined || timeStyle) {
       const p = pattern.replace(/'[^']*'/g, "");
       s.hourCycle = /h/.test(p) ? "h12" : /K/.test(p) ? "h11" : /k/.test(p) ? "h24" : /H/.test(p) ? "h23" : undefined;
-      if (s.fields.hour !== undefined && /^h/.test(p.match(/[hHkK]+/)?.[0] || "")) s.fields.hour = s.fields.hour;
     }
+    if (!dateStyle && !timeStyle) s.fields = patternFields(pattern);
     const obj = Object.create(proto);
     slot.set(obj, s);
     return obj;
@@ -321,9 +412,6 @@
       slot.set(obj, makeNF(locales, options));
       return obj;
     }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
-    }
     get format() {
       const s = state(this, "NumberFormat", "format");
       if (!s.bound) s.bound = (x) => nfFormat(s, x, false);
@@ -366,6 +454,7 @@
     }
   }
   tag(NumberFormat, "Intl.NumberFormat");
+  hide(NumberFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "NumberFormat"));
   const rangeArgs = (a, b) => {
     if (a === undefined || b === undefined) throw new TypeError("start and end are required");
     const x = typeof a === "bigint" ? Number(a) : Number(a), y = typeof b === "bigint" ? Number(b) : Number(b);
@@ -559,7 +648,7 @@
   // ---- Collator ----
   class Collator {
     constructor(locales, options) {
-      const locale = resolveLocale(locales);
+      const locale = resolveLocale(locales, AV_COLLATOR);
       const o = toObj(options);
       const usage = getOpt(o, "usage", ["sort", "search"], "sort");
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
@@ -578,7 +667,11 @@
       // V8's resolved locale keeps the tag's kn/kf/co (a supported co) even when an
       // option overrides them, and otherwise names the collation the option chose
       const [tbase, tkw] = splitU(locale);
-      if (!supportedValue("co", tkw.get("co"))) {
+      for (const [k, v] of tkw) {
+        if (k === "va" && v === "posix") continue;
+        if (!["co", "kn", "kf"].includes(k) || (k !== "co" && v !== "" && !supportedValue(k, v))) tkw.delete(k);
+      }
+      if (!supportedValue("co", tkw.get("co"), tbase)) {
         if (used.co) tkw.set("co", used.co);
         else tkw.delete("co");
       }
@@ -586,9 +679,6 @@
       const obj = Object.create(new.target ? Object.getPrototypeOf(this) : Collator.prototype);
       slot.set(obj, { cls: "Collator", locale: rlocale, icuLocale: joinU(base, kw), usage, sensitivity, ignorePunctuation, collation: used.co || "default", numeric, caseFirst });
       return obj;
-    }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
     }
     get compare() {
       const s = state(this, "Collator", "compare");
@@ -601,6 +691,7 @@
     }
   }
   tag(Collator, "Intl.Collator");
+  hide(Collator, "supportedLocalesOf", supportedLocalesOf(AV_COLLATOR, "Collator"));
   const collatorCache = new Map();
   hide(String.prototype, "localeCompare", {
     localeCompare(that, locales, options) {
@@ -621,7 +712,7 @@
   class PluralRules {
     constructor(locales, options) {
       if (!new.target) throw new TypeError("Constructor Intl.PluralRules requires 'new'");
-      const locale = resolveLocale(locales);
+      const locale = localeWithKeys(resolveLocale(locales, AV_PLURAL), {})[0];
       const o = toObj(options);
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
       const type = getOpt(o, "type", ["cardinal", "ordinal"], "cardinal");
@@ -634,9 +725,6 @@
       const obj = Object.create(Object.getPrototypeOf(this));
       slot.set(obj, { cls: "PluralRules", locale, type, nf });
       return obj;
-    }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
     }
     select(n) {
       const s = state(this, "PluralRules", "select");
@@ -659,44 +747,45 @@
     }
   }
   tag(PluralRules, "Intl.PluralRules");
+  hide(PluralRules, "supportedLocalesOf", supportedLocalesOf(AV_PLURAL, "PluralRules"));
 
   // ---- RelativeTimeFormat ----
   class RelativeTimeFormat {
     constructor(locales, options) {
       if (!new.target) throw new TypeError("Constructor Intl.RelativeTimeFormat requires 'new'");
-      const locale = resolveLocale(locales);
       const o = toObj(options);
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
+      const nu = getOpt(o, "numberingSystem", null, undefined);
+      if (nu !== undefined && !/^[a-z0-9]{3,8}(-[a-z0-9]{3,8})*$/i.test(nu)) throw new RangeError(`Invalid numberingSystem : ${nu}`);
+      const [locale, icuLocale, used] = localeWithKeys(resolveLocale(locales), { nu });
       const style = getOpt(o, "style", ["long", "short", "narrow"], "long");
       const numeric = getOpt(o, "numeric", ["always", "auto"], "always");
       const obj = Object.create(Object.getPrototypeOf(this));
-      slot.set(obj, { cls: "RelativeTimeFormat", locale, style, numeric });
+      slot.set(obj, { cls: "RelativeTimeFormat", locale, icuLocale, style, numeric, numberingSystem: used.nu || numberingSystemOf(icuLocale) });
       return obj;
-    }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
     }
     format(value, unit) {
       const s = state(this, "RelativeTimeFormat", "format");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
-      return N.intlRtf(s.locale, s.style, s.numeric === "always", v, toStr(unit), false);
+      return N.intlRtf(s.icuLocale, s.style, s.numeric === "always", v, toStr(unit), false);
     }
     formatToParts(value, unit) {
       const s = state(this, "RelativeTimeFormat", "formatToParts");
       const v = Number(value);
       if (!Number.isFinite(v)) throw new RangeError("Invalid time value");
       const u = toStr(unit);
-      const r = N.intlRtf(s.locale, s.style, s.numeric === "always", v, u, true);
+      const r = N.intlRtf(s.icuLocale, s.style, s.numeric === "always", v, u, true);
       const singular = u.endsWith("s") ? u.slice(0, -1) : u;
       return r.map(([type, value]) => (type === "literal" ? { type, value } : { type, value, unit: singular }));
     }
     resolvedOptions() {
       const s = state(this, "RelativeTimeFormat", "resolvedOptions");
-      return { locale: s.locale, style: s.style, numeric: s.numeric, numberingSystem: numberingSystemOf(s.locale) };
+      return { locale: s.locale, style: s.style, numeric: s.numeric, numberingSystem: s.numberingSystem };
     }
   }
   tag(RelativeTimeFormat, "Intl.RelativeTimeFormat");
+  hide(RelativeTimeFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "RelativeTimeFormat"));
 
   // ---- ListFormat ----
   const listItems = (list) => {
@@ -712,7 +801,7 @@
   class ListFormat {
     constructor(locales, options) {
       if (!new.target) throw new TypeError("Constructor Intl.ListFormat requires 'new'");
-      const locale = resolveLocale(locales);
+      const locale = localeWithKeys(resolveLocale(locales), {})[0];
       const o = toObj(options);
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
       const type = getOpt(o, "type", ["conjunction", "disjunction", "unit"], "conjunction");
@@ -720,9 +809,6 @@
       const obj = Object.create(Object.getPrototypeOf(this));
       slot.set(obj, { cls: "ListFormat", locale, type, style });
       return obj;
-    }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
     }
     format(list) {
       const s = state(this, "ListFormat", "format");
@@ -738,22 +824,20 @@
     }
   }
   tag(ListFormat, "Intl.ListFormat");
+  hide(ListFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "ListFormat"));
 
   // ---- Segmenter ----
   const segProto = {};
   class Segmenter {
     constructor(locales, options) {
       if (!new.target) throw new TypeError("Constructor Intl.Segmenter requires 'new'");
-      const locale = resolveLocale(locales);
+      const locale = localeWithKeys(resolveLocale(locales), {})[0];
       const o = toObj(options);
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
       const granularity = getOpt(o, "granularity", ["grapheme", "word", "sentence"], "grapheme");
       const obj = Object.create(Object.getPrototypeOf(this));
       slot.set(obj, { cls: "Segmenter", locale, granularity });
       return obj;
-    }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
     }
     segment(input) {
       const s = state(this, "Segmenter", "segment");
@@ -780,6 +864,7 @@
     }
   }
   tag(Segmenter, "Intl.Segmenter");
+  hide(Segmenter, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "Segmenter"));
 
   // ---- Locale ----
   class Locale {
@@ -879,7 +964,7 @@
   class DisplayNames {
     constructor(locales, options) {
       if (!new.target) throw new TypeError("Constructor Intl.DisplayNames requires 'new'");
-      const locale = resolveLocale(locales);
+      const locale = localeWithKeys(resolveLocale(locales), {})[0];
       if (options === undefined) throw new TypeError("Cannot convert undefined or null to object");
       const o = toObj(options);
       getOpt(o, "localeMatcher", ["lookup", "best fit"], "best fit");
@@ -893,9 +978,6 @@
       if (type === "language") s.languageDisplay = languageDisplay;
       slot.set(obj, s);
       return obj;
-    }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
     }
     of(code) {
       const s = state(this, "DisplayNames", "of");
@@ -940,6 +1022,7 @@
     }
   }
   tag(DisplayNames, "Intl.DisplayNames");
+  hide(DisplayNames, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "DisplayNames"));
 
   // ---- DurationFormat (ECMA-402 DurationFormat: each unit by NumberFormat, joined by a unit ListFormat) ----
   const DUR_UNITS = ["years", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"];
@@ -992,9 +1075,6 @@
       slot.set(obj, s);
       return obj;
     }
-    static supportedLocalesOf(locales, options) {
-      return supportedLocalesOf(locales, options);
-    }
     format(duration) {
       const s = state(this, "DurationFormat", "format");
       return durationParts(s, duration).map((p) => p.value).join("");
@@ -1014,10 +1094,11 @@
     }
   }
   tag(DurationFormat, "Intl.DurationFormat");
+  hide(DurationFormat, "supportedLocalesOf", supportedLocalesOf(AV_ALL, "DurationFormat"));
 
   // ToDurationRecord: every field an integral Number, one sign, at least one present
   function durationRecord(d) {
-    if (typeof d === "string") throw new RangeError(`Invalid duration: ${d}`);
+    if (typeof d === "string") throw new RangeError(`Invalid object : ${d}`); // as V8 13 (no Temporal)
     if (d === null || typeof d !== "object") throw new TypeError("Duration must be an object");
     const r = {};
     let any = false, sign = 0;

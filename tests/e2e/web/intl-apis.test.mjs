@@ -149,6 +149,64 @@ const known = {
     new Intl.DurationFormat("en", { style: "digital", fractionalDigits: 3 }).resolvedOptions())`,
     { locale: "en", style: "digital", hours: "numeric", hoursDisplay: "always", milliseconds: "fractional", fractionalDigits: 3 }],
 
+  // locale negotiation (ECMA-402 LookupMatcher, as V8): the longest prefix ICU has a
+  // locale for, per constructor's list (Collator and PluralRules have shorter ones);
+  // nothing: "en-US". Only the constructor's own -u- keys stay, with supported values.
+  negotiated: [`["en-XX", "de-AT", "ar-EG", "zh-TW", "zh-Hant-XX", "de-CH-1996", "de-x-foo", "de-t-en", "xx", "und-DE", "iw", "pt-PT", "en-US-u-va-posix",
+    "de-DE-u-co-phonebk-ca-japanese-nu-thai-hc-h23-kn-kf-upper", "en-a-bbb-u-nu-thai", "ja-JP-u-ca-japanese"].map((l) =>
+    ["Collator", "NumberFormat", "DateTimeFormat", "PluralRules", "RelativeTimeFormat", "ListFormat", "Segmenter", "DurationFormat"]
+      .map((c) => new Intl[c](l).resolvedOptions().locale).concat(new Intl.DisplayNames(l, { type: "region" }).resolvedOptions().locale).join(" "))`,
+    ["en en en en en en en en en", "de-AT de-AT de-AT de de-AT de-AT de-AT de-AT de-AT", "ar ar-EG ar-EG ar ar-EG ar-EG ar-EG ar-EG ar-EG",
+      "zh-TW zh-TW zh-TW zh zh-TW zh-TW zh-TW zh-TW zh-TW", "zh-Hant zh-Hant zh-Hant zh zh-Hant zh-Hant zh-Hant zh-Hant zh-Hant",
+      "de de-CH de-CH de de-CH de-CH de-CH de-CH de-CH", "de de de de de de de de de", "de de de de de de de de de",
+      "en-US en-US en-US en-US en-US en-US en-US en-US en-US", "en-US en-US en-US en-US en-US en-US en-US en-US en-US", "he he he he he he he he he",
+      "pt pt-PT pt-PT pt-PT pt-PT pt-PT pt-PT pt-PT pt-PT",
+      "en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix en-u-va-posix en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix en-US-u-va-posix",
+      "de-u-co-phonebk-kf-upper-kn de-DE-u-nu-thai de-DE-u-ca-japanese-hc-h23-nu-thai de de-DE-u-nu-thai de-DE de-DE de-DE-u-nu-thai de-DE",
+      "en en-u-nu-thai en-u-nu-thai en en-u-nu-thai en en en-u-nu-thai en", "ja ja-JP ja-JP-u-ca-japanese ja ja-JP ja-JP ja-JP ja-JP ja-JP"]],
+  // CLDR alias replacement, as ICU's Locale::canonicalize does for V8
+  canonicalAliases: [`[Intl.getCanonicalLocales(["tl", "no", "sh", "cmn", "swh", "en-UK", "de-DD", "ru-SU", "hy-SU", "sh-BA", "und-Qaai", "ji", "prs", "az-Latn-SU",
+    "sh-u-nu-thai-x-foo", "tl-PH-1996", "zh-Hant-TW"]), new Intl.Collator("sh").resolvedOptions().locale, new Intl.Locale("iw-IL").toString()]`,
+    [["fil", "no", "sr-Latn", "zh", "sw", "en-GB", "de-DE", "ru-RU", "hy-AM", "sr-Latn-BA", "und-Zinh", "yi", "fa-AF", "az-Latn-AZ", "sr-Latn-u-nu-thai-x-foo",
+      "fil-PH-1996", "zh-Hant-TW"], "sr-Latn", "he-IL"]],
+  negotiatedList: [`[new Intl.NumberFormat(["xx", "de-u-nu-thai"]).resolvedOptions().locale, new Intl.NumberFormat("xx-u-nu-thai").resolvedOptions().locale,
+    (5).toLocaleString("en-XX-u-nu-arab"), new Intl.NumberFormat("en-u-nu-roman").resolvedOptions().locale, new Intl.NumberFormat("en-u-nu-bogus").resolvedOptions().locale]`,
+    ["de-u-nu-thai", "en-US", "٥", "en", "en"]],
+  supportedLocales: [`[Intl.DateTimeFormat.supportedLocalesOf(["xx", "de-AT"]), Intl.NumberFormat.supportedLocalesOf(["EN-us", "en-XX", "tlh", "und", "de-u-nu-thai", "de-x-foo", "iw"], { localeMatcher: "lookup" }),
+    Intl.Collator.supportedLocalesOf(["ar-EG", "xx-u-co-phonebk"]), Intl.PluralRules.supportedLocalesOf("zh-Hant-TW"), Intl.DurationFormat.supportedLocalesOf([]), Intl.ListFormat.supportedLocalesOf.length]`,
+    [["de-AT"], ["en-US", "en-XX", "de-u-nu-thai", "de-x-foo", "he"], ["ar-EG"], ["zh-Hant-TW"], [], 1]],
+  supportedLocalesErrors: [`[() => Intl.DateTimeFormat.supportedLocalesOf(["de"], { localeMatcher: "x" }), () => Intl.Collator.supportedLocalesOf([], null)]
+    .map((f) => { try { f(); return "no error"; } catch (e) { return e.name + ": " + e.message; } })`,
+    ["RangeError: Value x out of range for Intl.DateTimeFormat.supportedLocalesOf options property localeMatcher", "TypeError: Intl.Collator.supportedLocalesOf called on null or undefined"]],
+  collatorKeys: [`["en-u-co-phonebk", "de-u-co-phonebk-nu-thai", "en-u-co-emoji", "en-u-kn-false", "en-u-kf-bogus", "sv-u-co-search", "de-u-co-standard"]
+    .map((l) => (({ locale, collation }) => locale + " " + collation)(new Intl.Collator(l).resolvedOptions()))`,
+    ["en default", "de-u-co-phonebk phonebk", "en-u-co-emoji emoji", "en-u-kn-false default", "en default", "sv default", "de default"]],
+  rtfNumbering: [`[new Intl.RelativeTimeFormat("en-US-u-nu-thai-ca-japanese").resolvedOptions(), new Intl.RelativeTimeFormat("en", { numberingSystem: "arab" }).format(3, "day")]`,
+    [{ locale: "en-US-u-nu-thai", style: "long", numeric: "always", numberingSystem: "thai" }, "in ٣ days"]],
+  dtfHourCycleKey: [`[["en-US-u-hc-h23", { hour12: true }], ["en-US-u-hc-h23", { hourCycle: "h23" }], ["en-US-u-hc-h23", { hour: "numeric" }], ["en-US-u-hc-xx"]]
+    .map(([l, o]) => (({ locale, hourCycle, hour }) => [locale, hourCycle, hour])(new Intl.DateTimeFormat(l, o).resolvedOptions())).concat([
+    new Intl.DateTimeFormat("en-US-u-hc-h11", { hour: "numeric" }).format(0), new Intl.DateTimeFormat("en-US", { hourCycle: "h23", timeStyle: "short" }).format(0),
+    new Intl.DateTimeFormat("en-US-u-hc-h23", { dateStyle: "short", timeStyle: "medium" }).format(0), new Intl.DateTimeFormat("en-US", { hourCycle: "h11", timeStyle: "full" }).format(0)])`,
+    [["en-US", undefined, undefined], ["en-US", undefined, undefined], ["en-US-u-hc-h23", "h23", "2-digit"], ["en-US", undefined, undefined],
+      "0 AM", "00:00", "1/1/70, 00:00:00", "0:00:00 AM Coordinated Universal Time"].map((x) => (Array.isArray(x) ? x.map((y) => (y === undefined ? null : y)) : x))],
+  // resolvedOptions' fields are read back from the pattern ICU chose, as V8 does
+  dtfJapaneseEra: [`[new Intl.DateTimeFormat("ja-JP-u-ca-japanese").resolvedOptions(), new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { era: "long" }).resolvedOptions().era,
+    new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { era: "long" }).format(${D}), new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { era: "short", year: "numeric" }).formatToParts(${D}),
+    new Intl.DateTimeFormat("en-US-u-ca-japanese").resolvedOptions().era, new Intl.DateTimeFormat("ja", { era: "long", year: "numeric", calendar: "japanese" }).format(Date.UTC(1989, 0, 8))]`,
+    [{ locale: "ja-JP-u-ca-japanese", calendar: "japanese", numberingSystem: "latn", timeZone: "UTC", era: "narrow", year: "numeric", month: "numeric", day: "numeric" }, "long",
+      "令和6/3/5", [{ type: "era", value: "令和" }, { type: "year", value: "6" }, { type: "literal", value: "年" }], "narrow", "平成元年"]],
+  dtfPatternFields: [`[[{ era: "short" }], [{ hour: "numeric", minute: "numeric" }], [{ month: "long" }, "ja-JP-u-ca-japanese"], [{}, "en-u-ca-chinese"], [{ year: "numeric" }, "zh-u-ca-chinese"],
+    [{ fractionalSecondDigits: 3, second: "numeric" }], [{ hourCycle: "h24", hour: "numeric" }]].map(([o, l]) => {
+      const { locale, calendar, numberingSystem, timeZone, ...f } = new Intl.DateTimeFormat(l || "en", o).resolvedOptions(); return f; })`,
+    [{ era: "short", year: "numeric", month: "numeric", day: "numeric" }, { hourCycle: "h12", hour12: true, hour: "numeric", minute: "2-digit" }, { month: "numeric" },
+      { month: "numeric", day: "numeric" }, {}, { second: "numeric", fractionalSecondDigits: 3 }, { hourCycle: "h24", hour12: false, hour: "2-digit" }]],
+  dtfDayPeriod: [`[{ dayPeriod: "short", hour: "numeric" }, { dayPeriod: "long", hour: "2-digit", minute: "numeric" }, { dayPeriod: "narrow" }]
+    .map((o) => [new Intl.DateTimeFormat("en-US", o).format(Date.UTC(2024, 1, 1, 14)), new Intl.DateTimeFormat("en-US", o).resolvedOptions().dayPeriod])`,
+    [["2 in the afternoon", "short"], ["02:00 in the afternoon", "long"], ["in the afternoon", "narrow"]]],
+  // V8 13 (no Temporal): a string is not parsed as an ISO 8601 duration
+  durationString: [`(() => { try { new Intl.DurationFormat("en").format("PT1H30M"); return "no error"; } catch (e) { return e.name + ": " + e.message; } })()`,
+    "RangeError: Invalid object : PT1H30M"],
+
   // every API with tags around ICU's 157-byte locale-id buffers and other odd ones:
   // each either works or throws RangeError (never another error, never a crash)
   robustTags: [`(() => {
