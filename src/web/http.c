@@ -165,6 +165,24 @@ int web_http_install(JSContext *ctx, JSValueConst native)
 
 /* ---- incoming requests ---- */
 
+/* A header name as a lower-case JS string (Headers keeps names lower-case; the
+ * Request's list is handed over as it is). */
+static JSValue lower_name(JSContext *ctx, const char *name, size_t len)
+{
+    char small[64];
+    char *out = len <= sizeof small ? small : malloc(len);
+    if (!out)
+        return JS_ThrowOutOfMemory(ctx);
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        out[i] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+    }
+    JSValue v = JS_NewStringLen(ctx, out, len);
+    if (out != small)
+        free(out);
+    return v;
+}
+
 JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *href, size_t href_len)
 {
     JSValue native = js_native(ctx);
@@ -172,7 +190,7 @@ JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *href,
     JSValue flat = JS_NewArray(ctx);
     for (size_t i = 0; i < req->header_count; i++) {
         const h1_header *h = &req->headers[i];
-        JS_SetPropertyUint32(ctx, flat, (uint32_t)(2 * i), JS_NewStringLen(ctx, h->name, h->name_len));
+        JS_SetPropertyUint32(ctx, flat, (uint32_t)(2 * i), lower_name(ctx, h->name, h->name_len));
         JS_SetPropertyUint32(ctx, flat, (uint32_t)(2 * i + 1),
                              web_utf8_decode(ctx, (const uint8_t *)h->value, h->value_len, false));
     }

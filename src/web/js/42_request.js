@@ -6,7 +6,18 @@
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const NORMAL = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
   const FORBIDDEN = ["CONNECT", "TRACE", "TRACK"];
-  const kUrl = Symbol("url"), kMethod = Symbol("method"), kHeaders = Symbol("headers"), kInit = Symbol("init");
+  // Internal slots. kHeaders is the Headers, or, until .headers is first read, a
+  // flat [name, value, …] array with lower-case names (an incoming request's, as
+  // web_request_new made it). redirect, signal and cf are prototype getters as in
+  // workerd (not own properties); an incoming request has none of the three slots
+  // (redirect "manual", no signal, no cf).
+  const kUrl = Symbol("url"), kMethod = Symbol("method"), kHeaders = Symbol("headers");
+  const kRedirect = Symbol("redirect"), kSignal = Symbol("signal"), kCf = Symbol("cf");
+  const headersOf = (r) => {
+    const h = r[kHeaders];
+    if (!Array.isArray(h)) return h;
+    return (r[kHeaders] = N.headersWrap(h));
+  };
 
   const normMethod = (m) => {
     m = String(m);
@@ -31,11 +42,12 @@
       this[kUrl] = url;
       this[kMethod] = init.method !== undefined ? normMethod(init.method) : base ? base[kMethod] : "GET";
       this[kHeaders] = new Headers(init.headers !== undefined ? init.headers : base ? base.headers : undefined);
-      this.redirect = init.redirect ?? base?.redirect ?? "follow";
-      if (!["follow", "manual", "error"].includes(this.redirect))
-        throw new TypeError(`Failed to construct 'Request': The provided value '${this.redirect}' is not a valid enum value of type RequestRedirect.`);
-      this.signal = init.signal ?? base?.signal ?? (typeof AbortController === "function" ? new AbortController().signal : null);
-      this.cf = init.cf ?? base?.cf;
+      const redirect = init.redirect ?? base?.redirect ?? "follow";
+      if (redirect !== "follow" && redirect !== "manual" && redirect !== "error")
+        throw new TypeError(`Failed to construct 'Request': The provided value '${redirect}' is not a valid enum value of type RequestRedirect.`);
+      this[kRedirect] = redirect;
+      this[kSignal] = init.signal ?? base?.signal ?? (typeof AbortController === "function" ? new AbortController().signal : null);
+      this[kCf] = init.cf ?? base?.cf;
       let body = null, ctype = null;
       if (init.body !== undefined && init.body !== null) [body, ctype] = N.extractBody(init.body);
       else if (base && init.body === undefined) {
@@ -51,7 +63,10 @@
     }
     get url() { return this[kUrl]; }
     get method() { return this[kMethod]; }
-    get headers() { return this[kHeaders]; }
+    get headers() { return headersOf(this); }
+    get redirect() { return this[kRedirect] ?? "manual"; }
+    get signal() { return this[kSignal]; }
+    get cf() { return this[kCf]; }
     get keepalive() { return false; }
     get integrity() { return ""; }
     get destination() { return ""; }
@@ -63,10 +78,10 @@
       const r = Object.create(Request.prototype);
       r[kUrl] = this[kUrl];
       r[kMethod] = this[kMethod];
-      r[kHeaders] = new Headers(this[kHeaders]);
-      r.redirect = this.redirect;
-      r.signal = this.signal;
-      r.cf = this.cf;
+      r[kHeaders] = new Headers(headersOf(this));
+      r[kRedirect] = this.redirect;
+      r[kSignal] = this[kSignal];
+      r[kCf] = this[kCf];
       r[kBody] = N.bodyTee(this);
       r[kUsed] = false;
       r[kStream] = null;
@@ -83,14 +98,11 @@
     const r = Object.create(Request.prototype);
     r[kUrl] = url;
     r[kMethod] = method;
-    r[kHeaders] = N.headersFromFlat(flat);
-    r.redirect = "manual";
-    r.signal = undefined;
-    r.cf = undefined;
+    r[kHeaders] = flat;   // names lower-case already (web_request_new)
     r[kBody] = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
     r[kUsed] = false;
     r[kStream] = null;
     return r;
   };
-  N.requestHead = (r) => [r[kMethod], r[kUrl], N.headersFlat(r[kHeaders])];
+  N.requestHead = (r) => { const h = r[kHeaders]; return [r[kMethod], r[kUrl], Array.isArray(h) ? h.slice() : N.headersFlat(h)]; };
 })();
