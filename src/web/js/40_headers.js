@@ -3,6 +3,20 @@
 (() => {
   "use strict";
   const N = globalThis.__durable;
+  // QuickJS shares an object layout (shape) among objects that got the same
+  // properties in the same order, but only while some object still has it: the
+  // Requests and Responses of one request are gone before the next comes, so each
+  // request would build every shape of the chain again (a malloc and a hash insert
+  // per property). One object per prefix of `keys`, kept for the life of the
+  // context, keeps the chain alive. Used for the per-request objects only.
+  const pinned = [];
+  N.pinShapes = (proto, keys) => {
+    for (let n = 0; n <= keys.length; n++) {
+      const o = Object.create(proto);
+      for (let i = 0; i < n; i++) o[keys[i]] = undefined;
+      pinned.push(o);
+    }
+  };
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const BAD_VALUE = /[\0\r\n]/;
   const trimRe = /^[\t\n\r ]+|[\t\n\r ]+$/g;
@@ -127,6 +141,7 @@
     get [Symbol.toStringTag]() { return "Headers"; }
   }
   globalThis.Headers = Headers;
+  N.pinShapes(Headers.prototype, [kList]);
   // Internal helpers shared with body/request/response (not visible to user code).
   // headersFromFlat takes the array (names lower-cased in place): callers hand over
   // a fresh one. headersWrap takes one whose names are lower-case already (the

@@ -39,27 +39,34 @@
         const s = String(input);
         try { url = new URL(s).href; } catch { throw new TypeError(`Failed to construct 'Request': Invalid URL "${s}"`); }
       }
-      this[kUrl] = url;
-      this[kMethod] = init.method !== undefined ? normMethod(init.method) : base ? base[kMethod] : "GET";
-      this[kHeaders] = new Headers(init.headers !== undefined ? init.headers : base ? base.headers : undefined);
+      const method = init.method !== undefined ? normMethod(init.method) : base ? base[kMethod] : "GET";
+      const headers = new Headers(init.headers !== undefined ? init.headers : base ? base.headers : undefined);
       const redirect = init.redirect ?? base?.redirect ?? "follow";
       if (redirect !== "follow" && redirect !== "manual" && redirect !== "error")
         throw new TypeError(`Failed to construct 'Request': The provided value '${redirect}' is not a valid enum value of type RequestRedirect.`);
-      this[kRedirect] = redirect;
-      this[kSignal] = init.signal ?? base?.signal ?? (typeof AbortController === "function" ? new AbortController().signal : null);
-      this[kCf] = init.cf ?? base?.cf;
+      const signal = init.signal ?? base?.signal ?? (typeof AbortController === "function" ? new AbortController().signal : null);
+      const cf = init.cf ?? base?.cf;
       let body = null, ctype = null;
-      if (init.body !== undefined && init.body !== null) [body, ctype] = N.extractBody(init.body);
-      else if (base && init.body === undefined) {
+      if (init.body !== undefined && init.body !== null) {
+        const x = N.extractBody(init.body);
+        body = x[0];
+        ctype = x[1];
+      } else if (base && init.body === undefined) {
         body = N.bodyTee(base);
-        if (base[kBody] !== null) base[kUsed] = base[kStream] === null && !(base[kBody] instanceof ReadableStream) ? base[kUsed] : base[kUsed];
       }
-      if (body !== null && (this[kMethod] === "GET" || this[kMethod] === "HEAD"))
+      if (body !== null && (method === "GET" || method === "HEAD"))
         throw new TypeError("Request with a GET or HEAD method cannot have a body.");
-      if (ctype && !this[kHeaders].has("content-type")) this[kHeaders].append("content-type", ctype);
+      if (ctype && !headers.has("content-type")) headers.append("content-type", ctype);
+      // The slots in one order (see N.pinShapes): the incoming ones first.
+      this[kUrl] = url;
+      this[kMethod] = method;
+      this[kHeaders] = headers;
       this[kBody] = body;
       this[kUsed] = false;
       this[kStream] = null;
+      this[kRedirect] = redirect;
+      this[kSignal] = signal;
+      this[kCf] = cf;
     }
     get url() { return this[kUrl]; }
     get method() { return this[kMethod]; }
@@ -79,17 +86,18 @@
       r[kUrl] = this[kUrl];
       r[kMethod] = this[kMethod];
       r[kHeaders] = new Headers(headersOf(this));
-      r[kRedirect] = this.redirect;
-      r[kSignal] = this[kSignal];
-      r[kCf] = this[kCf];
       r[kBody] = N.bodyTee(this);
       r[kUsed] = false;
       r[kStream] = null;
+      r[kRedirect] = this.redirect;
+      r[kSignal] = this[kSignal];
+      r[kCf] = this[kCf];
       return r;
     }
     get [Symbol.toStringTag]() { return "Request"; }
   }
   N.bodyMixin(Request);
+  N.pinShapes(Request.prototype, [kUrl, kMethod, kHeaders, kBody, kUsed, kStream, kRedirect, kSignal, kCf]);
   globalThis.Request = Request;
 
   // The hot path for incoming requests (web_request_new): headers come from our own

@@ -116,6 +116,7 @@
     get [Symbol.toStringTag]() { return "Response"; }
   }
   N.bodyMixin(Response);
+  N.pinShapes(Response.prototype, [kStatus, kStatusText, kHeaders, kBody, kUsed, kStream]);
   globalThis.Response = Response;
 
   const describe = (v) => {
