@@ -1048,7 +1048,7 @@
     doFetch([method, url, headers, body], from) {
       const obj = this.obj;
       if (typeof obj.fetch !== "function") throw new Error("Handler does not export a fetch() function.");
-      const req = N.makeIncomingRequest(method, url, headers, method === "GET" || method === "HEAD" ? null : body);
+      const req = N.makeRequestFromWire(method, url, headers, method === "GET" || method === "HEAD" ? null : body);
       const r = obj.fetch(req);
       const toWire = (resp) => {
         if (!(resp instanceof Response))

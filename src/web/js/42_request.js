@@ -102,11 +102,25 @@
 
   // The hot path for incoming requests (web_request_new): headers come from our own
   // parser and need no validation; the URL was built by us.
-  N.makeIncomingRequest = (method, url, flat, body) => {
+  // web_request_new passes the header names (lower-case) and values as arguments:
+  // the rest parameter is the list, made in one allocation.
+  const RequestProto = Request.prototype;
+  N.makeIncomingRequest = (method, url, body, ...flat) => {
+    const r = Object.create(RequestProto);
+    r[kUrl] = url;
+    r[kMethod] = method;
+    r[kHeaders] = flat;
+    r[kBody] = body;
+    r[kUsed] = false;
+    r[kStream] = null;
+    return r;
+  };
+  // A request that came to a Durable Object (objects/js/50_objects.js).
+  N.makeRequestFromWire = (method, url, flat, body) => {
     const r = Object.create(Request.prototype);
     r[kUrl] = url;
     r[kMethod] = method;
-    r[kHeaders] = flat;   // names lower-case already (web_request_new)
+    r[kHeaders] = N.headersFromFlat(flat);
     r[kBody] = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
     r[kUsed] = false;
     r[kStream] = null;
