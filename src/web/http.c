@@ -1,12 +1,14 @@
 /* http.c: the hot path between the HTTP server and JS Request/Response objects,
  * and the UTF-8 natives the body code uses (spec: workers.md WEB-1, WEB-2, WEB-6).
  *
- * Incoming: web_request_new hands method, URL, a flat header array and the body
- * bytes to N.makeIncomingRequest, which builds the Request without re-validating
- * what our own parser produced. Outgoing: N.responseParts returns [status, flat
- * headers, body, statusText]; the body bytes are copied once into a C buffer, a
- * custom statusText becomes the reason phrase; a stream body is handed back as the
- * stream, which worker.c sends chunk by chunk. */
+ * Incoming: web_request_new hands method, URL, the body bytes and the headers
+ * (lower-case names and values, as arguments) to N.makeIncomingRequest, which
+ * builds the Request without re-validating what our own parser produced; its
+ * Headers object is made only if the Worker reads request.headers. Outgoing:
+ * N.responseParts returns [status, flat headers, body, statusText]; a string body's
+ * bytes are used where they are (JS_ToCStringLen of an ASCII string copies nothing),
+ * a custom statusText becomes the reason phrase; a stream body is handed back as
+ * the stream, which worker.c sends chunk by chunk. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -424,7 +426,6 @@ void web_response_parts_fini(JSContext *ctx, web_response_parts *p)
     free(p->reason);
     free(p->headers);
     free(p->strings);
-    free(p->body_owned);
     if (p->body_cstr)
         JS_FreeCString(ctx, p->body_cstr);
     JS_FreeValue(ctx, p->hold);
