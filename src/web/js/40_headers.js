@@ -34,6 +34,7 @@
   };
   // Valid names seen before, with their lower-case form: a Map hit instead of the
   // token regex and toLowerCase on every call (Workers use a handful of names).
+  // Names longer than 64 characters are checked every time.
   const names = new Map();
   const checkName = (name, api) => {
     name = toStr(name, api);
@@ -41,8 +42,10 @@
     if (known !== undefined) return known;
     if (!TOKEN.test(name)) throw new TypeError(`Headers.${api}: Invalid header name "${name}"`);
     const lower = name.toLowerCase();
-    if (names.size >= 512) names.clear();
-    names.set(name, lower);
+    if (name.length <= 64) {   // bounded: at most 512 short names are kept
+      if (names.size >= 512) names.clear();
+      names.set(name, lower);
+    }
     return lower;
   };
   const checkValue = (value, api, name) => {
