@@ -312,32 +312,37 @@ static JSValue js_utf8_encode_into(JSContext *ctx, JSValueConst this_val, int ar
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-static bool is_ascii_ws(uint8_t c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
-}
-
 static JSValue throw_arg_count(JSContext *ctx, const char *fn)
 {
     return JS_ThrowTypeError(ctx,
                              "Failed to execute '%s' on 'WorkerGlobalScope': 1 argument "
                              "required, but only 0 present.",
                              fn);
+}
+
+/* Each ASCII byte's base64 value; B64_WS for ASCII whitespace, B64_PAD for '=', B64_BAD
+ * for the rest (one table lookup per character instead of a chain of ranges). */
+enum { B64_BAD = -1, B64_WS = -2, B64_PAD = -3 };
+#define X B64_BAD
+#define W B64_WS
+#define P B64_PAD
+static const int8_t b64_ascii[128] = {
+    X, X, X, X, X, X, X, X, X, W, W, X, W, W, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    W, X, X, X, X, X, X, X, X, X, X, 62, X, X, X, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, P, X, X,
+    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
+    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+};
+#undef X
+#undef W
+#undef P
+
+static int b64_class(uint8_t c)
+{
+    return c < 128 ? b64_ascii[c] : B64_BAD;
 }
 
 /* Decodes forgiving-base64 text s[0..n) into out (room for n bytes). Returns the
@@ -347,13 +352,16 @@ static long b64_decode(const uint8_t *s, size_t n, uint8_t *out)
     /* Count the significant characters and the '=' padding at their end. */
     size_t sig = 0, pad = 0;
     for (size_t i = 0; i < n; i++) {
-        if (is_ascii_ws(s[i]))
+        int v = b64_class(s[i]);
+        if (v >= 0) {
+            if (pad)
+                return -1;   /* a data character after '=' */
+        } else if (v == B64_WS) {
             continue;
-        if (s[i] == '=') {
+        } else if (v == B64_PAD) {
             pad++;
         } else {
-            if (pad || b64_value(s[i]) < 0)
-                return -1;   /* a data character after '=' or outside the alphabet */
+            return -1;       /* outside the alphabet */
         }
         sig++;
     }
@@ -367,9 +375,10 @@ static long b64_decode(const uint8_t *s, size_t n, uint8_t *out)
     uint32_t acc = 0;
     size_t bits = 0, o = 0, seen = 0;
     for (size_t i = 0; i < n && seen < sig; i++) {
-        if (is_ascii_ws(s[i]))
+        int v = b64_class(s[i]);
+        if (v == B64_WS)
             continue;
-        acc = (acc << 6) | (uint32_t)b64_value(s[i]);
+        acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         seen++;
         if (bits >= 8) {

@@ -1,12 +1,14 @@
 /* http.c: the hot path between the HTTP server and JS Request/Response objects,
  * and the UTF-8 natives the body code uses (spec: workers.md WEB-1, WEB-2, WEB-6).
  *
- * Incoming: web_request_new hands method, URL, a flat header array and the body
- * bytes to N.makeIncomingRequest, which builds the Request without re-validating
- * what our own parser produced. Outgoing: N.responseParts returns [status, flat
- * headers, body, statusText]; the body bytes are copied once into a C buffer, a
- * custom statusText becomes the reason phrase; a stream body is handed back as the
- * stream, which worker.c sends chunk by chunk. */
+ * Incoming: web_request_new hands method, URL, the body bytes and the headers
+ * (lower-case names and values, as arguments) to N.makeIncomingRequest, which
+ * builds the Request without re-validating what our own parser produced; its
+ * Headers object is made only if the Worker reads request.headers. Outgoing:
+ * N.responseParts returns [status, flat headers, body, statusText]; a string body's
+ * bytes are used where they are (JS_ToCStringLen of an ASCII string copies nothing),
+ * a custom statusText becomes the reason phrase; a stream body is handed back as
+ * the stream, which worker.c sends chunk by chunk. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,32 +167,63 @@ int web_http_install(JSContext *ctx, JSValueConst native)
 
 /* ---- incoming requests ---- */
 
+/* A header name as a lower-case JS string (Headers keeps names lower-case; the
+ * Request's list is handed over as it is). */
+static JSValue lower_name(JSContext *ctx, const char *name, size_t len)
+{
+    char small[64];
+    char *out = len <= sizeof small ? small : malloc(len);
+    if (!out)
+        return JS_ThrowOutOfMemory(ctx);
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        out[i] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+    }
+    JSValue v = JS_NewStringLen(ctx, out, len);
+    if (out != small)
+        free(out);
+    return v;
+}
+
 JSValue web_request_new(JSContext *ctx, const h1_request *req, const char *href, size_t href_len)
 {
-    JSValue native = js_native(ctx);
-    JSValue make = JS_GetPropertyStr(ctx, native, "makeIncomingRequest");
-    JSValue flat = JS_NewArray(ctx);
-    for (size_t i = 0; i < req->header_count; i++) {
-        const h1_header *h = &req->headers[i];
-        JS_SetPropertyUint32(ctx, flat, (uint32_t)(2 * i), JS_NewStringLen(ctx, h->name, h->name_len));
-        JS_SetPropertyUint32(ctx, flat, (uint32_t)(2 * i + 1),
-                             web_utf8_decode(ctx, (const uint8_t *)h->value, h->value_len, false));
-    }
-    JSValue body = JS_NULL;
+    /* makeIncomingRequest(method, url, body, name, value, …): the rest parameter
+     * makes the header array in one allocation (no growing it element by element). */
+    JSValue small[3 + 2 * 16];
+    size_t argc = 3 + 2 * req->header_count;
+    JSValue *args = argc <= sizeof small / sizeof small[0] ? small : malloc(argc * sizeof *args);
+    if (!args)
+        return JS_ThrowOutOfMemory(ctx);
+    args[0] = JS_NewString(ctx, req->method);
+    args[1] = JS_NewStringLen(ctx, href, href_len);
+    args[2] = JS_NULL;
+    bool failed = false;
     if (req->body_len > 0) {
         JSValue ab = JS_NewArrayBufferCopy(ctx, (const uint8_t *)req->body, req->body_len);
         JSValue global = JS_GetGlobalObject(ctx);
         JSValue u8c = JS_GetPropertyStr(ctx, global, "Uint8Array");
         JS_FreeValue(ctx, global);
-        body = JS_CallConstructor(ctx, u8c, 1, &ab);
+        args[2] = JS_CallConstructor(ctx, u8c, 1, &ab);
         JS_FreeValue(ctx, u8c);
         JS_FreeValue(ctx, ab);
     }
-    JSValue args[4] = {JS_NewString(ctx, req->method), JS_NewStringLen(ctx, href, href_len), flat, body};
-    JSValue r = JS_IsException(body) ? JS_EXCEPTION : JS_Call(ctx, make, JS_UNDEFINED, 4, args);
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < req->header_count; i++) {
+        const h1_header *h = &req->headers[i];
+        args[3 + 2 * i] = lower_name(ctx, h->name, h->name_len);
+        args[4 + 2 * i] = web_utf8_decode(ctx, (const uint8_t *)h->value, h->value_len, false);
+    }
+    for (size_t i = 0; i < argc; i++)
+        failed |= JS_IsException(args[i]);
+    JSValue r = JS_EXCEPTION;
+    if (!failed) {
+        JSValue make = JS_GetPropertyStr(ctx, js_native(ctx), "makeIncomingRequest");
+        r = JS_Call(ctx, make, JS_UNDEFINED, (int)argc, args);
+        JS_FreeValue(ctx, make);
+    }
+    for (size_t i = 0; i < argc; i++)
         JS_FreeValue(ctx, args[i]);
-    JS_FreeValue(ctx, make);
+    if (args != small)
+        free(args);
     return r;
 }
 
@@ -214,18 +247,12 @@ static int take_body(JSContext *ctx, web_response_parts *p, JSValueConst body)
     }
     if (JS_IsString(body)) {
         size_t len;
+        /* Kept as it is until fini (an ASCII string's own bytes: no copy). */
         const char *s = JS_ToCStringLen(ctx, &len, body);
         if (!s)
             return -1;
-        p->body_owned = malloc(len ? len : 1);
-        if (!p->body_owned) {
-            JS_FreeCString(ctx, s);
-            JS_ThrowOutOfMemory(ctx);
-            return -1;
-        }
-        memcpy(p->body_owned, s, len);
-        JS_FreeCString(ctx, s);
-        p->body = p->body_owned;
+        p->body_cstr = s;
+        p->body = s;
         p->body_len = len;
         return 0;
     }
@@ -304,43 +331,61 @@ int web_response_parts_get(JSContext *ctx, JSValueConst v, web_response_parts *o
         goto done;
     out->status = status;
     size_t count = n / 2;
+    n = (uint32_t)(2 * count);
     /* Names and values are copied into one block; the header array points into it. */
-    buf strings;
-    buf_init(&strings, 64u * 1024u * 1024u);
-    size_t *offs = calloc(n ? n : 1, sizeof *offs);
-    size_t *lens = calloc(n ? n : 1, sizeof *lens);
-    bool ok = offs && lens;
-    for (uint32_t i = 0; ok && i < n; i++) {
-        JSValue s = JS_GetPropertyUint32(ctx, flat, i);
-        size_t len;
-        const char *c = JS_ToCStringLen(ctx, &len, s);
+    const char *small_s[32];
+    size_t small_l[32];
+    const char **strs = n <= 32 ? small_s : calloc(n, sizeof *strs);
+    size_t *lens = n <= 32 ? small_l : calloc(n, sizeof *lens);
+    bool ok = strs && lens;
+    uint32_t got = 0;
+    size_t total = 0;
+    for (; ok && got < n; got++) {
+        JSValue s = JS_GetPropertyUint32(ctx, flat, got);
+        strs[got] = JS_ToCStringLen(ctx, &lens[got], s);
         JS_FreeValue(ctx, s);
-        if (!c) {
-            ok = false;
+        if (!strs[got])
             break;
-        }
-        offs[i] = strings.len;
-        lens[i] = len;
-        ok = buf_append(&strings, c, len) == 0 && buf_append(&strings, "", 1) == 0;
-        JS_FreeCString(ctx, c);
+        total += lens[got] + 1;
+    }
+    bool js_failed = ok && got < n;   /* exception pending from ToString */
+    ok = ok && !js_failed;
+    if (ok) {
+        out->strings = malloc(total ? total : 1);
+        out->headers = calloc(count ? count : 1, sizeof *out->headers);
+        ok = out->strings && out->headers;
     }
     if (ok) {
-        out->strings = buf_take(&strings, NULL);
-        out->headers = calloc(count ? count : 1, sizeof *out->headers);
-        ok = out->headers != NULL;
-        for (size_t i = 0; ok && i < count; i++) {
-            out->headers[i].name = out->strings + offs[2 * i];
-            out->headers[i].name_len = lens[2 * i];
-            out->headers[i].value = out->strings + offs[2 * i + 1];
-            out->headers[i].value_len = lens[2 * i + 1];
+        size_t off = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            char *dst = out->strings + off;
+            memcpy(dst, strs[i], lens[i]);
+            dst[lens[i]] = '\0';
+            off += lens[i] + 1;
+            h1_header *h = &out->headers[i / 2];
+            if (i % 2 == 0) {
+                h->name = dst;
+                h->name_len = lens[i];
+            } else {
+                h->value = dst;
+                h->value_len = lens[i];
+            }
         }
-        out->header_count = ok ? count : 0;
+        out->header_count = count;
     }
-    buf_fini(&strings);
-    free(offs);
-    free(lens);
+    for (uint32_t i = 0; strs && i < got; i++)
+        JS_FreeCString(ctx, strs[i]);
+    if (strs != small_s)
+        free(strs);
+    if (lens != small_l)
+        free(lens);
     if (!ok) {
-        JS_ThrowOutOfMemory(ctx);
+        free(out->strings);
+        free(out->headers);
+        out->strings = NULL;
+        out->headers = NULL;
+        if (!js_failed)
+            JS_ThrowOutOfMemory(ctx);
         goto done;
     }
     if (JS_IsObject(body) && !JS_IsArray(ctx, body)) {
@@ -381,7 +426,8 @@ void web_response_parts_fini(JSContext *ctx, web_response_parts *p)
     free(p->reason);
     free(p->headers);
     free(p->strings);
-    free(p->body_owned);
+    if (p->body_cstr)
+        JS_FreeCString(ctx, p->body_cstr);
     JS_FreeValue(ctx, p->hold);
     JS_FreeValue(ctx, p->body_promise);
     memset(p, 0, sizeof *p);

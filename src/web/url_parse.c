@@ -1611,8 +1611,16 @@ int url_serialize(const url *u, buf *out, url_spans *sp)
         APPEND(bp(&u->host), u->host.len);
     sp->host_end = sp->port_start = sp->port_end = OFF();
     if (u->has_host && u->port != -1) {
-        if ((rc = buf_printf(out, ":%d", u->port)) < 0)
-            return rc;
+        /* By hand: vsnprintf costs more than the rest of a short URL. */
+        char d[8];
+        size_t n = sizeof d;
+        unsigned port = (unsigned)u->port;   /* 0..65535 */
+        do {
+            d[--n] = (char)('0' + port % 10);
+            port /= 10;
+        } while (port > 0);
+        d[--n] = ':';
+        APPEND(d + n, sizeof d - n);
         sp->port_start = sp->host_end + 1;
         sp->port_end = OFF();
     }

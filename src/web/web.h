@@ -101,9 +101,9 @@ typedef struct web_response_parts {
     h1_header *headers;       /* owned (names/values point into `strings`) */
     size_t header_count;
     char *strings;            /* owned storage for header names and values */
-    const char *body;         /* body bytes when !body_pending; points into `hold` or `body_owned` */
+    const char *body;         /* body bytes when !body_pending; points into `hold` or `body_cstr` */
     size_t body_len;
-    char *body_owned;         /* owned, may be NULL */
+    const char *body_cstr;    /* a string body's JS_ToCStringLen (JS_FreeCString); may be NULL */
     JSValue hold;             /* keeps the JS value behind `body` alive; JS_UNDEFINED if none */
     bool body_pending;        /* body is a stream: body_promise is the ReadableStream */
     JSValue body_promise;     /* JS_UNDEFINED unless body_pending */

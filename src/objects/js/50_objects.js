@@ -423,7 +423,6 @@
 
   const responseFromWire = ([status, statusText, flat, body], from) => {
     if (status === 101 && body !== null && typeof body === "object" && "wsId" in body) {
-      const r = N.makeResponse(101, statusText, flat, null);
       let to = body.wsShard;
       // Cluster mode: the object is on the node that answered (`from`, its node
       // handle); the socket is relayed there (objects/relay.c).
@@ -431,8 +430,7 @@
         to = N.objWsRelayOpen(from, body.wsSerial, body.wsShard);
         if (to === -1) throw new Error("WebSocket upgrade failed: the connection to the Durable Object's node dropped; retry");
       }
-      r.webSocket = wsRemoteClient(to, body.wsId);
-      return r;
+      return N.makeResponse(101, statusText, flat, null, undefined, false, wsRemoteClient(to, body.wsId));
     }
     return N.makeResponse(status, statusText, flat, status === 204 || status === 205 || status === 304 ? null : body);
   };
@@ -1050,7 +1048,7 @@
     doFetch([method, url, headers, body], from) {
       const obj = this.obj;
       if (typeof obj.fetch !== "function") throw new Error("Handler does not export a fetch() function.");
-      const req = N.makeIncomingRequest(method, url, headers, method === "GET" || method === "HEAD" ? null : body);
+      const req = N.makeRequestFromWire(method, url, headers, method === "GET" || method === "HEAD" ? null : body);
       const r = obj.fetch(req);
       const toWire = (resp) => {
         if (!(resp instanceof Response))

@@ -47,6 +47,7 @@
   let linkedParams;    // (url, queryWithoutQuestionMark) => URLSearchParams
   let urlSetQuery;     // (url, serializedQuery) => void
   const kInternal = Symbol("URL.internal");
+  let lastInput = null, lastC = null;
 
   class URLSearchParams {
     #list = [];
@@ -251,8 +252,16 @@
       need("Failed to construct 'URL'", 1, arguments);
       const s = usv(url);
       let c;
-      if (base === undefined) c = nParse(s);
-      else {
+      if (base === undefined) {
+        // The last input without a base and its attribute array (never changed in
+        // place): `new URL(request.url)`, often more than once per request, parses
+        // each URL once. Parsing is a pure function of the input.
+        if (s === lastInput) c = lastC;
+        else if ((c = nParse(s)) !== null) {
+          lastInput = s;
+          lastC = c;
+        }
+      } else {
         base = usv(base);
         c = nParse(s, base);
       }

@@ -6,7 +6,18 @@
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const NORMAL = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
   const FORBIDDEN = ["CONNECT", "TRACE", "TRACK"];
-  const kUrl = Symbol("url"), kMethod = Symbol("method"), kHeaders = Symbol("headers"), kInit = Symbol("init");
+  // Internal slots. kHeaders is the Headers, or, until .headers is first read, a
+  // flat [name, value, …] array with lower-case names (an incoming request's, as
+  // web_request_new made it). redirect, signal and cf are prototype getters as in
+  // workerd (not own properties); an incoming request has none of the three slots
+  // (redirect "manual", no signal, no cf).
+  const kUrl = Symbol("url"), kMethod = Symbol("method"), kHeaders = Symbol("headers");
+  const kRedirect = Symbol("redirect"), kSignal = Symbol("signal"), kCf = Symbol("cf");
+  const headersOf = (r) => {
+    const h = r[kHeaders];
+    if (!Array.isArray(h)) return h;
+    return (r[kHeaders] = N.headersWrap(h));
+  };
 
   const normMethod = (m) => {
     m = String(m);
@@ -28,30 +39,41 @@
         const s = String(input);
         try { url = new URL(s).href; } catch { throw new TypeError(`Failed to construct 'Request': Invalid URL "${s}"`); }
       }
-      this[kUrl] = url;
-      this[kMethod] = init.method !== undefined ? normMethod(init.method) : base ? base[kMethod] : "GET";
-      this[kHeaders] = new Headers(init.headers !== undefined ? init.headers : base ? base.headers : undefined);
-      this.redirect = init.redirect ?? base?.redirect ?? "follow";
-      if (!["follow", "manual", "error"].includes(this.redirect))
-        throw new TypeError(`Failed to construct 'Request': The provided value '${this.redirect}' is not a valid enum value of type RequestRedirect.`);
-      this.signal = init.signal ?? base?.signal ?? (typeof AbortController === "function" ? new AbortController().signal : null);
-      this.cf = init.cf ?? base?.cf;
+      const method = init.method !== undefined ? normMethod(init.method) : base ? base[kMethod] : "GET";
+      const headers = new Headers(init.headers !== undefined ? init.headers : base ? base.headers : undefined);
+      const redirect = init.redirect ?? base?.redirect ?? "follow";
+      if (redirect !== "follow" && redirect !== "manual" && redirect !== "error")
+        throw new TypeError(`Failed to construct 'Request': The provided value '${redirect}' is not a valid enum value of type RequestRedirect.`);
+      const signal = init.signal ?? base?.signal ?? (typeof AbortController === "function" ? new AbortController().signal : null);
+      const cf = init.cf ?? base?.cf;
       let body = null, ctype = null;
-      if (init.body !== undefined && init.body !== null) [body, ctype] = N.extractBody(init.body);
-      else if (base && init.body === undefined) {
+      if (init.body !== undefined && init.body !== null) {
+        const x = N.extractBody(init.body);
+        body = x[0];
+        ctype = x[1];
+      } else if (base && init.body === undefined) {
         body = N.bodyTee(base);
-        if (base[kBody] !== null) base[kUsed] = base[kStream] === null && !(base[kBody] instanceof ReadableStream) ? base[kUsed] : base[kUsed];
       }
-      if (body !== null && (this[kMethod] === "GET" || this[kMethod] === "HEAD"))
+      if (body !== null && (method === "GET" || method === "HEAD"))
         throw new TypeError("Request with a GET or HEAD method cannot have a body.");
-      if (ctype && !this[kHeaders].has("content-type")) this[kHeaders].append("content-type", ctype);
+      if (ctype && !headers.has("content-type")) headers.append("content-type", ctype);
+      // The slots in one order (see N.pinShapes): the incoming ones first.
+      this[kUrl] = url;
+      this[kMethod] = method;
+      this[kHeaders] = headers;
       this[kBody] = body;
       this[kUsed] = false;
       this[kStream] = null;
+      this[kRedirect] = redirect;
+      this[kSignal] = signal;
+      this[kCf] = cf;
     }
     get url() { return this[kUrl]; }
     get method() { return this[kMethod]; }
-    get headers() { return this[kHeaders]; }
+    get headers() { return headersOf(this); }
+    get redirect() { return this[kRedirect] ?? "manual"; }
+    get signal() { return this[kSignal]; }
+    get cf() { return this[kCf]; }
     get keepalive() { return false; }
     get integrity() { return ""; }
     get destination() { return ""; }
@@ -63,34 +85,46 @@
       const r = Object.create(Request.prototype);
       r[kUrl] = this[kUrl];
       r[kMethod] = this[kMethod];
-      r[kHeaders] = new Headers(this[kHeaders]);
-      r.redirect = this.redirect;
-      r.signal = this.signal;
-      r.cf = this.cf;
+      r[kHeaders] = new Headers(headersOf(this));
       r[kBody] = N.bodyTee(this);
       r[kUsed] = false;
       r[kStream] = null;
+      r[kRedirect] = this.redirect;
+      r[kSignal] = this[kSignal];
+      r[kCf] = this[kCf];
       return r;
     }
     get [Symbol.toStringTag]() { return "Request"; }
   }
   N.bodyMixin(Request);
+  N.pinShapes(Request.prototype, [kUrl, kMethod, kHeaders, kBody, kUsed, kStream, kRedirect, kSignal, kCf]);
   globalThis.Request = Request;
 
   // The hot path for incoming requests (web_request_new): headers come from our own
   // parser and need no validation; the URL was built by us.
-  N.makeIncomingRequest = (method, url, flat, body) => {
+  // web_request_new passes the header names (lower-case) and values as arguments:
+  // the rest parameter is the list, made in one allocation.
+  const RequestProto = Request.prototype;
+  N.makeIncomingRequest = (method, url, body, ...flat) => {
+    const r = Object.create(RequestProto);
+    r[kUrl] = url;
+    r[kMethod] = method;
+    r[kHeaders] = flat;
+    r[kBody] = body;
+    r[kUsed] = false;
+    r[kStream] = null;
+    return r;
+  };
+  // A request that came to a Durable Object (objects/js/50_objects.js).
+  N.makeRequestFromWire = (method, url, flat, body) => {
     const r = Object.create(Request.prototype);
     r[kUrl] = url;
     r[kMethod] = method;
     r[kHeaders] = N.headersFromFlat(flat);
-    r.redirect = "manual";
-    r.signal = undefined;
-    r.cf = undefined;
     r[kBody] = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
     r[kUsed] = false;
     r[kStream] = null;
     return r;
   };
-  N.requestHead = (r) => [r[kMethod], r[kUrl], N.headersFlat(r[kHeaders])];
+  N.requestHead = (r) => { const h = r[kHeaders]; return [r[kMethod], r[kUrl], Array.isArray(h) ? h.slice() : N.headersFlat(h)]; };
 })();

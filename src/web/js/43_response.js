@@ -3,64 +3,91 @@
   "use strict";
   const N = globalThis.__durable;
   const { kBody, kUsed, kStream } = N.bodyKeys;
+  // Internal slots. kHeaders is the Headers, or, until .headers is first read, the
+  // body's content type (a string) or null: most Responses are sent without their
+  // headers ever being read, so none is built (responseParts reads the slot).
+  // kExtra holds the rarely set attributes ({webSocket, url, redirected, type, cf}),
+  // absent for a plain Response; they are prototype getters as in workerd, not own
+  // properties.
   const kStatus = Symbol("status"), kStatusText = Symbol("statusText"), kHeaders = Symbol("headers");
-  const NULL_BODY = [101, 204, 205, 304];
+  const kExtra = Symbol("extra");
   const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+  const TEXT = "text/plain;charset=UTF-8";
+  const nullBodyStatus = (s) => s === 101 || s === 204 || s === 205 || s === 304;
   // Web IDL ByteString conversion: ToString, which throws for a Symbol (String()
   // would turn it into "Symbol(x)").
   const byteString = (v, what) => {
     if (typeof v === "symbol") throw new TypeError(`Failed to construct 'Response': Cannot convert a Symbol value to a string (${what}).`);
     return `${v}`;
   };
+  const headersOf = (r) => {
+    const h = r[kHeaders];
+    if (h !== null && typeof h === "object") return h;
+    return (r[kHeaders] = N.headersOfType(h));
+  };
+  const flatOf = (h) => (h === null ? [] : typeof h === "string" ? ["content-type", h] : N.headersList(h));
 
   class Response {
-    constructor(body = null, init = {}) {
-      if (init === null || typeof init !== "object") init = {};
-      const status = init.status === undefined ? 200 : Number(init.status);
-      const ws = init.webSocket ?? null;
-      if (ws !== null && status !== 101) // spec WS-4
-        throw new RangeError("Responses with a WebSocket must have status code 101.");
-      if (status === 101 && ws === null)
-        throw new RangeError("Responses may only be constructed with status codes in the range 200 to 599, inclusive.");
-      if (ws !== null && !N.isWebSocket(ws))
-        throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
-      if (!Number.isInteger(status) || ((status < 200 || status > 599) && status !== 101))
-        throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
-      const statusText = init.statusText === undefined ? "" : byteString(init.statusText, "statusText");
-      if (statusText !== "" && !REASON.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");
-      this[kStatus] = status;
-      this[kStatusText] = statusText;
-      this[kHeaders] = new Headers(init.headers);
+    constructor(body = null, init = undefined) {
+      const hasInit = init !== undefined && init !== null && typeof init === "object";
+      let status = 200, statusText = "", ws = null, headers = null;
+      if (hasInit) {
+        status = init.status === undefined ? 200 : Number(init.status);
+        ws = init.webSocket ?? null;
+        if (ws !== null && status !== 101) // spec WS-4
+          throw new RangeError("Responses with a WebSocket must have status code 101.");
+        if (status === 101 && ws === null)
+          throw new RangeError("Responses may only be constructed with status codes in the range 200 to 599, inclusive.");
+        if (ws !== null && !N.isWebSocket(ws))
+          throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
+        if (!Number.isInteger(status) || ((status < 200 || status > 599) && status !== 101))
+          throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
+        statusText = init.statusText === undefined ? "" : byteString(init.statusText, "statusText");
+        if (statusText !== "" && !REASON.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");
+        const hi = init.headers;
+        if (hi !== undefined) headers = new Headers(hi);
+      }
       let src = null, ctype = null;
       if (body !== null && body !== undefined) {
-        if (NULL_BODY.includes(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
-        [src, ctype] = N.extractBody(body);
+        if (nullBodyStatus(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
+        if (typeof body === "string") { src = body; ctype = TEXT; }
+        else { const x = N.extractBody(body); src = x[0]; ctype = x[1]; }
       }
-      if (ctype && !this[kHeaders].has("content-type")) this[kHeaders].append("content-type", ctype);
+      if (ctype !== null) {
+        if (headers === null) headers = ctype;
+        else if (!headers.has("content-type")) headers.append("content-type", ctype);
+      }
+      this[kStatus] = status;
+      this[kStatusText] = statusText;
+      this[kHeaders] = headers;
       this[kBody] = src;
       this[kUsed] = false;
       this[kStream] = null;
-      this.webSocket = ws;
-      this.url = "";
-      this.redirected = false;
-      this.type = "default";
-      this.cf = init.cf;
+      const cf = hasInit ? init.cf : undefined;
+      if (ws !== null || cf !== undefined) this[kExtra] = { webSocket: ws, url: "", redirected: false, type: "default", cf };
     }
     get status() { return this[kStatus]; }
     get statusText() { return this[kStatusText]; }
     get ok() { return this[kStatus] >= 200 && this[kStatus] < 300; }
-    get headers() { return this[kHeaders]; }
+    get headers() { return headersOf(this); }
+    get webSocket() { return this[kExtra]?.webSocket ?? null; }
+    get url() { return this[kExtra]?.url ?? ""; }
+    get redirected() { return this[kExtra]?.redirected ?? false; }
+    get type() { return this[kExtra]?.type ?? "default"; }
+    get cf() { return this[kExtra]?.cf; }
     clone() {
       if (this[kUsed]) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
       if (this.webSocket) throw new TypeError("Cannot clone a response to a WebSocket handshake.");
       const r = Object.create(Response.prototype);
-      Object.assign(r, { webSocket: null, url: this.url, redirected: this.redirected, type: this.type, cf: this.cf });
       r[kStatus] = this[kStatus];
       r[kStatusText] = this[kStatusText];
-      r[kHeaders] = new Headers(this[kHeaders]);
+      const h = this[kHeaders];
+      r[kHeaders] = h !== null && typeof h === "object" ? new Headers(h) : h;
       r[kBody] = N.bodyTee(this);
       r[kUsed] = false;
       r[kStream] = null;
+      const x = this[kExtra];
+      if (x !== undefined) r[kExtra] = { webSocket: null, url: x.url, redirected: x.redirected, type: x.type, cf: x.cf };
       return r;
     }
     static json(data, init = {}) {
@@ -76,19 +103,20 @@
       let href;
       try { href = new URL(String(url)).href; } catch { throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL "${url}"`); }
       const r = new Response(null, { status, headers: { location: href } });
-      N.headersFreeze(r[kHeaders]);
+      N.headersFreeze(headersOf(r));
       return r;
     }
     static error() {
       const r = new Response(null, { status: 200 });
       r[kStatus] = 0;
-      r.type = "error";
-      N.headersFreeze(r[kHeaders]);
+      r[kExtra] = { webSocket: null, url: "", redirected: false, type: "error", cf: undefined };
+      N.headersFreeze(headersOf(r));
       return r;
     }
     get [Symbol.toStringTag]() { return "Response"; }
   }
   N.bodyMixin(Response);
+  N.pinShapes(Response.prototype, [kStatus, kStatusText, kHeaders, kBody, kUsed, kStream]);
   globalThis.Response = Response;
 
   const describe = (v) => {
@@ -101,7 +129,7 @@
   };
   // The hot path for responses that come back from a Durable Object: the parts were
   // validated by the Response the object made.
-  N.makeResponse = (status, statusText, flat, body) => {
+  N.makeResponse = (status, statusText, flat, body, url, redirected, ws) => {
     const r = Object.create(Response.prototype);
     r[kStatus] = status;
     r[kStatusText] = statusText;
@@ -109,11 +137,8 @@
     r[kBody] = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
     r[kUsed] = false;
     r[kStream] = null;
-    r.webSocket = null;
-    r.url = "";
-    r.redirected = false;
-    r.type = "default";
-    r.cf = undefined;
+    if (url !== undefined || ws !== undefined)
+      r[kExtra] = { webSocket: ws ?? null, url: url ?? "", redirected: redirected === true, type: "default", cf: undefined };
     return r;
   };
   // For sending a Request or Response to an object: [status-or-method, …, body]
@@ -127,7 +152,7 @@
     if (typeof b === "string" || b instanceof Uint8Array) { r[kUsed] = true; return b; }
     return undefined;
   };
-  N.responseHead = (r) => [r[kStatus], r[kStatusText], N.headersFlat(r[kHeaders])];
+  N.responseHead = (r) => [r[kStatus], r[kStatusText], flatOf(r[kHeaders]).slice()];
   // web_response_parts_get: [status, flatHeaders, body, statusText] where body is
   // null, a string, a Uint8Array or a ReadableStream, and a non-empty statusText is
   // sent as the reason phrase; or a string saying what v was instead.
@@ -145,6 +170,6 @@
       v[kUsed] = true;
       body = v[kBody];
     }
-    return [v[kStatus], N.headersFlat(v[kHeaders]), body, v[kStatusText]];
+    return [v[kStatus], flatOf(v[kHeaders]), body, v[kStatusText]];
   };
 })();

@@ -124,9 +124,7 @@
             pull() { N.fetchResume(id); },
             cancel() { if (!ended) { end(); N.fetchCancel(id); } },
           }, { highWaterMark: BODY_HWM, size: (c) => c.byteLength });
-          const r = N.makeResponse(status, statusText, headers, stream);
-          r.url = finalUrl;
-          r.redirected = redirected;
+          const r = N.makeResponse(status, statusText, headers, stream, finalUrl, redirected);
           settled = true;
           resolve(r);
         },

@@ -397,14 +397,9 @@
         s.pending = null;
         s.readyState = OPEN;
         s.protocol = headerOf(flat, "sec-websocket-protocol") ?? "";
-        const r = N.makeResponse(101, statusText, flat, null);
-        r.webSocket = ws;
-        r.url = req.url;
-        resolve(r);
+        resolve(N.makeResponse(101, statusText, flat, null, req.url, false, ws));
       } else if (status) {
-        const r = N.makeResponse(status, statusText, flat, [204, 205, 304].includes(status) ? null : body);
-        r.url = req.url;
-        resolve(r);
+        resolve(N.makeResponse(status, statusText, flat, [204, 205, 304].includes(status) ? null : body, req.url, false));
       } else {
         reject(new TypeError(`fetch failed: ${error}`));
       }

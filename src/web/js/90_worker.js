@@ -32,6 +32,7 @@
     }
   }
   Object.defineProperty(ExecutionContext.prototype, Symbol.toStringTag, { value: "ExecutionContext" });
+  N.pinShapes(ExecutionContext.prototype, [kId, kEvent, "props"]);
 
   // ---- cloudflare:workers ----
   class DurableObject {
