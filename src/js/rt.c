@@ -249,9 +249,24 @@ bool js_rt_should_interrupt(js_rt *rt)
 #define heap_usable_size malloc_usable_size
 #endif
 
+/* Once the heap has refused a block, QuickJS still has to make the
+ * InternalError "out of memory" it throws (and the caller its text); at the very
+ * limit that failed too and the JS saw `null` thrown. So after a refusal the heap
+ * may grow OOM_RESERVE_BYTES more until the owner clears the flag (the context is
+ * re-created then, or the JS let go of what it held). */
+#define OOM_RESERVE_BYTES (64 * 1024)
+
+static bool over_limit(const JSMallocState *s, size_t add)
+{
+    size_t limit = s->malloc_limit;
+    if (((const js_rt *)s->opaque)->oom && limit < SIZE_MAX - OOM_RESERVE_BYTES)
+        limit += OOM_RESERVE_BYTES;
+    return add > limit || s->malloc_size > limit - add;
+}
+
 static void *rt_malloc(JSMallocState *s, size_t size)
 {
-    if (s->malloc_size + size > s->malloc_limit) {
+    if (over_limit(s, size)) {
         ((js_rt *)s->opaque)->oom = true;
         return NULL;
     }
@@ -283,7 +298,7 @@ static void *rt_realloc(JSMallocState *s, void *p, size_t size)
         return NULL;
     }
     size_t old = heap_usable_size(p);
-    if (s->malloc_size + size - old > s->malloc_limit) {
+    if (size > old && over_limit(s, size - old)) {
         ((js_rt *)s->opaque)->oom = true;
         return NULL;
     }
