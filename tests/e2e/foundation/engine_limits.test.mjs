@@ -73,6 +73,8 @@ test("a backtracking regex stops at the CPU limit and the shard serves the next 
       fetch(req) {
         const p = new URL(req.url).pathname;
         if (p === "/regex") return new Response(String(/(a+)+$/.test("a".repeat(30) + "b")));
+        // patch 0016: a v-flag class with strings is an alternation, as exposed
+        if (p === "/regex-v") return new Response(String(/^(?:[\\q{a|aa|}])+$/v.test("a".repeat(30) + "b")));
         if (p === "/caught") {
           try { /(a+)+$/.exec("a".repeat(30) + "b"); } catch (e) { return new Response("caught " + e); }
           return new Response("finished");
@@ -82,7 +84,7 @@ test("a backtracking regex stops at the CPU limit and the shard serves the next 
   });
   const srv = await startDev(dir, ["--cpu-ms", "300"]);
   try {
-    for (const path of ["/regex", "/caught"]) {
+    for (const path of ["/regex", "/regex-v", "/caught"]) {
       // Unpatched, this match runs for about a minute; the limit stops it.
       const r = await fetch(srv.url + path, { signal: AbortSignal.timeout(30000) });
       assert.equal(r.status, 503, path);
