@@ -35,9 +35,11 @@
  * The last step does not make R affine: x(R) = X/Z^2 and x(R) < p < 2n, so
  * x(R) mod n == r iff X == r*Z^2, or X == (r + n)*Z^2 when r + n < p.
  *
- * Cost (callgrind, in durable): ~177k instructions per verify (~70 additions of
- * ~2.3k, the inverse ~13k); the EC_GROUP-per-key table on OpenSSL that this
- * replaces took ~313k. A 8-bit window for keys too would save ~10k per verify
+ * Cost: ~19 us per verify on this machine (test_crypto_ecdsa's timing line;
+ * OpenSSL's EVP verify ~54 us); ~177k instructions (callgrind: ~70 additions of
+ * ~2.3k, the inverse ~13k). The EC_GROUP-per-key table on OpenSSL that this
+ * replaces took ~313k instructions but ran about as fast (~17 us): OpenSSL's
+ * assembly does more per instruction. A 8-bit window for keys too would save ~10k per verify
  * for 270,336 instead of 151,552 bytes per key (P256_KEY_WINDOW_BITS).
  *
  * Variable time throughout (branches on digits, early exits): verification
@@ -87,20 +89,10 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* ---- 256-bit integers ---- */
 
-#if defined(__x86_64__) && !defined(P256_PORTABLE)
-#include <x86intrin.h>
-/* (c, a) = a + b + c with the carry flag: GCC makes add/adc chains of these,
- * where the portable form below costs a compare and a setb per carry. */
-#define ADDC(cf, a, b) ((cf) = _addcarry_u64((cf), (a), (b), (unsigned long long *)&(a)))
-#define MULADD(x, y)                                   \
-    do {                                               \
-        u128 p_ = (u128)(x) * (y);                     \
-        unsigned char cf_ = 0;                         \
-        ADDC(cf_, c0, (uint64_t)p_);                   \
-        ADDC(cf_, c1, (uint64_t)(p_ >> 64));           \
-        c2 += cf_;                                     \
-    } while (0)
-#else
+/* Carries in plain C: (cf, a) = a + b + cf. The _addcarry_u64 intrinsics looked
+ * better on paper and in instruction counts, but GCC 12 keeps moving the carry
+ * flag in and out of registers around them: a verify took 26.7 us with them and
+ * 19.4 us with this form (test_crypto_ecdsa's timing line, same machine, pinned). */
 #define ADDC(cf, a, b)                                 \
     do {                                               \
         uint64_t b_ = (b), s_ = (a) + b_;              \
@@ -117,10 +109,6 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
         c1 += hi_;                                     \
         c2 += c1 < hi_;                                \
     } while (0)
-#endif
-#if defined(__x86_64__) && !defined(P256_PORTABLE)
-#define SUBB(bf, a, b) ((bf) = _subborrow_u64((bf), (a), (b), (unsigned long long *)&(a)))
-#else
 #define SUBB(bf, a, b)                                 \
     do {                                               \
         uint64_t b_ = (b), d_ = (a) - b_;              \
@@ -128,7 +116,6 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
         (a) = d_ - (bf);                               \
         (bf) = c_ | (d_ < (bf));                       \
     } while (0)
-#endif
 
 static void fe_from_be(fe *a, const uint8_t *b)
 {
