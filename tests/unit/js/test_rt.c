@@ -218,11 +218,15 @@ static void test_cpu_clock_after_the_mark(void **state)
 {
     fixture *f = *state;
     js_event *ev = js_event_new(f->rt, NULL);
-    char *got = turn(f, ev, SPIN(5));
-    assert_string_equal(got, "done");
-    free(got);
+    /* Turns of 5 ms (wall) until the event is past the mark, whatever share of
+     * the core this process gets. */
+    for (int i = 0; i < 200 && js_event_cpu_ns(ev) < 2u * 1000000u; i++) {
+        char *got = turn(f, ev, SPIN(5));
+        assert_string_equal(got, "done");
+        free(got);
+    }
     uint64_t before = js_event_cpu_ns(ev);
-    assert_true(before >= 4u * 1000000u);   /* a spin on the wall clock: 5 ms of it */
+    assert_true(before >= 2u * 1000000u);
     js_rt_enter(f->rt, ev);
     struct timespec nap = {0, 60 * 1000000L};
     nanosleep(&nap, NULL);
