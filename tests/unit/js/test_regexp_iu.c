@@ -7,7 +7,9 @@
  * Kelvin sign U+212A, the long s U+017F, titlecase U+01C5, the micro sign)
  * over subjects with the flags 'iu', 'i', 'iv' and 'u'; EXPECTED holds Node
  * 20's answers (V8), one line per pattern and flags, one digit per subject.
- * test_compile_bounded: the largest classes compile and answer. */
+ * test_compile_bounded: the largest classes compile and answer.
+ * test_word_boundary: \b and \B count U+017F and U+212A as word characters
+ * with 'iu' and 'iv', as \w does. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -314,11 +316,29 @@ static void test_compile_bounded(void **state)
     JS_FreeRuntime(rt);
 }
 
+/* \b and \B with 'iu' and 'iv': U+017F and U+212A are word characters */
+static void test_word_boundary(void **state)
+{
+    (void)state;
+    JSRuntime *rt;
+    JSContext *ctx = new_context(&rt);
+    char *got = eval_string(ctx,
+        "JSON.stringify([/\\u017f\\b/iu.test('\\u017f'), /\\u017f\\b/u.test('\\u017f'), /\\u017f\\B/iu.test('\\u017f'),\n"
+        " /\\b\\u212a/iu.test('\\u212a'), /\\b\\u212a/i.test('\\u212a'), /a\\b/iu.test('a\\u212a'), /a\\B/iu.test('a\\u212a'),\n"
+        " /\\b\\u017f/iv.test('\\u017f'), /a\\b/iu.test('a\\u00e0'), '\\u017fx \\u212a'.replace(/\\b/giu, '|')])");
+    /* Node 20's answers */
+    assert_string_equal(got, "[true,false,false,true,false,false,true,true,true,\"|\xc5\xbfx| |\xe2\x84\xaa|\"]");
+    free(got);
+    JS_FreeContext(ctx);
+    JS_FreeRuntime(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iu_table),
         cmocka_unit_test(test_compile_bounded),
+        cmocka_unit_test(test_word_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
