@@ -240,6 +240,32 @@ test("RegExp v flag: difference, intersection, nested classes, \\q, flags and it
   } finally { await srv.stop(); }
 });
 
+// RegExp i classes (patch 0018): a class is case folded for every character,
+// not only a-z, before [^...] complements it. Expected answers are Node 20's (V8).
+test("RegExp i classes: Unicode ranges, \\p{Lu}, complements, Kelvin sign and long s", async () => {
+  const dir = makeProject({
+    "wrangler.toml": toml,
+    "src/index.js": String.raw`
+      export default { fetch() {
+        return Response.json({
+          iu: [/[A-Z]/iu.test("a"), /[\u00c0]/iu.test("\u00e0"), /\p{Lu}/iu.test("a"), /[\u0410-\u042F]/iu.test("\u044f"),
+            /[a-z]/iu.test("\u212a"), /\u212a/iu.test("k"), /[^A-Z]/iu.test("a"), /[^\p{Lu}]/iu.test("a"), /\P{Lu}/iu.test("A"),
+            /[s]/iu.test("\u017f"), /\W/iu.test("\u017f"), /[^\W]/iu.test("\u212a")],
+          i: [/[A-Z]/i.test("a"), /[\u00e0]/i.test("\u00c0"), /[\u0430-\u044f]/i.test("\u042f"), /[a-z]/i.test("\u212a"), /[^\u00e0]/i.test("\u00c0")],
+          replaced: "\u041f\u0440\u0438\u0432\u0435\u0442 World".replace(/[\u0430-\u044f]+/giu, "_"),
+        });
+      } };`,
+  });
+  const srv = await startDev(dir);
+  try {
+    assert.deepEqual(await (await fetch(srv.url + "/")).json(), {
+      iu: [true, true, true, true, true, true, false, false, true, true, false, true],
+      i: [true, true, true, false, false],
+      replaced: "_ World",
+    });
+  } finally { await srv.stop(); }
+});
+
 // Top-level await (patch 0012): the load waits for the main module's evaluation
 // before it reads `export default` and the Durable Object classes.
 test("top-level await: awaited values, await import(), importers wait, a Durable Object class after an await", async () => {
