@@ -174,3 +174,20 @@ export function parseResponses(text) {
   }
   return out;
 }
+
+// Worker source for hostile tests: walk(v, path, depth) pushes to `found` the path
+// of every non-empty ArrayBuffer reachable from v through own properties (a native
+// handle must never be one: its bytes would be a C struct with pointers).
+export const WALK_FOR_ARRAY_BUFFERS = `const found = [];
+    const seen = new Set();
+    const walk = (v, path, depth) => {
+      if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) return;
+      seen.add(v);
+      if (v instanceof ArrayBuffer && v.byteLength > 0) found.push(path);
+      if (depth === 0 || ArrayBuffer.isView(v)) return;
+      for (const k of Reflect.ownKeys(v)) {
+        let x;
+        try { x = v[k]; } catch { continue; }
+        walk(x, path + "." + String(k), depth - 1);
+      }
+    };`;

@@ -3,7 +3,7 @@
 // then, timers and queueMicrotask (QuickJS patch 0009).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeProject, startDev, runDevExpectFailure } from "../lib.mjs";
+import { makeProject, startDev, runDevExpectFailure, WALK_FOR_ARRAY_BUFFERS } from "../lib.mjs";
 import { makeData, startServe, call, form, waitServes } from "../serve/serve_lib.mjs";
 
 const toml = (flags = `["nodejs_compat"]`) =>
@@ -303,19 +303,7 @@ test("node:crypto: hashes and HMAC (known answers), random, timingSafeEqual, pbk
 // on the object as _h), and a forged handle is refused with a TypeError.
 test("node:crypto: a Hash offers no bytes of its native state, and a forged handle is a TypeError", async () => {
   const out = await run(`import { createHash } from "node:crypto";`, `
-    const found = [];
-    const seen = new Set();
-    const walk = (v, path, depth) => {
-      if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) return;
-      seen.add(v);
-      if (v instanceof ArrayBuffer && v.byteLength > 0) found.push(path);
-      if (depth === 0 || ArrayBuffer.isView(v)) return;
-      for (const k of Reflect.ownKeys(v)) {
-        let x;
-        try { x = v[k]; } catch { continue; }
-        walk(x, path + "." + String(k), depth - 1);
-      }
-    };
+    ${WALK_FOR_ARRAY_BUFFERS}
     const h = createHash("sha256").update("a");
     walk(h, "hash", 3);
     const forged = [];

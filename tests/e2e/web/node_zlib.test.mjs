@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlibNode from "node:zlib";
 import { nodeCases } from "./node_cases.mjs";
+import { WALK_FOR_ARRAY_BUFFERS } from "../lib.mjs";
 
 // Each case is the body of an async function in the Worker; GET /<name> runs it.
 const cases = {
@@ -126,19 +127,7 @@ const cases = {
   // Hostile: the codec's native state (C pointers) must not be reachable from a
   // stream: no ArrayBuffer among the values a Worker can walk to from one.
   noHandle: `
-    const found = [];
-    const seen = new Set();
-    const walk = (v, path, depth) => {
-      if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v)) return;
-      seen.add(v);
-      if (v instanceof ArrayBuffer && v.byteLength > 0) found.push(path);
-      if (depth === 0 || ArrayBuffer.isView(v)) return;
-      for (const k of Reflect.ownKeys(v)) {
-        let x;
-        try { x = v[k]; } catch { continue; }
-        walk(x, path + "." + String(k), depth - 1);
-      }
-    };
+    ${WALK_FOR_ARRAY_BUFFERS}
     for (const make of ["createGzip", "createGunzip", "createDeflate", "createInflate", "createDeflateRaw",
                         "createInflateRaw", "createUnzip", "createBrotliCompress", "createBrotliDecompress"]) {
       const z = zlib[make]();
